@@ -1,0 +1,243 @@
+/// The whole contact center as a value: agents, queues and interactions.
+///
+/// `handle(_:from:at:)` checks a command against the rules (`Rules.swift`), turns it into
+/// events, applies them, lets routing offer waiting calls, and returns the events with the
+/// actions the shell must carry out. `apply(_:)` is the only mutator, so replaying the events
+/// from empty rebuilds the same center.
+public struct CallCenter: Equatable, Sendable {
+    public let configuration: CenterConfiguration
+    public private(set) var agents: [AgentID: Agent]
+    public private(set) var interactions: [InteractionID: Interaction]
+    /// Waiting calls and consult requests, per queue, first in line first.
+    public private(set) var waiting: [QueueID: [QueueEntry]]
+
+    let teamsOfQueue: [QueueID: Set<TeamID>]
+    let wrapUpCodes: Set<WrapUpCodeID>
+    let idleCodes: Set<IdleCodeID>
+    /// Set when a queue gained an entry or an agent became free: routing has work to look at.
+    private var routingPending = false
+
+    /// Two centers are equal when their agents, queues and interactions are (routing's
+    /// bookkeeping does not count).
+    public static func == (lhs: CallCenter, rhs: CallCenter) -> Bool {
+        lhs.agents == rhs.agents && lhs.interactions == rhs.interactions && lhs.waiting == rhs.waiting
+            && lhs.configuration == rhs.configuration
+    }
+
+    public init(configuration: CenterConfiguration) {
+        self.configuration = configuration
+        var agents: [AgentID: Agent] = [:]
+        for profile in configuration.agents {
+            agents[profile.id] = Agent(
+                id: profile.id, team: profile.team, status: .loggedOut, since: Timestamp(milliseconds: 0))
+        }
+        self.agents = agents
+        self.interactions = [:]
+        self.waiting = Dictionary(uniqueKeysWithValues: configuration.queues.map { ($0.id, []) })
+        self.teamsOfQueue = Dictionary(uniqueKeysWithValues: configuration.queues.map { ($0.id, Set($0.teams)) })
+        self.wrapUpCodes = Set(configuration.wrapUpCodes)
+        self.idleCodes = Set(configuration.idleCodes)
+    }
+
+    /// Rebuilds a center from its events.
+    public static func replay(_ configuration: CenterConfiguration, _ events: some Sequence<Event>) -> CallCenter {
+        var center = CallCenter(configuration: configuration)
+        for event in events { center.apply(event) }
+        return center
+    }
+
+    // MARK: - Commands
+
+    public mutating func handle(_ command: Command, from actor: Actor, at time: Timestamp) -> Outcome {
+        let decision: Decision
+        switch decide(command, from: actor, at: time) {
+        case .success(let made): decision = made
+        case .failure(let rejection): return .rejected(rejection)
+        }
+        var log = ChangeLog()
+        var events: [Event] = []
+        events.reserveCapacity(decision.events.count + 1)
+        for subject in decision.events {
+            let event = Event(at: time, subject)
+            apply(event, log: &log)
+            events.append(event)
+        }
+        if routingPending { route(at: time, into: &events, log: &log) }
+        return .accepted(events: events, actions: actions(for: log, decision: decision))
+    }
+
+    /// The Agent Desktop controls this agent may use on this interaction right now.
+    public func allowedActions(for agent: AgentID, in interaction: InteractionID) -> [TaskAction] {
+        guard let interaction = interactions[interaction] else { return [] }
+        return TaskAction.allCases.filter { permission($0, for: agent, in: interaction) == nil }
+    }
+
+    /// Every timer the live state needs, with its deadline: what a restarted shell re-arms.
+    public func activeTimers() -> [(TimerID, Timestamp)] {
+        interactions.keys.sorted().flatMap { interactions[$0]!.timers(configuration) }
+    }
+
+    /// Forgets interactions that are over and fully wrapped up (their history lives in the store).
+    public mutating func purgeFinished() {
+        interactions = interactions.filter { !$0.value.isFinished }
+    }
+
+    // MARK: - Applying events
+
+    public mutating func apply(_ event: Event) {
+        var log = ChangeLog()
+        apply(event, log: &log)
+    }
+
+    private mutating func apply(_ event: Event, log: inout ChangeLog) {
+        switch event.subject {
+        case .agent(let id, let change):
+            guard var agent = agents[id] else { return }
+            log.recordAgent(agent)
+            switch change {
+            case .loggedIn:
+                agent.status = .idle(configuration.idleCodes.first ?? CenterConfiguration.ringNoAnswerIdleCode)
+                agent.since = event.at
+            case .loggedOut:
+                agent.status = .loggedOut
+                agent.pendingIdle = nil
+                agent.since = event.at
+            case .becameAvailable:
+                if agent.task == nil {
+                    agent.status = .available
+                    agent.since = event.at
+                    routingPending = true
+                }
+                agent.pendingIdle = nil
+            case .wentIdle(let code):
+                agent.status = .idle(code)
+                agent.since = event.at
+            case .idleRequested(let code):
+                agent.pendingIdle = code
+            }
+            agents[id] = agent
+
+        case .interaction(let id, let change):
+            let before = interactions[id]
+            log.recordInteraction(id, before)
+            var interaction: Interaction
+            if let before {
+                interaction = before
+                interactions[id] = nil  // keep the value uniquely referenced while it changes
+                interaction.apply(change, at: event.at)
+            } else {
+                guard let created = Interaction(id: id, first: change, at: event.at) else { return }
+                interaction = created
+            }
+            updateWaiting(id, before: before, after: interaction, change: change, at: event.at)
+            if let before {
+                for participant in before.participants {
+                    syncAgent(participant.party, with: interaction, change: change, at: event.at, log: &log)
+                }
+            }
+            for participant in interaction.participants where before?.participant(participant.party) == nil {
+                syncAgent(participant.party, with: interaction, change: change, at: event.at, log: &log)
+            }
+            interactions[id] = interaction
+        }
+    }
+
+    /// Keeps an agent's status in step with its place on an interaction.
+    private mutating func syncAgent(
+        _ party: Party, with interaction: Interaction, change: InteractionEvent, at time: Timestamp,
+        log: inout ChangeLog
+    ) {
+        guard case .agent(let id) = party, var agent = agents[id] else { return }
+        let wanted: AgentStatus?
+        switch interaction.participant(party)?.state {
+        case .ringing: wanted = .reserved(interaction.id)
+        case .connected, .held: wanted = .engaged(interaction.id)
+        case .left: wanted = interaction.participant(party)!.owesWrapUp ? .wrapUp(interaction.id) : nil
+        case nil: wanted = nil
+        }
+        if let wanted {
+            guard agent.status != wanted else { return }
+            log.recordAgent(agent)
+            agent.status = wanted
+        } else {
+            guard agent.task == interaction.id else { return }  // already free, or busy elsewhere
+            log.recordAgent(agent)
+            if change.rangOut == id {
+                agent.status = .idle(CenterConfiguration.ringNoAnswerIdleCode)
+            } else if let code = agent.pendingIdle {
+                agent.status = .idle(code)
+            } else {
+                agent.status = .available
+                routingPending = true
+            }
+            agent.pendingIdle = nil
+        }
+        agent.since = time
+        agents[id] = agent
+    }
+
+    /// Keeps the queues in step with where each interaction waits.
+    private mutating func updateWaiting(
+        _ id: InteractionID, before: Interaction?, after: Interaction, change: InteractionEvent, at time: Timestamp
+    ) {
+        let was = before.flatMap { old in old.waitingSpot.map { (old.waitingQueue!, $0) } }
+        let now = after.waitingSpot.map { (after.waitingQueue!, $0) }
+        guard was?.0 != now?.0 || was?.1 != now?.1 else { return }
+        if let (queue, _) = was {
+            waiting[queue]?.removeAll { $0.interaction == id }
+        }
+        if let (queue, purpose) = now {
+            let entry = QueueEntry(
+                interaction: id, purpose: purpose, since: purpose == .call ? after.arrivedAt : time)
+            switch change {
+            case .offerTimedOut, .consultOfferTimedOut:
+                waiting[queue, default: []].insert(entry, at: 0)  // a ring-out keeps its place at the head
+            default:
+                waiting[queue, default: []].append(entry)
+            }
+            routingPending = true
+        }
+    }
+
+    // MARK: - Routing
+
+    /// Offers waiting calls and consult requests to the longest-available agent of a team that
+    /// serves the queue, until no queue has both a waiting entry and a free agent.
+    private mutating func route(at time: Timestamp, into events: inout [Event], log: inout ChangeLog) {
+        routingPending = false
+        for queue in configuration.queues {
+            while let entry = waiting[queue.id]?.first, let agent = longestAvailable(serving: queue.id) {
+                let offer: InteractionEvent = entry.purpose == .call ? .offered(to: agent) : .consultOffered(to: agent)
+                let event = Event(at: time, .interaction(entry.interaction, offer))
+                apply(event, log: &log)
+                events.append(event)
+            }
+        }
+        routingPending = false
+    }
+
+    private func longestAvailable(serving queue: QueueID) -> AgentID? {
+        guard let teams = teamsOfQueue[queue] else { return nil }
+        var best: Agent?
+        for agent in agents.values where agent.status == .available && teams.contains(agent.team) {
+            if let current = best, (current.since, current.id) <= (agent.since, agent.id) { continue }
+            best = agent
+        }
+        return best?.id
+    }
+}
+
+/// What one command touched, recorded before it changed, so the actions can be derived by
+/// comparing before with after.
+struct ChangeLog {
+    var interactionsBefore: [(InteractionID, Interaction?)] = []
+    var agentsBefore: [Agent] = []
+
+    mutating func recordInteraction(_ id: InteractionID, _ value: Interaction?) {
+        if !interactionsBefore.contains(where: { $0.0 == id }) { interactionsBefore.append((id, value)) }
+    }
+
+    mutating func recordAgent(_ agent: Agent) {
+        if !agentsBefore.contains(where: { $0.id == agent.id }) { agentsBefore.append(agent) }
+    }
+}

@@ -1,0 +1,71 @@
+/// The shell's actions are derived by comparing what a command touched before and after it:
+/// legs that started ringing are rung, legs that left are hung up, a changed topology is sent to
+/// the media layer, timers follow the states that need them, and everyone whose view changed is
+/// notified. Deriving them (instead of listing them per command) keeps them from drifting from
+/// the state.
+extension CallCenter {
+    func actions(for log: ChangeLog, decision: Decision) -> [Action] {
+        var actions: [Action] = []
+        for (id, before) in log.interactionsBefore {
+            guard let after = interactions[id] else { continue }
+            timerActions(before: before, after: after, into: &actions)
+            legActions(before: before, after: after, decision: decision, into: &actions)
+            let plan = after.mediaPlan
+            if before?.mediaPlan != plan { actions.append(.setMedia(id, plan)) }
+            notifications(before: before, after: after, into: &actions)
+        }
+        for before in log.agentsBefore where agents[before.id] != before {
+            actions.append(.agentStateChanged(before.id))
+        }
+        return actions
+    }
+
+    private func timerActions(before: Interaction?, after: Interaction, into actions: inout [Action]) {
+        let old = before?.timers(configuration) ?? []
+        let new = after.timers(configuration)
+        for (timer, _) in old where !new.contains(where: { $0.0 == timer }) {
+            actions.append(.cancelTimer(timer))
+        }
+        for (timer, deadline) in new where !old.contains(where: { $0 == (timer, deadline) }) {
+            actions.append(.startTimer(timer, deadline: deadline))
+        }
+    }
+
+    private func legActions(before: Interaction?, after: Interaction, decision: Decision, into actions: inout [Action]) {
+        let id = after.id
+        if let before {
+            for party in before.participants where party.state != .left {
+                let now = after.participant(party.party)
+                let leg = Leg(party.party)
+                if (now == nil || now!.state == .left), leg != decision.droppedLeg {
+                    actions.append(.hangUp(id, leg))
+                }
+            }
+            if before.customer.state != .left, after.customer.state == .left {
+                if let number = decision.handOffTo {
+                    actions.append(.handOff(id, toNumber: number))
+                } else if decision.droppedLeg != .customer {
+                    actions.append(.hangUp(id, .customer))
+                }
+            }
+        }
+        for party in after.participants where party.state == .ringing {
+            let was = before?.participant(party.party)
+            if was == nil || was!.state != .ringing { actions.append(.ring(id, Leg(party.party))) }
+        }
+    }
+
+    private func notifications(before: Interaction?, after: Interaction, into actions: inout [Action]) {
+        if let before {
+            for party in before.participants where after.participant(party.party) == nil {
+                if let agent = party.party.agent { actions.append(.notifyAgent(agent, after.id)) }
+            }
+        }
+        for party in after.participants {
+            guard let agent = party.party.agent else { continue }
+            if party.state != .left || before?.participant(party.party) != party {
+                actions.append(.notifyAgent(agent, after.id))
+            }
+        }
+    }
+}

@@ -1,0 +1,363 @@
+/// The rules: which commands each actor may issue in each state, and the events they make.
+/// Nothing here changes the center; a rejection leaves it exactly as it was.
+struct Decision {
+    var events: [Event.Subject]
+    /// A leg that dropped by itself (the party hung up): the shell need not hang it up.
+    var droppedLeg: Leg? = nil
+    /// The customer leaves for an outside number rather than being hung up.
+    var handOffTo: String? = nil
+}
+
+extension CallCenter {
+    func decide(_ command: Command, from actor: Actor, at time: Timestamp) -> Result<Decision, Rejection> {
+        switch command {
+        case .login, .logout, .setAvailable, .setIdle:
+            guard case .agent(let id) = actor else { return .failure(.actorNotPermitted) }
+            return decideAgentState(command, agent: id).map { Decision(events: [.agent(id, $0)]) }
+
+        case .customerCall(let id, let queue, let number):
+            guard actor == .customer else { return .failure(.actorNotPermitted) }
+            guard interactions[id] == nil else { return .failure(.interactionExists) }
+            guard teamsOfQueue[queue] != nil else { return .failure(.unknownQueue) }
+            guard Self.isDialNumber(number) else { return .failure(.invalidDialNumber) }
+            return .success(Decision(events: [.interaction(id, .arrived(queue: queue, customerNumber: number))]))
+
+        case .timerFired(let timer):
+            guard actor == .timer else { return .failure(.actorNotPermitted) }
+            return decideTimer(timer, at: time)
+
+        case .customerHungUp(let id), .agentPhoneHungUp(let id), .phoneTransferRequested(let id),
+            .dialedPartyAnswered(let id), .dialedPartyHungUp(let id), .accept(let id), .hold(let id),
+            .resume(let id), .consult(let id, _), .consultAccept(let id), .consultEnd(let id),
+            .conference(let id), .consultTransfer(let id), .conferenceTransfer(let id),
+            .exitConference(let id), .endConference(let id), .transfer(let id, _), .end(let id),
+            .wrapUp(let id, _, _):
+            guard let interaction = interactions[id] else { return .failure(.unknownInteraction) }
+            if let action = command.taskAction {
+                return decideTaskAction(command, action, from: actor, on: interaction)
+            }
+            return decideTelephony(command, from: actor, on: interaction)
+        }
+    }
+
+    // MARK: - The Agent Desktop's controls
+
+    /// Whether this agent may use this control on this interaction now, regardless of the
+    /// command's arguments. `allowedActions` lists exactly the controls this lets through.
+    func permission(_ action: TaskAction, for agent: AgentID, in interaction: Interaction) -> Rejection? {
+        guard let me = interaction.participant(agent: agent) else { return .notAParticipant }
+        if action == .wrapUp { return me.owesWrapUp ? nil : .wrapUpNotRequired }
+        let phase = interaction.phase
+        if phase == .ended { return .interactionEnded }
+        if me.state == .left { return .notConnected }
+        let isOwner = me.role == .owner
+        if me.state == .ringing, action != .accept, action != .consultAccept, action != .consultEnd {
+            return .notConnected
+        }
+        func ownerOnly() -> Rejection? { isOwner ? nil : .notOwner }
+
+        switch action {
+        case .accept:
+            return phase == .offered && isOwner ? nil : .notOffered
+
+        case .consultAccept:
+            return me.role == .consulted && me.state == .ringing ? nil : .notOffered
+
+        case .hold, .resume:
+            switch phase {
+            case .conferenced: return action == .hold ? .holdNotAllowedInConference : .notAllowedInConference
+            case .wrapUpAssist: return .notAllowedInWrapUpAssist
+            case .consulting: return .consultInProgress
+            case .queued, .offered, .ended: return .notConnected
+            case .connected: return action == .hold ? ownerOnly() : .notHeld
+            case .held: return action == .resume ? ownerOnly() : .alreadyHeld
+            }
+
+        case .consult:
+            switch phase {
+            case .wrapUpAssist: return .notAllowedInWrapUpAssist
+            case .consulting, .conferenced(consulting: .some): return .consultInProgress
+            case .conferenced(consulting: nil):
+                if interaction.conferenceParties + 1 > configuration.maxConferenceParties { return .conferenceFull }
+                return ownerOnly()
+            case .connected, .held: return ownerOnly()
+            case .queued, .offered, .ended: return .notConnected
+            }
+
+        case .consultEnd:
+            switch phase {
+            case .consulting, .conferenced(consulting: .some):
+                return isOwner || me.role == .consulted ? nil : .notOwner
+            case .wrapUpAssist: return .notAllowedInWrapUpAssist
+            case .queued, .offered, .connected, .held, .conferenced(consulting: nil), .ended: return .noActiveConsult
+            }
+
+        case .conference:
+            switch phase {
+            case .consulting, .conferenced(consulting: .some):
+                guard isOwner else { return .notOwner }
+                guard interaction.consulted?.state == .connected else { return .consultNotAnswered }
+                if interaction.conferenceParties + 1 > configuration.maxConferenceParties { return .conferenceFull }
+                return nil
+            case .wrapUpAssist: return .notAllowedInWrapUpAssist
+            case .queued, .offered, .connected, .held, .conferenced(consulting: nil), .ended: return .noActiveConsult
+            }
+
+        case .consultTransfer:
+            switch phase {
+            case .consulting:
+                guard isOwner else { return .notOwner }
+                return interaction.consulted?.state == .connected ? nil : .consultNotAnswered
+            case .conferenced: return .notAllowedInConference
+            case .wrapUpAssist: return .notAllowedInWrapUpAssist
+            case .queued, .offered, .connected, .held, .ended: return .noActiveConsult
+            }
+
+        case .conferenceTransfer:
+            switch phase {
+            case .conferenced(consulting: nil):
+                guard isOwner else { return .notOwner }
+                return interaction.transfereeInConference == nil ? .noAgentToTransferTo : nil
+            case .conferenced(consulting: .some): return .consultInProgress
+            case .wrapUpAssist: return .notAllowedInWrapUpAssist
+            case .queued, .offered, .connected, .held, .consulting, .ended: return .notInConference
+            }
+
+        case .exitConference:
+            switch phase {
+            case .conferenced, .wrapUpAssist:
+                if isOwner { return .ownerCannotExitConference }
+                return me.role == .conferenced || phase == .wrapUpAssist ? nil : .notInConference
+            case .queued, .offered, .connected, .held, .consulting, .ended: return .notInConference
+            }
+
+        case .endConference:
+            switch phase {
+            case .conferenced: return ownerOnly()
+            case .queued, .offered, .connected, .held, .consulting, .wrapUpAssist, .ended: return .notInConference
+            }
+
+        case .transfer:
+            switch phase {
+            case .connected, .held: return ownerOnly()
+            case .consulting: return .consultInProgress
+            case .conferenced: return .notAllowedInConference
+            case .wrapUpAssist: return .notAllowedInWrapUpAssist
+            case .queued, .offered, .ended: return .notConnected
+            }
+
+        case .end:
+            switch phase {
+            case .connected, .held, .wrapUpAssist: return ownerOnly()
+            case .consulting: return .consultInProgress
+            case .conferenced: return .notAllowedInConference
+            case .queued, .offered, .ended: return .notConnected
+            }
+
+        case .wrapUp:
+            return nil  // settled above
+        }
+    }
+
+    private func decideTaskAction(
+        _ command: Command, _ action: TaskAction, from actor: Actor, on interaction: Interaction
+    ) -> Result<Decision, Rejection> {
+        let agent: AgentID
+        switch actor {
+        case .agent(let id): agent = id
+        case .phone: return .failure(.useAgentDesktop)  // the spec: conference from the desktop, not the phone
+        case .customer, .dialedParty, .timer: return .failure(.actorNotPermitted)
+        }
+        if let rejection = permission(action, for: agent, in: interaction) { return .failure(rejection) }
+        let id = interaction.id
+        func made(_ event: InteractionEvent) -> Result<Decision, Rejection> {
+            .success(Decision(events: [.interaction(id, event)]))
+        }
+
+        switch command {
+        case .accept: return made(.accepted(by: agent))
+        case .hold: return made(.customerHeld)
+        case .resume: return made(.customerResumed)
+        case .consult(_, let destination):
+            if let rejection = check(destination, from: agent) { return .failure(rejection) }
+            return made(.consultStarted(destination))
+        case .consultAccept: return made(.consultAnswered(.agent(agent)))
+        case .consultEnd:
+            if interaction.participant(agent: agent)?.role == .owner { return made(.consultCancelled) }
+            var decision = Decision(events: [.interaction(id, .consultedPartyLeft(.agent(agent)))])
+            decision.droppedLeg = .agent(agent)
+            return .success(decision)
+        case .conference: return made(.conferenceStarted)
+        case .consultTransfer:
+            var decision = Decision(events: [.interaction(id, .consultTransferred)])
+            if case .dialNumber(let number) = interaction.consulted?.party { decision.handOffTo = number }
+            return .success(decision)
+        case .conferenceTransfer:
+            return made(.conferenceTransferred(to: interaction.transfereeInConference!))
+        case .exitConference:
+            var decision = Decision(events: [.interaction(id, .conferenceExited(.agent(agent)))])
+            decision.droppedLeg = .agent(agent)
+            return .success(decision)
+        case .endConference: return made(.conferenceEnded)
+        case .transfer(_, let destination):
+            if let rejection = check(destination, from: agent) { return .failure(rejection) }
+            var decision = Decision(events: [.interaction(id, .blindTransferred(destination))])
+            if case .dialNumber(let number) = destination { decision.handOffTo = number }
+            return .success(decision)
+        case .end: return made(.endedByOwner)
+        case .wrapUp(_, let code, let notes):
+            guard wrapUpCodes.contains(code) else { return .failure(.unknownWrapUpCode) }
+            return made(.wrapUpApplied(agent: agent, code: code, notes: notes, automatic: false))
+        case .login, .logout, .setAvailable, .setIdle, .customerCall, .customerHungUp, .agentPhoneHungUp,
+            .phoneTransferRequested, .dialedPartyAnswered, .dialedPartyHungUp, .timerFired:
+            preconditionFailure("\(command) is not an Agent Desktop control")
+        }
+    }
+
+    /// Checks where a consult or transfer goes.
+    private func check(_ destination: Destination, from agent: AgentID) -> Rejection? {
+        switch destination {
+        case .agent(let target):
+            guard let other = agents[target] else { return .unknownAgent }
+            if target == agent { return .cannotTargetSelf }
+            return other.status == .available ? nil : .agentUnavailable
+        case .queue(let queue):
+            return teamsOfQueue[queue] == nil ? .unknownQueue : nil
+        case .dialNumber(let number):
+            return Self.isDialNumber(number) ? nil : .invalidDialNumber
+        }
+    }
+
+    /// A dial number: an optional "+" then 2 to 20 digits.
+    static func isDialNumber(_ text: String) -> Bool {
+        let digits = text.utf8.first == UInt8(ascii: "+") ? text.utf8.dropFirst() : text.utf8[...]
+        return (2...20).contains(digits.count) && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    // MARK: - Telephony
+
+    private func decideTelephony(_ command: Command, from actor: Actor, on interaction: Interaction)
+        -> Result<Decision, Rejection>
+    {
+        let id = interaction.id
+        switch command {
+        case .customerHungUp:
+            guard actor == .customer else { return .failure(.actorNotPermitted) }
+            guard interaction.customer.state != .left else { return .failure(.interactionEnded) }
+            return .success(Decision(events: [.interaction(id, .customerLeft)], droppedLeg: .customer))
+
+        case .phoneTransferRequested:
+            return .failure(.useAgentDesktop)
+
+        case .agentPhoneHungUp:
+            guard case .phone(let agent) = actor else { return .failure(.actorNotPermitted) }
+            guard let me = interaction.participant(agent: agent) else { return .failure(.notAParticipant) }
+            guard me.state == .connected, interaction.phase != .ended else { return .failure(.notConnected) }
+            guard let event = Self.leaving(me, interaction) else { return .failure(.notConnected) }
+            return .success(Decision(events: [.interaction(id, event)], droppedLeg: .agent(agent)))
+
+        case .dialedPartyAnswered:
+            guard actor == .dialedParty else { return .failure(.actorNotPermitted) }
+            guard let consulted = interaction.consulted, case .dialNumber = consulted.party,
+                consulted.state == .ringing
+            else { return .failure(.noActiveConsult) }
+            return .success(Decision(events: [.interaction(id, .consultAnswered(consulted.party))]))
+
+        case .dialedPartyHungUp:
+            guard actor == .dialedParty else { return .failure(.actorNotPermitted) }
+            guard
+                let party = interaction.activeParticipants.first(where: {
+                    if case .dialNumber = $0.party { true } else { false }
+                })
+            else { return .failure(.notAParticipant) }
+            let event: InteractionEvent? =
+                party.state == .ringing ? .consultedPartyLeft(party.party) : Self.leaving(party, interaction)
+            guard let event else { return .failure(.notConnected) }
+            return .success(Decision(events: [.interaction(id, event)], droppedLeg: Leg(party.party)))
+
+        case .login, .logout, .setAvailable, .setIdle, .customerCall, .accept, .hold, .resume, .consult,
+            .consultAccept, .consultEnd, .conference, .consultTransfer, .conferenceTransfer, .exitConference,
+            .endConference, .transfer, .end, .wrapUp, .timerFired:
+            preconditionFailure("\(command) is not a telephony event")
+        }
+    }
+
+    /// What it means when a connected party's phone hangs up: Agent 1 ends the call (or the
+    /// conference, as the spec says); anyone else leaves.
+    private static func leaving(_ party: Participant, _ interaction: Interaction) -> InteractionEvent? {
+        switch (party.role, interaction.phase) {
+        case (.owner, .conferenced): return .conferenceEnded
+        case (.owner, .connected), (.owner, .held), (.owner, .consulting), (.owner, .wrapUpAssist): return .endedByOwner
+        case (.consulted, .wrapUpAssist), (.conferenced, _): return .conferenceExited(party.party)
+        case (.consulted, _): return .consultedPartyLeft(party.party)
+        case (.owner, .queued), (.owner, .offered), (.owner, .ended): return nil
+        }
+    }
+
+    // MARK: - Timers
+
+    private func decideTimer(_ timer: TimerID, at time: Timestamp) -> Result<Decision, Rejection> {
+        guard let interaction = interactions[timer.interaction] else { return .failure(.timerNotActive) }
+        // A timer is live only while the state that armed it lasts and its deadline has come.
+        guard let (_, deadline) = interaction.timers(configuration).first(where: { $0.0 == timer }),
+            deadline <= time
+        else { return .failure(.timerNotActive) }
+        let id = interaction.id
+        switch timer {
+        case .ringNoAnswer(_, let agent):
+            let event: InteractionEvent =
+                interaction.participant(agent: agent)?.role == .owner
+                ? .offerTimedOut(agent: agent) : .consultOfferTimedOut(agent: agent)
+            return .success(Decision(events: [.interaction(id, event)]))
+        case .autoWrapUp(_, let agent):
+            let event = InteractionEvent.wrapUpApplied(
+                agent: agent, code: configuration.defaultWrapUpCode, notes: "", automatic: true)
+            return .success(Decision(events: [.interaction(id, event)]))
+        }
+    }
+
+    // MARK: - The agent's own state
+
+    private func decideAgentState(_ command: Command, agent id: AgentID) -> Result<AgentEvent, Rejection> {
+        guard let agent = agents[id] else { return .failure(.unknownAgent) }
+        switch command {
+        case .login:
+            return agent.status == .loggedOut ? .success(.loggedIn) : .failure(.alreadyInState)
+        case .logout:
+            switch agent.status {
+            case .loggedOut: return .failure(.alreadyInState)
+            case .idle, .available: return .success(.loggedOut)
+            case .reserved, .engaged, .wrapUp: return .failure(.agentBusy)
+            }
+        case .setAvailable:
+            switch agent.status {
+            case .loggedOut: return .failure(.agentLoggedOut)
+            case .available: return .failure(.alreadyInState)
+            case .idle: return .success(.becameAvailable)
+            case .reserved, .engaged, .wrapUp:
+                return agent.pendingIdle == nil ? .failure(.alreadyInState) : .success(.becameAvailable)
+            }
+        case .setIdle(let code):
+            guard idleCodes.contains(code) else { return .failure(.unknownIdleCode) }
+            switch agent.status {
+            case .loggedOut: return .failure(.agentLoggedOut)
+            case .idle(let current): return current == code ? .failure(.alreadyInState) : .success(.wentIdle(code))
+            case .available: return .success(.wentIdle(code))
+            case .reserved, .engaged, .wrapUp:
+                return agent.pendingIdle == code ? .failure(.alreadyInState) : .success(.idleRequested(code))
+            }
+        case .customerCall, .customerHungUp, .agentPhoneHungUp, .phoneTransferRequested, .dialedPartyAnswered,
+            .dialedPartyHungUp, .accept, .hold, .resume, .consult, .consultAccept, .consultEnd, .conference,
+            .consultTransfer, .conferenceTransfer, .exitConference, .endConference, .transfer, .end, .wrapUp,
+            .timerFired:
+            preconditionFailure("\(command) is not an agent state change")
+        }
+    }
+}
+
+extension Interaction {
+    /// Who takes the call when Agent 1 transfers a conference: the agent who joined it first.
+    var transfereeInConference: AgentID? {
+        participants.first { $0.role == .conferenced && $0.state == .connected && $0.party.agent != nil }?.party.agent
+    }
+}
