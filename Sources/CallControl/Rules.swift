@@ -184,9 +184,7 @@ extension CallCenter {
         case .consultAccept: return made(.consultAnswered(.agent(agent)))
         case .consultEnd:
             if interaction.participant(agent: agent)?.role == .owner { return made(.consultCancelled) }
-            var decision = Decision(events: [.interaction(id, .consultedPartyLeft(.agent(agent)))])
-            decision.droppedLeg = .agent(agent)
-            return .success(decision)
+            return made(.consultedPartyLeft(.agent(agent)))
         case .conference: return made(.conferenceStarted)
         case .consultTransfer:
             var decision = Decision(events: [.interaction(id, .consultTransferred)])
@@ -194,10 +192,7 @@ extension CallCenter {
             return .success(decision)
         case .conferenceTransfer:
             return made(.conferenceTransferred(to: interaction.transfereeInConference!))
-        case .exitConference:
-            var decision = Decision(events: [.interaction(id, .conferenceExited(.agent(agent)))])
-            decision.droppedLeg = .agent(agent)
-            return .success(decision)
+        case .exitConference: return made(.conferenceExited(.agent(agent)))
         case .endConference: return made(.conferenceEnded)
         case .transfer(_, let destination):
             if let rejection = check(destination, from: agent) { return .failure(rejection) }

@@ -1,0 +1,242 @@
+import CallControl
+import Testing
+
+private let agent1 = Harness.agent1
+private let agent2 = Harness.agent2
+
+/// Every row of the participant table in shared/spec/initiate-a-conference.txt, one test each
+/// (docs/rules.md maps the rows to these names).
+@Suite("Spec: customer")
+struct CustomerRules {
+    @Test func customerCannotInitiateAConference() {
+        var h = Harness()
+        h.consulting()
+        // No customer-side input can start one: not the Conference command, nor any other control.
+        h.reject(.conference(h.call), as: .customer, with: .actorNotPermitted)
+        for command in allDesktopCommands(h.call) {
+            h.reject(command, as: .customer, with: .actorNotPermitted)
+        }
+        #expect(h.status == .consulting)
+    }
+
+    @Test func customerIsTakenOffHoldWhenAgent1StartsTheConferenceAndHearsBothAgents() {
+        var h = Harness()
+        h.consulting()
+        #expect(h.interaction.customer.state == .held)
+        #expect(h.interaction.mediaPlan.holdMusic == [.customer])
+        let actions = h.accept(.conference(h.call), as: .agent(agent1))
+        #expect(h.interaction.customer.state == .connected)
+        let everyone = MediaPlan(conversations: [[.customer, .agent(agent1), .agent(agent2)]], holdMusic: [])
+        #expect(actions.contains(.setMedia(h.call, everyone)))
+    }
+
+    @Test func customerCannotBePutOnHoldDuringAConferenceByAnyone() {
+        var h = Harness()
+        h.conference()
+        h.reject(.hold(h.call), as: .agent(agent1), with: .holdNotAllowedInConference)
+        h.reject(.hold(h.call), as: .agent(agent2), with: .holdNotAllowedInConference)
+        h.reject(.hold(h.call), as: .agent(Harness.agent3), with: .notAParticipant)
+        h.reject(.hold(h.call), as: .phone(agent1), with: .useAgentDesktop)
+        #expect(!h.allowed(agent1).contains(.hold))
+        #expect(!h.allowed(agent2).contains(.hold))
+        #expect(h.interaction.customer.state == .connected)
+    }
+}
+
+@Suite("Spec: Agent 1")
+struct Agent1Rules {
+    @Test func agent1CanStartAndEndAConference() {
+        var h = Harness()
+        h.consulting()
+        #expect(h.allowed(agent1).contains(.conference))
+        h.accept(.conference(h.call), as: .agent(agent1))
+        #expect(h.status == .conferenced)
+        #expect(h.allowed(agent1).contains(.endConference))
+        h.accept(.endConference(h.call), as: .agent(agent1))
+        #expect(h.status == .ended)
+    }
+
+    @Test func agent1StartsAConferenceWithAgent2ByClickingConference() {
+        var h = Harness()
+        h.connected()
+        // No consult yet: nothing to merge.
+        h.reject(.conference(h.call), as: .agent(agent1), with: .noActiveConsult)
+        h.accept(.consult(h.call, to: .agent(agent2)), as: .agent(agent1))
+        // Agent 2 has not answered yet.
+        h.reject(.conference(h.call), as: .agent(agent1), with: .consultNotAnswered)
+        h.reject(.conference(h.call), as: .agent(agent2), with: .notConnected)
+        h.accept(.consultAccept(h.call), as: .agent(agent2))
+        h.reject(.conference(h.call), as: .agent(agent2), with: .notOwner)
+        h.accept(.conference(h.call), as: .agent(agent1))
+        #expect(h.status == .conferenced)
+        #expect(h.participant(agent1)?.role == .owner)
+        #expect(h.participant(agent2)?.role == .conferenced)
+    }
+
+    @Test func agent1CannotHoldTheCustomerOrAgent2DuringAConference() {
+        var h = Harness()
+        h.conference()
+        h.reject(.hold(h.call), as: .agent(agent1), with: .holdNotAllowedInConference)
+        h.reject(.resume(h.call), as: .agent(agent1), with: .notAllowedInConference)
+        #expect(h.allowed(agent1) == [.conferenceTransfer, .endConference])
+        // Nobody in the conference is on hold, and no control could put them there.
+        #expect(h.interaction.customer.state == .connected)
+        #expect(h.participant(agent2)?.state == .connected)
+        #expect(h.interaction.mediaPlan.holdMusic.isEmpty)
+    }
+
+    @Test func agent1TransfersToAgent2AndGetsTheWrapUpReasonsDialog() {
+        var h = Harness()
+        h.conference()
+        let actions = h.accept(.conferenceTransfer(h.call), as: .agent(agent1))
+        // Agent 1 leaves at once and owes a wrap-up.
+        #expect(h.participant(agent1)?.state == .left)
+        #expect(h.participant(agent1)?.owesWrapUp == true)
+        #expect(h.agentStatus(agent1) == .wrapUp(h.call))
+        #expect(h.allowed(agent1) == [.wrapUp])
+        #expect(actions.contains(.hangUp(h.call, .agent(agent1))))
+        // The call continues between Agent 2 and the customer.
+        #expect(h.status == .connected)
+        #expect(actions.contains(.setMedia(h.call, MediaPlan(conversations: [[.customer, .agent(agent2)]], holdMusic: []))))
+    }
+
+    @Test func whenTheCustomerDropsFromTheConferenceTheInteractionEndsForThemAndAgent1MustWrapUp() {
+        var h = Harness()
+        h.conference()
+        h.accept(.customerHungUp(h.call), as: .customer)
+        #expect(h.interaction.customer.state == .left)
+        #expect(h.participant(agent1)?.owesWrapUp == true)
+        #expect(h.allowed(agent1).contains(.wrapUp))
+        #expect(h.participant(agent2)?.owesWrapUp == false)
+        h.accept(.wrapUp(h.call, code: "resolved", notes: "customer dropped"), as: .agent(agent1))
+        #expect(h.status == .ended)
+        #expect(h.agentStatus(agent1) == .available)
+        #expect(h.agentStatus(agent2) == .available)
+    }
+
+    @Test func agent1EndsTheConferenceWithEndConferenceDroppingTheCustomerAndAgent2() {
+        var h = Harness()
+        h.conference()
+        let actions = h.accept(.endConference(h.call), as: .agent(agent1))
+        #expect(actions.contains(.hangUp(h.call, .customer)))
+        #expect(actions.contains(.hangUp(h.call, .agent(agent2))))
+        #expect(h.status == .ended)
+        #expect(h.agentStatus(agent2) == .available)
+        #expect(h.agentStatus(agent1) == .wrapUp(h.call))
+        #expect(h.allowed(agent1) == [.wrapUp])
+    }
+
+    @Test func agent1EndsTheConferenceByHangingUpThePhone() {
+        var h = Harness()
+        h.conference()
+        let actions = h.accept(.agentPhoneHungUp(h.call), as: .phone(agent1))
+        #expect(actions.contains(.hangUp(h.call, .customer)))
+        #expect(actions.contains(.hangUp(h.call, .agent(agent2))))
+        #expect(!actions.contains(.hangUp(h.call, .agent(agent1))), "Agent 1's phone hung up by itself")
+        #expect(h.status == .ended)
+        #expect(h.agentStatus(agent1) == .wrapUp(h.call))
+        #expect(h.agentStatus(agent2) == .available)
+    }
+}
+
+@Suite("Spec: Agent 2")
+struct Agent2Rules {
+    @Test func agent2CannotEndAConference() {
+        var h = Harness()
+        h.conference()
+        h.reject(.endConference(h.call), as: .agent(agent2), with: .notOwner)
+        #expect(Rejection.notOwner.kind == .role)
+        #expect(!h.allowed(agent2).contains(.endConference))
+        #expect(h.status == .conferenced)
+    }
+
+    @Test func agent2CannotApplyAWrapUpReasonForAConference() {
+        var h = Harness()
+        h.conference()
+        h.reject(.wrapUp(h.call, code: "resolved", notes: ""), as: .agent(agent2), with: .wrapUpNotRequired)
+        h.accept(.endConference(h.call), as: .agent(agent1))
+        #expect(!h.allowed(agent2).contains(.wrapUp))
+        h.reject(.wrapUp(h.call, code: "resolved", notes: ""), as: .agent(agent2), with: .wrapUpNotRequired)
+        #expect(h.agentStatus(agent2) == .available)
+    }
+
+    @Test func agent2ExitsTheConferenceAndTheCallContinuesBetweenAgent1AndTheCustomer() {
+        var h = Harness()
+        h.conference()
+        #expect(h.allowed(agent2) == [.exitConference])
+        let actions = h.accept(.exitConference(h.call), as: .agent(agent2))
+        #expect(h.status == .connected)
+        #expect(h.participant(agent2)?.state == .left)
+        #expect(h.participant(agent2)?.owesWrapUp == false)
+        #expect(h.agentStatus(agent2) == .available)
+        #expect(actions.contains(.hangUp(h.call, .agent(agent2))))
+        #expect(actions.contains(.setMedia(h.call, MediaPlan(conversations: [[.customer, .agent(agent1)]], holdMusic: []))))
+        #expect(h.allowed(agent1) == [.hold, .consult, .transfer, .end])
+    }
+
+    @Test func agent2BecomesPartOfTheConferenceWhenAgent1StartsItWhileConsulting() {
+        var h = Harness()
+        h.consulting()
+        #expect(h.participant(agent2)?.role == .consulted)
+        h.accept(.conference(h.call), as: .agent(agent1))
+        #expect(h.participant(agent2)?.role == .conferenced)
+        #expect(h.participant(agent2)?.state == .connected)
+        #expect(h.agentStatus(agent2) == .engaged(h.call))
+    }
+
+    @Test func agent2AcceptsATransferAgent1MakesDuringTheConference() {
+        var h = Harness()
+        h.conference()
+        let actions = h.accept(.conferenceTransfer(h.call), as: .agent(agent1))
+        // Agent 2 is already connected, so the hand-over is immediate: no ringing, no accept.
+        #expect(!actions.contains { if case .ring = $0 { true } else { false } })
+        #expect(h.interaction.owner?.party == .agent(agent2))
+        #expect(h.participant(agent2)?.state == .connected)
+        #expect(h.allowed(agent2) == [.hold, .consult, .transfer, .end])
+    }
+
+    @Test func whenTheCustomerLeavesBothAgentsContinueInWrapUpAssistWithoutHoldResumeOrConsult() {
+        var h = Harness()
+        h.conference()
+        let actions = h.accept(.customerHungUp(h.call), as: .customer)
+        #expect(h.status == .wrapUpAssist)
+        #expect(actions.contains(.setMedia(h.call, MediaPlan(conversations: [[.agent(agent1), .agent(agent2)]], holdMusic: []))))
+        for agent in [agent1, agent2] {
+            h.reject(.hold(h.call), as: .agent(agent), with: .notAllowedInWrapUpAssist)
+            h.reject(.resume(h.call), as: .agent(agent), with: .notAllowedInWrapUpAssist)
+            h.reject(.consult(h.call, to: .queue("sales")), as: .agent(agent), with: .notAllowedInWrapUpAssist)
+            #expect(h.allowed(agent).isDisjoint(with: [.hold, .resume, .consult]))
+        }
+        #expect(h.participant(agent1)?.owesWrapUp == true)
+        #expect(h.participant(agent2)?.owesWrapUp == false)
+        // The agents finish talking: Agent 2 leaves, Agent 1 wraps up.
+        h.accept(.exitConference(h.call), as: .agent(agent2))
+        #expect(h.status == .ended)
+        #expect(h.agentStatus(agent1) == .wrapUp(h.call))
+        h.accept(.wrapUp(h.call, code: "resolved", notes: ""), as: .agent(agent1))
+        #expect(h.interaction.isFinished)
+    }
+}
+
+@Suite("Spec: desktop, not phone")
+struct DesktopNotPhoneRules {
+    @Test func aTransferOrConferenceFromAnAgentPhoneIsRejectedWithUseAgentDesktop() {
+        var h = Harness()
+        h.consulting()
+        h.reject(.phoneTransferRequested(h.call), as: .phone(agent1), with: .useAgentDesktop)
+        h.reject(.conference(h.call), as: .phone(agent1), with: .useAgentDesktop)
+        h.reject(.consultTransfer(h.call), as: .phone(agent1), with: .useAgentDesktop)
+        h.accept(.conference(h.call), as: .agent(agent1))
+        h.reject(.conferenceTransfer(h.call), as: .phone(agent1), with: .useAgentDesktop)
+        #expect(Rejection.useAgentDesktop.kind == .role)
+    }
+}
+
+func allDesktopCommands(_ call: InteractionID) -> [Command] {
+    [
+        .accept(call), .hold(call), .resume(call), .consult(call, to: .agent("agent3")), .consultAccept(call),
+        .consultEnd(call), .conference(call), .consultTransfer(call), .conferenceTransfer(call),
+        .exitConference(call), .endConference(call), .transfer(call, to: .queue("sales")), .end(call),
+        .wrapUp(call, code: "resolved", notes: ""),
+    ]
+}
