@@ -238,7 +238,14 @@ public struct Interaction: Equatable, Sendable {
                 // With the customer gone, an agent left alone has nobody to talk to.
                 if participants.count(where: { $0.state == .connected }) < 2 { endCall(at: time) }
             } else if !participants.contains(where: { $0.role == .conferenced && $0.state != .left }) {
-                phase = .connected
+                if case .conferenced(consulting: let destination?) = phase {
+                    // The last other party left while Agent 1 was consulting from the conference: the
+                    // customer, now alone, goes on hold as in any consult.
+                    setCustomer(.held, at: time)
+                    phase = .consulting(destination)
+                } else {
+                    phase = .connected
+                }
             }
 
         case .conferenceEnded, .endedByOwner:

@@ -1,0 +1,337 @@
+import CallControl
+import Testing
+
+/// Thousands of random command sequences from every kind of actor (agents at the desktop, their
+/// phones, customers, dialled parties, timers), valid and invalid alike. After every step the
+/// invariants below must hold; at the end every call is driven to its close and every wrap-up
+/// owed must have been asked for exactly once. A failure names its seed, so it replays.
+@Suite("Properties")
+struct PropertyTests {
+    static let batches = 8
+    static let runsPerBatch = 250
+    static let steps = 120
+    static let mustReach: Set<String> = [
+        "conferenced", "wrapUpAssist", "consulting", "held", "ended", "offerTimedOut", "consultOfferTimedOut",
+        "conferenceTransferred", "consultTransferred", "blindTransferred", "conferenceExited", "conferenceEnded",
+        "customerLeft", "automatic wrap-up", "consultOffered", "consultAnswered(number)",
+    ]
+
+    @Test(arguments: 0..<batches)
+    func randomCommandSequencesKeepEveryInvariant(batch: Int) {
+        var reached = Set<String>()
+        defer {
+            // The runs must reach the interesting places, or they prove little.
+            for place in Self.mustReach { #expect(reached.contains(place), "no run in batch \(batch) reached \(place)") }
+        }
+        for run in 0..<Self.runsPerBatch {
+            let seed = UInt64(batch * Self.runsPerBatch + run)
+            var world = RandomWorld(seed: seed)
+            for _ in 0..<Self.steps {
+                world.step()
+                if !world.problems.isEmpty { break }
+            }
+            reached.formUnion(world.reached)
+            if world.problems.isEmpty { world.drain() }
+            if world.problems.isEmpty { world.checkReplay() }
+            #expect(world.problems.isEmpty, "seed \(seed): \(world.problems.prefix(3)) after \(world.trail.suffix(6))")
+            if !world.problems.isEmpty { return }
+        }
+    }
+}
+
+/// A SplitMix64 generator: tiny, fast, and the same sequence for the same seed everywhere.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    /// Seeds are spread by another odd multiplier: with the stream's own increment, seed n+1 would
+    /// replay seed n's stream shifted by one.
+    init(seed: UInt64) { state = (seed &+ 1) &* 0xD6E8_FEB8_6659_FD93 }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+struct RandomWorld {
+    var rng: SplitMix64
+    var center: CallCenter
+    var now = Timestamp(milliseconds: 0)
+    var log: [Event] = []
+    var problems: [String] = []
+    var trail: [String] = []
+    /// Wrap-ups owed and applied, per interaction and agent.
+    var owed: [String: Int] = [:]
+    var applied: [String: Int] = [:]
+    var nextCall = 0
+    /// Statuses and events the run went through.
+    var reached = Set<String>()
+
+    static let agents: [AgentID] = ["agent1", "agent2", "agent3", "agent4"]
+    static let queues: [QueueID] = ["sales", "support", "nowhere"]
+
+    init(seed: UInt64) {
+        rng = SplitMix64(seed: seed)
+        let maxParties = seed % 3 == 0 ? 4 : 3  // some runs allow a four-party conference
+        center = CallCenter(configuration: Harness.configuration(agents: 4, maxConferenceParties: maxParties))
+        for agent in Self.agents {
+            send(.login, .agent(agent))
+            send(.setAvailable, .agent(agent))
+        }
+        send(.customerCall("call-0", queue: "support", from: "+15550100"), .customer)
+    }
+
+    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
+    mutating func chance(_ percent: Int) -> Bool { Int.random(in: 0..<100, using: &rng) < percent }
+
+    var calls: [InteractionID] { center.interactions.keys.sorted() }
+    var liveCalls: [InteractionID] { calls.filter { center.interactions[$0]!.status != .ended } }
+    var availableAgents: [AgentID] { Self.agents.filter { center.agents[$0]!.status == .available } }
+
+    // MARK: - One random step
+
+    mutating func step() {
+        now = now.adding(milliseconds: Int64.random(in: 0...4_000, using: &rng))
+        let (command, actor) = randomCommand()
+        send(command, actor)
+        checkInvariants()
+        if let call = calls.isEmpty ? nil : pick(calls) { checkAllowedActions(call) }
+    }
+
+    mutating func randomCommand() -> (Command, Actor) {
+        let agent = pick(Self.agents)
+        let live = liveCalls
+        let call =
+            calls.isEmpty || chance(5) ? InteractionID("call-\(nextCall)") : !live.isEmpty && chance(85) ? pick(live) : pick(calls)
+        switch Int.random(in: 0..<100, using: &rng) {
+        case 0..<8:
+            // Mostly making agents available again, so calls find someone.
+            let command =
+                chance(60) ? Command.setAvailable : pick([.login, .logout, .setIdle(pick(["break", "lunch", "bogus"]))])
+            return (command, chance(95) ? .agent(agent) : .customer)
+        case 8..<14:
+            nextCall += 1
+            let number = chance(95) ? "+1555\(Int.random(in: 1000...9999, using: &rng))" : "not a number"
+            return (.customerCall(InteractionID("call-\(nextCall)"), queue: pick(Self.queues), from: number), .customer)
+        case 14..<17:
+            // Customers hang up at any time, and most tellingly while two agents are on the call.
+            let talking = live.filter { [.consulting, .conferenced].contains(center.interactions[$0]!.status) }
+            let target = !talking.isEmpty && chance(50) ? pick(talking) : call
+            return (.customerHungUp(target), chance(90) ? .customer : .agent(agent))
+        case 17..<20:
+            return (.agentPhoneHungUp(call), .phone(onCall(call) ?? agent))
+        case 20..<21:
+            return (.phoneTransferRequested(call), .phone(agent))
+        case 21..<25:
+            let dialling = live.filter { center.interactions[$0]!.consulted?.party.agent == nil && center.interactions[$0]!.consulted != nil }
+            let target = !dialling.isEmpty && chance(80) ? pick(dialling) : call
+            return (pick([.dialedPartyAnswered(target), .dialedPartyAnswered(target), .dialedPartyHungUp(target)]),
+                    chance(90) ? .dialedParty : .customer)
+        case 25..<30:
+            // A timer: one that is armed (its deadline reached), or a stale one.
+            let armed = center.activeTimers()
+            if !armed.isEmpty, chance(85) {
+                let (timer, deadline) = pick(armed)
+                if deadline > now { now = deadline }
+                return (.timerFired(timer), .timer)
+            }
+            return (.timerFired(pick([.ringNoAnswer(call, agent), .autoWrapUp(call, agent)])), chance(90) ? .timer : .agent(agent))
+        default:
+            // An Agent Desktop control, mostly one that someone on a live call may use.
+            var choices: [(AgentID, InteractionID, [TaskAction])] = []
+            for id in live {
+                for party in center.interactions[id]!.participants {
+                    guard let someone = party.party.agent else { continue }
+                    let allowed = center.allowedActions(for: someone, in: id)
+                    if !allowed.isEmpty { choices.append((someone, id, allowed)) }
+                }
+            }
+            if !choices.isEmpty, chance(85) {
+                let (someone, id, allowed) = pick(choices)
+                // Lean toward the controls that lead deeper (consults, conferences) over those that end things.
+                let deeper = allowed.filter { [.accept, .consult, .consultAccept, .conference, .wrapUp].contains($0) }
+                let action = !deeper.isEmpty && chance(60) ? pick(deeper) : pick(allowed)
+                return (desktopCommand(action, call: id, randomArguments: true), chance(97) ? .agent(someone) : .phone(someone))
+            }
+            let actor = onCall(call) ?? agent
+            return (desktopCommand(pick(TaskAction.allCases), call: call, randomArguments: true), .agent(actor))
+        }
+    }
+
+    /// Someone who is, or was, on the call.
+    mutating func onCall(_ call: InteractionID) -> AgentID? {
+        guard let interaction = center.interactions[call] else { return nil }
+        let agents = interaction.participants.compactMap(\.party.agent)
+        return agents.isEmpty ? nil : pick(agents)
+    }
+
+    mutating func desktopCommand(_ action: TaskAction, call: InteractionID, randomArguments: Bool) -> Command {
+        func destination() -> Destination {
+            guard randomArguments else { return .queue("support") }
+            let free = availableAgents
+            switch Int.random(in: 0..<10, using: &rng) {
+            case 0..<5: return .agent(!free.isEmpty && chance(80) ? pick(free) : pick(Self.agents))
+            case 5..<7: return .queue(pick(Self.queues))
+            case 7..<9: return .dialNumber("+4420794\(Int.random(in: 10000...99999, using: &rng))")
+            default: return .dialNumber("12ab")
+            }
+        }
+        switch action {
+        case .accept: return .accept(call)
+        case .hold: return .hold(call)
+        case .resume: return .resume(call)
+        case .consult: return .consult(call, to: destination())
+        case .consultAccept: return .consultAccept(call)
+        case .consultEnd: return .consultEnd(call)
+        case .conference: return .conference(call)
+        case .consultTransfer: return .consultTransfer(call)
+        case .conferenceTransfer: return .conferenceTransfer(call)
+        case .exitConference: return .exitConference(call)
+        case .endConference: return .endConference(call)
+        case .transfer: return .transfer(call, to: destination())
+        case .end: return .end(call)
+        case .wrapUp:
+            let code: WrapUpCodeID = randomArguments && chance(10) ? "bogus" : pick(["resolved", "escalated"])
+            return .wrapUp(call, code: code, notes: "")
+        }
+    }
+
+    // MARK: - Sending, with the checks every command gets
+
+    @discardableResult
+    mutating func send(_ command: Command, _ actor: Actor) -> Outcome {
+        let before = center
+        let outcome = center.handle(command, from: actor, at: now)
+        trail.append("\(actor) \(command) → \(outcome.rejection.map { "rejected \($0)" } ?? "ok")")
+        switch outcome {
+        case .rejected:
+            if center != before { problems.append("rejected \(command) changed the center") }
+        case .accepted(let events, _):
+            log += events
+            for event in events {
+                guard case .interaction(let id, let change) = event.subject else { continue }
+                if case .wrapUpApplied(let agent, _, _, let automatic) = change {
+                    applied["\(id)/\(agent)", default: 0] += 1
+                    if automatic { reached.insert("automatic wrap-up") }
+                }
+                if case .consultAnswered(.dialNumber) = change { reached.insert("consultAnswered(number)") }
+                reached.insert(String(describing: change).prefix { $0 != "(" }.description)
+                if let status = center.interactions[id]?.status { reached.insert(status.rawValue) }
+            }
+            // Count each wrap-up that became owed.
+            for id in Set(events.compactMap(\.interactionID)) {
+                for participant in center.interactions[id]?.participants ?? [] where participant.owesWrapUp {
+                    let earlier = before.interactions[id]?.participant(participant.party)
+                    if earlier?.owesWrapUp != true, let agent = participant.party.agent {
+                        owed["\(id)/\(agent)", default: 0] += 1
+                    }
+                }
+            }
+        }
+        return outcome
+    }
+
+    mutating func checkInvariants() {
+        var busyWith: [AgentID: InteractionID] = [:]
+        for (id, interaction) in center.interactions {
+            let owners = interaction.participants.filter { $0.role == .owner && $0.state != .left }
+            if owners.count > 1 { problems.append("\(id) has \(owners.count) owners") }
+            if interaction.status == .conferenced, interaction.customer.state == .held {
+                problems.append("\(id): customer held in a conference")
+            }
+            for participant in interaction.participants {
+                guard let agent = participant.party.agent else { continue }
+                let busy = participant.state != .left || participant.owesWrapUp
+                if busy {
+                    if let other = busyWith[agent] { problems.append("\(agent) busy with \(other) and \(id)") }
+                    busyWith[agent] = id
+                }
+                let expected: AgentStatus? =
+                    switch participant.state {
+                    case .ringing: .reserved(id)
+                    case .connected, .held: .engaged(id)
+                    case .left: participant.owesWrapUp ? .wrapUp(id) : nil
+                    }
+                if let expected, center.agents[agent]?.status != expected {
+                    problems.append("\(agent) is \(String(describing: center.agents[agent]?.status)), expected \(expected)")
+                }
+            }
+            // A waiting interaction sits in exactly one queue entry.
+            let entries = center.waiting.values.joined().filter { $0.interaction == id }.count
+            switch interaction.status {
+            case .queued:
+                if entries != 1 { problems.append("\(id) queued in \(entries) entries") }
+            case .consulting, .conferenced:
+                if entries > 1 { problems.append("\(id) consults \(entries) queues") }
+            case .offered, .connected, .held, .wrapUpAssist, .ended:
+                if entries != 0 { problems.append("\(id) is \(interaction.status) but waits in a queue") }
+            }
+        }
+        for agent in center.agents.values {
+            if let task = agent.task, busyWith[agent.id] != task {
+                problems.append("\(agent.id) is \(agent.status) but not on \(task)")
+            }
+        }
+        // Routing leaves no call waiting while an agent who could take it is free.
+        for queue in center.configuration.queues where !(center.waiting[queue.id] ?? []).isEmpty {
+            if center.agents.values.contains(where: { $0.status == .available && queue.teams.contains($0.team) }) {
+                problems.append("\(queue.id) has waiting entries and a free agent")
+            }
+        }
+    }
+
+    /// Each control an agent sees listed must be accepted, and each one not listed rejected.
+    mutating func checkAllowedActions(_ call: InteractionID) {
+        let agent = onCall(call) ?? pick(Self.agents)
+        let allowed = Set(center.allowedActions(for: agent, in: call))
+        for action in TaskAction.allCases {
+            var copy = center
+            let command = desktopCommand(action, call: call, randomArguments: false)
+            let accepted = copy.handle(command, from: .agent(agent), at: now).rejection == nil
+            if accepted != allowed.contains(action) {
+                problems.append("\(agent) \(action) on \(call): listed \(allowed.contains(action)), accepted \(accepted)")
+            }
+        }
+    }
+
+    // MARK: - The end of a run
+
+    /// Ends every call and lets every wrap-up happen (by the agent or by the timer).
+    mutating func drain() {
+        for call in calls {
+            guard let interaction = center.interactions[call] else { continue }
+            if interaction.customer.state != .left { send(.customerHungUp(call), .customer) }
+            if center.interactions[call]?.status == .wrapUpAssist, let owner = center.interactions[call]?.owner?.party.agent {
+                send(.end(call), .agent(owner))
+            }
+        }
+        for (timer, deadline) in center.activeTimers() {
+            now = max(now, deadline)
+            send(.timerFired(timer), .timer)
+        }
+        checkInvariants()
+        for (id, interaction) in center.interactions where !interaction.isFinished {
+            problems.append("\(id) still open after draining: \(interaction.status)")
+        }
+        for agent in center.agents.values where agent.task != nil {
+            problems.append("\(agent.id) still \(agent.status) after draining")
+        }
+        for (key, count) in owed where applied[key, default: 0] != count {
+            problems.append("\(key) owed \(count) wrap-ups, applied \(applied[key, default: 0])")
+        }
+        for (key, count) in applied where owed[key, default: 0] != count {
+            problems.append("\(key) applied \(count) wrap-ups, owed \(owed[key, default: 0])")
+        }
+    }
+
+    mutating func checkReplay() {
+        if CallCenter.replay(center.configuration, log) != center { problems.append("replay differs") }
+        for (id, interaction) in center.interactions {
+            let own = log.compactMap { event -> (InteractionEvent, Timestamp)? in
+                if case .interaction(id, let change) = event.subject { (change, event.at) } else { nil }
+            }
+            if Interaction.fold(id: id, own) != interaction { problems.append("fold of \(id) differs") }
+        }
+    }
+}
