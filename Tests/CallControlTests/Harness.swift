@@ -16,7 +16,7 @@ struct Harness {
     static func configuration(agents: Int = 3, maxConferenceParties: Int = 3) -> CenterConfiguration {
         CenterConfiguration(
             agents: (1...agents).map { .init(id: AgentID("agent\($0)"), team: $0 <= 3 ? "blue" : "green") },
-            queues: [.init(id: "sales", teams: ["blue"]), .init(id: "support", teams: ["blue", "green"])],
+            queues: [.init(id: "sales", teams: ["blue"]), .init(id: "support", teams: agents > 3 ? ["blue", "green"] : ["blue"])],
             wrapUpCodes: ["resolved", "escalated", "callback"],
             idleCodes: ["break", "lunch", "training"],
             ringNoAnswerMilliseconds: 10_000,
