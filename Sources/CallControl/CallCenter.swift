@@ -11,11 +11,16 @@ public struct CallCenter: Equatable, Sendable {
     /// Waiting calls and consult requests, per queue, first in line first.
     public private(set) var waiting: [QueueID: [QueueEntry]]
 
-    let teamsOfQueue: [QueueID: Set<TeamID>]
+    let teamsOfQueue: [QueueID: [TeamID]]
+    /// The queues each team serves, in configuration order.
+    let queuesOfTeam: [TeamID: [QueueID]]
     let wrapUpCodes: Set<WrapUpCodeID>
     let idleCodes: Set<IdleCodeID>
-    /// Set when a queue gained an entry or an agent became free: routing has work to look at.
-    private var routingPending = false
+    /// Each team's available agents, longest available first: routing's index, derived from
+    /// `agents` (kept in step by `store(_:)`).
+    private var availableByTeam: [TeamID: [AgentID]] = [:]
+    /// Queues that gained an entry or whose teams gained a free agent: where routing should look.
+    private var queuesToRoute: [QueueID] = []
 
     /// Two centers are equal when their agents, queues and interactions are (routing's
     /// bookkeeping does not count).
@@ -34,7 +39,14 @@ public struct CallCenter: Equatable, Sendable {
         self.agents = agents
         self.interactions = [:]
         self.waiting = Dictionary(uniqueKeysWithValues: configuration.queues.map { ($0.id, []) })
-        self.teamsOfQueue = Dictionary(uniqueKeysWithValues: configuration.queues.map { ($0.id, Set($0.teams)) })
+        self.teamsOfQueue = Dictionary(uniqueKeysWithValues: configuration.queues.map { ($0.id, $0.teams) })
+        var queuesOfTeam: [TeamID: [QueueID]] = [:]
+        for queue in configuration.queues {
+            for team in queue.teams where queuesOfTeam[team]?.contains(queue.id) != true {
+                queuesOfTeam[team, default: []].append(queue.id)
+            }
+        }
+        self.queuesOfTeam = queuesOfTeam
         self.wrapUpCodes = Set(configuration.wrapUpCodes)
         self.idleCodes = Set(configuration.idleCodes)
     }
@@ -62,7 +74,7 @@ public struct CallCenter: Equatable, Sendable {
             apply(event, log: &log)
             events.append(event)
         }
-        if routingPending { route(at: time, into: &events, log: &log) }
+        if !queuesToRoute.isEmpty { route(at: time, into: &events, log: &log) }
         return .accepted(events: events, actions: actions(for: log, decision: decision))
     }
 
@@ -106,7 +118,6 @@ public struct CallCenter: Equatable, Sendable {
                 if agent.task == nil {
                     agent.status = .available
                     agent.since = event.at
-                    routingPending = true
                 }
                 agent.pendingIdle = nil
             case .wentIdle(let code):
@@ -115,7 +126,7 @@ public struct CallCenter: Equatable, Sendable {
             case .idleRequested(let code):
                 agent.pendingIdle = code
             }
-            agents[id] = agent
+            store(agent)
 
         case .interaction(let id, let change):
             let before = interactions[id]
@@ -168,12 +179,36 @@ public struct CallCenter: Equatable, Sendable {
                 agent.status = .idle(code)
             } else {
                 agent.status = .available
-                routingPending = true
             }
             agent.pendingIdle = nil
         }
         agent.since = time
-        agents[id] = agent
+        store(agent)
+    }
+
+    /// Saves an agent, keeping the available-agents index and routing's to-do list in step.
+    private mutating func store(_ agent: Agent) {
+        let wasAvailable = agents[agent.id]?.status == .available
+        let isAvailable = agent.status == .available
+        agents[agent.id] = agent
+        guard wasAvailable != isAvailable else { return }
+        if isAvailable {
+            var list = availableByTeam[agent.team, default: []]
+            // Usually the newest: insert from the back, ordered by (since, id).
+            var index = list.endIndex
+            while index > list.startIndex, let other = agents[list[index - 1]],
+                (agent.since, agent.id) < (other.since, other.id)
+            {
+                index -= 1
+            }
+            list.insert(agent.id, at: index)
+            availableByTeam[agent.team] = list
+            for queue in queuesOfTeam[agent.team] ?? [] where !queuesToRoute.contains(queue) {
+                queuesToRoute.append(queue)
+            }
+        } else {
+            availableByTeam[agent.team]?.removeAll { $0 == agent.id }
+        }
     }
 
     /// Keeps the queues in step with where each interaction waits.
@@ -195,7 +230,7 @@ public struct CallCenter: Equatable, Sendable {
             default:
                 waiting[queue, default: []].append(entry)
             }
-            routingPending = true
+            if !queuesToRoute.contains(queue) { queuesToRoute.append(queue) }
         }
     }
 
@@ -204,22 +239,21 @@ public struct CallCenter: Equatable, Sendable {
     /// Offers waiting calls and consult requests to the longest-available agent of a team that
     /// serves the queue, until no queue has both a waiting entry and a free agent.
     private mutating func route(at time: Timestamp, into events: inout [Event], log: inout ChangeLog) {
-        routingPending = false
-        for queue in configuration.queues {
-            while let entry = waiting[queue.id]?.first, let agent = longestAvailable(serving: queue.id) {
+        while !queuesToRoute.isEmpty {
+            let queue = queuesToRoute.removeFirst()
+            while let entry = waiting[queue]?.first, let agent = longestAvailable(serving: queue) {
                 let offer: InteractionEvent = entry.purpose == .call ? .offered(to: agent) : .consultOffered(to: agent)
                 let event = Event(at: time, .interaction(entry.interaction, offer))
                 apply(event, log: &log)
                 events.append(event)
             }
         }
-        routingPending = false
     }
 
     private func longestAvailable(serving queue: QueueID) -> AgentID? {
-        guard let teams = teamsOfQueue[queue] else { return nil }
         var best: Agent?
-        for agent in agents.values where agent.status == .available && teams.contains(agent.team) {
+        for team in teamsOfQueue[queue] ?? [] {
+            guard let first = availableByTeam[team]?.first, let agent = agents[first] else { continue }
             if let current = best, (current.since, current.id) <= (agent.since, agent.id) { continue }
             best = agent
         }
