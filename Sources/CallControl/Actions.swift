@@ -62,45 +62,64 @@ public enum TimerID: Hashable, Sendable, Codable {
 extension Interaction {
     /// Who hears whom in the present phase.
     public var mediaPlan: MediaPlan {
-        let talking = participants.filter { $0.state == .connected }
+        /// The connected parties (in joining order), optionally only those with or without a role.
+        func talking(_ keep: (ParticipantRole) -> Bool = { _ in true }, customer: Bool) -> [Leg] {
+            var legs: [Leg] = []
+            legs.reserveCapacity(participants.count + 1)
+            if customer { legs.append(.customer) }
+            for participant in participants where participant.state == .connected && keep(participant.role) {
+                legs.append(Leg(participant.party))
+            }
+            return legs
+        }
         switch phase {
         case .queued, .offered, .held:
             return MediaPlan(conversations: [], holdMusic: [.customer])
-        case .connected:
-            return MediaPlan(conversations: [[.customer] + talking.map { Leg($0.party) }], holdMusic: [])
+        case .connected, .conferenced(consulting: nil):
+            return MediaPlan(conversations: [talking(customer: true)], holdMusic: [])
         case .consulting:
-            let consult = talking.map { Leg($0.party) }
+            let consult = talking(customer: false)
             return MediaPlan(conversations: consult.count > 1 ? [consult] : [], holdMusic: [.customer])
-        case .conferenced(let consulting):
-            guard consulting != nil else {
-                return MediaPlan(conversations: [[.customer] + talking.map { Leg($0.party) }], holdMusic: [])
-            }
+        case .conferenced(consulting: .some):
             // Agent 1 steps out to consult; the rest of the conference keeps talking.
-            let conference = [Leg.customer] + talking.filter { $0.role == .conferenced }.map { Leg($0.party) }
-            let consult = talking.filter { $0.role != .conferenced }.map { Leg($0.party) }
+            let conference = talking({ $0 == .conferenced }, customer: true)
+            let consult = talking({ $0 != .conferenced }, customer: false)
             return MediaPlan(conversations: consult.count > 1 ? [conference, consult] : [conference], holdMusic: [])
         case .wrapUpAssist:
-            return MediaPlan(conversations: [talking.map { Leg($0.party) }], holdMusic: [])
+            return MediaPlan(conversations: [talking(customer: false)], holdMusic: [])
         case .ended:
             return .silent
         }
     }
 
+    /// Whether the two have the same media plan, judged cheaply: the plan depends only on the
+    /// phase, the customer's state and each participant's party, role and state.
+    func hasSameMedia(as other: Interaction) -> Bool {
+        guard phase == other.phase, customer.state == other.customer.state,
+            participants.count == other.participants.count
+        else { return false }
+        for (mine, theirs) in zip(participants, other.participants)
+        where mine.party != theirs.party || mine.role != theirs.role || mine.state != theirs.state {
+            return false
+        }
+        return true
+    }
+
+    /// The timer a participant's state needs, if any, with its deadline.
+    func timer(for participant: Participant, _ configuration: CenterConfiguration) -> (TimerID, Timestamp)? {
+        guard case .agent(let agent) = participant.party else { return nil }
+        if participant.state == .ringing {
+            return (.ringNoAnswer(id, agent), participant.since.adding(milliseconds: configuration.ringNoAnswerMilliseconds))
+        }
+        if participant.state == .left, participant.owesWrapUp, let auto = configuration.autoWrapUpMilliseconds {
+            return (.autoWrapUp(id, agent), participant.since.adding(milliseconds: auto))
+        }
+        return nil
+    }
+
     /// The timers this interaction needs right now, with their deadlines.
     public func timers(_ configuration: CenterConfiguration) -> [(TimerID, Timestamp)] {
-        var timers: [(TimerID, Timestamp)] = []
-        for participant in participants {
-            guard case .agent(let agent) = participant.party else { continue }
-            if participant.state == .ringing {
-                timers.append(
-                    (.ringNoAnswer(id, agent), participant.since.adding(milliseconds: configuration.ringNoAnswerMilliseconds)))
-            } else if participant.state == .left, participant.owesWrapUp,
-                let auto = configuration.autoWrapUpMilliseconds
-            {
-                timers.append((.autoWrapUp(id, agent), participant.since.adding(milliseconds: auto)))
-            }
-        }
-        return timers
+        participants.compactMap { timer(for: $0, configuration) }
     }
 }
 

@@ -67,13 +67,9 @@ public struct CallCenter: Equatable, Sendable {
         case .failure(let rejection): return .rejected(rejection)
         }
         var log = ChangeLog()
-        var events: [Event] = []
-        events.reserveCapacity(decision.events.count + 1)
-        for subject in decision.events {
-            let event = Event(at: time, subject)
-            apply(event, log: &log)
-            events.append(event)
-        }
+        let event = Event(at: time, decision.event)
+        apply(event, log: &log)
+        var events = [event]
         if !queuesToRoute.isEmpty { route(at: time, into: &events, log: &log) }
         return .accepted(events: events, actions: actions(for: log, decision: decision))
     }
@@ -106,6 +102,7 @@ public struct CallCenter: Equatable, Sendable {
         case .agent(let id, let change):
             guard var agent = agents[id] else { return }
             log.recordAgent(agent)
+            let wasAvailable = agent.status == .available
             switch change {
             case .loggedIn:
                 agent.status = .idle(configuration.idleCodes.first ?? CenterConfiguration.ringNoAnswerIdleCode)
@@ -126,30 +123,29 @@ public struct CallCenter: Equatable, Sendable {
             case .idleRequested(let code):
                 agent.pendingIdle = code
             }
-            store(agent)
+            store(agent, wasAvailable: wasAvailable)
 
         case .interaction(let id, let change):
             let before = interactions[id]
             log.recordInteraction(id, before)
-            var interaction: Interaction
-            if let before {
-                interaction = before
-                interactions[id] = nil  // keep the value uniquely referenced while it changes
-                interaction.apply(change, at: event.at)
+            if before != nil {
+                interactions[id]!.apply(change, at: event.at)  // in place
             } else {
                 guard let created = Interaction(id: id, first: change, at: event.at) else { return }
-                interaction = created
+                interactions[id] = created
             }
+            let interaction = interactions[id]!
             updateWaiting(id, before: before, after: interaction, change: change, at: event.at)
-            if let before {
-                for participant in before.participants {
+            // Agents whose place on the call changed follow it.
+            for participant in interaction.participants {
+                let earlier = before?.participant(participant.party)
+                if earlier?.state != participant.state || earlier?.owesWrapUp != participant.owesWrapUp {
                     syncAgent(participant.party, with: interaction, change: change, at: event.at, log: &log)
                 }
             }
-            for participant in interaction.participants where before?.participant(participant.party) == nil {
+            for participant in before?.participants ?? [] where interaction.participant(participant.party) == nil {
                 syncAgent(participant.party, with: interaction, change: change, at: event.at, log: &log)
             }
-            interactions[id] = interaction
         }
     }
 
@@ -159,6 +155,7 @@ public struct CallCenter: Equatable, Sendable {
         log: inout ChangeLog
     ) {
         guard case .agent(let id) = party, var agent = agents[id] else { return }
+        let wasAvailable = agent.status == .available
         let wanted: AgentStatus?
         switch interaction.participant(party)?.state {
         case .ringing: wanted = .reserved(interaction.id)
@@ -183,12 +180,11 @@ public struct CallCenter: Equatable, Sendable {
             agent.pendingIdle = nil
         }
         agent.since = time
-        store(agent)
+        store(agent, wasAvailable: wasAvailable)
     }
 
     /// Saves an agent, keeping the available-agents index and routing's to-do list in step.
-    private mutating func store(_ agent: Agent) {
-        let wasAvailable = agents[agent.id]?.status == .available
+    private mutating func store(_ agent: Agent, wasAvailable: Bool) {
         let isAvailable = agent.status == .available
         agents[agent.id] = agent
         guard wasAvailable != isAvailable else { return }
@@ -263,15 +259,37 @@ public struct CallCenter: Equatable, Sendable {
 
 /// What one command touched, recorded before it changed, so the actions can be derived by
 /// comparing before with after.
+/// Most commands touch one interaction and an agent or two, so the first of each is kept inline
+/// (no allocation on the hot path).
 struct ChangeLog {
-    var interactionsBefore: [(InteractionID, Interaction?)] = []
-    var agentsBefore: [Agent] = []
+    private(set) var firstInteraction: (InteractionID, Interaction?)?
+    private var moreInteractions: [(InteractionID, Interaction?)] = []
+    private var firstAgent: Agent?
+    private var moreAgents: [Agent] = []
 
     mutating func recordInteraction(_ id: InteractionID, _ value: Interaction?) {
-        if !interactionsBefore.contains(where: { $0.0 == id }) { interactionsBefore.append((id, value)) }
+        guard let first = firstInteraction else {
+            firstInteraction = (id, value)
+            return
+        }
+        if first.0 != id, !moreInteractions.contains(where: { $0.0 == id }) { moreInteractions.append((id, value)) }
     }
 
     mutating func recordAgent(_ agent: Agent) {
-        if !agentsBefore.contains(where: { $0.id == agent.id }) { agentsBefore.append(agent) }
+        guard let first = firstAgent else {
+            firstAgent = agent
+            return
+        }
+        if first.id != agent.id, !moreAgents.contains(where: { $0.id == agent.id }) { moreAgents.append(agent) }
+    }
+
+    func forEachInteraction(_ body: (InteractionID, Interaction?) -> Void) {
+        if let (id, value) = firstInteraction { body(id, value) }
+        for (id, value) in moreInteractions { body(id, value) }
+    }
+
+    func forEachAgent(_ body: (Agent) -> Void) {
+        if let firstAgent { body(firstAgent) }
+        for agent in moreAgents { body(agent) }
     }
 }

@@ -6,28 +6,34 @@
 extension CallCenter {
     func actions(for log: ChangeLog, decision: Decision) -> [Action] {
         var actions: [Action] = []
-        for (id, before) in log.interactionsBefore {
-            guard let after = interactions[id] else { continue }
+        actions.reserveCapacity(8)
+        log.forEachInteraction { id, before in
+            guard let after = interactions[id] else { return }
             timerActions(before: before, after: after, into: &actions)
             legActions(before: before, after: after, decision: decision, into: &actions)
-            let plan = after.mediaPlan
-            if before?.mediaPlan != plan { actions.append(.setMedia(id, plan)) }
+            if before.map({ !$0.hasSameMedia(as: after) }) ?? true {
+                let plan = after.mediaPlan
+                if before?.mediaPlan != plan { actions.append(.setMedia(id, plan)) }
+            }
             notifications(before: before, after: after, into: &actions)
         }
-        for before in log.agentsBefore where agents[before.id] != before {
-            actions.append(.agentStateChanged(before.id))
+        log.forEachAgent { before in
+            if agents[before.id] != before { actions.append(.agentStateChanged(before.id)) }
         }
         return actions
     }
 
+    /// Cancels the timers that no state needs any more, then starts (or restarts) the new ones.
     private func timerActions(before: Interaction?, after: Interaction, into actions: inout [Action]) {
-        let old = before?.timers(configuration) ?? []
-        let new = after.timers(configuration)
-        for (timer, _) in old where !new.contains(where: { $0.0 == timer }) {
-            actions.append(.cancelTimer(timer))
+        for participant in before?.participants ?? [] {
+            guard let (timer, _) = before!.timer(for: participant, configuration) else { continue }
+            let now = after.participant(participant.party).flatMap { after.timer(for: $0, configuration) }
+            if now?.0 != timer { actions.append(.cancelTimer(timer)) }
         }
-        for (timer, deadline) in new where !old.contains(where: { $0 == (timer, deadline) }) {
-            actions.append(.startTimer(timer, deadline: deadline))
+        for participant in after.participants {
+            guard let (timer, deadline) = after.timer(for: participant, configuration) else { continue }
+            let was = before?.participant(participant.party).flatMap { before!.timer(for: $0, configuration) }
+            if was?.0 != timer || was?.1 != deadline { actions.append(.startTimer(timer, deadline: deadline)) }
         }
     }
 

@@ -1,7 +1,8 @@
 /// The rules: which commands each actor may issue in each state, and the events they make.
 /// Nothing here changes the center; a rejection leaves it exactly as it was.
 struct Decision {
-    var events: [Event.Subject]
+    /// Every command makes exactly one event (routing may add more).
+    var event: Event.Subject
     /// A leg that dropped by itself (the party hung up): the shell need not hang it up.
     var droppedLeg: Leg? = nil
     /// The customer leaves for an outside number rather than being hung up.
@@ -13,14 +14,14 @@ extension CallCenter {
         switch command {
         case .login, .logout, .setAvailable, .setIdle:
             guard case .agent(let id) = actor else { return .failure(.actorNotPermitted) }
-            return decideAgentState(command, agent: id).map { Decision(events: [.agent(id, $0)]) }
+            return decideAgentState(command, agent: id).map { Decision(event: .agent(id, $0)) }
 
         case .customerCall(let id, let queue, let number):
             guard actor == .customer else { return .failure(.actorNotPermitted) }
             guard interactions[id] == nil else { return .failure(.interactionExists) }
             guard teamsOfQueue[queue] != nil else { return .failure(.unknownQueue) }
             guard Self.isDialNumber(number) else { return .failure(.invalidDialNumber) }
-            return .success(Decision(events: [.interaction(id, .arrived(queue: queue, customerNumber: number))]))
+            return .success(Decision(event: .interaction(id, .arrived(queue: queue, customerNumber: number))))
 
         case .timerFired(let timer):
             guard actor == .timer else { return .failure(.actorNotPermitted) }
@@ -171,7 +172,7 @@ extension CallCenter {
         if let rejection = permission(action, for: agent, in: interaction) { return .failure(rejection) }
         let id = interaction.id
         func made(_ event: InteractionEvent) -> Result<Decision, Rejection> {
-            .success(Decision(events: [.interaction(id, event)]))
+            .success(Decision(event: .interaction(id, event)))
         }
 
         switch command {
@@ -187,7 +188,7 @@ extension CallCenter {
             return made(.consultedPartyLeft(.agent(agent)))
         case .conference: return made(.conferenceStarted)
         case .consultTransfer:
-            var decision = Decision(events: [.interaction(id, .consultTransferred)])
+            var decision = Decision(event: .interaction(id, .consultTransferred))
             if case .dialNumber(let number) = interaction.consulted?.party { decision.handOffTo = number }
             return .success(decision)
         case .conferenceTransfer:
@@ -196,7 +197,7 @@ extension CallCenter {
         case .endConference: return made(.conferenceEnded)
         case .transfer(_, let destination):
             if let rejection = check(destination, from: agent) { return .failure(rejection) }
-            var decision = Decision(events: [.interaction(id, .blindTransferred(destination))])
+            var decision = Decision(event: .interaction(id, .blindTransferred(destination)))
             if case .dialNumber(let number) = destination { decision.handOffTo = number }
             return .success(decision)
         case .end: return made(.endedByOwner)
@@ -239,7 +240,7 @@ extension CallCenter {
         case .customerHungUp:
             guard actor == .customer else { return .failure(.actorNotPermitted) }
             guard interaction.customer.state != .left else { return .failure(.interactionEnded) }
-            return .success(Decision(events: [.interaction(id, .customerLeft)], droppedLeg: .customer))
+            return .success(Decision(event: .interaction(id, .customerLeft), droppedLeg: .customer))
 
         case .phoneTransferRequested:
             return .failure(.useAgentDesktop)
@@ -249,14 +250,14 @@ extension CallCenter {
             guard let me = interaction.participant(agent: agent) else { return .failure(.notAParticipant) }
             guard me.state == .connected, interaction.phase != .ended else { return .failure(.notConnected) }
             guard let event = Self.leaving(me, interaction) else { return .failure(.notConnected) }
-            return .success(Decision(events: [.interaction(id, event)], droppedLeg: .agent(agent)))
+            return .success(Decision(event: .interaction(id, event), droppedLeg: .agent(agent)))
 
         case .dialedPartyAnswered:
             guard actor == .dialedParty else { return .failure(.actorNotPermitted) }
             guard let consulted = interaction.consulted, case .dialNumber = consulted.party,
                 consulted.state == .ringing
             else { return .failure(.noActiveConsult) }
-            return .success(Decision(events: [.interaction(id, .consultAnswered(consulted.party))]))
+            return .success(Decision(event: .interaction(id, .consultAnswered(consulted.party))))
 
         case .dialedPartyHungUp:
             guard actor == .dialedParty else { return .failure(.actorNotPermitted) }
@@ -268,7 +269,7 @@ extension CallCenter {
             let event: InteractionEvent? =
                 party.state == .ringing ? .consultedPartyLeft(party.party) : Self.leaving(party, interaction)
             guard let event else { return .failure(.notConnected) }
-            return .success(Decision(events: [.interaction(id, event)], droppedLeg: Leg(party.party)))
+            return .success(Decision(event: .interaction(id, event), droppedLeg: Leg(party.party)))
 
         case .login, .logout, .setAvailable, .setIdle, .customerCall, .accept, .hold, .resume, .consult,
             .consultAccept, .consultEnd, .conference, .consultTransfer, .conferenceTransfer, .exitConference,
@@ -303,11 +304,11 @@ extension CallCenter {
             let event: InteractionEvent =
                 interaction.participant(agent: agent)?.role == .owner
                 ? .offerTimedOut(agent: agent) : .consultOfferTimedOut(agent: agent)
-            return .success(Decision(events: [.interaction(id, event)]))
+            return .success(Decision(event: .interaction(id, event)))
         case .autoWrapUp(_, let agent):
             let event = InteractionEvent.wrapUpApplied(
                 agent: agent, code: configuration.defaultWrapUpCode, notes: "", automatic: true)
-            return .success(Decision(events: [.interaction(id, event)]))
+            return .success(Decision(event: .interaction(id, event)))
         }
     }
 
