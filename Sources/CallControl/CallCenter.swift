@@ -128,13 +128,15 @@ public struct CallCenter: Equatable, Sendable {
         case .interaction(let id, let change):
             let before = interactions[id]
             log.recordInteraction(id, before)
-            if before != nil {
-                interactions[id]!.apply(change, at: event.at)  // in place
+            var interaction: Interaction
+            if let before {
+                interaction = before
+                interaction.apply(change, at: event.at)
             } else {
                 guard let created = Interaction(id: id, first: change, at: event.at) else { return }
-                interactions[id] = created
+                interaction = created
             }
-            let interaction = interactions[id]!
+            interactions[id] = interaction
             updateWaiting(id, before: before, after: interaction, change: change, at: event.at)
             // Agents whose place on the call changed follow it.
             for participant in interaction.participants {
@@ -157,10 +159,11 @@ public struct CallCenter: Equatable, Sendable {
         guard case .agent(let id) = party, var agent = agents[id] else { return }
         let wasAvailable = agent.status == .available
         let wanted: AgentStatus?
-        switch interaction.participant(party)?.state {
+        let place = interaction.participant(party)
+        switch place?.state {
         case .ringing: wanted = .reserved(interaction.id)
         case .connected, .held: wanted = .engaged(interaction.id)
-        case .left: wanted = interaction.participant(party)!.owesWrapUp ? .wrapUp(interaction.id) : nil
+        case .left: wanted = place!.owesWrapUp ? .wrapUp(interaction.id) : nil
         case nil: wanted = nil
         }
         if let wanted {
