@@ -139,13 +139,14 @@ public struct CallCenter: Equatable, Sendable {
             interactions[id] = interaction
             updateWaiting(id, before: before, after: interaction, change: change, at: event.at)
             // Agents whose place on the call changed follow it.
-            for participant in interaction.participants {
-                let earlier = before?.participant(participant.party)
+            for (index, participant) in interaction.participants.enumerated() {
+                let earlier = before?.participant(participant.party, hint: index)
                 if earlier?.state != participant.state || earlier?.owesWrapUp != participant.owesWrapUp {
                     syncAgent(participant.party, with: interaction, change: change, at: event.at, log: &log)
                 }
             }
-            for participant in before?.participants ?? [] where interaction.participant(participant.party) == nil {
+            for (index, participant) in (before?.participants ?? []).enumerated()
+            where interaction.participant(participant.party, hint: index) == nil {
                 syncAgent(participant.party, with: interaction, change: change, at: event.at, log: &log)
             }
         }

@@ -25,14 +25,14 @@ extension CallCenter {
 
     /// Cancels the timers that no state needs any more, then starts (or restarts) the new ones.
     private func timerActions(before: Interaction?, after: Interaction, into actions: inout [Action]) {
-        for participant in before?.participants ?? [] {
+        for (index, participant) in (before?.participants ?? []).enumerated() {
             guard let (timer, _) = before!.timer(for: participant, configuration) else { continue }
-            let now = after.participant(participant.party).flatMap { after.timer(for: $0, configuration) }
+            let now = after.participant(participant.party, hint: index).flatMap { after.timer(for: $0, configuration) }
             if now?.0 != timer { actions.append(.cancelTimer(timer)) }
         }
-        for participant in after.participants {
+        for (index, participant) in after.participants.enumerated() {
             guard let (timer, deadline) = after.timer(for: participant, configuration) else { continue }
-            let was = before?.participant(participant.party).flatMap { before!.timer(for: $0, configuration) }
+            let was = before?.participant(participant.party, hint: index).flatMap { before!.timer(for: $0, configuration) }
             if was?.0 != timer || was?.1 != deadline { actions.append(.startTimer(timer, deadline: deadline)) }
         }
     }
@@ -40,8 +40,8 @@ extension CallCenter {
     private func legActions(before: Interaction?, after: Interaction, decision: Decision, into actions: inout [Action]) {
         let id = after.id
         if let before {
-            for party in before.participants where party.state != .left {
-                let now = after.participant(party.party)
+            for (index, party) in before.participants.enumerated() where party.state != .left {
+                let now = after.participant(party.party, hint: index)
                 let leg = Leg(party.party)
                 if (now == nil || now!.state == .left), leg != decision.droppedLeg {
                     actions.append(.hangUp(id, leg))
@@ -55,21 +55,21 @@ extension CallCenter {
                 }
             }
         }
-        for party in after.participants where party.state == .ringing {
-            let was = before?.participant(party.party)
+        for (index, party) in after.participants.enumerated() where party.state == .ringing {
+            let was = before?.participant(party.party, hint: index)
             if was == nil || was!.state != .ringing { actions.append(.ring(id, Leg(party.party))) }
         }
     }
 
     private func notifications(before: Interaction?, after: Interaction, into actions: inout [Action]) {
         if let before {
-            for party in before.participants where after.participant(party.party) == nil {
+            for (index, party) in before.participants.enumerated() where after.participant(party.party, hint: index) == nil {
                 if let agent = party.party.agent { actions.append(.notifyAgent(agent, after.id)) }
             }
         }
-        for party in after.participants {
+        for (index, party) in after.participants.enumerated() {
             guard let agent = party.party.agent else { continue }
-            if party.state != .left || before?.participant(party.party) != party {
+            if party.state != .left || before?.participant(party.party, hint: index) != party {
                 actions.append(.notifyAgent(agent, after.id))
             }
         }

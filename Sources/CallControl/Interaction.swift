@@ -87,6 +87,13 @@ public struct Interaction: Equatable, Sendable {
         participants.first { $0.party == party }
     }
 
+    /// The participant for this party, looked for first at `hint`: lists only grow at the end
+    /// (or lose a never-answered party), so the same party is almost always at the same place.
+    func participant(_ party: Party, hint: Int) -> Participant? {
+        if hint < participants.count, participants[hint].party == party { return participants[hint] }
+        return participant(party)
+    }
+
     public func participant(agent: AgentID) -> Participant? { participant(.agent(agent)) }
 
     /// The agent who has the call (Agent 1), unless the call has none right now.
