@@ -15,14 +15,14 @@ public enum Action: Hashable, Sendable {
     /// Who hears whom from now on.
     case setMedia(InteractionID, MediaPlan)
     /// The customer's leg leaves the contact center for an outside number.
-    case handOff(InteractionID, toNumber: String)
+    case handOff(InteractionID, toNumber: DialNumber)
 }
 
 /// A call leg the media layer handles.
 public enum Leg: Hashable, Sendable, Codable {
     case customer
     case agent(AgentID)
-    case dialNumber(String)
+    case dialNumber(DialNumber)
 
     init(_ party: Party) {
         switch party {

@@ -22,7 +22,7 @@ public enum Command: Hashable, Sendable {
 
     // Telephony.
     /// A customer's call reaches a queue (from the customer's line).
-    case customerCall(InteractionID, queue: QueueID, from: String)
+    case customerCall(InteractionID, queue: QueueID, from: DialNumber)
     case customerHungUp(InteractionID)
     /// The agent's phone hung up (from the agent's phone).
     case agentPhoneHungUp(InteractionID)
@@ -145,6 +145,8 @@ public enum Rejection: String, Error, Hashable, Sendable, Codable, CaseIterable 
     case unknownWrapUpCode
     case unknownIdleCode
     case invalidDialNumber
+    /// An ID longer than the core keeps (see `PackedName`).
+    case invalidIdentifier
 
     public enum Kind: Sendable {
         /// The actor's role forbids it (HTTP 403).
@@ -161,7 +163,7 @@ public enum Rejection: String, Error, Hashable, Sendable, Codable, CaseIterable 
         switch self {
         case .notOwner, .ownerCannotExitConference, .actorNotPermitted, .useAgentDesktop: .role
         case .notAParticipant, .unknownInteraction: .notFound
-        case .unknownAgent, .unknownQueue, .unknownWrapUpCode, .unknownIdleCode, .invalidDialNumber: .invalid
+        case .unknownAgent, .unknownQueue, .unknownWrapUpCode, .unknownIdleCode, .invalidDialNumber, .invalidIdentifier: .invalid
         case .holdNotAllowedInConference, .notAllowedInConference, .notAllowedInWrapUpAssist, .consultInProgress,
             .noActiveConsult, .consultNotAnswered, .conferenceFull, .notInConference, .notOffered, .notConnected,
             .alreadyHeld, .notHeld, .interactionEnded, .wrapUpNotRequired, .noAgentToTransferTo, .timerNotActive,

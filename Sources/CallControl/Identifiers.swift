@@ -1,16 +1,25 @@
 /// Names of things the core talks about. Each kind of ID is its own type so an agent's ID can
 /// never be passed where a queue's is expected; all encode as a plain JSON string.
+///
+/// An ID keeps its text inline (`PackedName`), not in a `String`: IDs are copied, compared and
+/// hashed on every command, and a plain-bytes value does that without reference counting. So IDs
+/// are at most `PackedName.capacity` bytes; a longer one is kept as `isValid == false` and matches
+/// nothing that was valid (the server refuses such input before it reaches the core).
 public protocol Identifier: Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
     ExpressibleByStringLiteral
 {
-    var rawValue: String { get }
-    init(_ rawValue: String)
+    var name: PackedName { get }
+    init(name: PackedName)
 }
 
 extension Identifier {
+    public init(_ rawValue: String) { self.init(name: PackedName(rawValue)) }
     public init(stringLiteral value: String) { self.init(value) }
+    public var rawValue: String { name.string }
     public var description: String { rawValue }
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// Whether the text fitted (at most `PackedName.capacity` bytes of UTF-8).
+    public var isValid: Bool { name.isWhole }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.name < rhs.name }
 
     public init(from decoder: any Decoder) throws {
         self.init(try decoder.singleValueContainer().decode(String.self))
@@ -22,34 +31,80 @@ extension Identifier {
     }
 }
 
+/// Up to 31 bytes of UTF-8 held inline in four words; the last byte holds the length, with the
+/// top bit set when the text was longer and had to be cut.
+public struct PackedName: Hashable, Comparable, Sendable {
+    public static let capacity = 31
+    private var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+
+    public init(_ text: String) {
+        var text = text
+        text.withUTF8 { utf8 in
+            withUnsafeMutableBytes(of: &self) { raw in
+                let count = min(utf8.count, Self.capacity)
+                raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[0..<count]))
+                raw[Self.capacity] = UInt8(count) | (utf8.count > Self.capacity ? 0x80 : 0)
+            }
+        }
+    }
+
+    var count: Int { withUnsafeBytes(of: self) { Int($0[Self.capacity] & 0x7F) } }
+    public var isWhole: Bool { withUnsafeBytes(of: self) { $0[Self.capacity] & 0x80 == 0 } }
+
+    public var string: String {
+        withUnsafeBytes(of: self) { raw in String(decoding: raw[0..<count], as: UTF8.self) }
+    }
+
+    /// Byte order, which for ASCII names is alphabetical order.
+    public static func < (lhs: Self, rhs: Self) -> Bool {
+        withUnsafeBytes(of: lhs) { l in
+            withUnsafeBytes(of: rhs) { r in l[0..<lhs.count].lexicographicallyPrecedes(r[0..<rhs.count]) }
+        }
+    }
+}
+
 public struct AgentID: Identifier {
-    public let rawValue: String
-    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public let name: PackedName
+    public init(name: PackedName) { self.name = name }
 }
 
 public struct InteractionID: Identifier {
-    public let rawValue: String
-    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public let name: PackedName
+    public init(name: PackedName) { self.name = name }
 }
 
 public struct QueueID: Identifier {
-    public let rawValue: String
-    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public let name: PackedName
+    public init(name: PackedName) { self.name = name }
 }
 
 public struct TeamID: Identifier {
-    public let rawValue: String
-    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public let name: PackedName
+    public init(name: PackedName) { self.name = name }
 }
 
 public struct WrapUpCodeID: Identifier {
-    public let rawValue: String
-    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public let name: PackedName
+    public init(name: PackedName) { self.name = name }
 }
 
 public struct IdleCodeID: Identifier {
-    public let rawValue: String
-    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public let name: PackedName
+    public init(name: PackedName) { self.name = name }
+}
+
+/// A telephone number: an optional "+" then 2 to 20 digits (E.164 numbers have at most 15).
+public struct DialNumber: Identifier {
+    public let name: PackedName
+    public init(name: PackedName) { self.name = name }
+
+    /// Whether the text is a dial number at all.
+    public var isWellFormed: Bool {
+        let text = rawValue.utf8
+        let digits = text.first == UInt8(ascii: "+") ? text.dropFirst() : text[...]
+        return isValid && (2...20).contains(digits.count)
+            && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
 }
 
 /// A point in time, in milliseconds since the Unix epoch. The core never reads a clock: every

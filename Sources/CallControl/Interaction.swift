@@ -382,7 +382,7 @@ public enum InteractionStatus: String, Hashable, Sendable, Codable, CaseIterable
 /// Who can be on a call besides the customer: an agent, or an outside number the agent dialled.
 public enum Party: Hashable, Sendable, Codable {
     case agent(AgentID)
-    case dialNumber(String)
+    case dialNumber(DialNumber)
 
     public var agent: AgentID? {
         if case .agent(let id) = self { id } else { nil }
@@ -393,7 +393,7 @@ public enum Party: Hashable, Sendable, Codable {
 public enum Destination: Hashable, Sendable, Codable {
     case agent(AgentID)
     case queue(QueueID)
-    case dialNumber(String)
+    case dialNumber(DialNumber)
 }
 
 public enum ParticipantRole: String, Hashable, Sendable, Codable {
@@ -422,7 +422,7 @@ public struct Participant: Equatable, Sendable {
 }
 
 public struct Customer: Equatable, Sendable {
-    public let number: String
+    public let number: DialNumber
     /// `held` while waiting in a queue too: the customer hears the queue's music.
     public internal(set) var state: PartyState
     public internal(set) var since: Timestamp

@@ -6,7 +6,7 @@ struct Decision {
     /// A leg that dropped by itself (the party hung up): the shell need not hang it up.
     var droppedLeg: Leg? = nil
     /// The customer leaves for an outside number rather than being hung up.
-    var handOffTo: String? = nil
+    var handOffTo: DialNumber? = nil
 }
 
 extension CallCenter {
@@ -18,9 +18,10 @@ extension CallCenter {
 
         case .customerCall(let id, let queue, let number):
             guard actor == .customer else { return .failure(.actorNotPermitted) }
+            guard id.isValid else { return .failure(.invalidIdentifier) }
             guard interactions[id] == nil else { return .failure(.interactionExists) }
             guard teamsOfQueue[queue] != nil else { return .failure(.unknownQueue) }
-            guard Self.isDialNumber(number) else { return .failure(.invalidDialNumber) }
+            guard number.isWellFormed else { return .failure(.invalidDialNumber) }
             return .success(Decision(event: .interaction(id, .arrived(queue: queue, customerNumber: number))))
 
         case .timerFired(let timer):
@@ -220,14 +221,8 @@ extension CallCenter {
         case .queue(let queue):
             return teamsOfQueue[queue] == nil ? .unknownQueue : nil
         case .dialNumber(let number):
-            return Self.isDialNumber(number) ? nil : .invalidDialNumber
+            return number.isWellFormed ? nil : .invalidDialNumber
         }
-    }
-
-    /// A dial number: an optional "+" then 2 to 20 digits.
-    static func isDialNumber(_ text: String) -> Bool {
-        let digits = text.utf8.first == UInt8(ascii: "+") ? text.utf8.dropFirst() : text.utf8[...]
-        return (2...20).contains(digits.count) && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
     }
 
     // MARK: - Telephony

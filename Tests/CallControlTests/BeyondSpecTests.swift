@@ -63,7 +63,7 @@ struct ConsultTests {
     @Test func aConsultToADialNumberRingsItAndItsAnswerConnectsIt() {
         var h = Harness()
         h.connected()
-        let number = "+442079460000"
+        let number: DialNumber = "+442079460000"
         let actions = h.accept(.consult(h.call, to: .dialNumber(number)), as: .agent(agent1))
         #expect(actions.contains(.ring(h.call, .dialNumber(number))))
         h.reject(.conference(h.call), as: .agent(agent1), with: .consultNotAnswered)

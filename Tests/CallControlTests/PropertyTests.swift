@@ -112,7 +112,7 @@ struct RandomWorld {
             return (command, chance(95) ? .agent(agent) : .customer)
         case 8..<14:
             nextCall += 1
-            let number = chance(95) ? "+1555\(Int.random(in: 1000...9999, using: &rng))" : "not a number"
+            let number = DialNumber(chance(95) ? "+1555\(Int.random(in: 1000...9999, using: &rng))" : "not a number")
             return (.customerCall(InteractionID("call-\(nextCall)"), queue: pick(Self.queues), from: number), .customer)
         case 14..<17:
             // Customers hang up at any time, and most tellingly while two agents are on the call.
@@ -173,7 +173,7 @@ struct RandomWorld {
             switch Int.random(in: 0..<10, using: &rng) {
             case 0..<5: return .agent(!free.isEmpty && chance(80) ? pick(free) : pick(Self.agents))
             case 5..<7: return .queue(pick(Self.queues))
-            case 7..<9: return .dialNumber("+4420794\(Int.random(in: 10000...99999, using: &rng))")
+            case 7..<9: return .dialNumber(DialNumber("+4420794\(Int.random(in: 10000...99999, using: &rng))"))
             default: return .dialNumber("12ab")
             }
         }
