@@ -31,11 +31,11 @@ extension Identifier {
     }
 }
 
-/// Up to 31 bytes of UTF-8 held inline in four words; the last byte holds the length, with the
+/// Up to 23 bytes of UTF-8 held inline in three words; the last byte holds the length, with the
 /// top bit set when the text was longer and had to be cut.
 public struct PackedName: Hashable, Comparable, Sendable {
-    public static let capacity = 31
-    private var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+    public static let capacity = 23
+    private var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0
 
     public init(_ text: String) {
         var text = text
@@ -46,6 +46,11 @@ public struct PackedName: Hashable, Comparable, Sendable {
                 raw[Self.capacity] = UInt8(count) | (utf8.count > Self.capacity ? 0x80 : 0)
             }
         }
+    }
+
+    /// One word fed to the hasher instead of four: names are hashed on every look-up.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15) ^ (w2 &* 0xC2B2_AE3D_27D4_EB4F))
     }
 
     var count: Int { withUnsafeBytes(of: self) { Int($0[Self.capacity] & 0x7F) } }
