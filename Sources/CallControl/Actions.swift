@@ -32,17 +32,22 @@ public enum Leg: Hashable, Sendable, Codable {
     }
 }
 
-/// The media topology of one interaction: each conversation is a set of legs that hear each
-/// other (two legs: a bridge; more: a mix); the legs in `holdMusic` hear music.
+/// The media arrangement of one interaction: who hears whom.
 public struct MediaPlan: Hashable, Sendable {
-    public var conversations: [[Leg]]
-    public var holdMusic: [Leg]
+    /// The main conversation: the customer with everyone talking to them, or, in wrap-up assist,
+    /// the agents still talking after the customer left. Empty while the customer waits.
+    public var conversation: [Leg]
+    /// A private conversation beside it: Agent 1 and the consulted party.
+    public var consultation: [Leg]
+    /// The customer hears music: on hold, waiting in a queue, or during a consult.
+    public var customerHearsMusic: Bool
 
-    public static let silent = MediaPlan(conversations: [], holdMusic: [])
+    public static let silent = MediaPlan()
 
-    public init(conversations: [[Leg]], holdMusic: [Leg]) {
-        self.conversations = conversations
-        self.holdMusic = holdMusic
+    public init(conversation: [Leg] = [], consultation: [Leg] = [], customerHearsMusic: Bool = false) {
+        self.conversation = conversation
+        self.consultation = consultation
+        self.customerHearsMusic = customerHearsMusic
     }
 }
 
@@ -62,31 +67,30 @@ public enum TimerID: Hashable, Sendable, Codable {
 extension Interaction {
     /// Who hears whom in the present phase.
     public var mediaPlan: MediaPlan {
-        /// The connected parties (in joining order), optionally only those with or without a role.
-        func talking(_ keep: (ParticipantRole) -> Bool = { _ in true }, customer: Bool) -> [Leg] {
+        /// The connected parties, in joining order, that pass `keep`.
+        func talking(withCustomer customer: Bool, _ keep: (ParticipantRole) -> Bool = { _ in true }) -> [Leg] {
             var legs: [Leg] = []
             legs.reserveCapacity(participants.count + 1)
             if customer { legs.append(.customer) }
             for participant in participants where participant.state == .connected && keep(participant.role) {
                 legs.append(Leg(participant.party))
             }
-            return legs
+            return legs.count > 1 ? legs : []  // one leg alone hears nobody
         }
         switch phase {
         case .queued, .offered, .held:
-            return MediaPlan(conversations: [], holdMusic: [.customer])
+            return MediaPlan(customerHearsMusic: true)
         case .connected, .conferenced(consulting: nil):
-            return MediaPlan(conversations: [talking(customer: true)], holdMusic: [])
+            return MediaPlan(conversation: talking(withCustomer: true))
         case .consulting:
-            let consult = talking(customer: false)
-            return MediaPlan(conversations: consult.count > 1 ? [consult] : [], holdMusic: [.customer])
+            return MediaPlan(consultation: talking(withCustomer: false), customerHearsMusic: true)
         case .conferenced(consulting: .some):
             // Agent 1 steps out to consult; the rest of the conference keeps talking.
-            let conference = talking({ $0 == .conferenced }, customer: true)
-            let consult = talking({ $0 != .conferenced }, customer: false)
-            return MediaPlan(conversations: consult.count > 1 ? [conference, consult] : [conference], holdMusic: [])
+            return MediaPlan(
+                conversation: talking(withCustomer: true) { $0 == .conferenced },
+                consultation: talking(withCustomer: false) { $0 != .conferenced })
         case .wrapUpAssist:
-            return MediaPlan(conversations: [talking(customer: false)], holdMusic: [])
+            return MediaPlan(conversation: talking(withCustomer: false))
         case .ended:
             return .silent
         }
@@ -158,8 +162,11 @@ extension TimerID: CustomStringConvertible {
 
 extension MediaPlan: CustomStringConvertible {
     public var description: String {
-        let talk = conversations.map { "[" + $0.map(\.description).joined(separator: " ") + "]" }
-        return "talk: \(talk.isEmpty ? "none" : talk.joined(separator: " ")); music: "
-            + (holdMusic.isEmpty ? "none" : holdMusic.map(\.description).joined(separator: " "))
+        func room(_ legs: [Leg]) -> String { "[" + legs.map(\.description).joined(separator: " ") + "]" }
+        var parts: [String] = []
+        if !conversation.isEmpty { parts.append("talk: \(room(conversation))") }
+        if !consultation.isEmpty { parts.append("consult: \(room(consultation))") }
+        if customerHearsMusic { parts.append("music: customer") }
+        return parts.isEmpty ? "silent" : parts.joined(separator: "; ")
     }
 }

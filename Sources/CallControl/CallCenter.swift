@@ -193,16 +193,15 @@ public struct CallCenter: Equatable, Sendable {
         agents[agent.id] = agent
         guard wasAvailable != isAvailable else { return }
         if isAvailable {
-            var list = availableByTeam[agent.team, default: []]
-            // Usually the newest: insert from the back, ordered by (since, id).
+            // Usually the newest: find the place from the back, ordered by (since, id).
+            let list = availableByTeam[agent.team] ?? []
             var index = list.endIndex
             while index > list.startIndex, let other = agents[list[index - 1]],
                 (agent.since, agent.id) < (other.since, other.id)
             {
                 index -= 1
             }
-            list.insert(agent.id, at: index)
-            availableByTeam[agent.team] = list
+            availableByTeam[agent.team, default: []].insert(agent.id, at: index)  // in place
             for queue in queuesOfTeam[agent.team] ?? [] where !queuesToRoute.contains(queue) {
                 queuesToRoute.append(queue)
             }

@@ -69,7 +69,7 @@ struct ConsultTests {
         h.reject(.conference(h.call), as: .agent(agent1), with: .consultNotAnswered)
         h.accept(.dialedPartyAnswered(h.call), as: .dialedParty)
         h.accept(.conference(h.call), as: .agent(agent1))
-        #expect(h.interaction.mediaPlan.conversations == [[.customer, .agent(agent1), .dialNumber(number)]])
+        #expect(h.interaction.mediaPlan == MediaPlan(conversation: [.customer, .agent(agent1), .dialNumber(number)]))
         // The outside party hangs up: the call goes on between Agent 1 and the customer.
         h.accept(.dialedPartyHungUp(h.call), as: .dialedParty)
         #expect(h.status == .connected)
@@ -82,7 +82,7 @@ struct ConsultTests {
         #expect(h.interaction.owner?.party == .agent(agent2))
         #expect(h.interaction.customer.state == .connected)
         #expect(h.agentStatus(agent1) == .wrapUp(h.call))
-        #expect(actions.contains(.setMedia(h.call, MediaPlan(conversations: [[.customer, .agent(agent2)]], holdMusic: []))))
+        #expect(actions.contains(.setMedia(h.call, MediaPlan(conversation: [.customer, .agent(agent2)]))))
     }
 
     @Test func consultTransferToADialNumberHandsTheCustomerOut() {
@@ -153,7 +153,7 @@ struct TransferTests {
         var h = Harness()
         h.connected()
         let hold = h.accept(.hold(h.call), as: .agent(agent1))
-        #expect(hold == [.setMedia(h.call, MediaPlan(conversations: [], holdMusic: [.customer])), .notifyAgent(agent1, h.call)])
+        #expect(hold == [.setMedia(h.call, MediaPlan(customerHearsMusic: true)), .notifyAgent(agent1, h.call)])
         h.reject(.hold(h.call), as: .agent(agent1), with: .alreadyHeld)
         h.accept(.resume(h.call), as: .agent(agent1))
         h.reject(.resume(h.call), as: .agent(agent1), with: .notHeld)
@@ -217,9 +217,9 @@ struct LargerConferenceTests {
         h.accept(.consultAccept(h.call), as: .agent(agent3))
         #expect(h.interaction.customer.state == .connected, "the customer is never held in a conference")
         #expect(
-            h.interaction.mediaPlan.conversations == [[.customer, .agent(agent2)], [.agent(agent1), .agent(agent3)]])
+            h.interaction.mediaPlan == MediaPlan(conversation: [.customer, .agent(agent2)], consultation: [.agent(agent1), .agent(agent3)]))
         h.accept(.conference(h.call), as: .agent(agent1))
-        #expect(h.interaction.mediaPlan.conversations == [[.customer, .agent(agent1), .agent(agent2), .agent(agent3)]])
+        #expect(h.interaction.mediaPlan == MediaPlan(conversation: [.customer, .agent(agent1), .agent(agent2), .agent(agent3)]))
         h.reject(.consult(h.call, to: .queue("sales")), as: .agent(agent1), with: .conferenceFull)
         // Agent 1 hands the conference to the agent who joined first.
         h.accept(.conferenceTransfer(h.call), as: .agent(agent1))
@@ -252,7 +252,7 @@ struct RoutingTests {
         var h = Harness()
         h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
         #expect(h.status == .queued)
-        #expect(h.interaction.mediaPlan.holdMusic == [.customer])
+        #expect(h.interaction.mediaPlan.customerHearsMusic)
         h.accept(.login, as: .agent(agent1))
         h.accept(.setAvailable, as: .agent(agent1))
         #expect(h.status == .offered)

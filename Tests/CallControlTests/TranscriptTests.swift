@@ -25,27 +25,27 @@ struct TranscriptTests {
         step(.customerCall(call, queue: "sales", from: "+15550100"), .customer,
              [.arrived(queue: "sales", customerNumber: "+15550100"), .offered(to: a1)],
              [.startTimer(.ringNoAnswer(call, a1), deadline: ringDeadline), .ring(call, .agent(a1)),
-              .setMedia(call, MediaPlan(conversations: [], holdMusic: [.customer])), .notifyAgent(a1, call),
+              .setMedia(call, MediaPlan(customerHearsMusic: true)), .notifyAgent(a1, call),
               .agentStateChanged(a1)])
         step(.accept(call), .agent(a1), [.accepted(by: a1)],
              [.cancelTimer(.ringNoAnswer(call, a1)),
-              .setMedia(call, MediaPlan(conversations: [[.customer, .agent(a1)]], holdMusic: [])),
+              .setMedia(call, MediaPlan(conversation: [.customer, .agent(a1)])),
               .notifyAgent(a1, call), .agentStateChanged(a1)])
         let consultDeadline = h.now.adding(milliseconds: 11_000)
         step(.consult(call, to: .agent(a2)), .agent(a1), [.consultStarted(.agent(a2))],
              [.startTimer(.ringNoAnswer(call, a2), deadline: consultDeadline), .ring(call, .agent(a2)),
-              .setMedia(call, MediaPlan(conversations: [], holdMusic: [.customer])),
+              .setMedia(call, MediaPlan(customerHearsMusic: true)),
               .notifyAgent(a1, call), .notifyAgent(a2, call), .agentStateChanged(a2)])
         step(.consultAccept(call), .agent(a2), [.consultAnswered(.agent(a2))],
              [.cancelTimer(.ringNoAnswer(call, a2)),
-              .setMedia(call, MediaPlan(conversations: [[.agent(a1), .agent(a2)]], holdMusic: [.customer])),
+              .setMedia(call, MediaPlan(consultation: [.agent(a1), .agent(a2)], customerHearsMusic: true)),
               .notifyAgent(a1, call), .notifyAgent(a2, call), .agentStateChanged(a2)])
         step(.conference(call), .agent(a1), [.conferenceStarted],
-             [.setMedia(call, MediaPlan(conversations: [[.customer, .agent(a1), .agent(a2)]], holdMusic: [])),
+             [.setMedia(call, MediaPlan(conversation: [.customer, .agent(a1), .agent(a2)])),
               .notifyAgent(a1, call), .notifyAgent(a2, call)])
         step(.exitConference(call), .agent(a2), [.conferenceExited(.agent(a2))],
              [.hangUp(call, .agent(a2)),
-              .setMedia(call, MediaPlan(conversations: [[.customer, .agent(a1)]], holdMusic: [])),
+              .setMedia(call, MediaPlan(conversation: [.customer, .agent(a1)])),
               .notifyAgent(a1, call), .notifyAgent(a2, call), .agentStateChanged(a2)])
         let wrapUpDeadline = h.now.adding(milliseconds: 61_000)
         step(.end(call), .agent(a1), [.endedByOwner],
