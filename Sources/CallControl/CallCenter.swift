@@ -100,8 +100,10 @@ public struct CallCenter: Equatable, Sendable {
     private mutating func apply(_ event: Event, log: inout ChangeLog) {
         switch event.subject {
         case .agent(let id, let change):
-            guard var agent = agents[id] else { return }
-            log.recordAgent(agent)
+            // The agents are fixed by the configuration, so a position in `agents` never goes stale.
+            guard let slot = agents.index(forKey: id) else { return }
+            var agent = agents.values[slot]
+            log.recordAgent(agent, at: slot)
             let wasAvailable = agent.status == .available
             switch change {
             case .loggedIn:
@@ -123,20 +125,25 @@ public struct CallCenter: Equatable, Sendable {
             case .idleRequested(let code):
                 agent.pendingIdle = code
             }
-            store(agent, wasAvailable: wasAvailable)
+            store(agent, at: slot, wasAvailable: wasAvailable)
 
         case .interaction(let id, let change):
-            let before = interactions[id]
-            log.recordInteraction(id, before)
-            var interaction: Interaction
-            if let before {
-                interaction = before
-                interaction.apply(change, at: event.at)
+            // Only a command's first event can add an interaction, so a position taken after it
+            // stays valid for the rest of the command (the change log keeps it for the actions).
+            let before: Interaction?
+            let slot: Dictionary<InteractionID, Interaction>.Index
+            if let found = interactions.index(forKey: id) {
+                slot = found
+                before = interactions.values[found]
+                interactions.values[found].apply(change, at: event.at)  // in place
             } else {
                 guard let created = Interaction(id: id, first: change, at: event.at) else { return }
-                interaction = created
+                before = nil
+                interactions[id] = created
+                slot = interactions.index(forKey: id)!
             }
-            interactions[id] = interaction
+            log.recordInteraction(before, at: slot)
+            let interaction = interactions.values[slot]
             updateWaiting(id, before: before, after: interaction, change: change, at: event.at)
             // Agents whose place on the call changed follow it.
             for (index, participant) in interaction.participants.enumerated() {
@@ -157,7 +164,8 @@ public struct CallCenter: Equatable, Sendable {
         _ party: Party, with interaction: Interaction, change: InteractionEvent, at time: Timestamp,
         log: inout ChangeLog
     ) {
-        guard case .agent(let id) = party, var agent = agents[id] else { return }
+        guard case .agent(let id) = party, let slot = agents.index(forKey: id) else { return }
+        var agent = agents.values[slot]
         let wasAvailable = agent.status == .available
         let wanted: AgentStatus?
         let place = interaction.participant(party)
@@ -169,11 +177,11 @@ public struct CallCenter: Equatable, Sendable {
         }
         if let wanted {
             guard agent.status != wanted else { return }
-            log.recordAgent(agent)
+            log.recordAgent(agent, at: slot)
             agent.status = wanted
         } else {
             guard agent.task == interaction.id else { return }  // already free, or busy elsewhere
-            log.recordAgent(agent)
+            log.recordAgent(agent, at: slot)
             if change.rangOut == id {
                 agent.status = .idle(CenterConfiguration.ringNoAnswerIdleCode)
             } else if let code = agent.pendingIdle {
@@ -184,13 +192,13 @@ public struct CallCenter: Equatable, Sendable {
             agent.pendingIdle = nil
         }
         agent.since = time
-        store(agent, wasAvailable: wasAvailable)
+        store(agent, at: slot, wasAvailable: wasAvailable)
     }
 
     /// Saves an agent, keeping the available-agents index and routing's to-do list in step.
-    private mutating func store(_ agent: Agent, wasAvailable: Bool) {
+    private mutating func store(_ agent: Agent, at slot: Dictionary<AgentID, Agent>.Index, wasAvailable: Bool) {
         let isAvailable = agent.status == .available
-        agents[agent.id] = agent
+        agents.values[slot] = agent
         guard wasAvailable != isAvailable else { return }
         if isAvailable {
             // Usually the newest: find the place from the back, ordered by (since, id).
@@ -263,36 +271,41 @@ public struct CallCenter: Equatable, Sendable {
 /// What one command touched, recorded before it changed, so the actions can be derived by
 /// comparing before with after.
 /// Most commands touch one interaction and an agent or two, so the first of each is kept inline
-/// (no allocation on the hot path).
+/// (no allocation on the hot path), with its position in the center's dictionary.
 struct ChangeLog {
-    private(set) var firstInteraction: (InteractionID, Interaction?)?
-    private var moreInteractions: [(InteractionID, Interaction?)] = []
-    private var firstAgent: Agent?
-    private var moreAgents: [Agent] = []
+    typealias InteractionSlot = Dictionary<InteractionID, Interaction>.Index
+    typealias AgentSlot = Dictionary<AgentID, Agent>.Index
 
-    mutating func recordInteraction(_ id: InteractionID, _ value: Interaction?) {
+    private var firstInteraction: (Interaction?, InteractionSlot)?
+    private var moreInteractions: [(Interaction?, InteractionSlot)] = []
+    private var firstAgent: (Agent, AgentSlot)?
+    private var moreAgents: [(Agent, AgentSlot)] = []
+
+    mutating func recordInteraction(_ value: Interaction?, at slot: InteractionSlot) {
         guard let first = firstInteraction else {
-            firstInteraction = (id, value)
+            firstInteraction = (value, slot)
             return
         }
-        if first.0 != id, !moreInteractions.contains(where: { $0.0 == id }) { moreInteractions.append((id, value)) }
+        if first.1 != slot, !moreInteractions.contains(where: { $0.1 == slot }) { moreInteractions.append((value, slot)) }
     }
 
-    mutating func recordAgent(_ agent: Agent) {
+    mutating func recordAgent(_ agent: Agent, at slot: AgentSlot) {
         guard let first = firstAgent else {
-            firstAgent = agent
+            firstAgent = (agent, slot)
             return
         }
-        if first.id != agent.id, !moreAgents.contains(where: { $0.id == agent.id }) { moreAgents.append(agent) }
+        if first.1 != slot, !moreAgents.contains(where: { $0.1 == slot }) { moreAgents.append((agent, slot)) }
     }
 
-    func forEachInteraction(_ body: (InteractionID, Interaction?) -> Void) {
-        if let (id, value) = firstInteraction { body(id, value) }
-        for (id, value) in moreInteractions { body(id, value) }
+    /// Each touched interaction as it was before the command, with its position.
+    func forEachInteraction(_ body: (Interaction?, InteractionSlot) -> Void) {
+        if let (value, slot) = firstInteraction { body(value, slot) }
+        for (value, slot) in moreInteractions { body(value, slot) }
     }
 
-    func forEachAgent(_ body: (Agent) -> Void) {
-        if let firstAgent { body(firstAgent) }
-        for agent in moreAgents { body(agent) }
+    /// Each touched agent as it was before the command, with its position.
+    func forEachAgent(_ body: (Agent, AgentSlot) -> Void) {
+        if let (agent, slot) = firstAgent { body(agent, slot) }
+        for (agent, slot) in moreAgents { body(agent, slot) }
     }
 }

@@ -7,8 +7,9 @@ extension CallCenter {
     func actions(for log: ChangeLog, decision: Decision) -> [Action] {
         var actions: [Action] = []
         actions.reserveCapacity(8)
-        log.forEachInteraction { id, before in
-            guard let after = interactions[id] else { return }
+        log.forEachInteraction { before, slot in
+            let after = interactions.values[slot]
+            let id = after.id
             timerActions(before: before, after: after, into: &actions)
             legActions(before: before, after: after, decision: decision, into: &actions)
             if before.map({ !$0.hasSameMedia(as: after) }) ?? true {
@@ -17,8 +18,8 @@ extension CallCenter {
             }
             notifications(before: before, after: after, into: &actions)
         }
-        log.forEachAgent { before in
-            if agents[before.id] != before { actions.append(.agentStateChanged(before.id)) }
+        log.forEachAgent { before, slot in
+            if agents.values[slot] != before { actions.append(.agentStateChanged(before.id)) }
         }
         return actions
     }
