@@ -43,7 +43,7 @@ public struct CallCenter: Equatable, Sendable {
         var queuesOfTeam: [TeamID: [QueueID]] = [:]
         for queue in configuration.queues {
             for team in queue.teams where queuesOfTeam[team]?.contains(queue.id) != true {
-                queuesOfTeam[team, default: []].append(queue.id)
+                queuesOfTeam[team] = (queuesOfTeam[team] ?? []) + [queue.id]
             }
         }
         self.queuesOfTeam = queuesOfTeam
@@ -143,36 +143,37 @@ public struct CallCenter: Equatable, Sendable {
                 slot = interactions.index(forKey: id)!
             }
             log.recordInteraction(before, at: slot)
-            let interaction = interactions.values[slot]
-            updateWaiting(id, before: before, after: interaction, change: change, at: event.at)
+            updateWaiting(id, before: before, after: interactions.values[slot], change: change, at: event.at)
             // Agents whose place on the call changed follow it.
-            for (index, participant) in interaction.participants.enumerated() {
+            let participants = interactions.values[slot].participants
+            for (index, participant) in participants.enumerated() {
                 let earlier = before?.participant(participant.party, hint: index)
                 if earlier?.state != participant.state || earlier?.owesWrapUp != participant.owesWrapUp {
-                    syncAgent(participant.party, with: interaction, change: change, at: event.at, log: &log)
+                    syncAgent(participant.party, to: participant, on: id, change: change, at: event.at, log: &log)
                 }
             }
             for (index, participant) in (before?.participants ?? []).enumerated()
-            where interaction.participant(participant.party, hint: index) == nil {
-                syncAgent(participant.party, with: interaction, change: change, at: event.at, log: &log)
+            where index >= participants.count || participants[index].party != participant.party {
+                if !participants.contains(where: { $0.party == participant.party }) {
+                    syncAgent(participant.party, to: nil, on: id, change: change, at: event.at, log: &log)
+                }
             }
         }
     }
 
     /// Keeps an agent's status in step with its place on an interaction.
     private mutating func syncAgent(
-        _ party: Party, with interaction: Interaction, change: InteractionEvent, at time: Timestamp,
-        log: inout ChangeLog
+        _ party: Party, to place: Participant?, on interaction: InteractionID, change: InteractionEvent,
+        at time: Timestamp, log: inout ChangeLog
     ) {
         guard case .agent(let id) = party, let slot = agents.index(forKey: id) else { return }
         var agent = agents.values[slot]
         let wasAvailable = agent.status == .available
         let wanted: AgentStatus?
-        let place = interaction.participant(party)
         switch place?.state {
-        case .ringing: wanted = .reserved(interaction.id)
-        case .connected, .held: wanted = .engaged(interaction.id)
-        case .left: wanted = place!.owesWrapUp ? .wrapUp(interaction.id) : nil
+        case .ringing: wanted = .reserved(interaction)
+        case .connected, .held: wanted = .engaged(interaction)
+        case .left: wanted = place!.owesWrapUp ? .wrapUp(interaction) : nil
         case nil: wanted = nil
         }
         if let wanted {
@@ -180,7 +181,7 @@ public struct CallCenter: Equatable, Sendable {
             log.recordAgent(agent, at: slot)
             agent.status = wanted
         } else {
-            guard agent.task == interaction.id else { return }  // already free, or busy elsewhere
+            guard agent.task == interaction else { return }  // already free, or busy elsewhere
             log.recordAgent(agent, at: slot)
             if change.rangOut == id {
                 agent.status = .idle(CenterConfiguration.ringNoAnswerIdleCode)
@@ -209,7 +210,8 @@ public struct CallCenter: Equatable, Sendable {
             {
                 index -= 1
             }
-            availableByTeam[agent.team, default: []].insert(agent.id, at: index)  // in place
+            if availableByTeam[agent.team] == nil { availableByTeam[agent.team] = [] }
+            availableByTeam[agent.team]!.insert(agent.id, at: index)  // in place
             for queue in queuesOfTeam[agent.team] ?? [] where !queuesToRoute.contains(queue) {
                 queuesToRoute.append(queue)
             }
@@ -231,12 +233,8 @@ public struct CallCenter: Equatable, Sendable {
         if let (queue, purpose) = now {
             let entry = QueueEntry(
                 interaction: id, purpose: purpose, since: purpose == .call ? after.arrivedAt : time)
-            switch change {
-            case .offerTimedOut, .consultOfferTimedOut:
-                waiting[queue, default: []].insert(entry, at: 0)  // a ring-out keeps its place at the head
-            default:
-                waiting[queue, default: []].append(entry)
-            }
+            // A ring-out keeps its place at the head of the line.
+            if change.rangOut != nil { waiting[queue]?.insert(entry, at: 0) } else { waiting[queue]?.append(entry) }
             if !queuesToRoute.contains(queue) { queuesToRoute.append(queue) }
         }
     }
