@@ -64,6 +64,17 @@ public struct CenterConfiguration: Equatable, Sendable {
             var seen = Set<ID>()
             return ids.filter { !seen.insert($0).inserted }
         }
+        func tooLong<ID: Identifier>(_ ids: [ID], _ field: String) {
+            for id in ids where !id.isValid {
+                found.append(
+                    .init(field: field, message: "'\(id)…' is longer than \(PackedName.capacity) bytes"))
+            }
+        }
+        tooLong(agents.map(\.id), "agents")
+        tooLong(agents.map(\.team), "teams")
+        tooLong(queues.map(\.id), "queues")
+        tooLong(wrapUpCodes, "wrapUpCodes")
+        tooLong(idleCodes, "idleCodes")
         for id in duplicates(agents.map(\.id)) {
             found.append(.init(field: "agents", message: "agent '\(id)' is listed twice"))
         }

@@ -31,30 +31,33 @@ extension Identifier {
     }
 }
 
-/// Up to 23 bytes of UTF-8 held inline in three words; the last byte holds the length, with the
-/// top bit set when the text was longer and had to be cut.
+/// Up to 15 bytes of UTF-8 held inline in two words, like a short `String` but with no reference
+/// to count. The last byte holds the length (low four bits), a flag a wrapper may use (0x40), and
+/// 0x80 when the text was longer and had to be cut.
 public struct PackedName: Hashable, Comparable, Sendable {
-    public static let capacity = 23
-    private var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0
+    public static let capacity = 15
+    private var w0: UInt64 = 0, w1: UInt64 = 0
 
-    public init(_ text: String) {
+    public init(_ text: String, flag: Bool = false) {
         var text = text
         text.withUTF8 { utf8 in
             withUnsafeMutableBytes(of: &self) { raw in
                 let count = min(utf8.count, Self.capacity)
                 raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(utf8)[0..<count]))
-                raw[Self.capacity] = UInt8(count) | (utf8.count > Self.capacity ? 0x80 : 0)
+                raw[Self.capacity] = UInt8(count) | (flag ? 0x40 : 0) | (utf8.count > Self.capacity ? 0x80 : 0)
             }
         }
     }
 
-    /// One word fed to the hasher instead of four: names are hashed on every look-up.
+    /// One word fed to the hasher instead of two: names are hashed on every look-up.
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15) ^ (w2 &* 0xC2B2_AE3D_27D4_EB4F))
+        hasher.combine(w0 ^ (w1 &* 0x9E37_79B9_7F4A_7C15))
     }
 
-    var count: Int { withUnsafeBytes(of: self) { Int($0[Self.capacity] & 0x7F) } }
-    public var isWhole: Bool { withUnsafeBytes(of: self) { $0[Self.capacity] & 0x80 == 0 } }
+    private var trailer: UInt8 { withUnsafeBytes(of: self) { $0[Self.capacity] } }
+    var count: Int { Int(trailer & 0x0F) }
+    var flag: Bool { trailer & 0x40 != 0 }
+    public var isWhole: Bool { trailer & 0x80 == 0 }
 
     public var string: String {
         withUnsafeBytes(of: self) { raw in String(decoding: raw[0..<count], as: UTF8.self) }
@@ -98,17 +101,38 @@ public struct IdleCodeID: Identifier {
     public init(name: PackedName) { self.name = name }
 }
 
-/// A telephone number: an optional "+" then 2 to 20 digits (E.164 numbers have at most 15).
-public struct DialNumber: Identifier {
-    public let name: PackedName
-    public init(name: PackedName) { self.name = name }
+/// A telephone number: an optional "+" and then 2 to 15 digits (E.164's longest is 15). The
+/// digits are packed like an ID's text, the "+" kept as the packed name's flag.
+public struct DialNumber: Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
+    ExpressibleByStringLiteral
+{
+    let digits: PackedName
+
+    public init(_ text: String) {
+        let international = text.utf8.first == UInt8(ascii: "+")
+        digits = PackedName(international ? String(text.dropFirst()) : text, flag: international)
+    }
+
+    public init(stringLiteral value: String) { self.init(value) }
+
+    public var rawValue: String { (digits.flag ? "+" : "") + digits.string }
+    public var description: String { rawValue }
 
     /// Whether the text is a dial number at all.
     public var isWellFormed: Bool {
-        let text = rawValue.utf8
-        let digits = text.first == UInt8(ascii: "+") ? text.dropFirst() : text[...]
-        return isValid && (2...20).contains(digits.count)
-            && digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        digits.isWhole && digits.count >= 2
+            && digits.string.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
     }
 }
 

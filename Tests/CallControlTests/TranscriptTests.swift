@@ -90,4 +90,19 @@ struct TranscriptTests {
         let fields = configuration.problems().map(\.field)
         #expect(fields == ["queues.billing.teams", "defaultWrapUpCode", "maxConferenceParticipants"])
     }
+
+    @Test func idsLongerThanFifteenBytesAndMalformedNumbersAreRefusedNotCut() {
+        var h = Harness()
+        let long = InteractionID("call-with-a-very-long-id")
+        #expect(!long.isValid)
+        #expect(long != InteractionID("call-with-a-ver"), "a cut ID never matches a whole one")
+        h.reject(.customerCall(long, queue: "sales", from: "+15550100"), as: .customer, with: .invalidIdentifier)
+        h.reject(.customerCall(h.call, queue: "sales", from: "+1234567890123456"), as: .customer, with: .invalidDialNumber)
+        h.reject(.customerCall(h.call, queue: "sales", from: "+1"), as: .customer, with: .invalidDialNumber)
+        #expect(DialNumber("+442079460000").rawValue == "+442079460000")
+        #expect(DialNumber("442079460000") != DialNumber("+442079460000"))
+        var configuration = Harness.configuration()
+        configuration.wrapUpCodes.append("a-wrap-up-code-that-is-long")
+        #expect(configuration.problems().map(\.field) == ["wrapUpCodes"])
+    }
 }
