@@ -48,9 +48,7 @@ struct ConsultTests {
 
     @Test func aConsultToAQueueWaitsUntilAnAgentIsFree() {
         var h = Harness()
-        h.signIn(agent1)
-        h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
-        h.accept(.accept(h.call), as: .agent(agent1))
+        h.connected(standby: false)
         h.accept(.consult(h.call, to: .queue("sales")), as: .agent(agent1))
         #expect(h.center.waiting["sales"]?.map(\.purpose) == [.consult])
         #expect(h.allowed(agent1) == [.consultEnd])
@@ -172,9 +170,7 @@ struct TransferTests {
 
     @Test func aBlindTransferToAQueueRequeuesTheCall() {
         var h = Harness()
-        h.signIn(agent1)
-        h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
-        h.accept(.accept(h.call), as: .agent(agent1))
+        h.connected(standby: false)
         h.accept(.transfer(h.call, to: .queue("support")), as: .agent(agent1))
         #expect(h.status == .queued)
         #expect(h.interaction.queue == "support")

@@ -106,13 +106,14 @@ struct Harness {
         }
     }
 
-    /// A customer's call to sales, answered by agent1 (agent2 and agent3 signed in, on standby).
-    mutating func connected() {
+    /// A customer's call to sales, answered by agent1; with `standby`, agent2 and agent3 then
+    /// sign in and wait, available.
+    mutating func connected(standby: Bool = true) {
         signIn(Self.agent1)
         accept(.customerCall(call, queue: "sales", from: "+15550100"), as: .customer)
         #expect(agentStatus(Self.agent1) == .reserved(call))
         accept(.accept(call), as: .agent(Self.agent1))
-        signIn(Self.agent2, Self.agent3)
+        if standby { signIn(Self.agent2, Self.agent3) }
     }
 
     /// Agent 1 consulting Agent 2, who has answered.
