@@ -7,10 +7,34 @@ let package = Package(
         .library(name: "CallControl", targets: ["CallControl"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
+    dependencies: [
+        // Hummingbird's default traits pull in swift-configuration and full Foundation: not needed.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0", traits: []),
+    ],
     targets: [
         // The pure call-control core: no I/O, no clock, no dependencies.
         .target(name: "CallControl"),
-        .executableTarget(name: "switchboard", dependencies: ["CallControl"]),
+        // The shell: HTTP API, sessions, notifications, timers, the call simulator.
+        .target(
+            name: "Server",
+            dependencies: [
+                "CallControl",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
+        .executableTarget(
+            name: "switchboard",
+            dependencies: [
+                "CallControl", "Server",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl"]),
     ]
 )

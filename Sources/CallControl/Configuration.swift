@@ -121,4 +121,9 @@ public struct ConfigurationProblem: Equatable, Sendable, CustomStringConvertible
     public var field: String
     public var message: String
     public var description: String { "\(field): \(message)" }
+
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
 }

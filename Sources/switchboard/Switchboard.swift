@@ -1,25 +1,72 @@
+import ArgumentParser
+import Foundation
 import CallControl
+import Hummingbird
+import Server
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
-/// For now `switchboard` plays a scripted conference through the core in the terminal, showing
-/// what each agent's desktop would offer at every step. The server replaces it.
+/// The `switchboard` command: `serve` runs the server; `demo` plays a scripted conference
+/// through the core in the terminal.
 @main
-struct Switchboard {
-    static func main() {
-        let arguments = CommandLine.arguments.dropFirst()
-        if arguments.contains("--help") || arguments.contains("-h") {
-            print("usage: switchboard [demo]\n  demo   play a scripted conference through the call-control core (default)")
-            return
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Switchboard: contact-center call control.",
+        subcommands: [Serve.self, TerminalDemo.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the Switchboard server.")
+
+    @Flag(help: "Use the built-in demo configuration (agent1…agent4, supervisor1; password: switchboard).")
+    var demo = false
+    @Option(help: "A JSON configuration file.") var config: String?
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on (0: any free port).") var port = 8080
+    @Option(help: "Telephony: 'simulator' (the built-in call simulator) or 'none'.") var telephony: String?
+
+    func validate() throws {
+        if demo == (config != nil) { throw ValidationError("give either --demo or --config PATH") }
+        if let telephony, !["simulator", "none"].contains(telephony) {
+            throw ValidationError("--telephony is 'simulator' or 'none'")
         }
-        if let unknown = arguments.first(where: { $0 != "demo" }) {
-            print("switchboard: unknown argument '\(unknown)' (try --help)")
-            exit(64)
+        if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+    }
+
+    func run() async throws {
+        let settings: SwitchboardConfiguration
+        if let config {
+            do {
+                settings = try SwitchboardConfiguration.load(path: config)
+            } catch let error as ConfigurationFileError {
+                throw ValidationError("invalid configuration: \(error)")
+            }
+        } else {
+            settings = .demo()
         }
+        let simulator = (telephony ?? (demo ? "simulator" : "none")) == "simulator"
+        let center = try ContactCenter(configuration: settings, store: InMemoryEventStore(), simulatedTelephony: simulator)
+        await center.start()
+        let router = buildRouter(center: center, sessions: Sessions(), simulator: simulator)
+        let host = self.host
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port), serverName: "Switchboard"),
+            onServerRunning: { channel in
+                let bound = channel.localAddress?.port ?? 0
+                // Unbuffered: scripts and tests read the address from this line.
+                FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(bound)/\n".utf8))
+            })
+        try await app.runService()
+        await center.stop()
+    }
+}
+
+struct TerminalDemo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Play a scripted conference through the call-control core.")
+
+    func run() {
         var demo = Demo()
         demo.run()
     }

@@ -1,0 +1,382 @@
+import CallControl
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+
+/// Everything the HTTP API needs: the center, who is signed in, and answers already given to
+/// retried commands.
+public actor Sessions {
+    public enum Role: String, Codable, Sendable { case agent, supervisor }
+
+    public struct Session: Sendable {
+        public var user: String
+        public var role: Role
+        public var agent: AgentID? { role == .agent ? AgentID(user) : nil }
+    }
+
+    private var byToken: [String: Session] = [:]
+    private var answered: [String: (HTTPResponse.Status, Data)] = [:]
+
+    public init() {}
+
+    func open(_ session: Session) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let token = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
+        byToken[token] = session
+        return token
+    }
+
+    func session(for token: String) -> Session? { byToken[token] }
+
+    func close(_ token: String) { byToken[token] = nil }
+
+    func answer(for key: String) -> (HTTPResponse.Status, Data)? { answered[key] }
+
+    func remember(_ answer: (HTTPResponse.Status, Data), for key: String) { answered[key] = answer }
+}
+
+/// A refusal the API answers with `{"error": {"code", "message"}}`.
+struct APIError: Error {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+
+    static let unauthorized = APIError(status: .unauthorized, code: "unauthorized", message: "sign in first: no or bad bearer token")
+    static let notFound = APIError(status: .notFound, code: "notFound", message: "no such task for you")
+    static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, code: "badRequest", message: message) }
+
+    init(status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    init(_ rejection: Rejection) {
+        switch rejection.kind {
+        case .role: status = .forbidden
+        case .state: status = .conflict
+        case .notFound: status = .notFound
+        case .invalid: status = .badRequest
+        }
+        code = rejection.code
+        message = Self.explain(rejection)
+    }
+
+    static func explain(_ rejection: Rejection) -> String {
+        switch rejection {
+        case .holdNotAllowedInConference: "the customer cannot be put on hold during a conference"
+        case .notOwner: "only the agent who owns the call may do that"
+        case .useAgentDesktop: "transfers and conferences are made from the Agent Desktop, not the phone"
+        case .notAllowedInWrapUpAssist: "no hold, resume or consult once the customer has left"
+        case .wrapUpNotRequired: "no wrap-up is owed for this task"
+        default: "refused: \(rejection.code)"
+        }
+    }
+}
+
+struct LoginRequest: Decodable { var username: String; var password: String }
+struct StateRequest: Decodable { var state: String; var idleCodeId: String? }
+struct DestinationRequest: Decodable { var destinationType: String; var to: String }
+struct WrapUpRequest: Decodable { var wrapUpCodeId: String; var notes: String? }
+struct SimCallRequest: Decodable { var queueId: String; var from: String }
+
+/// Builds the HTTP application: the REST API over a `ContactCenter`.
+public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bool) -> Router<BasicRequestContext> {
+    let router = Router(context: BasicRequestContext.self)
+    let api = API(center: center, sessions: sessions)
+
+    router.get("/health") { _, _ in api.json(["status": "ok"]) }
+
+    router.post("/v1/auth/login") { request, _ in
+        await api.respond { try await api.login(request) }
+    }
+    router.get("/v1/me") { request, _ in
+        await api.respond { try await api.me(try await api.session(request)) }
+    }
+    router.put("/v1/me/state") { request, _ in
+        await api.respond { try await api.changeState(request) }
+    }
+    router.get("/v1/tasks") { request, _ in
+        await api.respond { api.json(await center.tasks(for: try await api.session(request).agent)) }
+    }
+    router.get("/v1/tasks/:id") { request, context in
+        await api.respond {
+            let session = try await api.session(request)
+            let id = InteractionID(context.parameters.get("id") ?? "")
+            guard let task = await center.snapshot(id, for: session.agent) else { throw APIError.notFound }
+            return api.json(task)
+        }
+    }
+    for path in ["/v1/tasks/:id/:action", "/v1/tasks/:id/:action/:subaction"] {
+        router.post(RouterPath(path)) { request, context in
+            await api.respond {
+                let name = [context.parameters.get("action"), context.parameters.get("subaction")].compactMap { $0 }
+                    .joined(separator: "/")
+                guard let action = TaskAction(rawValue: name) else {
+                    throw APIError(status: .notFound, code: "unknownCommand", message: "no command '\(name)'")
+                }
+                return try await api.command(action, on: InteractionID(context.parameters.get("id") ?? ""), request)
+            }
+        }
+    }
+    router.get("/v1/agents") { request, _ in
+        await api.respond {
+            _ = try await api.session(request)
+            let people = Dictionary(uniqueKeysWithValues: center.configuration.agents.map { ($0.id, $0) })
+            return api.json(
+                await center.agents.map { agent in
+                    AgentView(agent, displayName: people[agent.id.rawValue]?.displayName ?? agent.id.rawValue)
+                })
+        }
+    }
+    router.get("/v1/queues") { request, _ in
+        await api.respond {
+            _ = try await api.session(request)
+            var queues: [QueueView] = []
+            for queue in center.configuration.queues {
+                let waiting = await center.waiting(in: QueueID(queue.id))
+                queues.append(QueueView(id: queue.id, name: queue.name, waiting: waiting.count,
+                                        longestWaitSince: waiting.map(\.since.milliseconds).min()))
+            }
+            return api.json(queues)
+        }
+    }
+    router.get("/v1/wrapup-codes") { request, _ in
+        await api.respond { _ = try await api.session(request); return api.json(center.configuration.wrapUpCodes) }
+    }
+    router.get("/v1/idle-codes") { request, _ in
+        await api.respond { _ = try await api.session(request); return api.json(center.configuration.idleCodes) }
+    }
+
+    if simulator {
+        router.post("/v1/sim/calls") { request, _ in
+            await api.respond {
+                _ = try await api.session(request)
+                let body = try await api.decode(SimCallRequest.self, request)
+                let id = InteractionID(API.newTaskID())
+                try await api.run(.customerCall(id, queue: QueueID(body.queueId), from: DialNumber(body.from)), .customer)
+                return api.json(["taskId": id.rawValue], status: .created)
+            }
+        }
+        router.post("/v1/sim/calls/:id/hangup") { request, context in
+            await api.respond {
+                _ = try await api.session(request)
+                let id = InteractionID(context.parameters.get("id") ?? "")
+                try await api.run(.customerHungUp(id), .customer)
+                return api.json(["taskId": id.rawValue])
+            }
+        }
+        router.post("/v1/sim/agents/:agentId/hangup") { request, context in
+            await api.respond {
+                _ = try await api.session(request)
+                let agent = AgentID(context.parameters.get("agentId") ?? "")
+                guard let task = await center.task(of: agent) else {
+                    throw APIError(status: .conflict, code: "notConnected", message: "that agent's phone is not on a call")
+                }
+                try await api.run(.agentPhoneHungUp(task), .phone(agent))
+                return api.json(["taskId": task.rawValue])
+            }
+        }
+    }
+    return router
+}
+
+struct AgentView: Encodable {
+    var id: String
+    var displayName: String
+    var team: String
+    var state: String
+    var idleCodeId: String?
+    var since: Int64
+
+    init(_ agent: CallControl.Agent, displayName: String) {
+        id = agent.id.rawValue
+        self.displayName = displayName
+        team = agent.team.rawValue
+        state = agent.status.name
+        if case .idle(let code) = agent.status { idleCodeId = code.rawValue }
+        since = agent.since.milliseconds
+    }
+}
+
+struct QueueView: Encodable {
+    var id: String
+    var name: String
+    var waiting: Int
+    var longestWaitSince: Int64?
+}
+
+struct API: Sendable {
+    let center: ContactCenter
+    let sessions: Sessions
+
+    static func newTaskID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+        return "t" + String((0..<12).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] })
+    }
+
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return raw(data, status: status)
+    }
+
+    func raw(_ data: Data, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// Runs a handler and turns its refusals into the API's error answers.
+    func respond(_ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as APIError {
+            return json(["error": ["code": error.code, "message": error.message]], status: error.status)
+        } catch {
+            return json(["error": ["code": "internal", "message": "\(error)"]], status: .internalServerError)
+        }
+    }
+
+    func session(_ request: Request) async throws -> Sessions.Session {
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+            let session = await sessions.session(for: String(header.dropFirst(7)))
+        else { throw APIError.unauthorized }
+        return session
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: 64 * 1024)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIError.badRequest("the body is not the JSON this route takes")
+        }
+    }
+
+    @discardableResult
+    func run(_ command: Command, _ actor: CallControl.Actor) async throws -> Outcome {
+        let outcome = try await center.execute(command, from: actor)
+        if let rejection = outcome.rejection { throw APIError(rejection) }
+        return outcome
+    }
+
+    func login(_ request: Request) async throws -> Response {
+        let body = try await decode(LoginRequest.self, request)
+        let configuration = center.configuration
+        let role: Sessions.Role
+        let hash: String
+        if let agent = configuration.agents.first(where: { $0.id == body.username }) {
+            role = .agent
+            hash = agent.passwordHash
+        } else if let supervisor = configuration.supervisors.first(where: { $0.id == body.username }) {
+            role = .supervisor
+            hash = supervisor.passwordHash
+        } else {
+            throw APIError(status: .unauthorized, code: "badCredentials", message: "unknown user or wrong password")
+        }
+        guard Bcrypt.verify(body.password, hash: hash) else {
+            throw APIError(status: .unauthorized, code: "badCredentials", message: "unknown user or wrong password")
+        }
+        if role == .agent, await center.agent(AgentID(body.username))?.status == .loggedOut {
+            try await run(.login, .agent(AgentID(body.username)))
+        }
+        let token = await sessions.open(Sessions.Session(user: body.username, role: role))
+        return json(["token": token, "agentId": body.username, "role": role.rawValue])
+    }
+
+    func me(_ session: Sessions.Session) async throws -> Response {
+        guard let id = session.agent, let agent = await center.agent(id) else {
+            return json(["id": session.user, "role": session.role.rawValue])
+        }
+        struct Me: Encodable {
+            var id: String
+            var role: String
+            var state: String
+            var idleCodeId: String?
+            var pendingIdleCodeId: String?
+            var since: Int64
+            var taskId: String?
+        }
+        var me = Me(id: session.user, role: "agent", state: agent.status.name, since: agent.since.milliseconds)
+        if case .idle(let code) = agent.status { me.idleCodeId = code.rawValue }
+        me.pendingIdleCodeId = agent.pendingIdle?.rawValue
+        me.taskId = agent.task?.rawValue
+        return json(me)
+    }
+
+    func changeState(_ request: Request) async throws -> Response {
+        let session = try await session(request)
+        guard let agent = session.agent else {
+            throw APIError(status: .forbidden, code: "notAnAgent", message: "only agents have a state")
+        }
+        let body = try await decode(StateRequest.self, request)
+        switch body.state {
+        case "available": try await run(.setAvailable, .agent(agent))
+        case "idle":
+            guard let code = body.idleCodeId else { throw APIError.badRequest("idle needs an idleCodeId") }
+            try await run(.setIdle(IdleCodeID(code)), .agent(agent))
+        default: throw APIError.badRequest("state is 'available' or 'idle'")
+        }
+        return try await me(session)
+    }
+
+    func command(_ action: TaskAction, on id: InteractionID, _ request: Request) async throws -> Response {
+        let session = try await session(request)
+        guard let agent = session.agent else {
+            throw APIError(status: .forbidden, code: "notAnAgent", message: "only agents control calls")
+        }
+        // A retried command (same Idempotency-Key) gets the first answer, not a second run.
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!].map { "\(session.user)|\($0)" }
+        if let key, let (status, data) = await sessions.answer(for: key) { return raw(data, status: status) }
+        guard await center.snapshot(id, for: agent) != nil else { throw APIError.notFound }
+
+        let command: Command
+        switch action {
+        case .accept: command = .accept(id)
+        case .hold: command = .hold(id)
+        case .resume: command = .resume(id)
+        case .consult: command = .consult(id, to: try await destination(request))
+        case .consultAccept: command = .consultAccept(id)
+        case .consultEnd: command = .consultEnd(id)
+        case .conference: command = .conference(id)
+        case .consultTransfer: command = .consultTransfer(id)
+        case .conferenceTransfer: command = .conferenceTransfer(id)
+        case .exitConference: command = .exitConference(id)
+        case .endConference: command = .endConference(id)
+        case .transfer: command = .transfer(id, to: try await destination(request))
+        case .end: command = .end(id)
+        case .wrapUp:
+            let body = try await decode(WrapUpRequest.self, request)
+            command = .wrapUp(id, code: WrapUpCodeID(body.wrapUpCodeId), notes: body.notes ?? "")
+        }
+        let response: Response
+        let answer: (HTTPResponse.Status, Data)
+        do {
+            try await run(command, .agent(agent))
+            // The agent may have left the task (exit, transfer): answer with what it was left as.
+            var snapshot = await center.snapshot(id, for: agent)
+            if snapshot == nil { snapshot = await center.snapshot(id, for: nil) }
+            answer = (.ok, try JSONEncoder().encode(snapshot))
+        } catch let error as APIError {
+            let body = ["error": ["code": error.code, "message": error.message]]
+            answer = (error.status, try JSONEncoder().encode(body))
+        }
+        if let key { await sessions.remember(answer, for: key) }
+        response = raw(answer.1, status: answer.0)
+        return response
+    }
+
+    func destination(_ request: Request) async throws -> Destination {
+        let body = try await decode(DestinationRequest.self, request)
+        switch body.destinationType {
+        case "agent": return .agent(AgentID(body.to))
+        case "queue": return .queue(QueueID(body.to))
+        case "dialNumber": return .dialNumber(DialNumber(body.to))
+        default: throw APIError.badRequest("destinationType is agent, queue or dialNumber")
+        }
+    }
+}

@@ -1,0 +1,163 @@
+import CallControl
+import Foundation
+
+/// The shell around the core: the one place that runs commands, stores their events and carries
+/// out their actions. An actor, so commands on the center are applied one at a time.
+public actor ContactCenter {
+    public let configuration: SwitchboardConfiguration
+    private var center: CallCenter
+    private let store: any EventStore
+    private var timers: [TimerID: Task<Void, Never>] = [:]
+    /// With the built-in simulator, outside numbers answer at once.
+    private let simulatedTelephony: Bool
+
+    public init(configuration: SwitchboardConfiguration, store: any EventStore, simulatedTelephony: Bool) throws {
+        self.configuration = configuration
+        self.store = store
+        self.simulatedTelephony = simulatedTelephony
+        // Rebuild the live state from the log: the center, then its timers.
+        center = CallCenter.replay(configuration.centerConfiguration, try store.all())
+    }
+
+    /// Re-arms the timers the rebuilt state needs (after a restart).
+    public func start() {
+        for (timer, deadline) in center.activeTimers() { arm(timer, deadline: deadline) }
+    }
+
+    public func stop() {
+        for task in timers.values { task.cancel() }
+        timers = [:]
+    }
+
+    static func now() -> Timestamp {
+        Timestamp(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
+    }
+
+    // MARK: - Commands
+
+    /// Runs a command: on success its events are stored before this returns.
+    public func execute(_ command: Command, from actor: Actor) throws -> Outcome {
+        let before = center
+        let outcome = center.handle(command, from: actor, at: Self.now())
+        guard case .accepted(let events, let actions) = outcome else { return outcome }
+        do {
+            try store.append(events)
+        } catch {
+            center = before  // not stored, not done
+            throw error
+        }
+        perform(actions)
+        return outcome
+    }
+
+    private func perform(_ actions: [Action]) {
+        for action in actions {
+            switch action {
+            case .startTimer(let timer, let deadline): arm(timer, deadline: deadline)
+            case .cancelTimer(let timer): timers.removeValue(forKey: timer)?.cancel()
+            case .ring(let id, .dialNumber):
+                if simulatedTelephony {
+                    Task { _ = try? await self.execute(.dialedPartyAnswered(id), from: .dialedParty) }
+                }
+            case .ring, .hangUp, .setMedia, .handOff:
+                break  // the simulator has no media; the SIP layer will carry these out
+            case .notifyAgent, .agentStateChanged:
+                break  // the WebSocket event stream will carry these
+            }
+        }
+    }
+
+    private func arm(_ timer: TimerID, deadline: Timestamp) {
+        timers[timer]?.cancel()
+        let delay = max(0, deadline.milliseconds - Self.now().milliseconds)
+        timers[timer] = Task {
+            try? await Task.sleep(for: .milliseconds(delay))
+            guard !Task.isCancelled else { return }
+            await self.fire(timer)
+        }
+    }
+
+    private func fire(_ timer: TimerID) {
+        timers[timer] = nil
+        _ = try? execute(.timerFired(timer), from: .timer)
+    }
+
+    // MARK: - Reading
+
+    public func agent(_ id: AgentID) -> CallControl.Agent? { center.agents[id] }
+
+    public var agents: [CallControl.Agent] { center.agents.values.sorted { $0.id < $1.id } }
+
+    /// The task as this agent may see it, or nil when the agent is not (or no longer) on it.
+    /// Supervisors (`agent == nil`) see every task.
+    public func snapshot(_ id: InteractionID, for agent: AgentID?) -> TaskSnapshot? {
+        guard let interaction = center.interactions[id] else { return nil }
+        let me = agent.flatMap { interaction.participant(agent: $0) }
+        if agent != nil, me == nil || (me!.state == .left && !me!.owesWrapUp) { return nil }
+        return TaskSnapshot(
+            interaction, wrapUpRequired: me?.owesWrapUp ?? false,
+            allowedActions: agent.map { center.allowedActions(for: $0, in: id) } ?? [])
+    }
+
+    /// The agent's live tasks and those awaiting the agent's wrap-up; every task for a supervisor.
+    public func tasks(for agent: AgentID?) -> [TaskSnapshot] {
+        center.interactions.keys.sorted().compactMap { id in
+            guard let task = snapshot(id, for: agent) else { return nil }
+            return agent == nil && task.status == InteractionStatus.ended.rawValue && !task.wrapUpPending ? nil : task
+        }
+    }
+
+    /// The interaction an agent's phone is on, if any.
+    public func task(of agent: AgentID) -> InteractionID? { center.agents[agent]?.task }
+
+    public func waiting(in queue: QueueID) -> [QueueEntry] { center.waiting[queue] ?? [] }
+}
+
+/// A task as the API shows it.
+public struct TaskSnapshot: Codable, Sendable, Equatable {
+    public struct CustomerView: Codable, Sendable, Equatable {
+        public var number: String
+        public var state: String
+    }
+
+    public struct ParticipantView: Codable, Sendable, Equatable {
+        public var agentId: String?
+        public var number: String?
+        public var role: String
+        public var state: String
+        public var joinedAt: Int64
+        public var wrapUpRequired: Bool
+    }
+
+    public var id: String
+    public var version: Int
+    public var status: String
+    public var queue: String
+    public var customer: CustomerView
+    public var participants: [ParticipantView]
+    public var wrapUpRequired: Bool
+    public var allowedActions: [String]
+    /// Someone still owes a wrap-up for it.
+    public var wrapUpPending: Bool
+
+    init(_ interaction: Interaction, wrapUpRequired: Bool, allowedActions: [TaskAction]) {
+        id = interaction.id.rawValue
+        version = interaction.version
+        status = interaction.status.rawValue
+        queue = interaction.queue.rawValue
+        customer = CustomerView(number: interaction.customer.number.rawValue, state: interaction.customer.state.rawValue)
+        participants = interaction.participants.map { participant in
+            var view = ParticipantView(
+                agentId: nil, number: nil, role: participant.role.rawValue, state: participant.state.rawValue,
+                joinedAt: participant.joinedAt.milliseconds, wrapUpRequired: participant.owesWrapUp)
+            switch participant.party {
+            case .agent(let agent): view.agentId = agent.rawValue
+            case .dialNumber(let number): view.number = number.rawValue
+            }
+            return view
+        }
+        self.wrapUpRequired = wrapUpRequired
+        self.allowedActions = allowedActions.map(\.rawValue)
+        wrapUpPending = interaction.participants.contains { $0.owesWrapUp }
+    }
+}

@@ -1,0 +1,133 @@
+import CallControl
+import Foundation
+import HummingbirdBcrypt
+
+/// The contact center as an administrator writes it: people, teams, queues, codes and the desktop
+/// profile. `centerConfiguration` is the part the core needs.
+public struct SwitchboardConfiguration: Codable, Sendable {
+    public struct Agent: Codable, Sendable {
+        public var id: String
+        public var displayName: String
+        /// bcrypt hash of the agent's password.
+        public var passwordHash: String
+        public var team: String
+    }
+
+    public struct Supervisor: Codable, Sendable {
+        public var id: String
+        public var displayName: String
+        public var passwordHash: String
+    }
+
+    public struct Queue: Codable, Sendable {
+        public var id: String
+        public var name: String
+        public var teams: [String]
+    }
+
+    public struct Code: Codable, Sendable {
+        public var id: String
+        public var name: String
+    }
+
+    public struct DesktopProfile: Codable, Sendable {
+        public var ringNoAnswerSeconds: Int
+        /// nil: an agent stays in wrap-up until choosing a reason.
+        public var autoWrapUpSeconds: Int?
+        public var defaultWrapUpCode: String
+        public var maxConferenceParticipants: Int
+    }
+
+    public var agents: [Agent]
+    public var supervisors: [Supervisor]
+    public var queues: [Queue]
+    public var wrapUpCodes: [Code]
+    public var idleCodes: [Code]
+    public var desktopProfile: DesktopProfile
+
+    public var centerConfiguration: CenterConfiguration {
+        CenterConfiguration(
+            agents: agents.map { .init(id: AgentID($0.id), team: TeamID($0.team)) },
+            queues: queues.map { .init(id: QueueID($0.id), teams: $0.teams.map { TeamID($0) }) },
+            wrapUpCodes: wrapUpCodes.map { WrapUpCodeID($0.id) },
+            idleCodes: idleCodes.map { IdleCodeID($0.id) },
+            ringNoAnswerMilliseconds: Int64(desktopProfile.ringNoAnswerSeconds) * 1000,
+            autoWrapUpMilliseconds: desktopProfile.autoWrapUpSeconds.map { Int64($0) * 1000 },
+            defaultWrapUpCode: WrapUpCodeID(desktopProfile.defaultWrapUpCode),
+            maxConferenceParties: desktopProfile.maxConferenceParticipants)
+    }
+
+    /// Everything wrong with this configuration, each naming its field.
+    public func problems() -> [ConfigurationProblem] {
+        var found = centerConfiguration.problems()
+        let people = agents.map(\.id) + supervisors.map(\.id)
+        if Set(people).count != people.count {
+            found.append(.init(field: "supervisors", message: "an id is used by two people"))
+        }
+        for (index, person) in agents.enumerated() where !person.passwordHash.hasPrefix("$2") {
+            found.append(.init(field: "agents[\(index)].passwordHash", message: "is not a bcrypt hash"))
+        }
+        for (index, person) in supervisors.enumerated() where !person.passwordHash.hasPrefix("$2") {
+            found.append(.init(field: "supervisors[\(index)].passwordHash", message: "is not a bcrypt hash"))
+        }
+        if agents.isEmpty { found.append(.init(field: "agents", message: "at least one agent is required")) }
+        return found
+    }
+
+    /// Reads a JSON configuration file; a problem names the file, the field and what is wrong.
+    public static func load(path: String) throws -> SwitchboardConfiguration {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ConfigurationFileError(file: path, field: "-", problem: "cannot be read")
+        }
+        let configuration: SwitchboardConfiguration
+        do {
+            configuration = try JSONDecoder().decode(SwitchboardConfiguration.self, from: data)
+        } catch let DecodingError.keyNotFound(key, context) {
+            let field = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            throw ConfigurationFileError(file: path, field: field, problem: "is missing")
+        } catch let DecodingError.typeMismatch(_, context) {
+            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ConfigurationFileError(file: path, field: field, problem: "has the wrong type")
+        } catch {
+            throw ConfigurationFileError(file: path, field: "-", problem: "is not valid JSON")
+        }
+        if let problem = configuration.problems().first {
+            throw ConfigurationFileError(file: path, field: problem.field, problem: problem.message)
+        }
+        return configuration
+    }
+
+    /// The demo center: agent1…agent4 and supervisor1, all with the password "switchboard",
+    /// queues sales and support served by every agent.
+    public static func demo() -> SwitchboardConfiguration {
+        // One hash for everyone: hashing is slow on purpose, and the demo has one password.
+        let hash = Bcrypt.hash("switchboard", cost: 8)
+        return SwitchboardConfiguration(
+            agents: (1...4).map { Agent(id: "agent\($0)", displayName: "Agent \($0)", passwordHash: hash, team: "frontline") },
+            supervisors: [Supervisor(id: "supervisor1", displayName: "Supervisor 1", passwordHash: hash)],
+            queues: [
+                Queue(id: "sales", name: "Sales", teams: ["frontline"]),
+                Queue(id: "support", name: "Support", teams: ["frontline"]),
+            ],
+            wrapUpCodes: [
+                Code(id: "resolved", name: "Resolved"), Code(id: "escalated", name: "Escalated"),
+                Code(id: "callback", name: "Callback promised"), Code(id: "sale", name: "Sale made"),
+            ],
+            idleCodes: [
+                Code(id: "break", name: "Break"), Code(id: "lunch", name: "Lunch"), Code(id: "training", name: "Training"),
+            ],
+            desktopProfile: DesktopProfile(
+                ringNoAnswerSeconds: 20, autoWrapUpSeconds: 120, defaultWrapUpCode: "resolved",
+                maxConferenceParticipants: 3))
+    }
+}
+
+public struct ConfigurationFileError: Error, CustomStringConvertible {
+    public var file: String
+    public var field: String
+    public var problem: String
+    public var description: String { "\(file): \(field): \(problem)" }
+}
