@@ -1,0 +1,77 @@
+"""Starts a real Switchboard server (demo configuration, call simulator) on a free loopback port
+for each test, and stops it afterwards."""
+import os
+import re
+import subprocess
+
+import pytest
+import requests
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("SWITCHBOARD_BINARY", os.path.join(ROOT, ".build", "debug", "switchboard"))
+
+
+class Server:
+    def __init__(self):
+        self.process = subprocess.Popen(
+            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for line in self.process.stdout:  # the server prints its address once it listens
+            match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
+            if match:
+                self.url = match.group(1)
+                break
+        else:
+            raise RuntimeError("the server stopped before listening")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+class Desktop:
+    """One signed-in user, speaking the REST API."""
+
+    def __init__(self, server, username, password="switchboard"):
+        self.server = server
+        answer = requests.post(f"{server.url}/v1/auth/login", json={"username": username, "password": password})
+        assert answer.status_code == 200, answer.text
+        self.token = answer.json()["token"]
+        self.name = username
+
+    def call(self, method, path, body=None, headers=None):
+        headers = {"Authorization": f"Bearer {self.token}", **(headers or {})}
+        return requests.request(method, f"{self.server.url}{path}", json=body, headers=headers)
+
+    def available(self):
+        answer = self.call("PUT", "/v1/me/state", {"state": "available"})
+        assert answer.status_code == 200, answer.text
+
+    def command(self, task, name, body=None, expect=200, **kwargs):
+        answer = self.call("POST", f"/v1/tasks/{task}/{name}", body, **kwargs)
+        assert answer.status_code == expect, f"{self.name} {name}: {answer.status_code} {answer.text}"
+        return answer.json()
+
+    def task(self, task):
+        return self.call("GET", f"/v1/tasks/{task}")
+
+
+@pytest.fixture
+def server():
+    running = Server()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def desktops(server):
+    """agent1 and agent2 signed in and available; a helper to place a customer call."""
+    agent1, agent2 = Desktop(server, "agent1"), Desktop(server, "agent2")
+    agent1.available()
+
+    def place_call(queue="sales"):
+        answer = agent1.call("POST", "/v1/sim/calls", {"queueId": queue, "from": "+15550100"})
+        assert answer.status_code == 201, answer.text
+        return answer.json()["taskId"]
+
+    return agent1, agent2, place_call
