@@ -236,6 +236,10 @@ struct API: Sendable {
             return try await body()
         } catch let error as APIError {
             return json(["error": ["code": error.code, "message": error.message]], status: error.status)
+        } catch is ContactCenter.StoreUnavailable {
+            return json(
+                ["error": ["code": "storeUnavailable", "message": "the event store refused a write; restart the server"]],
+                status: .serviceUnavailable)
         } catch {
             return json(["error": ["code": "internal", "message": "\(error)"]], status: .internalServerError)
         }

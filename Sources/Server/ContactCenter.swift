@@ -10,13 +10,20 @@ public actor ContactCenter {
     private var timers: [TimerID: Task<Void, Never>] = [:]
     /// With the built-in simulator, outside numbers answer at once.
     private let simulatedTelephony: Bool
+    /// The number the next event gets in the log.
+    private var nextSequence: Int
+    /// Set when the store refused a write: memory is then ahead of the log, so no more commands
+    /// are taken until a restart rebuilds the center from the log.
+    private var storeFailed = false
 
-    public init(configuration: SwitchboardConfiguration, store: any EventStore, simulatedTelephony: Bool) throws {
+    /// Rebuilds the live center from the store's log.
+    public init(configuration: SwitchboardConfiguration, store: any EventStore, simulatedTelephony: Bool) async throws {
         self.configuration = configuration
         self.store = store
         self.simulatedTelephony = simulatedTelephony
-        // Rebuild the live state from the log: the center, then its timers.
-        center = CallCenter.replay(configuration.centerConfiguration, try store.all())
+        let events = try await store.all()
+        center = CallCenter.replay(configuration.centerConfiguration, events)
+        nextSequence = events.count
     }
 
     /// Re-arms the timers the rebuilt state needs (after a restart).
@@ -35,20 +42,25 @@ public actor ContactCenter {
 
     // MARK: - Commands
 
-    /// Runs a command: on success its events are stored before this returns.
-    public func execute(_ command: Command, from actor: Actor) throws -> Outcome {
-        let before = center
+    /// Runs a command: on success its events are stored before this returns. The core's part runs
+    /// without suspending, so commands apply one at a time; their stores may overlap, numbered.
+    public func execute(_ command: Command, from actor: Actor) async throws -> Outcome {
+        guard !storeFailed else { throw StoreUnavailable() }
         let outcome = center.handle(command, from: actor, at: Self.now())
         guard case .accepted(let events, let actions) = outcome else { return outcome }
-        do {
-            try store.append(events)
-        } catch {
-            center = before  // not stored, not done
-            throw error
-        }
+        let first = nextSequence
+        nextSequence += events.count
         perform(actions)
+        do {
+            try await store.append(events, first: first)
+        } catch {
+            storeFailed = true
+            throw StoreUnavailable()
+        }
         return outcome
     }
+
+    public struct StoreUnavailable: Error {}
 
     private func perform(_ actions: [Action]) {
         for action in actions {
@@ -77,9 +89,9 @@ public actor ContactCenter {
         }
     }
 
-    private func fire(_ timer: TimerID) {
+    private func fire(_ timer: TimerID) async {
         timers[timer] = nil
-        _ = try? execute(.timerFired(timer), from: .timer)
+        _ = try? await execute(.timerFired(timer), from: .timer)
     }
 
     // MARK: - Reading

@@ -23,6 +23,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A JSON configuration file.") var config: String?
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0: any free port).") var port = 8080
+    @Option(help: "The SQLite file that keeps every event.") var database = "switchboard.sqlite"
     @Option(help: "Telephony: 'simulator' (the built-in call simulator) or 'none'.") var telephony: String?
 
     func validate() throws {
@@ -45,7 +46,13 @@ struct Serve: AsyncParsableCommand {
             settings = .demo()
         }
         let simulator = (telephony ?? (demo ? "simulator" : "none")) == "simulator"
-        let center = try ContactCenter(configuration: settings, store: InMemoryEventStore(), simulatedTelephony: simulator)
+        let store: SQLiteEventStore
+        do {
+            store = try await SQLiteEventStore.open(path: database)
+        } catch {
+            throw ValidationError("cannot open the database '\(database)': \(error)")
+        }
+        let center = try await ContactCenter(configuration: settings, store: store, simulatedTelephony: simulator)
         await center.start()
         let router = buildRouter(center: center, sessions: Sessions(), simulator: simulator)
         let host = self.host
@@ -59,6 +66,7 @@ struct Serve: AsyncParsableCommand {
             })
         try await app.runService()
         await center.stop()
+        try? await store.close()
     }
 }
 

@@ -12,9 +12,10 @@ BINARY = os.environ.get("SWITCHBOARD_BINARY", os.path.join(ROOT, ".build", "debu
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, database):
+        self.database = database
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0"],
+            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--database", str(database)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for line in self.process.stdout:  # the server prints its address once it listens
             match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
@@ -26,6 +27,11 @@ class Server:
 
     def stop(self):
         self.process.terminate()
+        self.process.wait(timeout=10)
+
+    def kill(self):
+        """SIGKILL: no chance to flush or close anything."""
+        self.process.kill()
         self.process.wait(timeout=10)
 
 
@@ -57,10 +63,11 @@ class Desktop:
 
 
 @pytest.fixture
-def server():
-    running = Server()
+def server(tmp_path):
+    running = Server(tmp_path / "switchboard.sqlite")
     yield running
-    running.stop()
+    if running.process.poll() is None:
+        running.stop()
 
 
 @pytest.fixture
