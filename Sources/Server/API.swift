@@ -3,6 +3,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdBcrypt
+import HummingbirdWebSocket
+import Logging
+import NIOCore
 
 /// Everything the HTTP API needs: the center, who is signed in, and answers already given to
 /// retried commands.
@@ -262,10 +265,10 @@ struct API: Sendable {
     }
 
     @discardableResult
-    func run(_ command: Command, _ actor: CallControl.Actor) async throws -> Outcome {
-        let outcome = try await center.execute(command, from: actor)
+    func run(_ command: Command, _ actor: CallControl.Actor, viewer: AgentID? = nil) async throws -> TaskSnapshot? {
+        let (outcome, snapshot) = try await center.execute(command, from: actor, viewer: viewer)
         if let rejection = outcome.rejection { throw APIError(rejection) }
-        return outcome
+        return snapshot
     }
 
     func login(_ request: Request) async throws -> Response {
@@ -360,11 +363,12 @@ struct API: Sendable {
         let response: Response
         let answer: (HTTPResponse.Status, Data)
         do {
-            try await run(command, .agent(agent))
-            // The agent may have left the task (exit, transfer): answer with what it was left as.
-            var snapshot = await center.snapshot(id, for: agent)
-            if snapshot == nil { snapshot = await center.snapshot(id, for: nil) }
-            answer = (.ok, try JSONEncoder().encode(snapshot))
+            // The task as the agent sees it right after the command (or, once the agent has left
+            // it, as it was left): the same version as the event-stream message.
+            let snapshot = try await run(command, .agent(agent), viewer: agent)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            answer = (.ok, try encoder.encode(snapshot))
         } catch let error as APIError {
             let body = ["error": ["code": error.code, "message": error.message]]
             answer = (error.status, try JSONEncoder().encode(body))
@@ -381,6 +385,49 @@ struct API: Sendable {
         case "queue": return .queue(QueueID(body.to))
         case "dialNumber": return .dialNumber(DialNumber(body.to))
         default: throw APIError.badRequest("destinationType is agent, queue or dialNumber")
+        }
+    }
+}
+
+/// `GET /v1/notifications?token=…&since=SEQ` upgrades to a WebSocket carrying the user's event
+/// stream (the token may also come as a bearer header).
+public func notificationUpgrade(center: ContactCenter, sessions: Sessions)
+    -> @Sendable (HTTPRequest, any Channel, Logger) async throws -> ShouldUpgradeResult<
+        WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>
+    >
+{
+    { request, _, _ in
+        let parts = (request.path ?? "").split(separator: "?", maxSplits: 1)
+        guard parts.first == "/v1/notifications" else { return .dontUpgrade }
+        var query: [String: String] = [:]
+        for pair in (parts.count > 1 ? parts[1] : "").split(separator: "&") {
+            let keyValue = pair.split(separator: "=", maxSplits: 1)
+            if keyValue.count == 2 { query[String(keyValue[0])] = String(keyValue[1]).removingPercentEncoding }
+        }
+        let bearer = request.headerFields[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let token = query["token"] ?? bearer, let session = await sessions.session(for: token) else {
+            return .dontUpgrade
+        }
+        let since = query["since"].flatMap { Int($0) }
+        return .upgrade([:]) { inbound, outbound, _ in
+            let (id, missed, stream) = await center.subscribe(session.user, since: since)
+            if missed == nil {
+                // Too far behind: the client must reload its tasks.
+                try? await outbound.write(.text(#"{"type":"resync"}"#))
+            }
+            for message in missed ?? [] { try? await outbound.write(.text(message)) }
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await message in stream { try? await outbound.write(.text(message)) }
+                }
+                group.addTask {
+                    // Reading until the client goes away; it sends nothing we need.
+                    do { for try await _ in inbound {} } catch {}
+                }
+                await group.next()
+                group.cancelAll()
+            }
+            await center.unsubscribe(session.user, id)
         }
     }
 }

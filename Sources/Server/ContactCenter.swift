@@ -12,6 +12,8 @@ public actor ContactCenter {
     private let simulatedTelephony: Bool
     /// The number the next event gets in the log.
     private var nextSequence: Int
+    /// Each signed-in user's event stream, by user id.
+    private var feeds: [String: Feed] = [:]
     /// Set when the store refused a write: memory is then ahead of the log, so no more commands
     /// are taken until a restart rebuilds the center from the log.
     private var storeFailed = false
@@ -34,6 +36,7 @@ public actor ContactCenter {
     public func stop() {
         for task in timers.values { task.cancel() }
         timers = [:]
+        for feed in feeds.values { for subscriber in feed.subscribers.values { subscriber.finish() } }
     }
 
     static func now() -> Timestamp {
@@ -44,10 +47,19 @@ public actor ContactCenter {
 
     /// Runs a command: on success its events are stored before this returns. The core's part runs
     /// without suspending, so commands apply one at a time; their stores may overlap, numbered.
-    public func execute(_ command: Command, from actor: Actor) async throws -> Outcome {
+    /// With `viewer`, also returns the task as that agent sees it right after the command: the
+    /// same version its event-stream message carries.
+    @discardableResult
+    public func execute(_ command: Command, from actor: Actor, viewer: AgentID? = nil) async throws
+        -> (outcome: Outcome, snapshot: TaskSnapshot?)
+    {
         guard !storeFailed else { throw StoreUnavailable() }
         let outcome = center.handle(command, from: actor, at: Self.now())
-        guard case .accepted(let events, let actions) = outcome else { return outcome }
+        guard case .accepted(let events, let actions) = outcome else { return (outcome, nil) }
+        var view: TaskSnapshot?
+        if let id = command.interactionID {
+            view = viewer.flatMap { self.snapshot(id, for: $0) } ?? self.snapshot(id, for: nil)
+        }
         let first = nextSequence
         nextSequence += events.count
         perform(actions)
@@ -57,7 +69,7 @@ public actor ContactCenter {
             storeFailed = true
             throw StoreUnavailable()
         }
-        return outcome
+        return (outcome, view)
     }
 
     public struct StoreUnavailable: Error {}
@@ -73,10 +85,52 @@ public actor ContactCenter {
                 }
             case .ring, .hangUp, .setMedia, .handOff:
                 break  // the simulator has no media; the SIP layer will carry these out
-            case .notifyAgent, .agentStateChanged:
-                break  // the WebSocket event stream will carry these
+            case .notifyAgent(let agent, let id):
+                let view = snapshot(id, for: agent)
+                feeds[agent.rawValue, default: Feed()].publish {
+                    Notice(seq: $0, type: view == nil ? "taskRemoved" : "task", task: view, taskId: id.rawValue).json()
+                }
+            case .agentStateChanged(let agent):
+                guard let view = agentView(agent) else { continue }
+                for user in [agent.rawValue] + configuration.supervisors.map(\.id) {
+                    feeds[user, default: Feed()].publish { Notice(seq: $0, type: "agent", agent: view).json() }
+                }
             }
         }
+        // Supervisors see every task that changed.
+        var seen = Set<InteractionID>()
+        for case .notifyAgent(_, let id) in actions where seen.insert(id).inserted {
+            let view = snapshot(id, for: nil)
+            for supervisor in configuration.supervisors {
+                feeds[supervisor.id, default: Feed()].publish {
+                    Notice(seq: $0, type: "task", task: view, taskId: id.rawValue).json()
+                }
+            }
+        }
+    }
+
+    // MARK: - Event streams
+
+    /// Opens a session on the user's stream: the messages after `since` (nil: none; empty array
+    /// when they are no longer all kept, see `Feed`), then everything new.
+    public func subscribe(_ user: String, since: Int?) -> (id: UUID, missed: [String]?, stream: AsyncStream<String>) {
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(Feed.kept))
+        let id = UUID()
+        var feed = feeds[user] ?? Feed()
+        let missed = since.map { feed.messages(after: $0) } ?? []
+        feed.subscribers[id] = continuation
+        feeds[user] = feed
+        return (id, missed, stream)
+    }
+
+    public func unsubscribe(_ user: String, _ id: UUID) {
+        feeds[user]?.subscribers.removeValue(forKey: id)?.finish()
+    }
+
+    func agentView(_ id: AgentID) -> AgentView? {
+        guard let agent = center.agents[id] else { return nil }
+        let name = configuration.agents.first { $0.id == id.rawValue }?.displayName ?? id.rawValue
+        return AgentView(agent, displayName: name)
     }
 
     private func arm(_ timer: TimerID, deadline: Timestamp) {

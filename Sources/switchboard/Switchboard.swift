@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import CallControl
 import Hummingbird
+import HummingbirdWebSocket
 import Server
 
 
@@ -54,10 +55,12 @@ struct Serve: AsyncParsableCommand {
         }
         let center = try await ContactCenter(configuration: settings, store: store, simulatedTelephony: simulator)
         await center.start()
-        let router = buildRouter(center: center, sessions: Sessions(), simulator: simulator)
+        let sessions = Sessions()
+        let router = buildRouter(center: center, sessions: sessions, simulator: simulator)
         let host = self.host
         let app = Application(
             router: router,
+            server: .http1WebSocketUpgrade(shouldUpgrade: notificationUpgrade(center: center, sessions: sessions)),
             configuration: .init(address: .hostname(host, port: port), serverName: "Switchboard"),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
