@@ -111,6 +111,14 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
             return api.json(task)
         }
     }
+    router.get("/v1/tasks/:id/history") { request, context in
+        await api.respond {
+            let session = try await api.session(request)
+            let id = InteractionID(context.parameters.get("id") ?? "")
+            guard await center.snapshot(id, for: session.agent) != nil else { throw APIError.notFound }
+            return api.json(try await center.history(id).map(HistoryEntry.init))
+        }
+    }
     for path in ["/v1/tasks/:id/:action", "/v1/tasks/:id/:action/:subaction"] {
         router.post(RouterPath(path)) { request, context in
             await api.respond {
@@ -200,6 +208,25 @@ struct AgentView: Encodable {
         state = agent.status.name
         if case .idle(let code) = agent.status { idleCodeId = code.rawValue }
         since = agent.since.milliseconds
+    }
+}
+
+/// One event of a task's timeline: when, what, and its details as the log keeps them.
+struct HistoryEntry: Encodable {
+    var at: Int64
+    var event: String
+    var detail: String
+
+    init(_ event: Event) {
+        at = event.at.milliseconds
+        if case .interaction(_, let change) = event.subject {
+            let text = String(describing: change)
+            self.event = String(text.prefix { $0 != "(" })
+            detail = text
+        } else {
+            self.event = "agent"
+            detail = String(describing: event.subject)
+        }
     }
 }
 

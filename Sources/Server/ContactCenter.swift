@@ -173,6 +173,11 @@ public actor ContactCenter {
         }
     }
 
+    /// The task's timeline: every event stored for it, in order.
+    public func history(_ id: InteractionID) async throws -> [Event] {
+        try await store.all().filter { $0.interactionID == id }
+    }
+
     /// The interaction an agent's phone is on, if any.
     public func task(of agent: AgentID) -> InteractionID? { center.agents[agent]?.task }
 

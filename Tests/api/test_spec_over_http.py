@@ -106,3 +106,10 @@ def test_directory_lists_agents_queues_and_codes(desktops):
     assert [q["id"] for q in agent1.call("GET", "/v1/queues").json()] == ["sales", "support"]
     assert len(agent1.call("GET", "/v1/wrapup-codes").json()) >= 4
     assert len(agent1.call("GET", "/v1/idle-codes").json()) >= 3
+
+
+def test_history_lists_the_task_events_in_order(desktops):
+    agent1, agent2, place_call = desktops
+    task = conference(agent1, agent2, place_call)
+    events = [entry["event"] for entry in agent1.call("GET", f"/v1/tasks/{task}/history").json()]
+    assert events == ["arrived", "offered", "accepted", "consultStarted", "consultAnswered", "conferenceStarted"]
