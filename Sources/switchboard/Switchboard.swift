@@ -12,7 +12,7 @@ import Server
 struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Switchboard: contact-center call control.",
-        subcommands: [Serve.self, TerminalDemo.self],
+        subcommands: [Serve.self, TerminalDemo.self, Routes.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -70,6 +70,31 @@ struct Serve: AsyncParsableCommand {
         try await app.runService()
         await center.stop()
         try? await store.close()
+    }
+}
+
+/// Lists every HTTP route the server registers, one "METHOD /path" a line, with each task
+/// command spelled out; the API tests check docs/openapi.yaml against it.
+struct Routes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the server's HTTP routes.")
+
+    func run() async throws {
+        let center = try await ContactCenter(
+            configuration: .demo(), store: InMemoryEventStore(), simulatedTelephony: true)
+        let router = buildRouter(center: center, sessions: Sessions(), simulator: true)
+        var lines = Set<String>()
+        for route in router.routes {
+            let path = route.path.description
+            if path.hasSuffix("{action}") || path.hasSuffix("{subaction}") {
+                for action in TaskAction.allCases {
+                    lines.insert("POST /v1/tasks/{id}/\(action.rawValue)")
+                }
+            } else {
+                lines.insert("\(route.method) \(path)")
+            }
+        }
+        lines.insert("GET /v1/notifications")  // the WebSocket upgrade, outside the router
+        for line in lines.sorted() { print(line) }
     }
 }
 
