@@ -90,6 +90,12 @@ public struct CallCenter: Equatable, Sendable {
         interactions = interactions.filter { !$0.value.isFinished }
     }
 
+    /// Forgets this interaction if it is over and fully wrapped up: what a shell calls after each
+    /// command's events are stored, so memory holds only live work.
+    public mutating func forgetIfFinished(_ id: InteractionID) {
+        if interactions[id]?.isFinished == true { interactions[id] = nil }
+    }
+
     // MARK: - Applying events
 
     public mutating func apply(_ event: Event) {

@@ -32,8 +32,6 @@ public actor Sessions {
 
     func session(for token: String) -> Session? { byToken[token] }
 
-    func close(_ token: String) { byToken[token] = nil }
-
     func answer(for key: String) -> (HTTPResponse.Status, Data)? { answered[key] }
 
     func remember(_ answer: (HTTPResponse.Status, Data), for key: String) { answered[key] = answer }
@@ -45,9 +43,15 @@ struct APIError: Error {
     var code: String
     var message: String
 
+    static let storeUnavailable = APIError(
+        status: .serviceUnavailable, code: "storeUnavailable", message: "the event store refused a write; restart the server")
     static let unauthorized = APIError(status: .unauthorized, code: "unauthorized", message: "sign in first: no or bad bearer token")
     static let notFound = APIError(status: .notFound, code: "notFound", message: "no such task for you")
+    static let badCredentials = APIError(status: .unauthorized, code: "badCredentials", message: "unknown user or wrong password")
     static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, code: "badRequest", message: message) }
+
+    /// The answer's body: `{"error": {"code", "message"}}`.
+    var body: Data { encodeJSON(["error": ["code": code, "message": message]]) }
 
     init(status: HTTPResponse.Status, code: String, message: String) {
         self.status = status
@@ -115,7 +119,7 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
         await api.respond {
             let session = try await api.session(request)
             let id = InteractionID(context.parameters.get("id") ?? "")
-            guard await center.snapshot(id, for: session.agent) != nil else { throw APIError.notFound }
+            guard await center.sees(id, session.agent) else { throw APIError.notFound }
             return api.json(try await center.history(id).map(HistoryEntry.init))
         }
     }
@@ -134,11 +138,7 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
     router.get("/v1/agents") { request, _ in
         await api.respond {
             _ = try await api.session(request)
-            let people = Dictionary(uniqueKeysWithValues: center.configuration.agents.map { ($0.id, $0) })
-            return api.json(
-                await center.agents.map { agent in
-                    AgentView(agent, displayName: people[agent.id.rawValue]?.displayName ?? agent.id.rawValue)
-                })
+            return api.json(await center.agentViews())
         }
     }
     router.get("/v1/queues") { request, _ in
@@ -248,10 +248,7 @@ struct API: Sendable {
     }
 
     func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
-        return raw(data, status: status)
+        raw(encodeJSON(value), status: status)
     }
 
     func raw(_ data: Data, status: HTTPResponse.Status) -> Response {
@@ -265,13 +262,12 @@ struct API: Sendable {
         do {
             return try await body()
         } catch let error as APIError {
-            return json(["error": ["code": error.code, "message": error.message]], status: error.status)
+            return raw(error.body, status: error.status)
         } catch is ContactCenter.StoreUnavailable {
-            return json(
-                ["error": ["code": "storeUnavailable", "message": "the event store refused a write; restart the server"]],
-                status: .serviceUnavailable)
+            return raw(APIError.storeUnavailable.body, status: .serviceUnavailable)
         } catch {
-            return json(["error": ["code": "internal", "message": "\(error)"]], status: .internalServerError)
+            return raw(APIError(status: .internalServerError, code: "internal", message: "\(error)").body,
+                       status: .internalServerError)
         }
     }
 
@@ -310,11 +306,9 @@ struct API: Sendable {
             role = .supervisor
             hash = supervisor.passwordHash
         } else {
-            throw APIError(status: .unauthorized, code: "badCredentials", message: "unknown user or wrong password")
+            throw APIError.badCredentials
         }
-        guard Bcrypt.verify(body.password, hash: hash) else {
-            throw APIError(status: .unauthorized, code: "badCredentials", message: "unknown user or wrong password")
-        }
+        guard Bcrypt.verify(body.password, hash: hash) else { throw APIError.badCredentials }
         if role == .agent, await center.agent(AgentID(body.username))?.status == .loggedOut {
             try await run(.login, .agent(AgentID(body.username)))
         }
@@ -366,7 +360,7 @@ struct API: Sendable {
         // A retried command (same Idempotency-Key) gets the first answer, not a second run.
         let key = request.headers[HTTPField.Name("Idempotency-Key")!].map { "\(session.user)|\($0)" }
         if let key, let (status, data) = await sessions.answer(for: key) { return raw(data, status: status) }
-        guard await center.snapshot(id, for: agent) != nil else { throw APIError.notFound }
+        guard await center.sees(id, agent) else { throw APIError.notFound }
 
         let command: Command
         switch action {
@@ -387,22 +381,16 @@ struct API: Sendable {
             let body = try await decode(WrapUpRequest.self, request)
             command = .wrapUp(id, code: WrapUpCodeID(body.wrapUpCodeId), notes: body.notes ?? "")
         }
-        let response: Response
         let answer: (HTTPResponse.Status, Data)
         do {
             // The task as the agent sees it right after the command (or, once the agent has left
             // it, as it was left): the same version as the event-stream message.
-            let snapshot = try await run(command, .agent(agent), viewer: agent)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            answer = (.ok, try encoder.encode(snapshot))
+            answer = (.ok, encodeJSON(try await run(command, .agent(agent), viewer: agent)))
         } catch let error as APIError {
-            let body = ["error": ["code": error.code, "message": error.message]]
-            answer = (error.status, try JSONEncoder().encode(body))
+            answer = (error.status, error.body)
         }
         if let key { await sessions.remember(answer, for: key) }
-        response = raw(answer.1, status: answer.0)
-        return response
+        return raw(answer.1, status: answer.0)
     }
 
     func destination(_ request: Request) async throws -> Destination {

@@ -12,6 +12,8 @@ public actor ContactCenter {
     private let simulatedTelephony: Bool
     /// The number the next event gets in the log.
     private var nextSequence: Int
+    /// Agents' display names, by id, for the views the API and the event stream show.
+    private let displayNames: [String: String]
     /// Each signed-in user's event stream, by user id.
     private var feeds: [String: Feed] = [:]
     /// Set when the store refused a write: memory is then ahead of the log, so no more commands
@@ -23,8 +25,10 @@ public actor ContactCenter {
         self.configuration = configuration
         self.store = store
         self.simulatedTelephony = simulatedTelephony
+        displayNames = Dictionary(configuration.agents.map { ($0.id, $0.displayName) }, uniquingKeysWith: { first, _ in first })
         let events = try await store.all()
         center = CallCenter.replay(configuration.centerConfiguration, events)
+        center.purgeFinished()
         nextSequence = events.count
     }
 
@@ -56,13 +60,15 @@ public actor ContactCenter {
         guard !storeFailed else { throw StoreUnavailable() }
         let outcome = center.handle(command, from: actor, at: Self.now())
         guard case .accepted(let events, let actions) = outcome else { return (outcome, nil) }
+        // The viewer's answer: the task as they see it now, or as it was left if they left it.
         var view: TaskSnapshot?
-        if let id = command.interactionID {
-            view = viewer.flatMap { self.snapshot(id, for: $0) } ?? self.snapshot(id, for: nil)
+        if let viewer, let id = command.interactionID {
+            view = snapshot(id, for: viewer) ?? snapshot(id, for: nil)
         }
         let first = nextSequence
         nextSequence += events.count
         perform(actions)
+        if let id = command.interactionID { center.forgetIfFinished(id) }
         do {
             try await store.append(events, first: first)
         } catch {
@@ -128,9 +134,12 @@ public actor ContactCenter {
     }
 
     func agentView(_ id: AgentID) -> AgentView? {
-        guard let agent = center.agents[id] else { return nil }
-        let name = configuration.agents.first { $0.id == id.rawValue }?.displayName ?? id.rawValue
-        return AgentView(agent, displayName: name)
+        center.agents[id].map { AgentView($0, displayName: displayNames[id.rawValue] ?? id.rawValue) }
+    }
+
+    /// Every agent with its live state, by id.
+    func agentViews() -> [AgentView] {
+        center.agents.keys.sorted().compactMap(agentView)
     }
 
     private func arm(_ timer: TimerID, deadline: Timestamp) {
@@ -152,30 +161,32 @@ public actor ContactCenter {
 
     public func agent(_ id: AgentID) -> CallControl.Agent? { center.agents[id] }
 
-    public var agents: [CallControl.Agent] { center.agents.values.sorted { $0.id < $1.id } }
+    /// Whether the agent is on the task, or still owes its wrap-up; supervisors (nil) see every task.
+    public func sees(_ id: InteractionID, _ agent: AgentID?) -> Bool {
+        guard let interaction = center.interactions[id] else { return false }
+        guard let agent else { return true }
+        guard let me = interaction.participant(agent: agent) else { return false }
+        return me.state != .left || me.owesWrapUp
+    }
 
-    /// The task as this agent may see it, or nil when the agent is not (or no longer) on it.
-    /// Supervisors (`agent == nil`) see every task.
+    /// The task as this agent may see it (see `sees`), or nil.
     public func snapshot(_ id: InteractionID, for agent: AgentID?) -> TaskSnapshot? {
-        guard let interaction = center.interactions[id] else { return nil }
+        guard sees(id, agent), let interaction = center.interactions[id] else { return nil }
         let me = agent.flatMap { interaction.participant(agent: $0) }
-        if agent != nil, me == nil || (me!.state == .left && !me!.owesWrapUp) { return nil }
         return TaskSnapshot(
             interaction, wrapUpRequired: me?.owesWrapUp ?? false,
             allowedActions: agent.map { center.allowedActions(for: $0, in: id) } ?? [])
     }
 
-    /// The agent's live tasks and those awaiting the agent's wrap-up; every task for a supervisor.
+    /// The agent's live tasks and those awaiting the agent's wrap-up; every open task for a
+    /// supervisor (finished ones are forgotten once stored).
     public func tasks(for agent: AgentID?) -> [TaskSnapshot] {
-        center.interactions.keys.sorted().compactMap { id in
-            guard let task = snapshot(id, for: agent) else { return nil }
-            return agent == nil && task.status == InteractionStatus.ended.rawValue && !task.wrapUpPending ? nil : task
-        }
+        center.interactions.keys.sorted().compactMap { snapshot($0, for: agent) }
     }
 
     /// The task's timeline: every event stored for it, in order.
     public func history(_ id: InteractionID) async throws -> [Event] {
-        try await store.all().filter { $0.interactionID == id }
+        try await store.events(of: id)
     }
 
     /// The interaction an agent's phone is on, if any.

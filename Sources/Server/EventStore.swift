@@ -12,6 +12,8 @@ public protocol EventStore: Sendable {
     func append(_ events: [Event], first: Int) async throws
     /// Every event, in order.
     func all() async throws -> [Event]
+    /// One interaction's events, in order.
+    func events(of interaction: InteractionID) async throws -> [Event]
 }
 
 /// An event log kept in memory: for tests, and for a demo that need not survive a restart.
@@ -27,6 +29,8 @@ public final class InMemoryEventStore: EventStore {
     }
 
     public func all() -> [Event] { events.withLock { log in log.keys.sorted().map { log[$0]! } } }
+
+    public func events(of interaction: InteractionID) -> [Event] { all().filter { $0.interactionID == interaction } }
 }
 
 /// The embedded durable log: one SQLite file in WAL mode, `synchronous=FULL`, so an answered
@@ -41,7 +45,8 @@ public final class SQLiteEventStore: EventStore {
             storage: .file(path: path), logger: Logger(label: "switchboard.store"))
         for statement in [
             "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
-            "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, body TEXT NOT NULL)",
+            "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, interaction TEXT, body TEXT NOT NULL)",
+            "CREATE INDEX IF NOT EXISTS events_by_interaction ON events (interaction, seq)",
         ] {
             _ = try await connection.query(statement, [])
         }
@@ -56,15 +61,25 @@ public final class SQLiteEventStore: EventStore {
         for (offset, event) in events.enumerated() {
             binds.append(.integer(first + offset))
             binds.append(.integer(Int(event.at.milliseconds)))
+            binds.append(event.interactionID.map { .text($0.rawValue) } ?? .null)
             binds.append(.text(String(decoding: try encoder.encode(event.subject), as: UTF8.self)))
         }
-        let rows = Array(repeating: "(?, ?, ?)", count: events.count).joined(separator: ", ")
-        _ = try await connection.query("INSERT INTO events (seq, at, body) VALUES \(rows)", binds)
+        let rows = Array(repeating: "(?, ?, ?, ?)", count: events.count).joined(separator: ", ")
+        _ = try await connection.query("INSERT INTO events (seq, at, interaction, body) VALUES \(rows)", binds)
     }
 
     public func all() async throws -> [Event] {
+        try await select("SELECT at, body FROM events ORDER BY seq", [])
+    }
+
+    public func events(of interaction: InteractionID) async throws -> [Event] {
+        try await select(
+            "SELECT at, body FROM events WHERE interaction = ? ORDER BY seq", [.text(interaction.rawValue)])
+    }
+
+    private func select(_ query: String, _ binds: [SQLiteData]) async throws -> [Event] {
         let decoder = JSONDecoder()
-        return try await connection.query("SELECT at, body FROM events ORDER BY seq", []).map { row in
+        return try await connection.query(query, binds).map { row in
             guard let at = row.column("at")?.integer, let body = row.column("body")?.string else {
                 throw StoreError.corrupt
             }

@@ -36,9 +36,13 @@ struct Notice: Encodable {
     var taskId: String?
     var agent: AgentView?
 
-    func json() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: (try? encoder.encode(self)) ?? Data("{}".utf8), as: UTF8.self)
-    }
+    func json() -> String { String(decoding: encodeJSON(self), as: UTF8.self) }
+}
+
+/// Every JSON the server writes (answers, stream messages), keys sorted so the same value always
+/// reads the same. Only values that cannot fail to encode are passed.
+func encodeJSON(_ value: some Encodable) -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return (try? encoder.encode(value)) ?? Data("{}".utf8)
 }
