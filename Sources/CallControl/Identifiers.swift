@@ -1,25 +1,12 @@
-/// Names of things the core talks about. Each kind of ID is its own type so an agent's ID can
-/// never be passed where a queue's is expected; all encode as a plain JSON string.
-///
-/// An ID keeps its text inline (`PackedName`), not in a `String`: IDs are copied, compared and
-/// hashed on every command, and a plain-bytes value does that without reference counting. So IDs
-/// are at most `PackedName.capacity` bytes; a longer one is kept as `isValid == false` and matches
-/// nothing that was valid (the server refuses such input before it reaches the core).
-public protocol Identifier: Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
-    ExpressibleByStringLiteral
-{
-    var name: PackedName { get }
-    init(name: PackedName)
+/// A value written as its text: in JSON a plain string.
+public protocol TextValue: Codable, CustomStringConvertible, ExpressibleByStringLiteral {
+    init(_ text: String)
+    var rawValue: String { get }
 }
 
-extension Identifier {
-    public init(_ rawValue: String) { self.init(name: PackedName(rawValue)) }
+extension TextValue {
     public init(stringLiteral value: String) { self.init(value) }
-    public var rawValue: String { name.string }
     public var description: String { rawValue }
-    /// Whether the text fitted (at most `PackedName.capacity` bytes of UTF-8).
-    public var isValid: Bool { name.isWhole }
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.name < rhs.name }
 
     public init(from decoder: any Decoder) throws {
         self.init(try decoder.singleValueContainer().decode(String.self))
@@ -29,6 +16,26 @@ extension Identifier {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
+}
+
+/// Names of things the core talks about. Each kind of ID is its own type so an agent's ID can
+/// never be passed where a queue's is expected; all encode as a plain JSON string.
+///
+/// An ID keeps its text inline (`PackedName`), not in a `String`: IDs are copied, compared and
+/// hashed on every command, and a plain-bytes value does that without reference counting. So IDs
+/// are at most `PackedName.capacity` bytes; a longer one is kept as `isValid == false` and matches
+/// nothing that was valid (the server refuses such input before it reaches the core).
+public protocol Identifier: TextValue, Hashable, Comparable, Sendable {
+    var name: PackedName { get }
+    init(name: PackedName)
+}
+
+extension Identifier {
+    public init(_ rawValue: String) { self.init(name: PackedName(rawValue)) }
+    public var rawValue: String { name.string }
+    /// Whether the text fitted (at most `PackedName.capacity` bytes of UTF-8).
+    public var isValid: Bool { name.isWhole }
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.name < rhs.name }
 }
 
 /// Up to 15 bytes of UTF-8 held inline in two words, like a short `String` but with no reference
@@ -103,9 +110,7 @@ public struct IdleCodeID: Identifier {
 
 /// A telephone number: an optional "+" and then 2 to 15 digits (E.164's longest is 15). The
 /// digits are packed like an ID's text, the "+" kept as the packed name's flag.
-public struct DialNumber: Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
-    ExpressibleByStringLiteral
-{
+public struct DialNumber: TextValue, Hashable, Comparable, Sendable {
     let digits: PackedName
 
     public init(_ text: String) {
@@ -113,10 +118,7 @@ public struct DialNumber: Hashable, Comparable, Sendable, Codable, CustomStringC
         digits = PackedName(international ? String(text.dropFirst()) : text, flag: international)
     }
 
-    public init(stringLiteral value: String) { self.init(value) }
-
     public var rawValue: String { (digits.flag ? "+" : "") + digits.string }
-    public var description: String { rawValue }
 
     /// Whether the text is a dial number at all.
     public var isWellFormed: Bool {
@@ -125,15 +127,6 @@ public struct DialNumber: Hashable, Comparable, Sendable, Codable, CustomStringC
     }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        self.init(try decoder.singleValueContainer().decode(String.self))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
 /// A point in time, in milliseconds since the Unix epoch. The core never reads a clock: every
