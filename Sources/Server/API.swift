@@ -89,11 +89,17 @@ struct WrapUpRequest: Decodable { var wrapUpCodeId: String; var notes: String? }
 struct SimCallRequest: Decodable { var queueId: String; var from: String }
 
 /// Builds the HTTP application: the REST API over a `ContactCenter`.
-public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bool) -> Router<BasicRequestContext> {
+/// With `desktop`, the Agent Desktop's files (HTML, CSS, JS modules) are served from that folder at `/`.
+public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bool, desktop: String? = nil)
+    -> Router<BasicRequestContext>
+{
     let router = Router(context: BasicRequestContext.self)
+    if let desktop { router.add(middleware: FileMiddleware(desktop, searchForIndexHtml: true)) }
     let api = API(center: center, sessions: sessions)
 
-    router.get("/health") { _, _ in api.json(["status": "ok"]) }
+    // The desktop shows its simulator panel when the simulator is on.
+    struct Health: Encodable { var status = "ok"; var simulator: Bool }
+    router.get("/health") { _, _ in api.json(Health(simulator: simulator)) }
 
     router.post("/v1/auth/login") { request, _ in
         await api.respond { try await api.login(request) }
@@ -155,6 +161,12 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
     }
     router.get("/v1/wrapup-codes") { request, _ in
         await api.respond { _ = try await api.session(request); return api.json(center.configuration.wrapUpCodes) }
+    }
+    router.get("/v1/stats/wrapups") { request, _ in
+        await api.respond {
+            _ = try await api.session(request)
+            return api.json(["today": await center.wrapUpsToday()])
+        }
     }
     router.get("/v1/idle-codes") { request, _ in
         await api.respond { _ = try await api.session(request); return api.json(center.configuration.idleCodes) }

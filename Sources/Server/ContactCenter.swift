@@ -19,6 +19,8 @@ public actor ContactCenter {
     /// Set when the store refused a write: memory is then ahead of the log, so no more commands
     /// are taken until a restart rebuilds the center from the log.
     private var storeFailed = false
+    /// Wrap-up reasons applied, per local day (days since 1970) and code: the supervisor's chart.
+    private var wrapUpsByDay: [Int64: [String: Int]] = [:]
 
     /// Rebuilds the live center from the store's log.
     public init(configuration: SwitchboardConfiguration, store: any EventStore, simulatedTelephony: Bool) async throws {
@@ -30,6 +32,7 @@ public actor ContactCenter {
         center = CallCenter.replay(configuration.centerConfiguration, events)
         center.purgeFinished()
         nextSequence = events.count
+        count(wrapUpsIn: events)
     }
 
     /// Re-arms the timers the rebuilt state needs (after a restart).
@@ -68,6 +71,7 @@ public actor ContactCenter {
         let first = nextSequence
         nextSequence += events.count
         perform(actions)
+        count(wrapUpsIn: events)
         if let id = command.interactionID { center.forgetIfFinished(id) }
         do {
             try await store.append(events, first: first)
@@ -158,6 +162,23 @@ public actor ContactCenter {
     }
 
     // MARK: - Reading
+
+    private func count(wrapUpsIn events: [Event]) {
+        for event in events {
+            guard case .interaction(_, .wrapUpApplied(_, let code, _, _)) = event.subject else { continue }
+            wrapUpsByDay[Self.day(of: event.at), default: [:]][code.rawValue, default: 0] += 1
+        }
+    }
+
+    /// The local calendar day a moment falls on, as days since 1970.
+    static func day(of time: Timestamp) -> Int64 {
+        let offset = Int64(TimeZone.current.secondsFromGMT(for: Date(timeIntervalSince1970: Double(time.milliseconds) / 1000)))
+        let local = time.milliseconds + offset * 1000
+        return local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000
+    }
+
+    /// How many times each wrap-up reason was applied today (server's local day).
+    public func wrapUpsToday() -> [String: Int] { wrapUpsByDay[Self.day(of: Self.now())] ?? [:] }
 
     public func agent(_ id: AgentID) -> CallControl.Agent? { center.agents[id] }
 

@@ -26,6 +26,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on (0: any free port).") var port = 8080
     @Option(help: "The SQLite file that keeps every event.") var database = "switchboard.sqlite"
     @Option(help: "Telephony: 'simulator' (the built-in call simulator) or 'none'.") var telephony: String?
+    @Option(help: "The Agent Desktop's folder (default: Public in the working directory, else the repository's).")
+    var desktop: String?
 
     func validate() throws {
         if demo == (config != nil) { throw ValidationError("give either --demo or --config PATH") }
@@ -33,6 +35,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--telephony is 'simulator' or 'none'")
         }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+        if let desktop, !FileManager.default.fileExists(atPath: desktop + "/index.html") {
+            throw ValidationError("--desktop: no index.html in '\(desktop)'")
+        }
     }
 
     func run() async throws {
@@ -56,7 +61,7 @@ struct Serve: AsyncParsableCommand {
         let center = try await ContactCenter(configuration: settings, store: store, simulatedTelephony: simulator)
         await center.start()
         let sessions = Sessions()
-        let router = buildRouter(center: center, sessions: sessions, simulator: simulator)
+        let router = buildRouter(center: center, sessions: sessions, simulator: simulator, desktop: desktopFolder())
         let host = self.host
         let app = Application(
             router: router,
@@ -70,6 +75,17 @@ struct Serve: AsyncParsableCommand {
         try await app.runService()
         await center.stop()
         try? await store.close()
+    }
+}
+
+extension Serve {
+    /// The desktop's files: `--desktop`, else `Public` here, else `Public` in the repository this
+    /// binary was built from (so `swift run` works from any directory).
+    func desktopFolder() -> String? {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Public").path
+        let candidates: [String] = desktop.map { [$0] } ?? ["Public", repository]
+        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
     }
 }
 
