@@ -109,8 +109,8 @@ extension Interaction {
         return true
     }
 
-    /// The timer a participant's state needs, if any, with its deadline.
-    func timer(for participant: Participant, _ configuration: CenterConfiguration) -> (TimerID, Timestamp)? {
+    /// The timer this participant's state runs, if any: a ringing offer's ring-no-answer, an owed wrap-up's auto wrap-up.
+    public func timer(for participant: Participant, _ configuration: CenterConfiguration) -> (TimerID, Timestamp)? {
         guard case .agent(let agent) = participant.party else { return nil }
         if participant.state == .ringing {
             return (.ringNoAnswer(id, agent), participant.since.adding(milliseconds: configuration.ringNoAnswerMilliseconds))

@@ -195,7 +195,7 @@ public actor ContactCenter {
         guard sees(id, agent), let interaction = center.interactions[id] else { return nil }
         let me = agent.flatMap { interaction.participant(agent: $0) }
         return TaskSnapshot(
-            interaction, wrapUpRequired: me?.owesWrapUp ?? false,
+            interaction, configuration: center.configuration, wrapUpRequired: me?.owesWrapUp ?? false,
             allowedActions: agent.map { center.allowedActions(for: $0, in: id) } ?? [])
     }
 
@@ -229,6 +229,10 @@ public struct TaskSnapshot: Codable, Sendable, Equatable {
         public var role: String
         public var state: String
         public var joinedAt: Int64
+        /// When the participant's state began (ms since 1970).
+        public var since: Int64
+        /// When the state's timer fires: a ringing offer's ring-no-answer, an owed wrap-up's auto wrap-up.
+        public var deadline: Int64?
         public var wrapUpRequired: Bool
     }
 
@@ -243,7 +247,7 @@ public struct TaskSnapshot: Codable, Sendable, Equatable {
     /// Someone still owes a wrap-up for it.
     public var wrapUpPending: Bool
 
-    init(_ interaction: Interaction, wrapUpRequired: Bool, allowedActions: [TaskAction]) {
+    init(_ interaction: Interaction, configuration: CenterConfiguration, wrapUpRequired: Bool, allowedActions: [TaskAction]) {
         id = interaction.id.rawValue
         version = interaction.version
         status = interaction.status.rawValue
@@ -252,7 +256,9 @@ public struct TaskSnapshot: Codable, Sendable, Equatable {
         participants = interaction.participants.map { participant in
             var view = ParticipantView(
                 agentId: nil, number: nil, role: participant.role.rawValue, state: participant.state.rawValue,
-                joinedAt: participant.joinedAt.milliseconds, wrapUpRequired: participant.owesWrapUp)
+                joinedAt: participant.joinedAt.milliseconds, since: participant.since.milliseconds,
+                deadline: interaction.timer(for: participant, configuration)?.1.milliseconds,
+                wrapUpRequired: participant.owesWrapUp)
             switch participant.party {
             case .agent(let agent): view.agentId = agent.rawValue
             case .dialNumber(let number): view.number = number.rawValue
