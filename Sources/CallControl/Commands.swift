@@ -72,6 +72,28 @@ public enum Command: Hashable, Sendable {
         }
     }
 
+    /// A short, stable name: the desktop action's path, or the telephony/state command's name
+    /// (what logs and metrics label a command with).
+    public var name: String {
+        if let action = taskAction { return action.rawValue }
+        switch self {
+        case .login: return "login"
+        case .logout: return "logout"
+        case .setAvailable: return "setAvailable"
+        case .setIdle: return "setIdle"
+        case .customerCall: return "customerCall"
+        case .customerHungUp: return "customerHungUp"
+        case .agentPhoneHungUp: return "agentPhoneHungUp"
+        case .phoneTransferRequested: return "phoneTransferRequested"
+        case .dialedPartyAnswered: return "dialedPartyAnswered"
+        case .dialedPartyHungUp: return "dialedPartyHungUp"
+        case .timerFired: return "timerFired"
+        case .accept, .hold, .resume, .consult, .consultAccept, .consultEnd, .conference, .consultTransfer,
+            .conferenceTransfer, .exitConference, .endConference, .transfer, .end, .wrapUp:
+            return "desktop"  // unreachable: these all have a task action
+        }
+    }
+
     public var interactionID: InteractionID? {
         switch self {
         case .customerCall(let id, _, _), .customerHungUp(let id), .agentPhoneHungUp(let id),

@@ -19,7 +19,12 @@ public actor Sessions {
     }
 
     private var byToken: [String: Session] = [:]
+    /// Answers to commands sent with an Idempotency-Key, in two generations: when the newer one
+    /// holds `keptAnswers`, it becomes the older and the oldest is dropped. So memory stays
+    /// bounded and a key is remembered for at least the next `keptAnswers` keyed commands.
     private var answered: [String: (HTTPResponse.Status, Data)] = [:]
+    private var answeredBefore: [String: (HTTPResponse.Status, Data)] = [:]
+    static let keptAnswers = 10_000
 
     public init() {}
 
@@ -32,9 +37,15 @@ public actor Sessions {
 
     func session(for token: String) -> Session? { byToken[token] }
 
-    func answer(for key: String) -> (HTTPResponse.Status, Data)? { answered[key] }
+    func answer(for key: String) -> (HTTPResponse.Status, Data)? { answered[key] ?? answeredBefore[key] }
 
-    func remember(_ answer: (HTTPResponse.Status, Data), for key: String) { answered[key] = answer }
+    func remember(_ answer: (HTTPResponse.Status, Data), for key: String) {
+        if answered.count >= Self.keptAnswers {
+            answeredBefore = answered
+            answered = [:]
+        }
+        answered[key] = answer
+    }
 }
 
 /// A refusal the API answers with `{"error": {"code", "message"}}`.
@@ -45,6 +56,8 @@ struct APIError: Error {
 
     static let storeUnavailable = APIError(
         status: .serviceUnavailable, code: "storeUnavailable", message: "the event store refused a write; restart the server")
+    static let draining = APIError(
+        status: .serviceUnavailable, code: "draining", message: "the server is shutting down and takes no new calls")
     static let unauthorized = APIError(status: .unauthorized, code: "unauthorized", message: "sign in first: no or bad bearer token")
     static let notFound = APIError(status: .notFound, code: "notFound", message: "no such task for you")
     static let badCredentials = APIError(status: .unauthorized, code: "badCredentials", message: "unknown user or wrong password")
@@ -101,6 +114,12 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
     struct Health: Encodable { var status = "ok"; var simulator: Bool }
     router.get("/health") { _, _ in api.json(Health(simulator: simulator)) }
 
+    router.get("/metrics") { _, _ in
+        center.metrics.setGauges(await center.liveFigures())
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: center.metrics.registry.emitToBuffer())))
+    }
     router.post("/v1/auth/login") { request, _ in
         await api.respond { try await api.login(request) }
     }
@@ -277,6 +296,8 @@ struct API: Sendable {
             return raw(error.body, status: error.status)
         } catch is ContactCenter.StoreUnavailable {
             return raw(APIError.storeUnavailable.body, status: .serviceUnavailable)
+        } catch is ContactCenter.Draining {
+            return raw(APIError.draining.body, status: .serviceUnavailable)
         } catch {
             return raw(APIError(status: .internalServerError, code: "internal", message: "\(error)").body,
                        status: .internalServerError)

@@ -19,6 +19,9 @@ public actor ContactCenter {
     /// Set when the store refused a write: memory is then ahead of the log, so no more commands
     /// are taken until a restart rebuilds the center from the log.
     private var storeFailed = false
+    /// While draining before a shutdown, new customer calls are refused; live ones carry on.
+    private var draining = false
+    public let metrics = ServerMetrics()
     /// Wrap-up reasons applied, per local day (days since 1970) and code: the supervisor's chart.
     private var wrapUpsByDay: [Int64: [String: Int]] = [:]
 
@@ -61,8 +64,13 @@ public actor ContactCenter {
         -> (outcome: Outcome, snapshot: TaskSnapshot?)
     {
         guard !storeFailed else { throw StoreUnavailable() }
+        if draining, case .customerCall = command { throw Draining() }
+        let started = ContinuousClock.now
         let outcome = center.handle(command, from: actor, at: Self.now())
-        guard case .accepted(let events, let actions) = outcome else { return (outcome, nil) }
+        guard case .accepted(let events, let actions) = outcome else {
+            metrics.commandRan(command, accepted: false, duration: ContinuousClock.now - started)
+            return (outcome, nil)
+        }
         // The viewer's answer: the task as they see it now, or as it was left if they left it.
         var view: TaskSnapshot?
         if let viewer, let id = command.interactionID {
@@ -74,15 +82,49 @@ public actor ContactCenter {
         count(wrapUpsIn: events)
         if let id = command.interactionID { center.forgetIfFinished(id) }
         do {
+            let appending = ContinuousClock.now
             try await store.append(events, first: first)
+            metrics.stored(events.count, duration: ContinuousClock.now - appending)
         } catch {
             storeFailed = true
             throw StoreUnavailable()
         }
+        metrics.commandRan(command, accepted: true, duration: ContinuousClock.now - started)
         return (outcome, view)
     }
 
     public struct StoreUnavailable: Error {}
+    /// The server is draining before a shutdown and takes no new calls.
+    public struct Draining: Error {}
+
+    // MARK: - Draining
+
+    /// Stops taking new customer calls; calls already here (queued or connected) carry on.
+    public func beginDrain() { draining = true }
+
+    /// Calls not yet over (wrap-ups still owed do not count: they are durable and survive a restart).
+    public func liveCalls() -> Int {
+        center.interactions.values.count { $0.status != .ended }
+    }
+
+    /// What the metrics' gauges show.
+    public struct LiveFigures: Sendable {
+        public var agentsByStatus: [String: Int]
+        public var waitingByQueue: [String: Int]
+        public var tasks: Int
+        public var streams: Int
+        public var draining: Bool
+    }
+
+    public func liveFigures() -> LiveFigures {
+        var agents = Dictionary(uniqueKeysWithValues: ["loggedOut", "idle", "available", "reserved", "engaged", "wrapUp"].map { ($0, 0) })
+        for agent in center.agents.values { agents[agent.status.name, default: 0] += 1 }
+        var waiting: [String: Int] = [:]
+        for queue in configuration.queues { waiting[queue.id] = center.waiting[QueueID(queue.id)]?.count ?? 0 }
+        return LiveFigures(
+            agentsByStatus: agents, waitingByQueue: waiting, tasks: center.interactions.count,
+            streams: feeds.values.reduce(0) { $0 + $1.subscribers.count }, draining: draining)
+    }
 
     private func perform(_ actions: [Action]) {
         for action in actions {

@@ -3,7 +3,9 @@ import Foundation
 import CallControl
 import Hummingbird
 import HummingbirdWebSocket
+import Logging
 import Server
+import ServiceLifecycle
 
 
 /// The `switchboard` command: `serve` runs the server; `demo` plays a scripted conference
@@ -26,6 +28,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on (0: any free port).") var port = 8080
     @Option(help: "The SQLite file that keeps every event.") var database = "switchboard.sqlite"
     @Option(help: "Telephony: 'simulator' (the built-in call simulator) or 'none'.") var telephony: String?
+    @Option(help: "On SIGTERM or SIGINT: how long live calls may take to end before the server stops (seconds).")
+    var drainSeconds = 30
     @Option(help: "The Agent Desktop's folder (default: Public in the working directory, else the repository's).")
     var desktop: String?
 
@@ -34,6 +38,7 @@ struct Serve: AsyncParsableCommand {
         if let telephony, !["simulator", "none"].contains(telephony) {
             throw ValidationError("--telephony is 'simulator' or 'none'")
         }
+        if drainSeconds < 0 { throw ValidationError("--drain-seconds must be 0 or more") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if let desktop, !FileManager.default.fileExists(atPath: desktop + "/index.html") {
             throw ValidationError("--desktop: no index.html in '\(desktop)'")
@@ -72,8 +77,15 @@ struct Serve: AsyncParsableCommand {
                 // Unbuffered: scripts and tests read the address from this line.
                 FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(bound)/\n".utf8))
             })
-        try await app.runService()
-        await center.stop()
+        // Shut down in reverse: the drain first (the API still up), then the HTTP server.
+        let logger = Logger(label: "Switchboard")
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app), .init(service: CallDrainService(
+                    center: center, bound: .seconds(drainSeconds), logger: logger,
+                    onDrain: { FileHandle.standardOutput.write(Data("Switchboard is draining\n".utf8)) }))],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
         try? await store.close()
     }
 }

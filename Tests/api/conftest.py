@@ -12,10 +12,12 @@ BINARY = os.environ.get("SWITCHBOARD_BINARY", os.path.join(ROOT, ".build", "debu
 
 
 class Server:
-    def __init__(self, database):
+    def __init__(self, database, *options):
+        """`options` go to `serve`; without them, live calls do not delay stopping (no drain)."""
         self.database = database
+        options = options or ("--drain-seconds", "0")
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--database", str(database)],
+            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--database", str(database), *options],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for line in self.process.stdout:  # the server prints its address once it listens
             match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
