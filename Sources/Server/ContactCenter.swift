@@ -78,13 +78,15 @@ public actor ContactCenter {
         }
         let first = nextSequence
         nextSequence += events.count
-        perform(actions)
+        let notices = perform(actions)
+        pendingNotices.append(PendingNotices(first: first, notices: notices))
         count(wrapUpsIn: events)
         if let id = command.interactionID { center.forgetIfFinished(id) }
         do {
             let appending = ContinuousClock.now
             try await store.append(events, first: first)
             metrics.stored(events.count, duration: ContinuousClock.now - appending)
+            publishDurableNotices(storedFrom: first)
         } catch {
             storeFailed = true
             throw StoreUnavailable()
@@ -126,7 +128,33 @@ public actor ContactCenter {
             streams: feeds.values.reduce(0) { $0 + $1.subscribers.count }, draining: draining)
     }
 
-    private func perform(_ actions: [Action]) {
+    /// A command's messages for the event streams, held until its events are durable.
+    struct PendingNotices {
+        var first: Int
+        var notices: [(user: String, message: (Int) -> String)]
+        var durable = false
+    }
+
+    /// Held in command order: stores may complete out of order, messages never go out of order.
+    private var pendingNotices: [PendingNotices] = []
+
+    /// Marks the command whose events start at `first` as durable and sends every message that
+    /// is now in order to go: a client never hears of an event the log could still lose.
+    private func publishDurableNotices(storedFrom first: Int) {
+        if let index = pendingNotices.firstIndex(where: { $0.first == first }) { pendingNotices[index].durable = true }
+        var sent = 0
+        for pending in pendingNotices {
+            guard pending.durable else { break }
+            for notice in pending.notices { feeds[notice.user, default: Feed()].publish(notice.message) }
+            sent += 1
+        }
+        pendingNotices.removeFirst(sent)
+    }
+
+    /// Carries out what the shell does at once (timers, the simulator); returns the event-stream
+    /// messages, to be sent once the events are durable.
+    private func perform(_ actions: [Action]) -> [(user: String, message: (Int) -> String)] {
+        var notices: [(user: String, message: (Int) -> String)] = []
         for action in actions {
             switch action {
             case .startTimer(let timer, let deadline): arm(timer, deadline: deadline)
@@ -139,13 +167,13 @@ public actor ContactCenter {
                 break  // the simulator has no media; the SIP layer will carry these out
             case .notifyAgent(let agent, let id):
                 let view = snapshot(id, for: agent)
-                feeds[agent.rawValue, default: Feed()].publish {
+                notices.append((agent.rawValue, {
                     Notice(seq: $0, type: view == nil ? "taskRemoved" : "task", task: view, taskId: id.rawValue).json()
-                }
+                }))
             case .agentStateChanged(let agent):
                 guard let view = agentView(agent) else { continue }
                 for user in [agent.rawValue] + configuration.supervisors.map(\.id) {
-                    feeds[user, default: Feed()].publish { Notice(seq: $0, type: "agent", agent: view).json() }
+                    notices.append((user, { Notice(seq: $0, type: "agent", agent: view).json() }))
                 }
             }
         }
@@ -154,11 +182,10 @@ public actor ContactCenter {
         for case .notifyAgent(_, let id) in actions where seen.insert(id).inserted {
             let view = snapshot(id, for: nil)
             for supervisor in configuration.supervisors {
-                feeds[supervisor.id, default: Feed()].publish {
-                    Notice(seq: $0, type: "task", task: view, taskId: id.rawValue).json()
-                }
+                notices.append((supervisor.id, { Notice(seq: $0, type: "task", task: view, taskId: id.rawValue).json() }))
             }
         }
+        return notices
     }
 
     // MARK: - Event streams
