@@ -33,18 +33,23 @@ public final class InMemoryEventStore: EventStore {
     public func events(of interaction: InteractionID) -> [Event] { all().filter { $0.interactionID == interaction } }
 }
 
-/// The embedded durable log: one SQLite file in WAL mode, `synchronous=FULL`, so an answered
-/// command's events survive the process being killed (and the machine losing power).
+/// The embedded durable log: one SQLite file in WAL mode. With `synchronous=FULL` (the default)
+/// an answered command's events survive the process being killed and the machine losing power;
+/// with `normal` they survive the process being killed, not a power cut (no fsync per commit).
 public final class SQLiteEventStore: EventStore {
+    public enum Durability: String, Sendable, CaseIterable {
+        case full, normal
+    }
+
     private let connection: SQLiteConnection
 
     private init(connection: SQLiteConnection) { self.connection = connection }
 
-    public static func open(path: String) async throws -> SQLiteEventStore {
+    public static func open(path: String, durability: Durability = .full) async throws -> SQLiteEventStore {
         let connection = try await SQLiteConnection.open(
             storage: .file(path: path), logger: Logger(label: "switchboard.store"))
         for statement in [
-            "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+            "PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(durability.rawValue.uppercased())",
             "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, interaction TEXT, body TEXT NOT NULL)",
             "CREATE INDEX IF NOT EXISTS events_by_interaction ON events (interaction, seq)",
         ] {

@@ -11,23 +11,35 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         /// bcrypt hash of the agent's password.
         public var passwordHash: String
         public var team: String
+
+        public init(id: String, displayName: String, passwordHash: String, team: String) {
+            (self.id, self.displayName, self.passwordHash, self.team) = (id, displayName, passwordHash, team)
+        }
     }
 
     public struct Supervisor: Codable, Sendable {
         public var id: String
         public var displayName: String
         public var passwordHash: String
+
+        public init(id: String, displayName: String, passwordHash: String) {
+            (self.id, self.displayName, self.passwordHash) = (id, displayName, passwordHash)
+        }
     }
 
     public struct Queue: Codable, Sendable {
         public var id: String
         public var name: String
         public var teams: [String]
+
+        public init(id: String, name: String, teams: [String]) { (self.id, self.name, self.teams) = (id, name, teams) }
     }
 
     public struct Code: Codable, Sendable {
         public var id: String
         public var name: String
+
+        public init(id: String, name: String) { (self.id, self.name) = (id, name) }
     }
 
     public struct DesktopProfile: Codable, Sendable {
@@ -36,6 +48,13 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         public var autoWrapUpSeconds: Int?
         public var defaultWrapUpCode: String
         public var maxConferenceParticipants: Int
+
+        public init(ringNoAnswerSeconds: Int, autoWrapUpSeconds: Int?, defaultWrapUpCode: String, maxConferenceParticipants: Int) {
+            self.ringNoAnswerSeconds = ringNoAnswerSeconds
+            self.autoWrapUpSeconds = autoWrapUpSeconds
+            self.defaultWrapUpCode = defaultWrapUpCode
+            self.maxConferenceParticipants = maxConferenceParticipants
+        }
     }
 
     public var agents: [Agent]
@@ -44,6 +63,16 @@ public struct SwitchboardConfiguration: Codable, Sendable {
     public var wrapUpCodes: [Code]
     public var idleCodes: [Code]
     public var desktopProfile: DesktopProfile
+
+    public init(agents: [Agent], supervisors: [Supervisor], queues: [Queue], wrapUpCodes: [Code], idleCodes: [Code],
+                desktopProfile: DesktopProfile) {
+        self.agents = agents
+        self.supervisors = supervisors
+        self.queues = queues
+        self.wrapUpCodes = wrapUpCodes
+        self.idleCodes = idleCodes
+        self.desktopProfile = desktopProfile
+    }
 
     public var centerConfiguration: CenterConfiguration {
         CenterConfiguration(

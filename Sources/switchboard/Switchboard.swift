@@ -14,7 +14,7 @@ import ServiceLifecycle
 struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Switchboard: contact-center call control.",
-        subcommands: [Serve.self, TerminalDemo.self, Routes.self],
+        subcommands: [Serve.self, Simulate.self, Load.self, TerminalDemo.self, Routes.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -28,6 +28,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The port to listen on (0: any free port).") var port = 8080
     @Option(help: "The SQLite file that keeps every event.") var database = "switchboard.sqlite"
     @Option(help: "Telephony: 'simulator' (the built-in call simulator) or 'none'.") var telephony: String?
+    @Option(help: "SQLite durability: 'full' (fsync at every commit: survives a power cut) or 'normal' (survives a crash of the process).")
+    var sync = "full"
     @Option(help: "On SIGTERM or SIGINT: how long live calls may take to end before the server stops (seconds).")
     var drainSeconds = 30
     @Option(help: "The Agent Desktop's folder (default: Public in the working directory, else the repository's).")
@@ -38,6 +40,7 @@ struct Serve: AsyncParsableCommand {
         if let telephony, !["simulator", "none"].contains(telephony) {
             throw ValidationError("--telephony is 'simulator' or 'none'")
         }
+        if SQLiteEventStore.Durability(rawValue: sync) == nil { throw ValidationError("--sync is 'full' or 'normal'") }
         if drainSeconds < 0 { throw ValidationError("--drain-seconds must be 0 or more") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if let desktop, !FileManager.default.fileExists(atPath: desktop + "/index.html") {
@@ -59,7 +62,7 @@ struct Serve: AsyncParsableCommand {
         let simulator = (telephony ?? (demo ? "simulator" : "none")) == "simulator"
         let store: SQLiteEventStore
         do {
-            store = try await SQLiteEventStore.open(path: database)
+            store = try await SQLiteEventStore.open(path: database, durability: SQLiteEventStore.Durability(rawValue: sync) ?? .full)
         } catch {
             throw ValidationError("cannot open the database '\(database)': \(error)")
         }

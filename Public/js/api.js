@@ -1,0 +1,133 @@
+// The REST client: bearer token, JSON in and out, the server's {"error": {code, message}} turned
+// into an ApiError, and commands sent with an Idempotency-Key so a retry is never applied twice.
+import { noteServerDate } from './time.js';
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status; // 0 when the server could not be reached
+    this.code = code;
+  }
+}
+
+let token = null;
+let unauthorized = () => {};
+
+export function setToken(value) {
+  token = value;
+}
+
+/** Called when the server no longer knows our token (signed out elsewhere, or restarted). */
+export function onUnauthorized(handler) {
+  unauthorized = handler;
+}
+
+/** A random key per click: retries of that click share it, a new click gets a new one. */
+export function newIdempotencyKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes); // unlike randomUUID, also available on plain-http hosts
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+const pause = (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+/**
+ * One request. `retries` resends after a network failure only: safe for reads, and for commands
+ * because they carry the same Idempotency-Key each time.
+ */
+export async function request(method, path, body, { idempotencyKey, retries = 0 } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
+  const init = { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) };
+
+  for (let attempt = 0; ; attempt += 1) {
+    let response;
+    try {
+      response = await fetch(path, init);
+    } catch {
+      if (attempt < retries) {
+        await pause(400 * 2 ** attempt);
+        continue;
+      }
+      throw new ApiError(0, 'network', 'the server could not be reached — check the connection and try again');
+    }
+    noteServerDate(response.headers.get('Date'));
+    const text = await response.text();
+    let data = null;
+    try {
+      data = text ? JSON.parse(text) : null;
+    } catch {
+      data = null;
+    }
+    if (response.ok) return data;
+    if (response.status === 401 && token) unauthorized();
+    const error = data && data.error ? data.error : {};
+    throw new ApiError(
+      response.status,
+      error.code ?? `http${response.status}`,
+      error.message ?? `the server answered ${response.status} ${response.statusText}`.trim(),
+    );
+  }
+}
+
+const get = (path) => request('GET', path, undefined, { retries: 2 });
+const segment = encodeURIComponent;
+
+export const api = {
+  health: () => get('/health'),
+  login: (username, password) => request('POST', '/v1/auth/login', { username, password }),
+  me: () => get('/v1/me'),
+  setState: (state, idleCodeId) =>
+    request('PUT', '/v1/me/state', idleCodeId ? { state, idleCodeId } : { state }),
+
+  tasks: () => get('/v1/tasks'),
+  task: (id) => get(`/v1/tasks/${segment(id)}`),
+  history: (id) => get(`/v1/tasks/${segment(id)}/history`),
+  /** A call control, e.g. command(id, 'conference/end'); answers the task as we now see it. */
+  command: (id, action, body) =>
+    request('POST', `/v1/tasks/${segment(id)}/${action}`, body, {
+      idempotencyKey: newIdempotencyKey(),
+      retries: 2,
+    }),
+
+  agents: () => get('/v1/agents'),
+  queues: () => get('/v1/queues'),
+  wrapUpCodes: () => get('/v1/wrapup-codes'),
+  idleCodes: () => get('/v1/idle-codes'),
+  wrapUpStats: () => get('/v1/stats/wrapups'),
+
+  simulateCall: (queueId, from) => request('POST', '/v1/sim/calls', { queueId, from }),
+  simulateCustomerHangUp: (taskId) => request('POST', `/v1/sim/calls/${segment(taskId)}/hangup`),
+  simulateAgentHangUp: (agentId) => request('POST', `/v1/sim/agents/${segment(agentId)}/hangup`),
+};
+
+/** Words for a refusal. Most of the server's messages are sentences; a few are only a code. */
+const plainWords = {
+  alreadyHeld: 'the customer is already on hold',
+  notHeld: 'the customer is not on hold',
+  notOffered: 'this call is no longer offered to you',
+  notConnected: 'you are not connected to this call',
+  interactionEnded: 'the call has already ended',
+  consultInProgress: 'finish the consult first',
+  consultNotAnswered: 'the consulted party has not answered yet',
+  noActiveConsult: 'there is no consult in progress',
+  notAllowedInConference: 'not possible during a conference',
+  notInConference: 'the call is not a conference',
+  conferenceFull: 'the conference is full',
+  agentUnavailable: 'that agent is not available',
+  cannotTargetSelf: 'you cannot consult or transfer to yourself',
+  unknownAgent: 'no such agent',
+  unknownQueue: 'no such queue',
+  invalidDialNumber: 'that is not a valid phone number (digits, optionally starting with +)',
+  unknownWrapUpCode: 'choose one of the listed wrap-up reasons',
+  alreadyInState: 'you are already in that state',
+  ownerCannotExitConference: 'the agent who owns the call ends the conference instead of exiting it',
+};
+
+export function describeError(error) {
+  if (!(error instanceof ApiError)) return String(error?.message ?? error);
+  const generic = !error.message || error.message.startsWith('refused:');
+  return generic && plainWords[error.code] ? `${plainWords[error.code]} (${error.code})` : error.message;
+}

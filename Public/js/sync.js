@@ -1,0 +1,98 @@
+// Keeps the store in step with the server: each time the stream (re)opens, the user's tasks and
+// own state are fetched afresh, and the stream's messages (the replay since the last one seen,
+// then live ones) are held back until that fetch is in, then applied on top of it.
+import { api } from './api.js';
+import { EventStream } from './stream.js';
+
+export class Sync {
+  /**
+   * store: the TaskStore. handlers: onMe(me), onAgent(agentView), onStatus(state),
+   * onError(text) when a refresh failed.
+   */
+  constructor(token, store, handlers) {
+    this.store = store;
+    this.handlers = handlers;
+    this.held = null; // messages waiting for the refresh in flight
+    this.settle = null;
+    this.stream = new EventStream(token, {
+      onOpen: () => this.opened(),
+      onMessage: (message) => this.receive(message),
+      onStatus: (state) => handlers.onStatus(state),
+      // The server refused the stream: asking who we are tells a stale token (401 signs out).
+      onRefused: () => api.me().catch(() => {}),
+    });
+  }
+
+  start() {
+    this.stream.start();
+  }
+
+  stop() {
+    clearTimeout(this.settle);
+    this.stream.stop();
+  }
+
+  opened() {
+    const resumed = this.stream.resumes;
+    this.refresh();
+    // Without a last message number the server starts the stream "from now", and cannot tell us
+    // when now was; one more fetch shortly after covers an event that fell in between.
+    clearTimeout(this.settle);
+    if (!resumed) this.settle = setTimeout(() => this.refresh(), 1500);
+  }
+
+  async refresh() {
+    if (this.held) return; // one refresh at a time; it applies what arrives meanwhile
+    this.held = [];
+    const mark = this.store.mark();
+    try {
+      const [me, tasks] = await Promise.all([api.me(), api.tasks()]);
+      this.handlers.onMe(me);
+      this.store.reset(tasks, mark);
+    } catch (error) {
+      this.handlers.onError?.(error);
+    } finally {
+      const held = this.held;
+      this.held = null;
+      for (const message of held) this.handle(message);
+    }
+  }
+
+  receive(message) {
+    if (this.held) this.held.push(message);
+    else this.handle(message);
+  }
+
+  handle(message) {
+    switch (message.type) {
+      case 'task':
+        if (message.task) this.store.apply(message.task);
+        else if (message.taskId) this.confirmGone(message.taskId);
+        break;
+      case 'taskRemoved':
+        this.confirmGone(message.taskId);
+        break;
+      case 'agent':
+        if (message.agent) this.handlers.onAgent(message.agent);
+        break;
+      case 'resync':
+        this.refresh();
+        break;
+      default:
+        break; // a newer server may send more kinds; nothing here depends on them
+    }
+  }
+
+  /**
+   * "taskRemoved" carries no version, so a replayed one may be older than what a fetch showed
+   * (the task came back since). Asking for the task settles it: gone (404), or here it is.
+   */
+  async confirmGone(id) {
+    if (!id) return;
+    try {
+      this.store.apply(await api.task(id));
+    } catch {
+      this.store.remove(id);
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+
+/// Reads a user's event stream (`/v1/notifications`) over a WebSocket.
+public enum EventStreamClient {
+    enum Upgrade {
+        case upgraded(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+        case refused
+    }
+
+    /// Opens the stream at `path` (with its token and `since`) and hands every text message to
+    /// `onMessage`, until the server closes it or the calling task is cancelled.
+    public static func read(
+        _ address: ServerAddress, path: String, onMessage: (String) -> Void
+    ) async throws {
+        let negotiated: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: address.host, port: address.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(upgradePipelineHandler: { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            .upgraded(try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(wrappingChannelSynchronously: channel))
+                        }
+                    })
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Host", value: "\(address.host):\(address.port)")
+                    headers.add(name: "Content-Length", value: "0")
+                    let request = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
+                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
+                        upgradeRequestHead: request, upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in channel.eventLoop.makeCompletedFuture { .refused } })
+                    return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: .init(upgradeConfiguration: configuration))
+                }
+            }
+        guard case .upgraded(let channel) = try await negotiated.get() else { throw APIClientError.notUpgraded }
+        try await channel.executeThenClose { inbound, _ in
+            for try await frame in inbound {
+                switch frame.opcode {
+                case .text: onMessage(String(buffer: frame.unmaskedData))
+                case .connectionClose: return
+                default: continue  // pings are answered by nobody: the server sends none
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,325 @@
+import APIClient
+import ArgumentParser
+import Foundation
+import HummingbirdBcrypt
+import NIOHTTP1
+import Server
+
+/// `switchboard load`: starts a fresh server (its own configuration, a temporary SQLite file, the
+/// call simulator) as a child process, then drives N concurrent calls through full conference
+/// lifecycles over the real HTTP API, with each agent's event stream open, and reports durable
+/// commands per second and latency percentiles.
+///
+/// One lifecycle, for a pair of agents A and B with their own queue: the customer calls (routed
+/// to A), A accepts, consults B, B accepts, A conferences, B exits, A ends, A wraps up.
+struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the server: concurrent conference lifecycles over HTTP and WebSocket.")
+
+    @Option(help: "Concurrent calls (each has its own two agents).") var calls = 200
+    @Option(help: "Seconds of measured load (after every agent has signed in).") var duration: Double = 20
+    @Option(help: "The server's SQLite durability: full (fsync at every commit) or normal.")
+    var sync = "full"
+    @Option(help: "A folder for the server's configuration and SQLite file (default: a new temporary one).")
+    var directory: String?
+
+    func validate() throws {
+        guard (1...2_000).contains(calls) else { throw ValidationError("--calls must be between 1 and 2000") }
+        guard duration > 0, duration <= 3_600 else { throw ValidationError("--duration must be above 0 and at most 3600") }
+        guard ["full", "normal"].contains(sync) else { throw ValidationError("--sync is full or normal") }
+    }
+
+    func run() async throws {
+        let folder = directory ?? NSTemporaryDirectory() + "switchboard-load-\(ProcessInfo.processInfo.processIdentifier)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let configurationPath = folder + "/load.json"
+        try JSONEncoder().encode(Self.configuration(pairs: calls)).write(to: URL(fileURLWithPath: configurationPath))
+        let database = folder + "/load.sqlite"
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+
+        let server = try ChildServer(arguments: [
+            "serve", "--config", configurationPath, "--database", database, "--port", "0",
+            "--telephony", "simulator", "--drain-seconds", "0", "--sync", sync,
+        ])
+        defer { server.stop() }
+        print("server: \(server.address) (SQLite synchronous=\(sync.uppercased()) in \(folder))")
+
+        let gate = StartGate(count: calls, duration: .milliseconds(Int64(duration * 1000)))
+        let results = try await withThrowingTaskGroup(of: Samples.self) { group in
+            for index in 0..<calls {
+                group.addTask { try await Driver(index: index, address: server.address, gate: gate).run() }
+            }
+            var all = Samples()
+            for try await samples in group { all.merge(samples) }
+            return all
+        }
+        let elapsed = await gate.elapsed()
+        report(results, elapsed: elapsed)
+    }
+
+    static func configuration(pairs: Int) -> SwitchboardConfiguration {
+        // A low bcrypt cost: hundreds of sign-ins are part of the set-up, not of the measure.
+        let hash = Bcrypt.hash("load", cost: 4)
+        var agents: [SwitchboardConfiguration.Agent] = []
+        var queues: [SwitchboardConfiguration.Queue] = []
+        for index in 0..<pairs {
+            agents.append(.init(id: "a\(index)", displayName: "Agent A\(index)", passwordHash: hash, team: "t\(index)"))
+            agents.append(.init(id: "b\(index)", displayName: "Agent B\(index)", passwordHash: hash, team: "u\(index)"))
+            queues.append(.init(id: "q\(index)", name: "Queue \(index)", teams: ["t\(index)"]))
+        }
+        return SwitchboardConfiguration(
+            agents: agents, supervisors: [.init(id: "sup", displayName: "Supervisor", passwordHash: hash)],
+            queues: queues, wrapUpCodes: [.init(id: "resolved", name: "Resolved")],
+            idleCodes: [.init(id: "break", name: "Break")],
+            desktopProfile: .init(
+                ringNoAnswerSeconds: 600, autoWrapUpSeconds: nil, defaultWrapUpCode: "resolved",
+                maxConferenceParticipants: 3))
+    }
+
+    func report(_ samples: Samples, elapsed: Duration) {
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let rate = Double(samples.commands) / seconds
+        print("""
+            \(calls) concurrent calls for \(String(format: "%.1f", seconds)) s: \(samples.lifecycles) conference lifecycles, \
+            \(samples.commands) durable commands, \(samples.failures.count) failures
+            throughput: \(String(format: "%.0f", rate)) commands/s
+            command (sent → answer):              \(Self.percentiles(samples.commandLatencies))
+            event (sent → the other agent's event): \(Self.percentiles(samples.eventLatencies))
+            """)
+        for failure in samples.failures.prefix(5) { print("failure: \(failure)") }
+    }
+
+    static func percentiles(_ nanoseconds: [Int64]) -> String {
+        guard !nanoseconds.isEmpty else { return "no samples" }
+        let sorted = nanoseconds.sorted()
+        func at(_ fraction: Double) -> String {
+            let value = sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.down)))]
+            return String(format: "%.2f ms", Double(value) / 1e6)
+        }
+        return "p50 \(at(0.5)), p99 \(at(0.99)), p99.9 \(at(0.999)), max \(at(1)) (\(sorted.count) samples)"
+    }
+}
+
+/// What the drivers measured.
+struct Samples: Sendable {
+    var commandLatencies: [Int64] = []
+    var eventLatencies: [Int64] = []
+    var commands = 0
+    var lifecycles = 0
+    var failures: [String] = []
+
+    mutating func merge(_ other: Samples) {
+        commandLatencies += other.commandLatencies
+        eventLatencies += other.eventLatencies
+        commands += other.commands
+        lifecycles += other.lifecycles
+        failures += other.failures
+    }
+}
+
+/// Lets every driver sign in first, then starts the measured window for all at once.
+actor StartGate {
+    let count: Int
+    let duration: Duration
+    private var waiting: [CheckedContinuation<ContinuousClock.Instant, Never>] = []
+    private var start: ContinuousClock.Instant?
+    private var last: ContinuousClock.Instant?
+
+    init(count: Int, duration: Duration) {
+        self.count = count
+        self.duration = duration
+    }
+
+    /// Returns when every driver is ready: the measured window's deadline.
+    func ready() async -> ContinuousClock.Instant {
+        await withCheckedContinuation { continuation in
+            waiting.append(continuation)
+            if waiting.count == count {
+                let now = ContinuousClock.now
+                start = now
+                for waiter in waiting { waiter.resume(returning: now + duration) }
+                waiting = []
+            }
+        }
+    }
+
+    func finished() { last = ContinuousClock.now }
+
+    func elapsed() -> Duration {
+        guard let start, let last else { return .zero }
+        return last - start
+    }
+}
+
+/// One simulated call's two agents, each with a kept-open HTTP connection and an event stream.
+struct Driver: Sendable {
+    let index: Int
+    let address: ServerAddress
+    let gate: StartGate
+
+    typealias Received = (text: String, at: ContinuousClock.Instant)
+
+    func run() async throws -> Samples {
+        try await HTTPConnection.open(address) { agentA in
+            try await HTTPConnection.open(address) { agentB in
+                let tokenA = try await signIn(&agentA, user: "a\(index)", password: "load")
+                let tokenB = try await signIn(&agentB, user: "b\(index)", password: "load")
+                let available = Array(#"{"state":"available"}"#.utf8)
+                _ = try await agentA.send(.PUT, "/v1/me/state", token: tokenA, json: available)
+                _ = try await agentB.send(.PUT, "/v1/me/state", token: tokenB, json: available)
+
+                let (streamA, inboxA) = AsyncStream<Received>.makeStream()
+                let (streamB, inboxB) = AsyncStream<Received>.makeStream()
+                return try await withThrowingTaskGroup(of: Void.self) { group in
+                    for (token, inbox) in [(tokenA, inboxA), (tokenB, inboxB)] {
+                        group.addTask {
+                            // since=0: everything from the start, so no event is missed while connecting.
+                            try? await EventStreamClient.read(address, path: "/v1/notifications?token=\(token)&since=0") {
+                                inbox.yield(($0, ContinuousClock.now))
+                            }
+                            inbox.finish()
+                        }
+                    }
+                    var eventsA = streamA.makeAsyncIterator()
+                    var eventsB = streamB.makeAsyncIterator()
+                    var samples = Samples()
+                    let deadline = await gate.ready()
+                    var round = 0
+                    while ContinuousClock.now < deadline {
+                        round += 1
+                        do {
+                            try await lifecycle(
+                                round: round, &agentA, tokenA, &eventsA, &agentB, tokenB, &eventsB, &samples)
+                            samples.lifecycles += 1
+                        } catch let failure as LifecycleFailure {
+                            samples.failures.append(failure.description)
+                            break
+                        }
+                    }
+                    await gate.finished()
+                    group.cancelAll()
+                    return samples
+                }
+            }
+        }
+    }
+
+    struct LifecycleFailure: Error, CustomStringConvertible { var description: String }
+
+    struct Snapshot: Decodable { var version: Int }
+    struct Placed: Decodable { var taskId: String }
+    struct Message: Decodable {
+        var type: String
+        var taskId: String?
+        var task: Snapshot?
+    }
+
+    // swiftlint:disable:next function_parameter_count
+    func lifecycle(
+        round: Int,
+        _ agentA: inout HTTPConnection, _ tokenA: String, _ eventsA: inout AsyncStream<Received>.Iterator,
+        _ agentB: inout HTTPConnection, _ tokenB: String, _ eventsB: inout AsyncStream<Received>.Iterator,
+        _ samples: inout Samples
+    ) async throws {
+        let call = Array(#"{"queueId":"q\#(index)","from":"+1555\#(index)"}"#.utf8)
+        let placed = try await command(&agentA, .POST, "/v1/sim/calls", tokenA, call, expect: 201, &samples)
+        let task = try JSONDecoder().decode(Placed.self, from: Data(placed.answer.body)).taskId
+        let path = "/v1/tasks/\(task)/"
+        _ = try await command(&agentA, .POST, path + "accept", tokenA, nil, &samples)
+        let consult = Array(#"{"destinationType":"agent","to":"b\#(index)"}"#.utf8)
+        // Commands the other agent hears about: the time until its event arrives counts too.
+        let steps: [(from: String, path: String, body: [UInt8]?)] = [
+            ("A", "consult", consult), ("B", "consult/accept", nil), ("A", "consult/conference", nil),
+            ("B", "conference/exit", nil),
+        ]
+        for step in steps {
+            let sent: Sent
+            if step.from == "A" {
+                sent = try await command(&agentA, .POST, path + step.path, tokenA, step.body, &samples)
+                try await awaitEvent(&eventsB, task: task, version: sent.version, since: sent.at, &samples)
+            } else {
+                sent = try await command(&agentB, .POST, path + step.path, tokenB, step.body, &samples)
+                try await awaitEvent(&eventsA, task: task, version: sent.version, since: sent.at, &samples)
+            }
+        }
+        _ = try await command(&agentA, .POST, path + "end", tokenA, nil, &samples)
+        let wrapUp = Array(#"{"wrapUpCodeId":"resolved","notes":"load round \#(round)"}"#.utf8)
+        _ = try await command(&agentA, .POST, path + "wrapup", tokenA, wrapUp, &samples)
+    }
+
+    struct Sent {
+        var answer: HTTPAnswer
+        var at: ContinuousClock.Instant
+        var version: Int
+    }
+
+    func command(
+        _ connection: inout HTTPConnection, _ method: HTTPMethod, _ path: String, _ token: String, _ body: [UInt8]?,
+        expect status: Int = 200, _ samples: inout Samples
+    ) async throws -> Sent {
+        let sentAt = ContinuousClock.now
+        let answer = try await connection.send(method, path, token: token, json: body)
+        let latency = ContinuousClock.now - sentAt
+        guard answer.status == status else {
+            throw LifecycleFailure(description: "\(path): HTTP \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+        }
+        samples.commands += 1
+        samples.commandLatencies.append(latency.nanoseconds)
+        let version = status == 200 ? (try? JSONDecoder().decode(Snapshot.self, from: Data(answer.body)).version) ?? 0 : 0
+        return Sent(answer: answer, at: sentAt, version: version)
+    }
+
+    /// Reads the agent's stream until the task's event at `version` (or later) arrives.
+    func awaitEvent(
+        _ events: inout AsyncStream<Received>.Iterator, task: String, version: Int, since sentAt: ContinuousClock.Instant,
+        _ samples: inout Samples
+    ) async throws {
+        while let received = await events.next() {
+            guard received.text.contains(task),
+                let message = try? JSONDecoder().decode(Message.self, from: Data(received.text.utf8)),
+                message.type == "task" || message.type == "taskRemoved", message.taskId == task,
+                (message.task?.version ?? Int.max) >= version
+            else { continue }
+            samples.eventLatencies.append((received.at - sentAt).nanoseconds)
+            return
+        }
+        throw LifecycleFailure(description: "the event stream closed before \(task) reached version \(version)")
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
+}
+
+/// A `switchboard serve` child process, stopped with SIGTERM.
+final class ChildServer: Sendable {
+    let process: Process
+    let address: ServerAddress
+
+    init(arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // The first line is "Switchboard is running: http://HOST:PORT/".
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw ValidationError("the server stopped before listening") }
+            line += chunk
+        }
+        let text = String(decoding: line, as: UTF8.self)
+        guard let range = text.range(of: "http://") else { throw ValidationError("unexpected server output: \(text)") }
+        address = try ServerAddress(url: String(text[range.lowerBound...].prefix { !$0.isWhitespace }))
+        self.process = process
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
