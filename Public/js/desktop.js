@@ -6,26 +6,7 @@ import { api, describeError } from './api.js';
 import { $, h, replaceChildren, setText } from './dom.js';
 import { CallTimes, fillParticipants, participantTable } from './participants.js';
 import { tick } from './time.js';
-
-export const STATUS_WORDS = {
-  queued: 'In queue',
-  offered: 'Incoming call',
-  connected: 'Connected',
-  held: 'Customer on hold',
-  consulting: 'Consulting',
-  conferenced: 'Conference',
-  wrapUpAssist: 'Customer left — wrap-up assist',
-  ended: 'Call ended',
-};
-
-export const AGENT_STATE_WORDS = {
-  loggedOut: 'Signed out',
-  idle: 'Idle',
-  available: 'Available',
-  reserved: 'Reserved',
-  engaged: 'On a call',
-  wrapUp: 'Wrap-up',
-};
+import { AGENT_STATE_WORDS, STATUS_WORDS } from './words.js';
 
 /** The viewer's own (latest) entry among the task's participants. */
 export function entryOf(task, agentId) {
@@ -265,7 +246,7 @@ class TaskCard {
     for (const name of task.allowedActions) if (!this.buttons.has(name)) this.addButton(actionFor(name));
     for (const [name, button] of this.buttons) {
       button.hidden = !allowed.has(name);
-      const label = labelFor(name, mine);
+      const label = name === 'conference/transfer' ? this.transferLabel(task) : labelFor(name, mine);
       setText(button, label);
       button.setAttribute('aria-label', `${label.replace('…', '')}: ${actionFor(name).help}`);
       button.disabled = this.busy;
@@ -281,6 +262,12 @@ class TaskCard {
       this.desktop.announce(`Call from ${task.customer.number}: ${statusWords(task, mine)}`);
     }
     this.lastStatus = task.status;
+  }
+
+  /** "Transfer to Agent 2": in a conference the hand-over goes to the other agent on the call. */
+  transferLabel(task) {
+    const other = task.participants.find((party) => party.role === 'conferenced' && party.state === 'connected' && party.agentId);
+    return other ? `Transfer to ${this.desktop.names.get(other.agentId) ?? other.agentId}` : labelFor('conference/transfer');
   }
 
   showOffer(task, mine) {

@@ -3,9 +3,8 @@
 // data-state, and the time on the call (ticking while they are on it).
 import { h, replaceChildren } from './dom.js';
 import { formatDuration } from './time.js';
+import { PARTY_STATE_WORDS, ROLE_WORDS } from './words.js';
 
-export const STATE_WORDS = { ringing: 'Ringing', connected: 'Connected', held: 'On hold', left: 'Left' };
-const ROLE_WORDS = { customer: 'Customer', owner: 'Owner', consulted: 'Consulted', conferenced: 'Conference' };
 
 /** The parties as rows: the customer first, then each agent or number once (their latest entry). */
 export function partyRows(task) {
@@ -76,7 +75,7 @@ export function fillParticipants(body, task, { me = null, names = new Map(), tim
       { 'data-party': row.party, 'data-role': row.role, 'data-state': row.state },
       h('th', { scope: 'row' }, who),
       h('td', {}, ROLE_WORDS[row.role] ?? row.role),
-      h('td', {}, h('span', { class: `state-dot state-${row.state}` }, STATE_WORDS[row.state] ?? row.state)),
+      h('td', {}, h('span', { class: `state-dot state-${row.state}` }, PARTY_STATE_WORDS[row.state] ?? row.state)),
       h('td', { class: 'numeric' }, clock),
     );
   });

@@ -13,11 +13,17 @@ export class Sync {
     this.store = store;
     this.handlers = handlers;
     this.held = null; // messages waiting for the refresh in flight
+    this.again = false; // another refresh was asked for while one was in flight
     this.settle = null;
+    this.retry = null;
+    this.streamState = 'connecting';
     this.stream = new EventStream(token, {
       onOpen: () => this.opened(),
       onMessage: (message) => this.receive(message),
-      onStatus: (state) => handlers.onStatus(state),
+      onStatus: (state) => {
+        this.streamState = state;
+        handlers.onStatus(state);
+      },
       // The server refused the stream: asking who we are tells a stale token (401 signs out).
       onRefused: () => api.me().catch(() => {}),
     });
@@ -29,6 +35,7 @@ export class Sync {
 
   stop() {
     clearTimeout(this.settle);
+    clearTimeout(this.retry);
     this.stream.stop();
   }
 
@@ -42,19 +49,29 @@ export class Sync {
   }
 
   async refresh() {
-    if (this.held) return; // one refresh at a time; it applies what arrives meanwhile
+    if (this.held) {
+      this.again = true; // the fetch in flight may predate what asked for this one
+      return;
+    }
+    clearTimeout(this.retry);
     this.held = [];
     const mark = this.store.mark();
     try {
       const [me, tasks] = await Promise.all([api.me(), api.tasks()]);
       this.handlers.onMe(me);
       this.store.reset(tasks, mark);
+      this.handlers.onStatus(this.streamState);
     } catch (error) {
       this.handlers.onError?.(error);
+      this.retry = setTimeout(() => this.refresh(), 2000);
     } finally {
       const held = this.held;
       this.held = null;
       for (const message of held) this.handle(message);
+      if (this.again) {
+        this.again = false;
+        this.refresh();
+      }
     }
   }
 

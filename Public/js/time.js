@@ -51,8 +51,8 @@ export function startTicker() {
   if (ticker === null) ticker = setInterval(() => tick(), 500);
 }
 
-/** A 24-hour clock time for chart axes: "14:05". */
+/** A 24-hour clock time for chart axes: "14:05:30". */
 export function clockTime(milliseconds) {
   const date = new Date(milliseconds - offset);
-  return `${String(date.getHours()).padStart(2, '0')}:${String(date.getMinutes()).padStart(2, '0')}`;
+  return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
 }

@@ -43,6 +43,22 @@ public final class SQLiteEventStore: EventStore {
 
     private let connection: SQLiteConnection
 
+    /// Group commit: appends that arrive while a write is in flight wait together and go in the
+    /// next write, one statement and one commit (one fsync) for all of them. Each append is
+    /// answered only once the write holding its events has committed.
+    private struct Waiting {
+        var events: [Event]
+        var first: Int
+        var done: CheckedContinuation<Void, any Error>
+    }
+    private struct Queue {
+        var waiting: [Waiting] = []
+        var writing = false
+    }
+    private let queue = Mutex(Queue())
+    /// At most this many events per statement (4 bound values each, well under SQLite's limit).
+    static let eventsPerWrite = 2_000
+
     private init(connection: SQLiteConnection) { self.connection = connection }
 
     public static func open(path: String, durability: Durability = .full) async throws -> SQLiteEventStore {
@@ -60,17 +76,61 @@ public final class SQLiteEventStore: EventStore {
 
     public func append(_ events: [Event], first: Int) async throws {
         guard !events.isEmpty else { return }
-        // One statement: atomic on its own, so overlapping appends never interleave a transaction.
+        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+            let startWriter = queue.withLock { queue in
+                queue.waiting.append(Waiting(events: events, first: first, done: done))
+                defer { queue.writing = true }
+                return !queue.writing
+            }
+            if startWriter { Task { await self.write() } }
+        }
+    }
+
+    /// Writes what is waiting, batch after batch, until nothing is left.
+    private func write() async {
+        while true {
+            let batch: [Waiting] = queue.withLock { queue in
+                var count = 0
+                let taken = queue.waiting.prefix { waiting in
+                    defer { count += waiting.events.count }
+                    return count == 0 || count + waiting.events.count <= Self.eventsPerWrite
+                }
+                queue.waiting.removeFirst(taken.count)
+                if taken.isEmpty { queue.writing = false }
+                return Array(taken)
+            }
+            guard !batch.isEmpty else { return }
+            do {
+                // One statement: atomic on its own, so a batch is stored whole or not at all.
+                var binds: [SQLiteData] = []
+                for waiting in batch { binds += try Self.binds(waiting.events, first: waiting.first) }
+                let rows = Array(repeating: "(?, ?, ?, ?)", count: binds.count / 4).joined(separator: ", ")
+                _ = try await connection.query("INSERT INTO events (seq, at, interaction, body) VALUES \(rows)", binds)
+                for waiting in batch { waiting.done.resume() }
+            } catch {
+                for waiting in batch { waiting.done.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// The INSERT's values, four per event. Kept out of the async function: Swift 6.3.1's optimizer
+    /// crashes (CopyPropagation) on this loop inside it in release builds.
+    @inline(never)
+    static func binds(_ events: [Event], first: Int) throws -> [SQLiteData] {
         let encoder = JSONEncoder()
         var binds: [SQLiteData] = []
-        for (offset, event) in events.enumerated() {
-            binds.append(.integer(first + offset))
-            binds.append(.integer(Int(event.at.milliseconds)))
-            binds.append(event.interactionID.map { .text($0.rawValue) } ?? .null)
-            binds.append(.text(String(decoding: try encoder.encode(event.subject), as: UTF8.self)))
+        binds.reserveCapacity(events.count * 4)
+        for index in events.indices {
+            let subject = events[index].subject
+            binds.append(.integer(first + index))
+            binds.append(.integer(Int(events[index].at.milliseconds)))
+            switch subject {
+            case .interaction(let id, _): binds.append(.text(id.rawValue))
+            case .agent: binds.append(.null)
+            }
+            binds.append(.text(String(decoding: try encoder.encode(subject), as: UTF8.self)))
         }
-        let rows = Array(repeating: "(?, ?, ?, ?)", count: events.count).joined(separator: ", ")
-        _ = try await connection.query("INSERT INTO events (seq, at, interaction, body) VALUES \(rows)", binds)
+        return binds
     }
 
     public func all() async throws -> [Event] {

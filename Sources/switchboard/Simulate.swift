@@ -27,37 +27,49 @@ struct Simulate: AsyncParsableCommand {
 
     func run() async throws {
         let address = try parseAddress()
-        let (placed, refused) = try await HTTPConnection.open(address) { connection in
-            let token = try await signIn(&connection, user: user, password: password)
-            var targets = queues.map { $0.split(separator: ",").map(String.init) } ?? []
-            if targets.isEmpty {
-                let answer = try await connection.send(.GET, "/v1/queues", token: token)
-                targets = try JSONDecoder().decode([Named].self, from: Data(answer.body)).map(\.id)
-            }
-            guard !targets.isEmpty else { throw ValidationError("the server has no queues") }
-            let interval = Duration.seconds(1 / rate)
-            let count = Int((rate * duration).rounded(.down))
-            let start = ContinuousClock.now
-            var placed = 0
-            var refused: [String: Int] = [:]
-            for index in 0..<count {
-                try await Task.sleep(until: start + interval * index, clock: .continuous)
-                let body = try JSONEncoder().encode(
-                    ["queueId": targets[index % targets.count], "from": "+1555\(String(format: "%07d", index % 10_000_000))"])
-                let answer = try await connection.send(.POST, "/v1/sim/calls", token: token, json: Array(body))
-                if answer.status == 201 {
-                    placed += 1
-                } else {
-                    let code = (try? JSONDecoder().decode(ErrorBody.self, from: Data(answer.body)).error.code) ?? "HTTP \(answer.status)"
-                    if code == "notFound" || answer.status == 404 {
-                        throw ValidationError("the server's call simulator is off (start it with --telephony simulator)")
-                    }
-                    refused[code, default: 0] += 1
-                }
-            }
-            return (placed, refused)
+        let (placed, refused): (Int, [String: Int])
+        do {
+            (placed, refused) = try await HTTPConnection.open(address) { try await place(&$0) }
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("cannot talk to the server at \(address): \(error)")
         }
-        print("placed \(placed) calls" + (refused.isEmpty ? "" : "; refused: \(refused.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))"))
+        let refusals = refused.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }
+        print("placed \(placed) calls" + (refusals.isEmpty ? "" : "; refused: " + refusals.joined(separator: ", ")))
+    }
+
+    func place(_ connection: inout HTTPConnection) async throws -> (Int, [String: Int]) {
+        let token = try await signIn(&connection, user: user, password: password)
+        var targets = queues.map { $0.split(separator: ",").map(String.init) } ?? []
+        if targets.isEmpty {
+            let answer = try await connection.send(.GET, "/v1/queues", token: token)
+            targets = try JSONDecoder().decode([Named].self, from: Data(answer.body)).map(\.id)
+        }
+        guard !targets.isEmpty else { throw ValidationError("the server has no queues") }
+        let interval = Duration.seconds(1 / rate)
+        let count = Int((rate * duration).rounded(.down))
+        let start = ContinuousClock.now
+        var placed = 0
+        var refused: [String: Int] = [:]
+        for index in 0..<count {
+            try await Task.sleep(until: start + interval * index, clock: .continuous)
+            let body = try JSONEncoder().encode(
+                ["queueId": targets[index % targets.count], "from": "+1555\(String(format: "%07d", index % 10_000_000))"])
+            let answer = try await connection.send(.POST, "/v1/sim/calls", token: token, json: Array(body))
+            if answer.status == 201 {
+                placed += 1
+            } else {
+                guard let refusal = try? JSONDecoder().decode(ErrorBody.self, from: Data(answer.body)) else {
+                    // No API error body: the route itself is missing.
+                    throw ValidationError(answer.status == 404
+                        ? "the server's call simulator is off (start it with --telephony simulator)"
+                        : "unexpected answer: HTTP \(answer.status)")
+                }
+                refused[refusal.error.code, default: 0] += 1
+            }
+        }
+        return (placed, refused)
     }
 }
 

@@ -1,9 +1,11 @@
 """Operating the server: /metrics in Prometheus' format, and the graceful drain on SIGTERM."""
+import re
 import signal
+import subprocess
 
 import requests
 
-from conftest import Desktop, Server
+from conftest import BINARY, Desktop, Server
 
 
 def metric(server, line_start):
@@ -64,3 +66,35 @@ def test_drain_gives_up_on_calls_still_live_after_the_bound(tmp_path):
     finally:
         if server.process.poll() is None:
             server.kill()
+
+
+def run_cli(*arguments):
+    return subprocess.run([BINARY, *arguments], capture_output=True, text=True, timeout=120)
+
+
+def test_simulate_places_calls_at_the_rate_asked_round_robin_over_the_queues(server):
+    result = run_cli("simulate", "--url", server.url + "/", "--rate", "40", "--duration", "0.1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "placed 4 calls"
+    supervisor = Desktop(server, "supervisor1")
+    waiting = {queue["id"]: queue["waiting"] for queue in supervisor.call("GET", "/v1/queues").json()}
+    assert waiting == {"sales": 2, "support": 2}  # nobody is available: all four wait
+
+
+def test_simulate_explains_a_server_it_cannot_reach_and_bad_options():
+    unreachable = run_cli("simulate", "--url", "http://127.0.0.1:1/", "--duration", "1")
+    assert unreachable.returncode != 0 and "cannot talk to the server at http://127.0.0.1:1/" in unreachable.stderr
+    bad = run_cli("simulate", "--rate", "0")
+    assert bad.returncode != 0 and "--rate must be above 0" in bad.stderr
+
+
+def test_load_runs_full_conference_lifecycles_without_a_failure(tmp_path):
+    result = run_cli("load", "--calls", "3", "--duration", "0.5", "--directory", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout
+    assert ", 0 failures" in summary, summary
+    lifecycles = int(re.search(r"(\d+) conference lifecycles", summary).group(1))
+    commands = int(re.search(r"(\d+) durable commands", summary).group(1))
+    # Each: the call, accept, consult, consult/accept, consult/conference, conference/exit, end, wrapup.
+    assert lifecycles >= 3 and commands == 8 * lifecycles, summary
+    assert re.search(r"event \(sent → the other agent's event\): +p50", summary), summary

@@ -1,0 +1,136 @@
+"""The Agent Desktop in a real browser: a Switchboard server (demo configuration, call simulator,
+the desktop served from Public/) on a free loopback port for each test, and headless Chromium
+sessions signed in to it. Nothing is downloaded at run time: the driver and the browser are the
+system's, named by path, so selenium-manager never runs."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+# Before selenium is imported anywhere: never look for drivers online.
+os.environ["SE_OFFLINE"] = "true"
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from desktop_page import DesktopPage  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BINARY = os.environ.get("SWITCHBOARD_BINARY", os.path.join(ROOT, ".build", "debug", "switchboard"))
+PUBLIC = os.path.join(ROOT, "Public")
+SCREENSHOTS = os.path.join(ROOT, "Tests", "browser", "screenshots")
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+class Server:
+    def __init__(self, database):
+        self.process = subprocess.Popen(
+            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0",
+             "--database", str(database), "--desktop", PUBLIC,
+             # Live calls are left to the test's end: stop at once instead of draining them.
+             "--drain-seconds", "0"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        for line in self.process.stdout:  # the server prints its address once it listens
+            match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
+            if match:
+                self.url = match.group(1)
+                break
+        else:
+            raise RuntimeError("the server stopped before listening")
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = Server(tmp_path / "switchboard.sqlite")
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+def chrome_options():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-default-apps",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    return options
+
+
+@pytest.fixture
+def browsers(server, request):
+    """A factory: browsers(user) opens a new headless Chromium at the desktop, signed in as
+    `user` (or at the sign-in page when user is None); url= points it elsewhere (a proxy).
+    browsers.tab(page, user) opens another tab of that page's browser. Every browser is quit at
+    the end."""
+    pages = []
+    request.node.open_pages = pages  # for the screenshot hook below
+
+    def open_browser(user=None, password="switchboard", url=None):
+        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=chrome_options())
+        page = DesktopPage(driver, url or server.url, name=user or f"browser{len(pages) + 1}")
+        pages.append(page)
+        page.open()
+        if user:
+            page.sign_in(user, password)
+        return page
+
+    def open_tab(page, user=None, password="switchboard"):
+        tab = page.new_tab(f"{user or page.name}-tab{len(pages) + 1}")
+        pages.append(tab)
+        if user:
+            tab.sign_in(user, password)
+        return tab
+
+    open_browser.tab = open_tab
+    yield open_browser
+    uncaught = []
+    for driver in {id(page.driver): page.driver for page in pages}.values():
+        try:
+            # A script error the page did not catch is a bug even when the test passed.
+            uncaught += [entry["message"] for entry in driver.get_log("browser") if entry.get("source") == "javascript"]
+            driver.quit()
+        except Exception:  # a browser that already died must not hide the test's own outcome
+            pass
+    assert not uncaught, f"uncaught script errors in the page: {uncaught}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failure, a screenshot of every browser the test opened (before they are quit)."""
+    outcome = yield
+    report = outcome.get_result()
+    if not report.failed or report.when not in ("setup", "call"):
+        return
+    pages = getattr(item, "open_pages", [])
+    if not pages:
+        return
+    os.makedirs(SCREENSHOTS, exist_ok=True)
+    for index, page in enumerate(pages):
+        path = os.path.join(SCREENSHOTS, f"{item.name}-{index + 1}-{page.name}.png")
+        try:
+            page.here()
+            page.driver.save_screenshot(path)
+        except Exception as error:  # the browser may be gone; say so and keep the report intact
+            print(f"no screenshot of {page.name}: {error}", file=sys.stderr)

@@ -1,0 +1,216 @@
+"""A page object for the Agent Desktop: what a test does and reads, in the page's own terms
+(data-action, data-party, data-status, role=alert). Every wait is a WebDriverWait on the DOM."""
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+TIMEOUT = 10
+
+# The controls a card shows, read in one script so the answer is one consistent moment.
+VISIBLE_ACTIONS = """
+const card = arguments[0] ? document.querySelector(`.task-card[data-task-id="${arguments[0]}"]`)
+                          : document.querySelector('.task-card');
+if (!card) return null;
+return [...card.querySelectorAll('.controls [data-action]')]
+  .filter((button) => !button.hidden && button.offsetParent !== null)
+  .map((button) => button.dataset.action);
+"""
+
+PARTIES = """
+const root = arguments[0] ? document.querySelector(`[data-task-id="${arguments[0]}"]`) : document.querySelector('.task-card');
+if (!root) return null;
+const rows = {};
+for (const row of root.querySelectorAll('tr[data-party]')) {
+  rows[row.dataset.party] = {state: row.dataset.state, role: row.dataset.role};
+}
+return rows;
+"""
+
+
+class DesktopPage:
+    def __init__(self, driver, url, name, window=None):
+        self.driver = driver
+        self.url = url
+        self.name = name
+        self.window = window or driver.current_window_handle
+
+    def here(self):
+        """Points the driver at this page's tab (several tabs can share one browser)."""
+        if getattr(self.driver, "active_window", None) != self.window:
+            self.driver.switch_to.window(self.window)
+            self.driver.active_window = self.window
+
+    def new_tab(self, name):
+        """Another tab of the same browser, at the desktop's address (it signs in on its own)."""
+        self.here()
+        self.driver.switch_to.new_window("tab")
+        self.driver.active_window = self.driver.current_window_handle
+        page = DesktopPage(self.driver, self.url, name, window=self.driver.current_window_handle)
+        page.open()
+        return page
+
+    # MARK: waiting and reading
+
+    def wait(self, condition, message="", timeout=TIMEOUT):
+        """Waits until condition(driver) is truthy; the message names what never happened."""
+        def safe(driver):
+            try:
+                return condition(driver)
+            except StaleElementReferenceException:
+                return False
+        self.here()
+        return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(safe, f"{self.name}: {message}")
+
+    def js(self, script, *args):
+        self.here()
+        return self.driver.execute_script(script, *args)
+
+    def find(self, css):
+        self.here()
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def visible(self, css):
+        self.here()
+        return [element for element in self.driver.find_elements(By.CSS_SELECTOR, css) if element.is_displayed()]
+
+    def wait_visible(self, css, message=None):
+        return self.wait(lambda d: (self.visible(css) or [None])[0], message or f"{css} to show")
+
+    # MARK: signing in and out
+
+    def open(self):
+        self.here()
+        self.driver.get(self.url + "/")
+        self.wait(lambda d: d.execute_script(
+            "return !document.querySelector('#login-view').hidden || document.body.dataset.role !== undefined"),
+            "the page to load")
+
+    def sign_in(self, user, password="switchboard"):
+        self.wait_visible("#login-username").send_keys(user)
+        self.find("#login-password").send_keys(password)
+        self.find("#login-submit").click()
+        view = "#agent-view" if user.startswith("agent") else "#supervisor-view"
+        self.wait_visible(view, f"{view} after signing in")
+        self.wait_live()
+
+    def wait_live(self):
+        self.wait(lambda d: self.find("#connection").get_attribute("data-connection") == "live", "the live stream")
+
+    def reload(self):
+        self.here()
+        self.driver.refresh()
+        self.wait_live()
+
+    # MARK: the agent's own state
+
+    def become_available(self):
+        self.find('[data-action="state/available"]').click()
+        self.wait(lambda d: self.find("#my-state").get_attribute("data-state") == "available", "Available")
+
+    def my_state(self):
+        return self.find("#my-state").get_attribute("data-state")
+
+    # MARK: calls
+
+    def card(self, task=None):
+        css = f'.task-card[data-task-id="{task}"]' if task else ".task-card"
+        return self.find(css)
+
+    def wait_card(self, task=None, status=None):
+        def ready(driver):
+            cards = self.visible(f'.task-card[data-task-id="{task}"]' if task else ".task-card")
+            if not cards:
+                return None
+            return cards[0] if status is None or cards[0].get_attribute("data-status") == status else None
+        return self.wait(ready, f"a call card{' ' + task if task else ''} with status {status}")
+
+    def wait_no_card(self, task=None):
+        css = f'.task-card[data-task-id="{task}"]' if task else ".task-card"
+        self.wait(lambda d: not self.visible(css), f"no call card {task or ''}")
+
+    def task_id(self):
+        return self.wait_card().get_attribute("data-task-id")
+
+    def status(self, task=None):
+        return self.card(task).get_attribute("data-status")
+
+    def actions(self, task=None):
+        """The controls shown on the call, as a set of data-action names."""
+        shown = self.js(VISIBLE_ACTIONS, task)
+        return None if shown is None else set(shown)
+
+    def wait_actions(self, expected, task=None):
+        expected = set(expected)
+        try:
+            self.wait(lambda d: self.actions(task) == expected, f"controls {sorted(expected)}")
+        except Exception:
+            raise AssertionError(f"{self.name} shows {sorted(self.actions(task) or [])}, expected {sorted(expected)}")
+
+    def press(self, action, task=None):
+        card = self.wait_card(task)
+        button = self.wait(lambda d: next((b for b in card.find_elements(By.CSS_SELECTOR, f'[data-action="{action}"]')
+                                           if b.is_displayed() and b.is_enabled()), None), f"the {action} control")
+        button.click()
+
+    def error_text(self, task=None):
+        return self.card(task).find_element(By.CSS_SELECTOR, ".task-card > [role=alert]").text
+
+    def parties(self, task=None):
+        return self.js(PARTIES, task)
+
+    def wait_party(self, party, state=None, role=None, task=None):
+        def matches(driver):
+            row = (self.parties(task) or {}).get(party)
+            return row and (state is None or row["state"] == state) and (role is None or row["role"] == role)
+        try:
+            self.wait(matches, f"{party} {state or ''} {role or ''}")
+        except Exception:
+            raise AssertionError(f"{self.name} sees parties {self.parties(task)}; expected {party} {state} {role}")
+
+    def consult_agent(self, agent):
+        self.press("consult")
+        picker = self.wait_visible(".task-card form.picker", "the destination picker")
+        option = f'select[name="agent"] option[value="{agent}"]'
+        # The picker lists every agent with their live state; only an Available one can be chosen.
+        self.wait(lambda d: picker.find_element(By.CSS_SELECTOR, option).is_enabled(), f"{agent} to be choosable")
+        Select(picker.find_element(By.CSS_SELECTOR, 'select[name="agent"]')).select_by_value(agent)
+        picker.find_element(By.CSS_SELECTOR, '[data-picker="submit"]').click()
+        self.wait(lambda d: not self.visible(".task-card form.picker"), "the picker to close after the consult")
+
+    # MARK: the Wrap Up Reasons dialog
+
+    def wrapup_dialog_open(self):
+        return self.js("return document.querySelector('#wrapup-dialog').open")
+
+    def wait_wrapup_dialog(self, open_=True):
+        self.wait(lambda d: self.wrapup_dialog_open() == open_ and (not open_ or self.find("#wrapup-dialog").is_displayed()),
+                  f"the Wrap Up Reasons dialog {'open' if open_ else 'closed'}")
+
+    def wrap_up(self, code="resolved", notes=""):
+        self.wait_wrapup_dialog(True)
+        Select(self.find("#wrapup-code")).select_by_value(code)
+        if notes:
+            self.find("#wrapup-notes").send_keys(notes)
+        self.find("#wrapup-submit").click()
+        self.wait_wrapup_dialog(False)
+
+    # MARK: the simulator panel
+
+    def sim_place_call(self, queue="sales", caller="+15550100"):
+        Select(self.wait_visible("#sim-queue")).select_by_value(queue)
+        field = self.find("#sim-from")
+        field.clear()
+        field.send_keys(caller)
+        self.find('[data-sim="call"]').click()
+        self.wait(lambda d: "calling" in self.find("#sim-status").text, "the simulator to place the call")
+
+    def sim_customer_hangs_up(self, task):
+        self.wait(lambda d: self.find(f'#sim-task option[value="{task}"]'), "the call in the simulator's list")
+        Select(self.find("#sim-task")).select_by_value(task)
+        self.find('[data-sim="customer-hangup"]').click()
+        self.wait(lambda d: "hung up" in self.find("#sim-status").text, "the customer to hang up")
+
+    def sim_agent_hangs_up(self, agent):
+        Select(self.wait_visible("#sim-agent")).select_by_value(agent)
+        self.find('[data-sim="agent-hangup"]').click()
+        self.wait(lambda d: "hung up" in self.find("#sim-status").text, f"{agent}'s phone to hang up")

@@ -1,0 +1,138 @@
+"""The desktop stays true to the server: after a reload, across two tabs of one agent, through a
+network loss, and when the server refuses a click (the refusal is shown in words)."""
+import requests
+
+from network import CuttableProxy
+from test_desktop_conference import OWNER_CONNECTED, start_conference
+
+
+def rest_login(server, user):
+    """A second session of `user` speaking REST (another desktop of the same agent)."""
+    answer = requests.post(f"{server.url}/v1/auth/login", json={"username": user, "password": "switchboard"})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+def take_a_call(agent, caller="+15550100"):
+    """The agent becomes Available, a customer calls (simulator panel), the agent accepts."""
+    agent.become_available()
+    agent.sim_place_call("sales", caller)
+    agent.wait_actions({"accept"})
+    agent.press("accept")
+    agent.wait_card(status="connected")
+    agent.wait_actions(OWNER_CONNECTED)
+    return agent.task_id()
+
+
+def test_a_reload_mid_conference_brings_back_the_same_call_and_controls(browsers):
+    agent1, agent2, supervisor = browsers("agent1"), browsers("agent2"), browsers("supervisor1")
+    task = start_conference(agent1, agent2, supervisor)
+    for page in (agent1, agent2, supervisor):
+        page.reload()
+    agent1.wait_card(task, "conferenced")
+    agent2.wait_card(task, "conferenced")
+    agent1.wait_actions({"conference/transfer", "conference/end"})
+    agent2.wait_actions({"conference/exit"})
+    for page in (agent1, agent2, supervisor):
+        page.wait_party("customer", state="connected", task=task)
+        page.wait_party("agent1", state="connected", role="owner", task=task)
+        page.wait_party("agent2", state="connected", role="conferenced", task=task)
+    assert not agent2.wrapup_dialog_open()
+
+    # The reloaded pages still hear the stream: End Conference reaches both of them.
+    agent1.press("conference/end")
+    agent1.wait_wrapup_dialog(True)
+    agent2.wait_no_card(task)
+    # The owed wrap-up survives a reload too.
+    agent1.reload()
+    agent1.wait_card(task, "ended")
+    agent1.wait_wrapup_dialog(True)
+    agent1.wrap_up("resolved")
+    agent1.wait_no_card(task)
+
+
+def test_two_tabs_of_one_agent_stay_in_sync(browsers):
+    first = browsers("agent1")
+    second = browsers.tab(first, "agent1")  # a second tab, signed in on its own
+    second.become_available()
+    first.wait(lambda d: first.my_state() == "available", "the first tab to see Available")
+    first.sim_place_call("sales", "+15550177")
+    for tab in (first, second):
+        tab.wait_actions({"accept"})
+
+    second.press("accept")
+    first.wait_actions(OWNER_CONNECTED)
+    first.wait_party("customer", state="connected")
+    first.press("hold")
+    second.wait_actions({"resume", "consult", "transfer", "end"})
+    second.wait_party("customer", state="held")
+    second.press("end")
+    for tab in (first, second):
+        tab.wait_card(status="ended")
+        tab.wait_wrapup_dialog(True)
+    first.wrap_up("sale")
+    second.wait_wrapup_dialog(False)
+    second.wait_no_card()
+
+
+def test_a_command_the_server_refuses_is_shown_in_words_next_to_its_control(browsers):
+    agent1 = browsers("agent1")
+    task = take_a_call(agent1)
+    # Another desktop of Agent 1 holds the customer first. The request is synchronous and the
+    # click follows in the same script, so this page cannot have heard the event in between:
+    # its Hold is stale, and the server refuses it.
+    agent1.js("""
+        const [task] = arguments;
+        const token = JSON.parse(sessionStorage.getItem('switchboard.session')).token;
+        const request = new XMLHttpRequest();
+        request.open('POST', `/v1/tasks/${task}/hold`, false);
+        request.setRequestHeader('Authorization', `Bearer ${token}`);
+        request.send();
+        document.querySelector(`.task-card[data-task-id="${task}"] [data-action="hold"]`).click();
+    """, task)
+    agent1.wait(lambda d: "Hold failed" in agent1.error_text(task), "the refusal in the call's alert")
+    text = agent1.error_text(task)
+    assert "already on hold" in text and "alreadyHeld" in text, text
+    # The alert sits right under the call controls that caused it.
+    assert agent1.js("""
+        const alert = document.querySelector(`.task-card[data-task-id="${arguments[0]}"] > [role=alert]`);
+        return alert.previousElementSibling.classList.contains('controls');""", task)
+    agent1.wait_actions({"resume", "consult", "transfer", "end"})  # and the controls caught up
+
+
+def test_after_a_network_loss_the_desktop_reconnects_to_the_same_call_and_what_happened_meanwhile(server, browsers):
+    proxy = CuttableProxy(server.url)
+    try:
+        agent1 = browsers("agent1", url=proxy.url)  # the page reaches the server only through the proxy
+        task = take_a_call(agent1)
+        proxy.cut()
+        agent1.wait(lambda d: agent1.find("#connection").get_attribute("data-connection") == "offline",
+                    "the page to notice the lost stream")
+        # A click while the network is down fails in words, not silently.
+        agent1.press("hold")
+        agent1.wait(lambda d: "could not be reached" in agent1.error_text(task), "the network error in the alert")
+        # Meanwhile Agent 1's other desktop holds the customer.
+        other = rest_login(server, "agent1")
+        assert requests.post(f"{server.url}/v1/tasks/{task}/hold", headers=other).status_code == 200
+        proxy.restore()
+        agent1.wait_live()
+        agent1.wait_card(task, "held")
+        agent1.wait_actions({"resume", "consult", "transfer", "end"})
+        agent1.wait_party("customer", state="held")
+        agent1.press("resume")
+        agent1.wait_card(task, "connected")
+    finally:
+        proxy.close()
+
+
+def test_a_token_the_server_no_longer_knows_returns_to_sign_in_with_a_notice(browsers):
+    # Tokens live in the server's memory: after a server restart a reloaded page holds a stale one.
+    page = browsers("agent1")
+    page.js("""
+        const session = JSON.parse(sessionStorage.getItem('switchboard.session'));
+        sessionStorage.setItem('switchboard.session', JSON.stringify({...session, token: 'stale'}));""")
+    page.driver.refresh()
+    page.wait_visible("#login-view", "the sign-in form")
+    assert "sign in again" in page.wait_visible("#login-notice").text.lower()
+    page.sign_in("agent1")
+    assert page.my_state() == "idle"

@@ -1,0 +1,58 @@
+"""The supervisor's view, live: agents and their time in state, queues with waiting calls and the
+longest wait, calls in progress with participants, and the two charts."""
+import re
+
+
+def agent_row(page, agent):
+    return page.js("return document.querySelector(`#sv-agents tr[data-agent='${arguments[0]}']`)?.dataset.state", agent)
+
+
+def queue_waiting(page, queue):
+    return page.js("return document.querySelector(`#sv-queues tr[data-queue='${arguments[0]}']`)?.dataset.waiting", queue)
+
+
+def chart_now(page, queue):
+    return page.js("return document.querySelector(`#chart-waiting .legend-label[data-series='${arguments[0]}']`)?.dataset.value", queue)
+
+
+def test_supervisor_sees_agents_queues_calls_and_the_waiting_chart_live(browsers):
+    supervisor = browsers("supervisor1")
+    supervisor.wait(lambda d: agent_row(supervisor, "agent1") == "loggedOut", "agent1 signed out at first")
+    agent1 = browsers("agent1")
+    supervisor.wait(lambda d: agent_row(supervisor, "agent1") == "idle", "agent1 Idle once signed in")
+    time_in_state = supervisor.find("#sv-agents tr[data-agent='agent1'] td.numeric")
+    supervisor.wait(lambda d: re.fullmatch(r"0:0\d", time_in_state.text), "agent1's time in state")
+
+    # Nobody is Available: a call placed from the supervisor's simulator panel waits in Support.
+    supervisor.sim_place_call("support", "+15550123")
+    supervisor.wait(lambda d: queue_waiting(supervisor, "support") == "1", "one call waiting in Support")
+    longest = supervisor.find("#sv-queues tr[data-queue='support'] td.numeric:last-child")
+    supervisor.wait(lambda d: re.fullmatch(r"0:\d\d", longest.text), "the longest wait")
+    supervisor.wait(lambda d: chart_now(supervisor, "support") == "1", "the waiting chart to show the call")
+    assert supervisor.js("return document.querySelectorAll('#chart-waiting path.series').length") == 2
+    call = supervisor.wait_visible("#sv-calls [data-task-id]")
+    task = call.get_attribute("data-task-id")
+    supervisor.wait(lambda d: call.get_attribute("data-status") == "queued", "the queued call")
+
+    agent1.become_available()
+    agent1.wait_actions({"accept"})
+    supervisor.wait(lambda d: agent_row(supervisor, "agent1") == "reserved", "agent1 reserved by the offer")
+    supervisor.wait_party("agent1", state="ringing", role="owner", task=task)
+    agent1.press("accept")
+    supervisor.wait(lambda d: call.get_attribute("data-status") == "connected", "the call connected")
+    supervisor.wait_party("customer", state="connected", task=task)
+    supervisor.wait_party("agent1", state="connected", role="owner", task=task)
+    supervisor.wait(lambda d: queue_waiting(supervisor, "support") == "0", "the queue emptied")
+    supervisor.wait(lambda d: chart_now(supervisor, "support") == "0", "the chart back to zero")
+    supervisor.wait(lambda d: agent_row(supervisor, "agent1") == "engaged", "agent1 on the call")
+
+    # The supervisor's panel can hang up the customer of any call.
+    supervisor.sim_customer_hangs_up(task)
+    agent1.wait_card(task, "ended")
+    agent1.wait_wrapup_dialog(True)
+    supervisor.wait_party("customer", state="left", task=task)
+    agent1.wrap_up("sale")
+    supervisor.wait(lambda d: not supervisor.visible(f"#sv-calls [data-task-id='{task}']"), "the finished call to leave the board")
+    supervisor.wait(lambda d: supervisor.js(
+        "return document.querySelector('#chart-wrapups rect[data-code=sale]')?.dataset.value") == "1",
+        "the wrap-up chart to count the sale")
