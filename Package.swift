@@ -63,5 +63,6 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl"]),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "CallControl"]),
     ]
 )

@@ -133,8 +133,19 @@ async function boot() {
   const health = await api.health().catch(() => ({ status: 'unknown', simulator: false }));
   $('#boot').hidden = true;
   const session = savedSession();
-  if (session) await enter(session, health);
-  else showLogin(health);
+  if (!session) {
+    showLogin(health);
+    return;
+  }
+  try {
+    await enter(session, health);
+  } catch (failure) {
+    // A 401 has already sent us back to the sign-in form; anything else is said on the page.
+    if (failure.status !== 401) {
+      $('#boot').hidden = false;
+      setText($('#boot'), `The desktop could not start: ${describeError(failure)}`);
+    }
+  }
 }
 
 boot();

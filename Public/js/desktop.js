@@ -61,6 +61,8 @@ export class AgentDesktop {
   /** Takes GET /v1/me (or the answer to PUT /v1/me/state). */
   showMe(me) {
     if (!me || !me.state) return;
+    // Answers and events race; a state that began earlier than the one shown is old news.
+    if (this.me && me.since < this.me.since) return;
     this.me = me;
     const badge = $('#my-state');
     badge.dataset.state = me.state;

@@ -36,18 +36,31 @@ export class SupervisorView {
 
   /** An agent's state changed (stream). */
   onAgent(view) {
+    if (this.remember(view)) this.renderAgents();
+  }
+
+  /** Keeps an agent's view unless a newer one (a later state start) is already shown. */
+  remember(view) {
+    const known = this.agents.get(view.id);
+    if (known && view.since < known.since) return false;
     this.agents.set(view.id, view);
-    this.renderAgents();
+    return true;
   }
 
   async poll() {
-    const [queues, stats, agents] = await Promise.allSettled([api.queues(), api.wrapUpStats(), api.agents()]);
-    const failed = [queues, stats, agents].find((result) => result.status === 'rejected');
+    const mark = this.store.mark();
+    const [queues, stats, agents, tasks] = await Promise.allSettled(
+      [api.queues(), api.wrapUpStats(), api.agents(), api.tasks()]);
+    const failed = [queues, stats, agents, tasks].find((result) => result.status === 'rejected');
     setText($('#sv-error'), failed ? `Could not refresh the dashboard: ${describeError(failed.reason)}` : '');
     if (agents.status === 'fulfilled') {
-      for (const agent of agents.value) this.agents.set(agent.id, agent);
+      for (const agent of agents.value) this.remember(agent);
       this.renderAgents();
     }
+    // Server gap: the stream tells supervisors about a task only when some agent is notified
+    // too, so a call that arrives while nobody is Available (it waits in its queue) or that its
+    // caller abandons while queued never reaches them. Polling the task list fills that gap.
+    if (tasks.status === 'fulfilled') this.store.reset(tasks.value, mark);
     if (queues.status === 'fulfilled') {
       this.queues = queues.value;
       const t = now();

@@ -418,7 +418,8 @@ struct API: Sendable {
         do {
             // The task as the agent sees it right after the command (or, once the agent has left
             // it, as it was left): the same version as the event-stream message.
-            answer = (.ok, encodeJSON(try await run(command, .agent(agent), viewer: agent)))
+            let snapshot = try await run(command, .agent(agent), viewer: agent)
+            answer = (.ok, snapshot.map { Data($0.jsonBytes) } ?? Data("null".utf8))
         } catch let error as APIError {
             answer = (error.status, error.body)
         }

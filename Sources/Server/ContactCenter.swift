@@ -131,7 +131,7 @@ public actor ContactCenter {
     /// A command's messages for the event streams, held until its events are durable.
     struct PendingNotices {
         var first: Int
-        var notices: [(user: String, message: (Int) -> String)]
+        var notices: [(user: String, notice: Notice)]
         var durable = false
     }
 
@@ -145,7 +145,7 @@ public actor ContactCenter {
         var sent = 0
         for pending in pendingNotices {
             guard pending.durable else { break }
-            for notice in pending.notices { feeds[notice.user, default: Feed()].publish(notice.message) }
+            for notice in pending.notices { feeds[notice.user, default: Feed()].publish(notice.notice) }
             sent += 1
         }
         pendingNotices.removeFirst(sent)
@@ -153,8 +153,8 @@ public actor ContactCenter {
 
     /// Carries out what the shell does at once (timers, the simulator); returns the event-stream
     /// messages, to be sent once the events are durable.
-    private func perform(_ actions: [Action]) -> [(user: String, message: (Int) -> String)] {
-        var notices: [(user: String, message: (Int) -> String)] = []
+    private func perform(_ actions: [Action]) -> [(user: String, notice: Notice)] {
+        var notices: [(user: String, notice: Notice)] = []
         for action in actions {
             switch action {
             case .startTimer(let timer, let deadline): arm(timer, deadline: deadline)
@@ -167,13 +167,11 @@ public actor ContactCenter {
                 break  // the simulator has no media; the SIP layer will carry these out
             case .notifyAgent(let agent, let id):
                 let view = snapshot(id, for: agent)
-                notices.append((agent.rawValue, {
-                    Notice(seq: $0, type: view == nil ? "taskRemoved" : "task", task: view, taskId: id.rawValue).json()
-                }))
+                notices.append((agent.rawValue, Notice(type: view == nil ? "taskRemoved" : "task", task: view, taskId: id.rawValue)))
             case .agentStateChanged(let agent):
                 guard let view = agentView(agent) else { continue }
                 for user in [agent.rawValue] + configuration.supervisors.map(\.id) {
-                    notices.append((user, { Notice(seq: $0, type: "agent", agent: view).json() }))
+                    notices.append((user, Notice(type: "agent", agent: view)))
                 }
             }
         }
@@ -182,7 +180,7 @@ public actor ContactCenter {
         for case .notifyAgent(_, let id) in actions where seen.insert(id).inserted {
             let view = snapshot(id, for: nil)
             for supervisor in configuration.supervisors {
-                notices.append((supervisor.id, { Notice(seq: $0, type: "task", task: view, taskId: id.rawValue).json() }))
+                notices.append((supervisor.id, Notice(type: "task", task: view, taskId: id.rawValue)))
             }
         }
         return notices

@@ -2,41 +2,53 @@ import Foundation
 
 /// One user's event stream: every message numbered, the recent ones kept so a desktop that
 /// reconnects (or reloads) with `?since=SEQ` gets what it missed, and every open session of the
-/// user (several tabs) gets every message.
+/// user (several tabs) gets every message. A message is turned into text only when a session is
+/// open to read it (a user with no desktop open costs no encoding), and once for all its tabs.
 struct Feed {
     static let kept = 2_000
 
     var nextSequence = 1
-    var recent: [(Int, String)] = []
+    /// The last `kept` messages, a ring: once full, the oldest is overwritten at `oldest`
+    /// (removing from the front of an array moved all 2,000 messages at every publish).
+    private var recent: [Notice] = []
+    private var oldest = 0
     var subscribers: [UUID: AsyncStream<String>.Continuation] = [:]
 
     /// Numbers the message, keeps it and sends it to every open session.
-    mutating func publish(_ message: (Int) -> String) {
-        let sequence = nextSequence
+    mutating func publish(_ message: Notice) {
+        var notice = message
+        notice.seq = nextSequence
         nextSequence += 1
-        let text = message(sequence)
-        recent.append((sequence, text))
-        if recent.count > Self.kept { recent.removeFirst(recent.count - Self.kept) }
+        if recent.count < Self.kept {
+            recent.append(notice)
+        } else {
+            recent[oldest] = notice
+            oldest = (oldest + 1) % Self.kept
+        }
+        guard !subscribers.isEmpty else { return }
+        let text = notice.json()
         for subscriber in subscribers.values { subscriber.yield(text) }
     }
 
     /// The kept messages after `sequence`; nil when some of them are no longer kept (the client
     /// must then fetch its tasks afresh).
     func messages(after sequence: Int) -> [String]? {
-        if let first = recent.first?.0, sequence + 1 < first { return nil }
-        return recent.filter { $0.0 > sequence }.map(\.1)
+        let inOrder = recent[oldest...] + recent[..<oldest]
+        if let first = inOrder.first?.seq, sequence + 1 < first { return nil }
+        return inOrder.filter { $0.seq > sequence }.map { $0.json() }
     }
 }
 
-/// A message on the event stream: `{seq, type, task?, taskId?, agent?}`.
+/// A message on the event stream: `{seq, type, task?, taskId?, agent?}`; `seq` is set when the
+/// user's feed publishes it.
 struct Notice: Encodable {
-    var seq: Int
+    var seq = 0
     var type: String
     var task: TaskSnapshot?
     var taskId: String?
     var agent: AgentView?
 
-    func json() -> String { String(decoding: encodeJSON(self), as: UTF8.self) }
+    func json() -> String { String(decoding: jsonBytes, as: UTF8.self) }
 }
 
 /// Every JSON the server writes (answers, stream messages), keys sorted so the same value always

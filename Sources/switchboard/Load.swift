@@ -18,6 +18,8 @@ struct Load: AsyncParsableCommand {
 
     @Option(help: "Concurrent calls (each has its own two agents).") var calls = 200
     @Option(help: "Seconds of measured load (after every agent has signed in).") var duration: Double = 20
+    @Option(help: "Commands per second offered in all (spread evenly over the calls); default: as fast as answers come back.")
+    var rate: Double?
     @Option(help: "The server's SQLite durability: full (fsync at every commit) or normal.")
     var sync = "full"
     @Option(help: "A folder for the server's configuration and SQLite file (default: a new temporary one).")
@@ -26,6 +28,7 @@ struct Load: AsyncParsableCommand {
     func validate() throws {
         guard (1...2_000).contains(calls) else { throw ValidationError("--calls must be between 1 and 2000") }
         guard duration > 0, duration <= 3_600 else { throw ValidationError("--duration must be above 0 and at most 3600") }
+        if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("--rate must be above 0") }
         guard ["full", "normal"].contains(sync) else { throw ValidationError("--sync is full or normal") }
     }
 
@@ -47,7 +50,8 @@ struct Load: AsyncParsableCommand {
         let gate = StartGate(count: calls, duration: .milliseconds(Int64(duration * 1000)))
         let results = try await withThrowingTaskGroup(of: Samples.self) { group in
             for index in 0..<calls {
-                group.addTask { try await Driver(index: index, address: server.address, gate: gate).run() }
+                let interval = rate.map { Duration.seconds(Double(calls) / $0) }
+                group.addTask { try await Driver(index: index, address: server.address, gate: gate, interval: interval).run() }
             }
             var all = Samples()
             for try await samples in group { all.merge(samples) }
@@ -78,11 +82,12 @@ struct Load: AsyncParsableCommand {
 
     func report(_ samples: Samples, elapsed: Duration) {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let rate = Double(samples.commands) / seconds
+        let throughput = Double(samples.commands) / seconds
+        let offered = rate.map { ", \(Int($0)) commands/s offered" } ?? ", closed loop"
         print("""
-            \(calls) concurrent calls for \(String(format: "%.1f", seconds)) s: \(samples.lifecycles) conference lifecycles, \
+            \(calls) concurrent calls\(offered) for \(String(format: "%.1f", seconds)) s: \(samples.lifecycles) conference lifecycles, \
             \(samples.commands) durable commands, \(samples.failures.count) failures
-            throughput: \(String(format: "%.0f", rate)) commands/s
+            throughput: \(String(format: "%.0f", throughput)) commands/s
             command (sent → answer):              \(Self.percentiles(samples.commandLatencies))
             event (sent → the other agent's event): \(Self.percentiles(samples.eventLatencies))
             """)
@@ -107,6 +112,8 @@ struct Samples: Sendable {
     var commands = 0
     var lifecycles = 0
     var failures: [String] = []
+    /// With a paced load: when the next command is due.
+    var nextCommand: ContinuousClock.Instant?
 
     mutating func merge(_ other: Samples) {
         commandLatencies += other.commandLatencies
@@ -156,6 +163,8 @@ struct Driver: Sendable {
     let index: Int
     let address: ServerAddress
     let gate: StartGate
+    /// Time between two commands of this call when the load is paced (`--rate`).
+    let interval: Duration?
 
     typealias Received = (text: String, at: ContinuousClock.Instant)
 
@@ -174,8 +183,13 @@ struct Driver: Sendable {
                     for (token, inbox) in [(tokenA, inboxA), (tokenB, inboxB)] {
                         group.addTask {
                             // since=0: everything from the start, so no event is missed while connecting.
-                            try? await EventStreamClient.read(address, path: "/v1/notifications?token=\(token)&since=0") {
-                                inbox.yield(($0, ContinuousClock.now))
+                            do {
+                                try await EventStreamClient.read(address, path: "/v1/notifications?token=\(token)&since=0") {
+                                    inbox.yield(($0, ContinuousClock.now))
+                                }
+                                inbox.yield(("!closed by the server", ContinuousClock.now))
+                            } catch {
+                                inbox.yield(("!\(error)", ContinuousClock.now))
                             }
                             inbox.finish()
                         }
@@ -184,6 +198,10 @@ struct Driver: Sendable {
                     var eventsB = streamB.makeAsyncIterator()
                     var samples = Samples()
                     let deadline = await gate.ready()
+                    if let interval {
+                        // Calls start spread over one interval, so the offered rate is even.
+                        samples.nextCommand = ContinuousClock.now + interval * (Double(index) / Double(gate.count))
+                    }
                     var round = 0
                     while ContinuousClock.now < deadline {
                         round += 1
@@ -206,13 +224,40 @@ struct Driver: Sendable {
 
     struct LifecycleFailure: Error, CustomStringConvertible { var description: String }
 
-    struct Snapshot: Decodable { var version: Int }
-    struct Placed: Decodable { var taskId: String }
-    struct Message: Decodable {
-        var type: String
-        var taskId: String?
-        var task: Snapshot?
+    static let versionKey = Array(#""version":"#.utf8)
+
+    /// The number after the first `"version":` (a snapshot's own; participants have none).
+    static func version(in bytes: Span<UInt8>) -> Int? {
+        var index = 0
+        while index + versionKey.count <= bytes.count {
+            var found = true
+            for offset in 0..<versionKey.count where bytes[index + offset] != versionKey[offset] {
+                found = false
+                break
+            }
+            if found {
+                var value = 0
+                var digit = index + versionKey.count
+                while digit < bytes.count, bytes[digit] >= 48, bytes[digit] <= 57 {
+                    value = value * 10 + Int(bytes[digit] - 48)
+                    digit += 1
+                }
+                return value
+            }
+            index += 1
+        }
+        return nil
     }
+
+    static func contains(_ needle: [UInt8], in haystack: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard needle.count <= haystack.count else { return false }
+        outer: for start in 0...(haystack.count - needle.count) {
+            for offset in 0..<needle.count where haystack[start + offset] != needle[offset] { continue outer }
+            return true
+        }
+        return false
+    }
+    struct Placed: Decodable { var taskId: String }
 
     // swiftlint:disable:next function_parameter_count
     func lifecycle(
@@ -257,7 +302,16 @@ struct Driver: Sendable {
         _ connection: inout HTTPConnection, _ method: HTTPMethod, _ path: String, _ token: String, _ body: [UInt8]?,
         expect status: Int = 200, _ samples: inout Samples
     ) async throws -> Sent {
-        let sentAt = ContinuousClock.now
+        // Paced: wait for the command's turn, and count latency from when it was due (a late
+        // start is latency too, so a slow moment cannot hide itself).
+        let sentAt: ContinuousClock.Instant
+        if let due = samples.nextCommand, let interval {
+            if due > .now { try await Task.sleep(until: due, clock: .continuous) }
+            sentAt = due
+            samples.nextCommand = due + interval
+        } else {
+            sentAt = ContinuousClock.now
+        }
         let answer = try await connection.send(method, path, token: token, json: body)
         let latency = ContinuousClock.now - sentAt
         guard answer.status == status else {
@@ -265,7 +319,7 @@ struct Driver: Sendable {
         }
         samples.commands += 1
         samples.commandLatencies.append(latency.nanoseconds)
-        let version = status == 200 ? (try? JSONDecoder().decode(Snapshot.self, from: Data(answer.body)).version) ?? 0 : 0
+        let version = status == 200 ? Self.version(in: answer.body.span) ?? 0 : 0
         return Sent(answer: answer, at: sentAt, version: version)
     }
 
@@ -275,11 +329,16 @@ struct Driver: Sendable {
         _ samples: inout Samples
     ) async throws {
         while let received = await events.next() {
-            guard received.text.contains(task),
-                let message = try? JSONDecoder().decode(Message.self, from: Data(received.text.utf8)),
-                message.type == "task" || message.type == "taskRemoved", message.taskId == task,
-                (message.task?.version ?? Int.max) >= version
-            else { continue }
+            if received.text.hasPrefix("!") {
+                throw LifecycleFailure(description: "event stream: \(received.text.dropFirst()) (waiting for \(task) v\(version))")
+            }
+            // A cheap look instead of decoding every message: the load generator shares the CPU.
+            var text = received.text
+            let matches = text.withUTF8 { bytes in
+                guard Self.contains(Array(#""taskId":"\#(task)""#.utf8), in: bytes) else { return false }
+                return (Self.version(in: bytes.span) ?? Int.max) >= version  // taskRemoved has none
+            }
+            guard matches else { continue }
             samples.eventLatencies.append((received.at - sentAt).nanoseconds)
             return
         }

@@ -86,8 +86,10 @@ class DesktopPage:
             "the page to load")
 
     def sign_in(self, user, password="switchboard"):
-        self.wait_visible("#login-username").send_keys(user)
-        self.find("#login-password").send_keys(password)
+        for field, text in (("#login-username", user), ("#login-password", password)):
+            element = self.wait_visible(field)
+            element.clear()
+            element.send_keys(text)
         self.find("#login-submit").click()
         view = "#agent-view" if user.startswith("agent") else "#supervisor-view"
         self.wait_visible(view, f"{view} after signing in")
@@ -103,9 +105,10 @@ class DesktopPage:
 
     # MARK: the agent's own state
 
-    def become_available(self):
+    def become_available(self, then="available"):
+        """Clicks Available; `then` is the state that follows ("reserved" when a call is waiting)."""
         self.find('[data-action="state/available"]').click()
-        self.wait(lambda d: self.find("#my-state").get_attribute("data-state") == "available", "Available")
+        self.wait(lambda d: self.my_state() == then, then)
 
     def my_state(self):
         return self.find("#my-state").get_attribute("data-state")

@@ -95,15 +95,16 @@ def test_the_consult_picker_shows_agents_live_state_and_can_conference_a_dialled
     task = take_a_call(page)
     page.press("consult")
     picker = page.wait_visible(".task-card form.picker")
-    option = picker.find_element(By.CSS_SELECTOR, 'select[name="agent"] option[value="agent2"]')
-    page.wait(lambda d: "Signed out" in option.text, "agent2 listed as signed out")
-    assert not option.is_enabled()  # only an Available agent can be consulted
+    # The list is rebuilt every 2 s, so the option is looked up afresh each time.
+    option = lambda: picker.find_element(By.CSS_SELECTOR, 'select[name="agent"] option[value="agent2"]')  # noqa: E731
+    page.wait(lambda d: "Signed out" in option().text, "agent2 listed as signed out")
+    assert not option().is_enabled()  # only an Available agent can be consulted
     assert not picker.find_elements(By.CSS_SELECTOR, 'option[value="agent1"]')  # not oneself
 
     # Agent 2 becomes Available elsewhere: the open picker follows.
     agent2 = rest_login(server, "agent2")
     assert requests.put(f"{server.url}/v1/me/state", json={"state": "available"}, headers=agent2).status_code == 200
-    page.wait(lambda d: option.is_enabled() and "Available" in option.text, "agent2 to become choosable")
+    page.wait(lambda d: option().is_enabled() and "Available" in option().text, "agent2 to become choosable")
 
     # A malformed number is refused in words beside the picker.
     picker.find_element(By.CSS_SELECTOR, 'input[name="number"]').send_keys("call me")

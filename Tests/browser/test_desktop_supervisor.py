@@ -34,7 +34,7 @@ def test_supervisor_sees_agents_queues_calls_and_the_waiting_chart_live(browsers
     task = call.get_attribute("data-task-id")
     supervisor.wait(lambda d: call.get_attribute("data-status") == "queued", "the queued call")
 
-    agent1.become_available()
+    agent1.become_available(then="reserved")  # the waiting call is offered at once
     agent1.wait_actions({"accept"})
     supervisor.wait(lambda d: agent_row(supervisor, "agent1") == "reserved", "agent1 reserved by the offer")
     supervisor.wait_party("agent1", state="ringing", role="owner", task=task)

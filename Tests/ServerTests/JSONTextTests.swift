@@ -1,0 +1,49 @@
+import CallControl
+import Foundation
+import Testing
+
+@testable import Server
+
+/// The hand-written JSON of task snapshots, agent views and stream messages must say exactly what
+/// JSONEncoder (sorted keys) says: clients read both.
+struct JSONTextTests {
+    static func conference() -> (CallCenter, Interaction) {
+        var center = CallCenter(
+            configuration: CenterConfiguration(
+                agents: [.init(id: "agent1", team: "t"), .init(id: "agent2", team: "t")],
+                queues: [.init(id: "sales", teams: ["t"])], wrapUpCodes: ["done"], idleCodes: ["break"],
+                autoWrapUpMilliseconds: 60_000))
+        let steps: [(Command, Actor)] = [
+            (.login, .agent("agent1")), (.setAvailable, .agent("agent1")), (.login, .agent("agent2")),
+            (.customerCall("call-1", queue: "sales", from: "+15550100"), .customer), (.accept("call-1"), .agent("agent1")),
+            (.setAvailable, .agent("agent2")), (.consult("call-1", to: .agent("agent2")), .agent("agent1")),
+        ]
+        for (index, (command, actor)) in steps.enumerated() {
+            _ = center.handle(command, from: actor, at: Timestamp(milliseconds: 1_000 * Int64(index + 1)))
+        }
+        return (center, center.interactions["call-1"]!)
+    }
+
+    func parsed(_ bytes: [UInt8]) throws -> NSDictionary {
+        try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? NSDictionary)
+    }
+
+    @Test func aTaskSnapshotReadsTheSameAsJSONEncoderWritesIt() throws {
+        let (center, interaction) = Self.conference()
+        let snapshot = TaskSnapshot(
+            interaction, configuration: center.configuration, wrapUpRequired: false,
+            allowedActions: center.allowedActions(for: "agent1", in: "call-1"))
+        #expect(snapshot.participants.contains { $0.deadline != nil })  // a ringing consult: optional fields present
+        #expect(snapshot.jsonBytes == Array(encodeJSON(snapshot)))
+    }
+
+    @Test func aNoticeWithEscapedTextReadsTheSameAsJSONEncoderWritesIt() throws {
+        let (center, interaction) = Self.conference()
+        let agent = AgentView(center.agents["agent2"]!, displayName: "Zoë \"Z\" O'Neil\\ /\n\t\u{1}")
+        let task = TaskSnapshot(interaction, configuration: center.configuration, wrapUpRequired: true, allowedActions: [])
+        for notice in [Notice(seq: 7, type: "agent", agent: agent), Notice(seq: 8, type: "task", task: task, taskId: "call-1"),
+                       Notice(seq: 9, type: "taskRemoved", taskId: "call-1")] {
+            #expect(try parsed(notice.jsonBytes) == parsed(Array(encodeJSON(notice))))
+        }
+    }
+}
