@@ -40,12 +40,13 @@ export async function request(method, path, body, { idempotencyKey, retries = 0 
   if (token) headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
-  const init = { method, headers, cache: 'no-store', body: body === undefined ? undefined : JSON.stringify(body) };
+  const payload = body === undefined ? undefined : JSON.stringify(body);
 
   for (let attempt = 0; ; attempt += 1) {
     let response;
     try {
-      response = await fetch(path, init);
+      // A server that stops answering counts as unreachable rather than leaving the click hanging.
+      response = await fetch(path, { method, headers, cache: 'no-store', body: payload, signal: AbortSignal.timeout(15_000) });
     } catch {
       if (attempt < retries) {
         await pause(400 * 2 ** attempt);

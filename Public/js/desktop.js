@@ -181,6 +181,7 @@ class TaskCard {
     this.status = h('span', { class: 'status-pill', 'data-status': task.status });
     this.queue = h('span', { class: 'task-queue' });
     this.clock = h('span', { class: 'numeric' });
+    this.clockLine = h('span', { class: 'task-clock' }, 'On call ', this.clock);
     this.offer = h('p', { class: 'offer', hidden: true });
     this.controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Call controls' });
     this.error = h('p', { class: 'error', role: 'alert' });
@@ -193,7 +194,7 @@ class TaskCard {
       h('header', { class: 'task-head' },
         this.title,
         this.status,
-        h('p', { class: 'task-facts' }, this.queue, h('span', { class: 'task-clock' }, 'On call ', this.clock))),
+        h('p', { class: 'task-facts' }, this.queue, this.clockLine)),
       this.offer,
       this.controls,
       this.error,
@@ -236,12 +237,11 @@ class TaskCard {
     setText(this.status, statusWords(task, mine));
     setText(this.title, `Call from ${task.customer.number}`);
     setText(this.queue, this.desktop.queueNames.get(task.queue) ?? task.queue);
-    if (mine && mine.state !== 'left') {
-      this.clock.dataset.elapsedFrom = String(mine.joinedAt);
-    } else {
-      delete this.clock.dataset.elapsedFrom;
-      setText(this.clock, mine ? '—' : '');
-    }
+    // Time on the call while on it; a ringing offer shows its countdown instead.
+    const onCall = Boolean(mine) && (mine.state === 'connected' || mine.state === 'held');
+    this.clockLine.hidden = !onCall;
+    if (onCall) this.clock.dataset.elapsedFrom = String(mine.joinedAt);
+    else delete this.clock.dataset.elapsedFrom;
     this.showOffer(task, mine);
 
     const allowed = new Set(task.allowedActions);
@@ -399,13 +399,14 @@ class DestinationPicker {
   }
 
   close() {
-    const wasOpen = this.kind !== null;
+    // Focus inside the picker would be lost when it hides: hand it back to the call's controls.
+    const hadFocus = this.kind !== null && this.element.contains(document.activeElement);
     this.kind = null;
     clearInterval(this.poll);
     this.poll = null;
     this.element.hidden = true;
     for (const [name, button] of this.card.buttons) if (actionFor(name).picker) button.setAttribute('aria-expanded', 'false');
-    if (wasOpen && this.element.contains(document.activeElement)) this.card.controls.querySelector('button:not([hidden])')?.focus();
+    if (hadFocus) this.card.controls.querySelector('button:not([hidden])')?.focus();
   }
 
   escape(event) {
@@ -425,19 +426,16 @@ class DestinationPicker {
       return;
     }
     const me = this.card.desktop.agentId;
-    const chosenAgent = this.agents.value;
-    replaceChildren(this.agents, agents.filter((agent) => agent.id !== me).map((agent) => {
-      const idle = agent.state === 'idle' && agent.idleCodeId ? ` (${agent.idleCodeId})` : '';
-      return h('option', { value: agent.id, 'data-state': agent.state, disabled: agent.state !== 'available' },
-        `${agent.displayName} — ${AGENT_STATE_WORDS[agent.state] ?? agent.state}${idle}`);
-    }));
-    const usable = [...this.agents.options].filter((option) => !option.disabled);
-    const keep = usable.find((option) => option.value === chosenAgent) ?? usable[0];
-    this.agents.value = keep ? keep.value : '';
-    const chosenQueue = this.queues.value;
-    replaceChildren(this.queues, queues.map((queue) =>
-      h('option', { value: queue.id }, `${queue.name} — ${queue.waiting} waiting`)));
-    if (chosenQueue) this.queues.value = chosenQueue;
+    fillOptions(this.agents, agents.filter((agent) => agent.id !== me).map((agent) => ({
+      value: agent.id,
+      text: `${agent.displayName} — ${AGENT_STATE_WORDS[agent.state] ?? agent.state}${agent.state === 'idle' && agent.idleCodeId ? ` (${agent.idleCodeId})` : ''}`,
+      state: agent.state,
+      disabled: agent.state !== 'available', // the server refuses anyone else (agentUnavailable)
+    })));
+    if (!this.agents.value || this.agents.selectedOptions[0]?.disabled) {
+      this.agents.value = [...this.agents.options].find((option) => !option.disabled)?.value ?? '';
+    }
+    fillOptions(this.queues, queues.map((queue) => ({ value: queue.id, text: `${queue.name} — ${queue.waiting} waiting` })));
   }
 
   async send(event) {
@@ -450,6 +448,26 @@ class DestinationPicker {
     }
     if (await this.card.run(this.kind, { destinationType: type, to }, this.error)) this.close();
   }
+}
+
+/**
+ * Sets a <select>'s options, in place when the same values are listed again, so a refresh every
+ * two seconds neither closes an open list nor loses the choice.
+ */
+function fillOptions(select, items) {
+  const same = select.options.length === items.length
+    && items.every((item, index) => select.options[index].value === item.value);
+  if (!same) {
+    const chosen = select.value;
+    replaceChildren(select, items.map((item) => h('option', { value: item.value })));
+    if (items.some((item) => item.value === chosen)) select.value = chosen;
+  }
+  items.forEach((item, index) => {
+    const option = select.options[index];
+    setText(option, item.text);
+    option.disabled = Boolean(item.disabled);
+    if (item.state) option.dataset.state = item.state;
+  });
 }
 
 /**

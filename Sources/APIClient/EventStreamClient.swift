@@ -35,12 +35,17 @@ public enum EventStreamClient {
                 }
             }
         guard case .upgraded(let channel) = try await negotiated.get() else { throw APIClientError.notUpgraded }
-        try await channel.executeThenClose { inbound, _ in
+        try await channel.executeThenClose { inbound, outbound in
             for try await frame in inbound {
                 switch frame.opcode {
                 case .text: onMessage(String(buffer: frame.unmaskedData))
+                case .ping:
+                    // The server pings every 30 s and closes a stream that does not answer.
+                    // A client's frames are masked (RFC 6455 §5.3).
+                    try await outbound.write(
+                        WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData))
                 case .connectionClose: return
-                default: continue  // pings are answered by nobody: the server sends none
+                default: continue
                 }
             }
         }
