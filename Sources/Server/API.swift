@@ -6,10 +6,11 @@ import HummingbirdBcrypt
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import Synchronization
 
-/// Everything the HTTP API needs: the center, who is signed in, and answers already given to
-/// retried commands.
-public actor Sessions {
+/// Who is signed in, and answers already given to retried commands. Behind a lock rather than
+/// an actor: every request reads it, and a lookup is too short to be worth a suspension.
+public final class Sessions: Sendable {
     public enum Role: String, Codable, Sendable { case agent, supervisor }
 
     public struct Session: Sendable {
@@ -18,12 +19,16 @@ public actor Sessions {
         public var agent: AgentID? { role == .agent ? AgentID(user) : nil }
     }
 
-    private var byToken: [String: Session] = [:]
-    /// Answers to commands sent with an Idempotency-Key, in two generations: when the newer one
-    /// holds `keptAnswers`, it becomes the older and the oldest is dropped. So memory stays
-    /// bounded and a key is remembered for at least the next `keptAnswers` keyed commands.
-    private var answered: [String: (HTTPResponse.Status, Data)] = [:]
-    private var answeredBefore: [String: (HTTPResponse.Status, Data)] = [:]
+    private struct State {
+        var byToken: [String: Session] = [:]
+        /// Answers to commands sent with an Idempotency-Key, in two generations: when the newer
+        /// one holds `keptAnswers`, it becomes the older and the oldest is dropped. So memory
+        /// stays bounded and a key is remembered for at least the next `keptAnswers` keyed commands.
+        var answered: [String: (HTTPResponse.Status, Data)] = [:]
+        var answeredBefore: [String: (HTTPResponse.Status, Data)] = [:]
+    }
+
+    private let state = Mutex(State())
     static let keptAnswers = 10_000
 
     public init() {}
@@ -31,20 +36,24 @@ public actor Sessions {
     func open(_ session: Session) -> String {
         var generator = SystemRandomNumberGenerator()
         let token = (0..<4).map { _ in String(generator.next() as UInt64, radix: 16) }.joined()
-        byToken[token] = session
+        state.withLock { $0.byToken[token] = session }
         return token
     }
 
-    func session(for token: String) -> Session? { byToken[token] }
+    func session(for token: String) -> Session? { state.withLock { $0.byToken[token] } }
 
-    func answer(for key: String) -> (HTTPResponse.Status, Data)? { answered[key] ?? answeredBefore[key] }
+    func answer(for key: String) -> (HTTPResponse.Status, Data)? {
+        state.withLock { $0.answered[key] ?? $0.answeredBefore[key] }
+    }
 
     func remember(_ answer: (HTTPResponse.Status, Data), for key: String) {
-        if answered.count >= Self.keptAnswers {
-            answeredBefore = answered
-            answered = [:]
+        state.withLock { state in
+            if state.answered.count >= Self.keptAnswers {
+                state.answeredBefore = state.answered
+                state.answered = [:]
+            }
+            state.answered[key] = answer
         }
-        answered[key] = answer
     }
 }
 
@@ -306,7 +315,7 @@ struct API: Sendable {
 
     func session(_ request: Request) async throws -> Sessions.Session {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            let session = await sessions.session(for: String(header.dropFirst(7)))
+            let session = sessions.session(for: String(header.dropFirst(7)))
         else { throw APIError.unauthorized }
         return session
     }
@@ -322,7 +331,12 @@ struct API: Sendable {
 
     @discardableResult
     func run(_ command: Command, _ actor: CallControl.Actor, viewer: AgentID? = nil) async throws -> TaskSnapshot? {
-        let (outcome, snapshot) = try await center.execute(command, from: actor, viewer: viewer)
+        let (outcome, snapshot): (Outcome, TaskSnapshot?)
+        do {
+            (outcome, snapshot) = try await center.execute(command, from: actor, viewer: viewer)
+        } catch is ContactCenter.NotOnTask {
+            throw APIError.notFound
+        }
         if let rejection = outcome.rejection { throw APIError(rejection) }
         return snapshot
     }
@@ -345,7 +359,7 @@ struct API: Sendable {
         if role == .agent, await center.agent(AgentID(body.username))?.status == .loggedOut {
             try await run(.login, .agent(AgentID(body.username)))
         }
-        let token = await sessions.open(Sessions.Session(user: body.username, role: role))
+        let token = sessions.open(Sessions.Session(user: body.username, role: role))
         return json(["token": token, "agentId": body.username, "role": role.rawValue])
     }
 
@@ -392,8 +406,7 @@ struct API: Sendable {
         }
         // A retried command (same Idempotency-Key) gets the first answer, not a second run.
         let key = request.headers[HTTPField.Name("Idempotency-Key")!].map { "\(session.user)|\($0)" }
-        if let key, let (status, data) = await sessions.answer(for: key) { return raw(data, status: status) }
-        guard await center.sees(id, agent) else { throw APIError.notFound }
+        if let key, let (status, data) = sessions.answer(for: key) { return raw(data, status: status) }
 
         let command: Command
         switch action {
@@ -423,7 +436,7 @@ struct API: Sendable {
         } catch let error as APIError {
             answer = (error.status, error.body)
         }
-        if let key { await sessions.remember(answer, for: key) }
+        if let key { sessions.remember(answer, for: key) }
         return raw(answer.1, status: answer.0)
     }
 
@@ -454,7 +467,7 @@ public func notificationUpgrade(center: ContactCenter, sessions: Sessions)
             if keyValue.count == 2 { query[String(keyValue[0])] = String(keyValue[1]).removingPercentEncoding }
         }
         let bearer = request.headerFields[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        guard let token = query["token"] ?? bearer, let session = await sessions.session(for: token) else {
+        guard let token = query["token"] ?? bearer, let session = sessions.session(for: token) else {
             return .dontUpgrade
         }
         let since = query["since"].flatMap { Int($0) }

@@ -57,14 +57,17 @@ public actor ContactCenter {
 
     /// Runs a command: on success its events are stored before this returns. The core's part runs
     /// without suspending, so commands apply one at a time; their stores may overlap, numbered.
-    /// With `viewer`, also returns the task as that agent sees it right after the command: the
-    /// same version its event-stream message carries.
+    /// With `viewer`, the command must be on a task that agent sees, and this also returns the task
+    /// as they see it right after the command: the same version its event-stream message carries.
     @discardableResult
     public func execute(_ command: Command, from actor: Actor, viewer: AgentID? = nil) async throws
         -> (outcome: Outcome, snapshot: TaskSnapshot?)
     {
         guard !storeFailed else { throw StoreUnavailable() }
         if draining, case .customerCall = command { throw Draining() }
+        // An agent may command only a task they are on (checked here, not in a second call, so a
+        // request enters the actor once).
+        if let viewer, let id = command.interactionID, !sees(id, viewer) { throw NotOnTask() }
         let started = ContinuousClock.now
         let outcome = center.handle(command, from: actor, at: Self.now())
         guard case .accepted(let events, let actions) = outcome else {
@@ -96,6 +99,8 @@ public actor ContactCenter {
     }
 
     public struct StoreUnavailable: Error {}
+    /// The agent is not on that task (or it does not exist): the API's 404.
+    public struct NotOnTask: Error {}
     /// The server is draining before a shutdown and takes no new calls.
     public struct Draining: Error {}
 
