@@ -4,6 +4,7 @@ import Foundation
 import HummingbirdBcrypt
 import NIOHTTP1
 import Server
+import Synchronization
 
 /// `switchboard load`: starts a fresh server (its own configuration, a temporary SQLite file, the
 /// call simulator) as a child process, then drives N concurrent calls through full conference
@@ -48,13 +49,25 @@ struct Load: AsyncParsableCommand {
         print("server: \(server.address) (SQLite synchronous=\(sync.uppercased()) in \(folder))")
 
         let gate = StartGate(count: calls, duration: .milliseconds(Int64(duration * 1000)))
-        let results = try await withThrowingTaskGroup(of: Samples.self) { group in
+        // Bounded whatever happens: a run that has not finished long after its window stops.
+        let watchdog = Task {
+            try await Task.sleep(for: .seconds(duration + (ProcessInfo.processInfo.environment["LOAD_WATCHDOG"].flatMap(Double.init) ?? 120)))
+            print("load: not finished two minutes after the measured window; stopping. Where the calls are:")
+            for (phase, count) in Dictionary(grouping: Driver.phases.withLock { $0 }, by: { $0 }).mapValues(\.count)
+                .sorted(by: { $0.key < $1.key }) {
+                print("  \(count) × \(phase)")
+            }
+            server.stop()
+            Foundation.exit(1)
+        }
+        defer { watchdog.cancel() }
+        let results = await withTaskGroup(of: Samples.self) { group in
             for index in 0..<calls {
                 let interval = rate.map { Duration.seconds(Double(calls) / $0) }
-                group.addTask { try await Driver(index: index, address: server.address, gate: gate, interval: interval).run() }
+                group.addTask { await Driver(index: index, address: server.address, gate: gate, interval: interval).run() }
             }
             var all = Samples()
-            for try await samples in group { all.merge(samples) }
+            for await samples in group { all.merge(samples) }
             return all
         }
         let elapsed = await gate.elapsed()
@@ -129,6 +142,8 @@ actor StartGate {
     let count: Int
     let duration: Duration
     private var waiting: [CheckedContinuation<ContinuousClock.Instant, Never>] = []
+    /// Drivers that are ready or gave up before being ready.
+    private var arrived = Set<Int>()
     private var start: ContinuousClock.Instant?
     private var last: ContinuousClock.Instant?
 
@@ -137,17 +152,26 @@ actor StartGate {
         self.duration = duration
     }
 
-    /// Returns when every driver is ready: the measured window's deadline.
-    func ready() async -> ContinuousClock.Instant {
+    /// Returns when every driver is ready (or has given up): the measured window's deadline.
+    func ready(_ driver: Int) async -> ContinuousClock.Instant {
         await withCheckedContinuation { continuation in
             waiting.append(continuation)
-            if waiting.count == count {
-                let now = ContinuousClock.now
-                start = now
-                for waiter in waiting { waiter.resume(returning: now + duration) }
-                waiting = []
-            }
+            arrived.insert(driver)
+            openIfAllArrived()
         }
+    }
+
+    /// A driver that failed before it was ready: the others need not wait for it.
+    func abandon(_ driver: Int) {
+        if arrived.insert(driver).inserted { openIfAllArrived() }
+    }
+
+    private func openIfAllArrived() {
+        guard arrived.count == count else { return }
+        let now = ContinuousClock.now
+        start = start ?? now
+        for waiter in waiting { waiter.resume(returning: now + duration) }
+        waiting = []
     }
 
     func finished() { last = ContinuousClock.now }
@@ -160,6 +184,11 @@ actor StartGate {
 
 /// One simulated call's two agents, each with a kept-open HTTP connection and an event stream.
 struct Driver: Sendable {
+    /// What each call is doing, for the watchdog's report if a run does not finish.
+    static let phases = Mutex([String](repeating: "not started", count: 2_000))
+
+    func phase(_ text: String) { Self.phases.withLock { $0[index] = text } }
+
     let index: Int
     let address: ServerAddress
     let gate: StartGate
@@ -168,7 +197,19 @@ struct Driver: Sendable {
 
     typealias Received = (text: String, at: ContinuousClock.Instant)
 
-    func run() async throws -> Samples {
+    /// Runs the call's lifecycles; a failure ends this call only, and is reported.
+    func run() async -> Samples {
+        do {
+            return try await lifecycles()
+        } catch {
+            await gate.abandon(index)
+            var samples = Samples()
+            samples.failures.append("call \(index): \(error)")
+            return samples
+        }
+    }
+
+    func lifecycles() async throws -> Samples {
         try await HTTPConnection.open(address) { agentA in
             try await HTTPConnection.open(address) { agentB in
                 let tokenA = try await signIn(&agentA, user: "a\(index)", password: "load")
@@ -197,7 +238,8 @@ struct Driver: Sendable {
                     var eventsA = streamA.makeAsyncIterator()
                     var eventsB = streamB.makeAsyncIterator()
                     var samples = Samples()
-                    let deadline = await gate.ready()
+                    phase("at the start gate")
+                    let deadline = await gate.ready(index)
                     if let interval {
                         // Calls start spread over one interval, so the offered rate is even.
                         samples.nextCommand = ContinuousClock.now + interval * (Double(index) / Double(gate.count))
@@ -214,6 +256,7 @@ struct Driver: Sendable {
                             break
                         }
                     }
+                    phase("finished")
                     await gate.finished()
                     group.cancelAll()
                     return samples
@@ -304,6 +347,7 @@ struct Driver: Sendable {
     ) async throws -> Sent {
         // Paced: wait for the command's turn, and count latency from when it was due (a late
         // start is latency too, so a slow moment cannot hide itself).
+        phase("waiting for the answer to \(path)")
         let sentAt: ContinuousClock.Instant
         if let due = samples.nextCommand, let interval {
             if due > .now { try await Task.sleep(until: due, clock: .continuous) }
@@ -328,6 +372,7 @@ struct Driver: Sendable {
         _ events: inout AsyncStream<Received>.Iterator, task: String, version: Int, since sentAt: ContinuousClock.Instant,
         _ samples: inout Samples
     ) async throws {
+        phase("waiting for the event of \(task) v\(version)")
         while let received = await events.next() {
             if received.text.hasPrefix("!") {
                 throw LifecycleFailure(description: "event stream: \(received.text.dropFirst()) (waiting for \(task) v\(version))")
