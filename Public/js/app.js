@@ -47,6 +47,7 @@ function showLogin(health) {
   const notice = sessionStorage.getItem(NOTICE);
   sessionStorage.removeItem(NOTICE);
   $('#login-notice').hidden = !notice;
+  $('#login-hint').hidden = !health.simulator; // the demo's users are worth a hint; a real center's are not
   setText($('#login-notice'), notice ?? '');
   $('#login-form').addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -105,6 +106,7 @@ async function enter(session, health) {
   setText($('#who'), `${names.get(session.user) ?? session.user} · ${agent ? 'Agent' : 'Supervisor'}`);
   $('#sign-out').addEventListener('click', () => signOut());
   document.body.dataset.role = session.role;
+  if (!agent) document.title = 'Switchboard — Supervisor';
 
   const store = new TaskStore(agent ? session.user : null);
   const view = agent

@@ -425,16 +425,20 @@ class DestinationPicker {
       setText(this.error, `Could not load destinations: ${describeError(failure)}`);
       return;
     }
-    const me = this.card.desktop.agentId;
-    fillOptions(this.agents, agents.filter((agent) => agent.id !== me).map((agent) => ({
-      value: agent.id,
-      text: `${agent.displayName} — ${AGENT_STATE_WORDS[agent.state] ?? agent.state}${agent.state === 'idle' && agent.idleCodeId ? ` (${agent.idleCodeId})` : ''}`,
-      state: agent.state,
-      disabled: agent.state !== 'available', // the server refuses anyone else (agentUnavailable)
-    })));
-    if (!this.agents.value || this.agents.selectedOptions[0]?.disabled) {
-      this.agents.value = [...this.agents.options].find((option) => !option.disabled)?.value ?? '';
-    }
+    const { agentId, idleCodes } = this.card.desktop;
+    const firstChoice = !this.agents.value;
+    fillOptions(this.agents, agents.filter((agent) => agent.id !== agentId).map((agent) => {
+      const reason = agent.state === 'idle' && agent.idleCodeId
+        ? ` (${idleCodes.find((code) => code.id === agent.idleCodeId)?.name ?? agent.idleCodeId})` : '';
+      return {
+        value: agent.id,
+        text: `${agent.displayName} — ${AGENT_STATE_WORDS[agent.state] ?? agent.state}${reason}`,
+        state: agent.state,
+        disabled: agent.state !== 'available', // the server refuses anyone else (agentUnavailable)
+      };
+    }));
+    // Preselect someone reachable once; never switch a choice already made to another person.
+    if (firstChoice) this.agents.value = [...this.agents.options].find((option) => !option.disabled)?.value ?? '';
     fillOptions(this.queues, queues.map((queue) => ({ value: queue.id, text: `${queue.name} — ${queue.waiting} waiting` })));
   }
 
@@ -444,6 +448,11 @@ class DestinationPicker {
     const to = { agent: this.agents.value, queue: this.queues.value, dialNumber: this.number.value.trim() }[type];
     if (!to) {
       setText(this.error, type === 'agent' ? 'Choose an available agent.' : type === 'queue' ? 'Choose a queue.' : 'Enter a phone number.');
+      return;
+    }
+    const chosen = this.agents.selectedOptions[0];
+    if (type === 'agent' && chosen?.disabled) {
+      setText(this.error, `${chosen.textContent.split(' — ')[0]} is no longer available; choose someone else.`);
       return;
     }
     if (await this.card.run(this.kind, { destinationType: type, to }, this.error)) this.close();

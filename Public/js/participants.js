@@ -5,7 +5,6 @@ import { h, replaceChildren } from './dom.js';
 import { formatDuration } from './time.js';
 import { PARTY_STATE_WORDS, ROLE_WORDS } from './words.js';
 
-
 /** The parties as rows: the customer first, then each agent or number once (their latest entry). */
 export function partyRows(task) {
   const latest = new Map();

@@ -7,7 +7,7 @@ import { EventStream } from './stream.js';
 export class Sync {
   /**
    * store: the TaskStore. handlers: onMe(me), onAgent(agentView), onStatus(state),
-   * onError(text) when a refresh failed.
+   * onError(error) when a refresh failed (it is retried).
    */
   constructor(token, store, handlers) {
     this.store = store;

@@ -12,8 +12,9 @@ public enum EventStreamClient {
 
     /// Opens the stream at `path` (with its token and `since`) and hands every text message to
     /// `onMessage`, until the server closes it or the calling task is cancelled.
+    /// `onOpen` is called once the server has accepted the upgrade.
     public static func read(
-        _ address: ServerAddress, path: String, onMessage: (String) -> Void
+        _ address: ServerAddress, path: String, onOpen: () -> Void = {}, onMessage: (String) -> Void
     ) async throws {
         let negotiated: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: address.host, port: address.port) { channel in
@@ -35,6 +36,7 @@ public enum EventStreamClient {
                 }
             }
         guard case .upgraded(let channel) = try await negotiated.get() else { throw APIClientError.notUpgraded }
+        onOpen()
         try await channel.executeThenClose { inbound, outbound in
             for try await frame in inbound {
                 switch frame.opcode {

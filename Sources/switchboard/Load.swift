@@ -225,9 +225,10 @@ struct Driver: Sendable {
                         group.addTask {
                             // since=0: everything from the start, so no event is missed while connecting.
                             do {
-                                try await EventStreamClient.read(address, path: "/v1/notifications?token=\(token)&since=0") {
-                                    inbox.yield(($0, ContinuousClock.now))
-                                }
+                                try await EventStreamClient.read(
+                                    address, path: "/v1/notifications?token=\(token)&since=0",
+                                    onOpen: { inbox.yield(("+open", ContinuousClock.now)) },
+                                    onMessage: { inbox.yield(($0, ContinuousClock.now)) })
                                 inbox.yield(("!closed by the server", ContinuousClock.now))
                             } catch {
                                 inbox.yield(("!\(error)", ContinuousClock.now))
@@ -237,6 +238,13 @@ struct Driver: Sendable {
                     }
                     var eventsA = streamA.makeAsyncIterator()
                     var eventsB = streamB.makeAsyncIterator()
+                    // Both streams open before the measured window: "+open" comes before any message.
+                    phase("opening the event streams")
+                    let openedA = await eventsA.next()
+                    let openedB = await eventsB.next()
+                    for opened in [openedA, openedB] where opened?.text != "+open" {
+                        throw LifecycleFailure(description: "event stream did not open: \(opened?.text ?? "closed")")
+                    }
                     var samples = Samples()
                     phase("at the start gate")
                     let deadline = await gate.ready(index)

@@ -74,7 +74,9 @@ struct Serve: AsyncParsableCommand {
         let app = Application(
             router: router,
             server: .http1WebSocketUpgrade(shouldUpgrade: notificationUpgrade(center: center, sessions: sessions)),
-            configuration: .init(address: .hostname(host, port: port), serverName: "Switchboard"),
+            // A deep accept queue: a contact center's desktops reconnect all at once after a network blip
+            // (and the load test connects hundreds at once); 256 overflowed and stalled connections.
+            configuration: .init(address: .hostname(host, port: port), serverName: "Switchboard", backlog: 4096),
             onServerRunning: { channel in
                 let bound = channel.localAddress?.port ?? 0
                 // Unbuffered: scripts and tests read the address from this line.

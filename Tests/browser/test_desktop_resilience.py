@@ -2,7 +2,7 @@
 network loss, and when the server refuses a click (the refusal is shown in words)."""
 import requests
 
-from network import CuttableProxy
+from netcut import CuttableProxy
 from test_desktop_conference import OWNER_CONNECTED, start_conference
 
 
