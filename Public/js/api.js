@@ -104,31 +104,8 @@ export const api = {
   simulateAgentHangUp: (agentId) => request('POST', `/v1/sim/agents/${segment(agentId)}/hangup`),
 };
 
-/** Words for a refusal. Most of the server's messages are sentences; a few are only a code. */
-const plainWords = {
-  alreadyHeld: 'the customer is already on hold',
-  notHeld: 'the customer is not on hold',
-  notOffered: 'this call is no longer offered to you',
-  notConnected: 'you are not connected to this call',
-  interactionEnded: 'the call has already ended',
-  consultInProgress: 'finish the consult first',
-  consultNotAnswered: 'the consulted party has not answered yet',
-  noActiveConsult: 'there is no consult in progress',
-  notAllowedInConference: 'not possible during a conference',
-  notInConference: 'the call is not a conference',
-  conferenceFull: 'the conference is full',
-  agentUnavailable: 'that agent is not available',
-  cannotTargetSelf: 'you cannot consult or transfer to yourself',
-  unknownAgent: 'no such agent',
-  unknownQueue: 'no such queue',
-  invalidDialNumber: 'that is not a valid phone number (digits, optionally starting with +)',
-  unknownWrapUpCode: 'choose one of the listed wrap-up reasons',
-  alreadyInState: 'you are already in that state',
-  ownerCannotExitConference: 'the agent who owns the call ends the conference instead of exiting it',
-};
-
+/** A refusal in words: the server explains every refusal; its code is kept for support. */
 export function describeError(error) {
   if (!(error instanceof ApiError)) return String(error?.message ?? error);
-  const generic = !error.message || error.message.startsWith('refused:');
-  return generic && plainWords[error.code] ? `${plainWords[error.code]} (${error.code})` : error.message;
+  return error.code && error.message ? `${error.message} (${error.code})` : error.message || error.code;
 }

@@ -92,14 +92,43 @@ struct APIError: Error {
         message = Self.explain(rejection)
     }
 
+    /// Every refusal in words a desktop can show as it is.
     static func explain(_ rejection: Rejection) -> String {
         switch rejection {
-        case .holdNotAllowedInConference: "the customer cannot be put on hold during a conference"
         case .notOwner: "only the agent who owns the call may do that"
+        case .ownerCannotExitConference: "you own this conference: end it, or transfer it, rather than exit"
+        case .actorNotPermitted: "that line may not do this"
         case .useAgentDesktop: "transfers and conferences are made from the Agent Desktop, not the phone"
+        case .notAParticipant: "you are not on this call"
+        case .holdNotAllowedInConference: "the customer cannot be put on hold during a conference"
+        case .notAllowedInConference: "not possible during a conference"
         case .notAllowedInWrapUpAssist: "no hold, resume or consult once the customer has left"
+        case .consultInProgress: "a consult is already in progress"
+        case .noActiveConsult: "there is no consult in progress"
+        case .consultNotAnswered: "the consulted party has not answered yet"
+        case .conferenceFull: "the conference is full"
+        case .notInConference: "the call is not a conference"
+        case .notOffered: "this call is not being offered to you"
+        case .notConnected: "you are not connected to this call"
+        case .alreadyHeld: "the customer is already on hold"
+        case .notHeld: "the customer is not on hold"
+        case .interactionEnded: "the call has ended"
         case .wrapUpNotRequired: "no wrap-up is owed for this task"
-        default: "refused: \(rejection.code)"
+        case .noAgentToTransferTo: "there is no one to transfer the call to"
+        case .timerNotActive: "that timer is no longer running"
+        case .agentLoggedOut: "that agent is signed out"
+        case .agentBusy: "that agent is busy with another call"
+        case .alreadyInState: "you are already in that state"
+        case .agentUnavailable: "that agent is not available"
+        case .cannotTargetSelf: "you cannot consult or transfer to yourself"
+        case .unknownInteraction: "no such call"
+        case .interactionExists: "a call with that id already exists"
+        case .unknownAgent: "no such agent"
+        case .unknownQueue: "no such queue"
+        case .unknownWrapUpCode: "no such wrap-up reason"
+        case .unknownIdleCode: "no such idle reason"
+        case .invalidDialNumber: "not a dial number: up to 15 digits, optionally after a +"
+        case .invalidIdentifier: "an id is at most 15 bytes"
         }
     }
 }
@@ -239,6 +268,8 @@ struct AgentView: Encodable {
     var team: String
     var state: String
     var idleCodeId: String?
+    /// Idle chosen during a call: applied once the agent is free.
+    var pendingIdleCodeId: String?
     var since: Int64
 
     init(_ agent: CallControl.Agent, displayName: String) {
@@ -247,6 +278,7 @@ struct AgentView: Encodable {
         team = agent.team.rawValue
         state = agent.status.name
         if case .idle(let code) = agent.status { idleCodeId = code.rawValue }
+        pendingIdleCodeId = agent.pendingIdle?.rawValue
         since = agent.since.milliseconds
     }
 }

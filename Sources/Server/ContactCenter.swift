@@ -81,7 +81,7 @@ public actor ContactCenter {
         }
         let first = nextSequence
         nextSequence += events.count
-        let notices = perform(actions)
+        let notices = perform(actions, changed: events.compactMap(\.interactionID))
         pendingNotices.append(PendingNotices(first: first, notices: notices))
         count(wrapUpsIn: events)
         if let id = command.interactionID { center.forgetIfFinished(id) }
@@ -158,7 +158,7 @@ public actor ContactCenter {
 
     /// Carries out what the shell does at once (timers, the simulator); returns the event-stream
     /// messages, to be sent once the events are durable.
-    private func perform(_ actions: [Action]) -> [(user: String, notice: Notice)] {
+    private func perform(_ actions: [Action], changed: [InteractionID]) -> [(user: String, notice: Notice)] {
         var notices: [(user: String, notice: Notice)] = []
         for action in actions {
             switch action {
@@ -180,9 +180,10 @@ public actor ContactCenter {
                 }
             }
         }
-        // Supervisors see every task that changed.
+        // Supervisors see every task that changed, including calls no agent hears of (queued
+        // with nobody available, abandoned in the queue).
         var seen = Set<InteractionID>()
-        for case .notifyAgent(_, let id) in actions where seen.insert(id).inserted {
+        for id in changed where seen.insert(id).inserted {
             let view = snapshot(id, for: nil)
             for supervisor in configuration.supervisors {
                 notices.append((supervisor.id, Notice(type: "task", task: view, taskId: id.rawValue)))

@@ -133,6 +133,7 @@ extension AgentView: JSONWritable {
             json.member("displayName", displayName)
             json.member("id", id)
             json.member("idleCodeId", idleCodeId)
+            json.member("pendingIdleCodeId", pendingIdleCodeId)
             json.member("since", since)
             json.member("state", state)
             json.member("team", team)

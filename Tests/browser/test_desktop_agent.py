@@ -111,7 +111,7 @@ def test_the_consult_picker_shows_agents_live_state_and_can_conference_a_dialled
     picker.find_element(By.CSS_SELECTOR, '[data-picker="submit"]').click()
     alert = picker.find_element(By.CSS_SELECTOR, "[role=alert]")
     page.wait(lambda d: "Consult failed" in alert.text, "the picker's error")
-    assert "valid phone number" in alert.text
+    assert "not a dial number" in alert.text and "(invalidDialNumber)" in alert.text
 
     field = picker.find_element(By.CSS_SELECTOR, 'input[name="number"]')
     field.clear()
