@@ -195,7 +195,6 @@ struct Driver: Sendable {
     /// Time between two commands of this call when the load is paced (`--rate`).
     let interval: Duration?
 
-    typealias Received = (text: String, at: ContinuousClock.Instant)
 
     /// Runs the call's lifecycles; a failure ends this call only, and is reported.
     func run() async -> Samples {
@@ -218,56 +217,33 @@ struct Driver: Sendable {
                 _ = try await agentA.send(.PUT, "/v1/me/state", token: tokenA, json: available)
                 _ = try await agentB.send(.PUT, "/v1/me/state", token: tokenB, json: available)
 
-                let (streamA, inboxA) = AsyncStream<Received>.makeStream()
-                let (streamB, inboxB) = AsyncStream<Received>.makeStream()
-                return try await withThrowingTaskGroup(of: Void.self) { group in
-                    for (token, inbox) in [(tokenA, inboxA), (tokenB, inboxB)] {
-                        group.addTask {
-                            // since=0: everything from the start, so no event is missed while connecting.
+                // since=0: everything from the start, so no event is missed while connecting.
+                phase("opening the event streams")
+                return try await EventStream.open(address, path: "/v1/notifications?token=\(tokenA)&since=0") { eventsA in
+                    try await EventStream.open(address, path: "/v1/notifications?token=\(tokenB)&since=0") { eventsB in
+                        var samples = Samples()
+                        phase("at the start gate")
+                        let deadline = await gate.ready(index)
+                        if let interval {
+                            // Calls start spread over one interval, so the offered rate is even.
+                            samples.nextCommand = ContinuousClock.now + interval * (Double(index) / Double(gate.count))
+                        }
+                        var round = 0
+                        while ContinuousClock.now < deadline {
+                            round += 1
                             do {
-                                try await EventStreamClient.read(
-                                    address, path: "/v1/notifications?token=\(token)&since=0",
-                                    onOpen: { inbox.yield(("+open", ContinuousClock.now)) },
-                                    onMessage: { inbox.yield(($0, ContinuousClock.now)) })
-                                inbox.yield(("!closed by the server", ContinuousClock.now))
-                            } catch {
-                                inbox.yield(("!\(error)", ContinuousClock.now))
+                                try await lifecycle(
+                                    round: round, &agentA, tokenA, &eventsA, &agentB, tokenB, &eventsB, &samples)
+                                samples.lifecycles += 1
+                            } catch let failure as LifecycleFailure {
+                                samples.failures.append(failure.description)
+                                break
                             }
-                            inbox.finish()
                         }
+                        phase("finished")
+                        await gate.finished()
+                        return samples
                     }
-                    var eventsA = streamA.makeAsyncIterator()
-                    var eventsB = streamB.makeAsyncIterator()
-                    // Both streams open before the measured window: "+open" comes before any message.
-                    phase("opening the event streams")
-                    let openedA = await eventsA.next()
-                    let openedB = await eventsB.next()
-                    for opened in [openedA, openedB] where opened?.text != "+open" {
-                        throw LifecycleFailure(description: "event stream did not open: \(opened?.text ?? "closed")")
-                    }
-                    var samples = Samples()
-                    phase("at the start gate")
-                    let deadline = await gate.ready(index)
-                    if let interval {
-                        // Calls start spread over one interval, so the offered rate is even.
-                        samples.nextCommand = ContinuousClock.now + interval * (Double(index) / Double(gate.count))
-                    }
-                    var round = 0
-                    while ContinuousClock.now < deadline {
-                        round += 1
-                        do {
-                            try await lifecycle(
-                                round: round, &agentA, tokenA, &eventsA, &agentB, tokenB, &eventsB, &samples)
-                            samples.lifecycles += 1
-                        } catch let failure as LifecycleFailure {
-                            samples.failures.append(failure.description)
-                            break
-                        }
-                    }
-                    phase("finished")
-                    await gate.finished()
-                    group.cancelAll()
-                    return samples
                 }
             }
         }
@@ -313,8 +289,8 @@ struct Driver: Sendable {
     // swiftlint:disable:next function_parameter_count
     func lifecycle(
         round: Int,
-        _ agentA: inout HTTPConnection, _ tokenA: String, _ eventsA: inout AsyncStream<Received>.Iterator,
-        _ agentB: inout HTTPConnection, _ tokenB: String, _ eventsB: inout AsyncStream<Received>.Iterator,
+        _ agentA: inout HTTPConnection, _ tokenA: String, _ eventsA: inout EventStream,
+        _ agentB: inout HTTPConnection, _ tokenB: String, _ eventsB: inout EventStream,
         _ samples: inout Samples
     ) async throws {
         let call = Array(#"{"queueId":"q\#(index)","from":"+1555\#(index)"}"#.utf8)
@@ -377,22 +353,22 @@ struct Driver: Sendable {
 
     /// Reads the agent's stream until the task's event at `version` (or later) arrives.
     func awaitEvent(
-        _ events: inout AsyncStream<Received>.Iterator, task: String, version: Int, since sentAt: ContinuousClock.Instant,
+        _ events: inout EventStream, task: String, version: Int, since sentAt: ContinuousClock.Instant,
         _ samples: inout Samples
     ) async throws {
         phase("waiting for the event of \(task) v\(version)")
-        while let received = await events.next() {
-            if received.text.hasPrefix("!") {
-                throw LifecycleFailure(description: "event stream: \(received.text.dropFirst()) (waiting for \(task) v\(version))")
-            }
+        let wanted = Array(#""taskId":"\#(task)""#.utf8)
+        while var text = try await events.next() {
+            // Read when the driver gets to it: if it came while the answer was awaited, this time is
+            // a little late, so the event latency is an upper bound.
+            let receivedAt = ContinuousClock.now
             // A cheap look instead of decoding every message: the load generator shares the CPU.
-            var text = received.text
             let matches = text.withUTF8 { bytes in
-                guard Self.contains(Array(#""taskId":"\#(task)""#.utf8), in: bytes) else { return false }
+                guard Self.contains(wanted, in: bytes) else { return false }
                 return (Self.version(in: bytes.span) ?? Int.max) >= version  // taskRemoved has none
             }
             guard matches else { continue }
-            samples.eventLatencies.append((received.at - sentAt).nanoseconds)
+            samples.eventLatencies.append((receivedAt - sentAt).nanoseconds)
             return
         }
         throw LifecycleFailure(description: "the event stream closed before \(task) reached version \(version)")
