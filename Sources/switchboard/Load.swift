@@ -36,6 +36,8 @@ struct Load: AsyncParsableCommand {
     func run() async throws {
         let folder = directory ?? NSTemporaryDirectory() + "switchboard-load-\(ProcessInfo.processInfo.processIdentifier)"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // A folder of our own making goes when the run ends; one the user named stays, for a look.
+        defer { if directory == nil { try? FileManager.default.removeItem(atPath: folder) } }
         let configurationPath = folder + "/load.json"
         try JSONEncoder().encode(Self.configuration(pairs: calls)).write(to: URL(fileURLWithPath: configurationPath))
         let database = folder + "/load.sqlite"
