@@ -1,40 +1,13 @@
 """Starts a real Switchboard server (demo configuration, call simulator) on a free loopback port
 for each test, and stops it afterwards."""
 import os
-import re
-import subprocess
+import sys
 
 import pytest
 import requests
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("SWITCHBOARD_BINARY", os.path.join(ROOT, ".build", "debug", "switchboard"))
-
-
-class Server:
-    def __init__(self, database, *options):
-        """`options` go to `serve`; without them, live calls do not delay stopping (no drain)."""
-        self.database = database
-        options = options or ("--drain-seconds", "0")
-        self.process = subprocess.Popen(
-            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--database", str(database), *options],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        for line in self.process.stdout:  # the server prints its address once it listens
-            match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
-            if match:
-                self.url = match.group(1)
-                break
-        else:
-            raise RuntimeError("the server stopped before listening")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
-
-    def kill(self):
-        """SIGKILL: no chance to flush or close anything."""
-        self.process.kill()
-        self.process.wait(timeout=10)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from switchboard_server import BINARY, ROOT, Server  # noqa: E402,F401  (the tests import these from here)
 
 
 class Desktop:

@@ -3,8 +3,6 @@ the desktop served from Public/) on a free loopback port for each test, and head
 sessions signed in to it. Nothing is downloaded at run time: the driver and the browser are the
 system's, named by path, so selenium-manager never runs."""
 import os
-import re
-import subprocess
 import sys
 
 import pytest
@@ -18,42 +16,19 @@ from selenium.webdriver.chrome.service import Service  # noqa: E402
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from desktop_page import DesktopPage  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BINARY = os.environ.get("SWITCHBOARD_BINARY", os.path.join(ROOT, ".build", "debug", "switchboard"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from switchboard_server import ROOT, Server  # noqa: E402
+
 PUBLIC = os.path.join(ROOT, "Public")
 SCREENSHOTS = os.path.join(ROOT, "Tests", "browser", "screenshots")
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
-class Server:
-    def __init__(self, database):
-        self.process = subprocess.Popen(
-            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0",
-             "--database", str(database), "--desktop", PUBLIC,
-             # Live calls are left to the test's end: stop at once instead of draining them.
-             "--drain-seconds", "0"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        for line in self.process.stdout:  # the server prints its address once it listens
-            match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
-            if match:
-                self.url = match.group(1)
-                break
-        else:
-            raise RuntimeError("the server stopped before listening")
-
-    def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
-
-
 @pytest.fixture
 def server(tmp_path):
-    running = Server(tmp_path / "switchboard.sqlite")
+    # Live calls are left to the test's end: stop at once instead of draining them.
+    running = Server(tmp_path / "switchboard.sqlite", "--desktop", PUBLIC, "--drain-seconds", "0")
     yield running
     if running.process.poll() is None:
         running.stop()
