@@ -2,6 +2,7 @@
 import re
 import signal
 import subprocess
+from contextlib import contextmanager
 
 import requests
 
@@ -28,13 +29,24 @@ def test_metrics_count_commands_and_show_live_figures(server, desktops):
     assert metric(server, "switchboard_command_duration_seconds_count") >= 3
 
 
-def test_sigterm_refuses_new_calls_and_waits_for_live_ones_to_end(tmp_path):
-    server = Server(tmp_path / "switchboard.sqlite", "--drain-seconds", "30")
+@contextmanager
+def server_with_a_live_call(tmp_path, drain_seconds):
+    """A server draining for up to `drain_seconds`, with agent1 on a connected call; killed at the
+    end if the test left it running."""
+    server = Server(tmp_path / "switchboard.sqlite", "--drain-seconds", str(drain_seconds))
     try:
         agent1 = Desktop(server, "agent1")
         agent1.available()
         task = agent1.call("POST", "/v1/sim/calls", {"queueId": "sales", "from": "+15550100"}).json()["taskId"]
         agent1.command(task, "accept")
+        yield server, agent1, task
+    finally:
+        if server.process.poll() is None:
+            server.kill()
+
+
+def test_sigterm_refuses_new_calls_and_waits_for_live_ones_to_end(tmp_path):
+    with server_with_a_live_call(tmp_path, 30) as (server, agent1, task):
         server.process.send_signal(signal.SIGTERM)
         assert server.process.stdout.readline().strip() == "Switchboard is draining"
         # Still serving while it drains: a new call is refused, the live one can be finished.
@@ -43,29 +55,18 @@ def test_sigterm_refuses_new_calls_and_waits_for_live_ones_to_end(tmp_path):
         assert server.process.poll() is None
         agent1.command(task, "end")
         assert server.process.wait(timeout=10) == 0
-    finally:
-        if server.process.poll() is None:
-            server.kill()
 
 
 def test_drain_gives_up_on_calls_still_live_after_the_bound(tmp_path):
-    server = Server(tmp_path / "switchboard.sqlite", "--drain-seconds", "1")
-    try:
-        agent1 = Desktop(server, "agent1")
-        agent1.available()
-        task = agent1.call("POST", "/v1/sim/calls", {"queueId": "sales", "from": "+15550100"}).json()["taskId"]
-        agent1.command(task, "accept")
+    with server_with_a_live_call(tmp_path, 1) as (server, _, task):
         server.process.send_signal(signal.SIGTERM)
         assert server.process.wait(timeout=10) == 0
-        # The call is still there after a restart: nothing acknowledged was lost by the shutdown.
-        restarted = Server(tmp_path / "switchboard.sqlite")
-        try:
-            assert Desktop(restarted, "agent1").task(task).json()["status"] == "connected"
-        finally:
-            restarted.stop()
+    # The call is still there after a restart: nothing acknowledged was lost by the shutdown.
+    restarted = Server(tmp_path / "switchboard.sqlite")
+    try:
+        assert Desktop(restarted, "agent1").task(task).json()["status"] == "connected"
     finally:
-        if server.process.poll() is None:
-            server.kill()
+        restarted.stop()
 
 
 def run_cli(*arguments):
