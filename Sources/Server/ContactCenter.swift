@@ -172,7 +172,13 @@ public actor ContactCenter {
                 break  // the simulator has no media; the SIP layer will carry these out
             case .notifyAgent(let agent, let id):
                 let view = snapshot(id, for: agent)
-                notices.append((agent.rawValue, Notice(type: view == nil ? "taskRemoved" : "task", task: view, taskId: id.rawValue)))
+                if let view {
+                    notices.append((agent.rawValue, Notice(type: "task", task: view, taskId: id.rawValue)))
+                } else {
+                    // The task's version at removal, so a client can order it against what it fetched.
+                    let version = center.interactions[id]?.version
+                    notices.append((agent.rawValue, Notice(type: "taskRemoved", taskId: id.rawValue, version: version)))
+                }
             case .agentStateChanged(let agent):
                 guard let view = agentView(agent) else { continue }
                 for user in [agent.rawValue] + configuration.supervisors.map(\.id) {

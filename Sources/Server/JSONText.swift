@@ -155,6 +155,7 @@ extension Notice: JSONWritable {
             }
             json.member("taskId", taskId)
             json.member("type", type)
+            if let version { json.member("version", version) }
         }
     }
 }

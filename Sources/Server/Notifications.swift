@@ -39,7 +39,7 @@ struct Feed {
     }
 }
 
-/// A message on the event stream: `{seq, type, task?, taskId?, agent?}`; `seq` is set when the
+/// A message on the event stream: `{seq, type, task?, taskId?, agent?, version?}`; `seq` is set when the
 /// user's feed publishes it.
 struct Notice: Encodable {
     var seq = 0
@@ -47,6 +47,8 @@ struct Notice: Encodable {
     var task: TaskSnapshot?
     var taskId: String?
     var agent: AgentView?
+    /// For `taskRemoved`: the task's version when it left the user.
+    var version: Int?
 
     func json() -> String { String(decoding: jsonBytes, as: UTF8.self) }
 }

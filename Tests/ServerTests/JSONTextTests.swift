@@ -42,7 +42,7 @@ struct JSONTextTests {
         let agent = AgentView(center.agents["agent2"]!, displayName: "Zoë \"Z\" O'Neil\\ /\n\t\u{1}")
         let task = TaskSnapshot(interaction, configuration: center.configuration, wrapUpRequired: true, allowedActions: [])
         for notice in [Notice(seq: 7, type: "agent", agent: agent), Notice(seq: 8, type: "task", task: task, taskId: "call-1"),
-                       Notice(seq: 9, type: "taskRemoved", taskId: "call-1")] {
+                       Notice(seq: 9, type: "taskRemoved", taskId: "call-1", version: 4)] {
             #expect(try parsed(notice.jsonBytes) == parsed(Array(encodeJSON(notice))))
         }
     }

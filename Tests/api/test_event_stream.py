@@ -34,6 +34,7 @@ def test_two_tabs_get_every_event_and_answers_match_events(desktops):
             messages = receive_until(tab, lambda m: m["type"] == "taskRemoved")
             assert [m["seq"] for m in messages] == list(range(messages[0]["seq"], messages[0]["seq"] + len(messages)))
             assert "conferenced" in [m["task"]["status"] for m in messages if m["type"] == "task"]
+            assert messages[-1]["version"] == answer["version"]  # a removal is ordered like any change
         mine = receive_until(agent1_stream, lambda m: m["type"] == "task" and m["task"]["status"] == "ended")
         assert mine[-1]["task"]["version"] == answer["version"]
         assert mine[-1]["task"]["allowedActions"] == ["wrapup"]
