@@ -40,6 +40,14 @@ export class TaskStore extends EventTarget {
     if (this.tasks.delete(id)) this.changed();
   }
 
+  /** The task left this user at `version`: removed unless a newer version was already seen. */
+  removeAt(id, version) {
+    const known = this.versions.get(id);
+    if (known !== undefined && known > version) return;
+    this.versions.set(id, version);
+    this.remove(id);
+  }
+
   /** A point in the store's history, taken before fetching the full list (see `reset`). */
   mark() {
     return this.clock;

@@ -6,7 +6,8 @@ const longestPause = 10_000;
 
 export class EventStream {
   /**
-   * handlers: onMessage(message), onOpen(), onStatus('connecting' | 'live' | 'offline'),
+   * handlers: onMessage(message), onOpen(), onReady() once the server has subscribed the
+   * connection (after its replay), onStatus('connecting' | 'live' | 'offline'),
    * onRefused() when the server would not even open the stream (the token may be stale).
    */
   constructor(token, handlers) {
@@ -85,6 +86,15 @@ export class EventStream {
         message = JSON.parse(event.data);
       } catch {
         return; // not ours to interpret
+      }
+      if (message.type === 'ready') {
+        // The server has subscribed us and sent the replay: from here on nothing is missed.
+        // Its number is the latest message's, so only a smaller one means the server started over.
+        const last = this.lastSeq;
+        this.lastSeq = message.seq;
+        if (last !== null && message.seq < last) this.handlers.onMessage({ type: 'resync' });
+        this.handlers.onReady?.();
+        return;
       }
       if (typeof message.seq === 'number') {
         const last = this.lastSeq;

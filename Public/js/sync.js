@@ -1,6 +1,6 @@
-// Keeps the store in step with the server: each time the stream (re)opens, the user's tasks and
-// own state are fetched afresh, and the stream's messages (the replay since the last one seen,
-// then live ones) are held back until that fetch is in, then applied on top of it.
+// Keeps the store in step with the server: each time the stream is ready (the server has
+// subscribed this connection and replayed what it missed), the user's tasks and own state are
+// fetched afresh, and live messages are held back until that fetch is in, then applied on top.
 import { api } from './api.js';
 import { EventStream } from './stream.js';
 
@@ -14,11 +14,12 @@ export class Sync {
     this.handlers = handlers;
     this.held = null; // messages waiting for the refresh in flight
     this.again = false; // another refresh was asked for while one was in flight
-    this.settle = null;
     this.retry = null;
     this.streamState = 'connecting';
     this.stream = new EventStream(token, {
-      onOpen: () => this.opened(),
+      onOpen: () => {},
+      // Fetched after the server's subscription, never before it: no change falls in between.
+      onReady: () => this.refresh(),
       onMessage: (message) => this.receive(message),
       onStatus: (state) => {
         this.streamState = state;
@@ -34,18 +35,8 @@ export class Sync {
   }
 
   stop() {
-    clearTimeout(this.settle);
     clearTimeout(this.retry);
     this.stream.stop();
-  }
-
-  opened() {
-    const resumed = this.stream.resumes;
-    this.refresh();
-    // Without a last message number the server starts the stream "from now", and cannot tell us
-    // when now was; one more fetch shortly after covers an event that fell in between.
-    clearTimeout(this.settle);
-    if (!resumed) this.settle = setTimeout(() => this.refresh(), 1500);
   }
 
   async refresh() {
@@ -87,7 +78,8 @@ export class Sync {
         else if (message.taskId) this.confirmGone(message.taskId);
         break;
       case 'taskRemoved':
-        this.confirmGone(message.taskId);
+        if (typeof message.version === 'number') this.store.removeAt(message.taskId, message.version);
+        else this.confirmGone(message.taskId);
         break;
       case 'agent':
         if (message.agent) this.handlers.onAgent(message.agent);
@@ -101,8 +93,8 @@ export class Sync {
   }
 
   /**
-   * "taskRemoved" carries no version, so a replayed one may be older than what a fetch showed
-   * (the task came back since). Asking for the task settles it: gone (404), or here it is.
+   * A "task" message without a snapshot (or a removal without a version) cannot be ordered against
+   * what a fetch showed. Asking for the task settles it: gone (404), or here it is.
    */
   async confirmGone(id) {
     if (!id) return;

@@ -504,12 +504,15 @@ public func notificationUpgrade(center: ContactCenter, sessions: Sessions)
         }
         let since = query["since"].flatMap { Int($0) }
         return .upgrade([:]) { inbound, outbound, _ in
-            let (id, missed, stream) = await center.subscribe(session.user, since: since)
+            let (id, missed, position, stream) = await center.subscribe(session.user, since: since)
             if missed == nil {
                 // Too far behind: the client must reload its tasks.
                 try? await outbound.write(.text(#"{"type":"resync"}"#))
             }
             for message in missed ?? [] { try? await outbound.write(.text(message)) }
+            // From here on nothing is missed: a client that fetches its tasks now (not on the
+            // socket's open, which comes before this subscription) sees every change after it.
+            try? await outbound.write(.text(#"{"seq":\#(position),"type":"ready"}"#))
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for await message in stream { try? await outbound.write(.text(message)) }

@@ -200,16 +200,19 @@ public actor ContactCenter {
 
     // MARK: - Event streams
 
-    /// Opens a session on the user's stream: the messages after `since` (nil: none; empty array
-    /// when they are no longer all kept, see `Feed`), then everything new.
-    public func subscribe(_ user: String, since: Int?) -> (id: UUID, missed: [String]?, stream: AsyncStream<String>) {
+    /// Opens a session on the user's stream: the messages after `since` (none without it; nil when
+    /// they are no longer all kept, see `Feed`), then everything new.
+    /// `position` is the number of the user's latest message: the session has everything up to it.
+    public func subscribe(_ user: String, since: Int?)
+        -> (id: UUID, missed: [String]?, position: Int, stream: AsyncStream<String>)
+    {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(Feed.kept))
         let id = UUID()
         var feed = feeds[user] ?? Feed()
         let missed = since.map { feed.messages(after: $0) } ?? []
         feed.subscribers[id] = continuation
         feeds[user] = feed
-        return (id, missed, stream)
+        return (id, missed, feed.nextSequence - 1, stream)
     }
 
     public func unsubscribe(_ user: String, _ id: UUID) {
