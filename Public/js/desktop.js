@@ -81,9 +81,7 @@ export class AgentDesktop {
   onAgent(view) {
     if (view.id !== this.agentId) return;
     this.showMe({ id: view.id, role: 'agent', state: view.state, idleCodeId: view.idleCodeId, since: view.since,
-      pendingIdleCodeId: view.state === 'idle' ? undefined : this.me?.pendingIdleCodeId });
-    // The message lacks the pending idle reason; the full record has it.
-    api.me().then((me) => this.showMe(me)).catch(() => {});
+      pendingIdleCodeId: view.pendingIdleCodeId });
   }
 
   async changeState(state, idleCodeId) {

@@ -57,9 +57,8 @@ export class SupervisorView {
       for (const agent of agents.value) this.remember(agent);
       this.renderAgents();
     }
-    // Server gap: the stream tells supervisors about a task only when some agent is notified
-    // too, so a call that arrives while nobody is Available (it waits in its queue) or that its
-    // caller abandons while queued never reaches them. Polling the task list fills that gap.
+    // The stream tells supervisors of every task change; the list fetched with the queues'
+    // figures is a safety net that keeps the board whole after anything missed.
     if (tasks.status === 'fulfilled') this.store.reset(tasks.value, mark);
     if (queues.status === 'fulfilled') {
       this.queues = queues.value;
