@@ -47,9 +47,11 @@ public final class SQLiteEventStore: EventStore {
     /// next write, one statement and one commit (one fsync) for all of them. Each append is
     /// answered only once the write holding its events has committed.
     private struct Waiting {
-        var events: [Event]
-        var first: Int
+        /// The rows' values, four per event, encoded by the appender before it queues: the
+        /// writer, which runs one batch at a time, only concatenates them.
+        var binds: [SQLiteData]
         var done: CheckedContinuation<Void, any Error>
+        var events: Int { binds.count / 4 }
     }
     private struct Queue {
         var waiting: [Waiting] = []
@@ -76,9 +78,10 @@ public final class SQLiteEventStore: EventStore {
 
     public func append(_ events: [Event], first: Int) async throws {
         guard !events.isEmpty else { return }
+        let binds = try Self.binds(events, first: first)
         try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
             let startWriter = queue.withLock { queue in
-                queue.waiting.append(Waiting(events: events, first: first, done: done))
+                queue.waiting.append(Waiting(binds: binds, done: done))
                 defer { queue.writing = true }
                 return !queue.writing
             }
@@ -92,8 +95,8 @@ public final class SQLiteEventStore: EventStore {
             let batch: [Waiting] = queue.withLock { queue in
                 var count = 0
                 let taken = queue.waiting.prefix { waiting in
-                    defer { count += waiting.events.count }
-                    return count == 0 || count + waiting.events.count <= Self.eventsPerWrite
+                    defer { count += waiting.events }
+                    return count == 0 || count + waiting.events <= Self.eventsPerWrite
                 }
                 queue.waiting.removeFirst(taken.count)
                 if taken.isEmpty { queue.writing = false }
@@ -103,7 +106,8 @@ public final class SQLiteEventStore: EventStore {
             do {
                 // One statement: atomic on its own, so a batch is stored whole or not at all.
                 var binds: [SQLiteData] = []
-                for waiting in batch { binds += try Self.binds(waiting.events, first: waiting.first) }
+                binds.reserveCapacity(batch.reduce(0) { $0 + $1.binds.count })
+                for waiting in batch { binds += waiting.binds }
                 let rows = Array(repeating: "(?, ?, ?, ?)", count: binds.count / 4).joined(separator: ", ")
                 _ = try await connection.query("INSERT INTO events (seq, at, interaction, body) VALUES \(rows)", binds)
                 for waiting in batch { waiting.done.resume() }
