@@ -162,17 +162,17 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
         await api.respond { try await api.login(request) }
     }
     router.get("/v1/me") { request, _ in
-        await api.respond { try await api.me(try await api.session(request)) }
+        await api.respond { try await api.me(try api.session(request)) }
     }
     router.put("/v1/me/state") { request, _ in
         await api.respond { try await api.changeState(request) }
     }
     router.get("/v1/tasks") { request, _ in
-        await api.respond { api.json(await center.tasks(for: try await api.session(request).agent)) }
+        await api.respond { api.json(await center.tasks(for: try api.session(request).agent)) }
     }
     router.get("/v1/tasks/:id") { request, context in
         await api.respond {
-            let session = try await api.session(request)
+            let session = try api.session(request)
             let id = InteractionID(context.parameters.get("id") ?? "")
             guard let task = await center.snapshot(id, for: session.agent) else { throw APIError.notFound }
             return api.json(task)
@@ -180,7 +180,7 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
     }
     router.get("/v1/tasks/:id/history") { request, context in
         await api.respond {
-            let session = try await api.session(request)
+            let session = try api.session(request)
             let id = InteractionID(context.parameters.get("id") ?? "")
             guard await center.sees(id, session.agent) else { throw APIError.notFound }
             return api.json(try await center.history(id).map(HistoryEntry.init))
@@ -200,13 +200,13 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
     }
     router.get("/v1/agents") { request, _ in
         await api.respond {
-            _ = try await api.session(request)
+            _ = try api.session(request)
             return api.json(await center.agentViews())
         }
     }
     router.get("/v1/queues") { request, _ in
         await api.respond {
-            _ = try await api.session(request)
+            _ = try api.session(request)
             var queues: [QueueView] = []
             for queue in center.configuration.queues {
                 let waiting = await center.waiting(in: QueueID(queue.id))
@@ -217,22 +217,22 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
         }
     }
     router.get("/v1/wrapup-codes") { request, _ in
-        await api.respond { _ = try await api.session(request); return api.json(center.configuration.wrapUpCodes) }
+        await api.respond { _ = try api.session(request); return api.json(center.configuration.wrapUpCodes) }
     }
     router.get("/v1/stats/wrapups") { request, _ in
         await api.respond {
-            _ = try await api.session(request)
+            _ = try api.session(request)
             return api.json(["today": await center.wrapUpsToday()])
         }
     }
     router.get("/v1/idle-codes") { request, _ in
-        await api.respond { _ = try await api.session(request); return api.json(center.configuration.idleCodes) }
+        await api.respond { _ = try api.session(request); return api.json(center.configuration.idleCodes) }
     }
 
     if simulator {
         router.post("/v1/sim/calls") { request, _ in
             await api.respond {
-                _ = try await api.session(request)
+                _ = try api.session(request)
                 let body = try await api.decode(SimCallRequest.self, request)
                 let id = InteractionID(API.newTaskID())
                 try await api.run(.customerCall(id, queue: QueueID(body.queueId), from: DialNumber(body.from)), .customer)
@@ -241,7 +241,7 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
         }
         router.post("/v1/sim/calls/:id/hangup") { request, context in
             await api.respond {
-                _ = try await api.session(request)
+                _ = try api.session(request)
                 let id = InteractionID(context.parameters.get("id") ?? "")
                 try await api.run(.customerHungUp(id), .customer)
                 return api.json(["taskId": id.rawValue])
@@ -249,7 +249,7 @@ public func buildRouter(center: ContactCenter, sessions: Sessions, simulator: Bo
         }
         router.post("/v1/sim/agents/:agentId/hangup") { request, context in
             await api.respond {
-                _ = try await api.session(request)
+                _ = try api.session(request)
                 let agent = AgentID(context.parameters.get("agentId") ?? "")
                 guard let task = await center.task(of: agent) else {
                     throw APIError(status: .conflict, code: "notConnected", message: "that agent's phone is not on a call")
@@ -345,7 +345,7 @@ struct API: Sendable {
         }
     }
 
-    func session(_ request: Request) async throws -> Sessions.Session {
+    func session(_ request: Request) throws -> Sessions.Session {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
             let session = sessions.session(for: String(header.dropFirst(7)))
         else { throw APIError.unauthorized }
@@ -396,27 +396,27 @@ struct API: Sendable {
     }
 
     func me(_ session: Sessions.Session) async throws -> Response {
-        guard let id = session.agent, let agent = await center.agent(id) else {
+        guard let id = session.agent, let (view, task) = await center.agentViewAndTask(id) else {
             return json(["id": session.user, "role": session.role.rawValue])
         }
+        /// The agent as the directory shows them, plus the role and the task their phone is on.
         struct Me: Encodable {
-            var id: String
-            var role: String
-            var state: String
-            var idleCodeId: String?
-            var pendingIdleCodeId: String?
-            var since: Int64
+            enum Keys: String, CodingKey { case role, taskId }
+            var view: AgentView
             var taskId: String?
+
+            func encode(to encoder: any Encoder) throws {
+                try view.encode(to: encoder)
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encode("agent", forKey: .role)
+                try container.encodeIfPresent(taskId, forKey: .taskId)
+            }
         }
-        var me = Me(id: session.user, role: "agent", state: agent.status.name, since: agent.since.milliseconds)
-        if case .idle(let code) = agent.status { me.idleCodeId = code.rawValue }
-        me.pendingIdleCodeId = agent.pendingIdle?.rawValue
-        me.taskId = agent.task?.rawValue
-        return json(me)
+        return json(Me(view: view, taskId: task?.rawValue))
     }
 
     func changeState(_ request: Request) async throws -> Response {
-        let session = try await session(request)
+        let session = try session(request)
         guard let agent = session.agent else {
             throw APIError(status: .forbidden, code: "notAnAgent", message: "only agents have a state")
         }
@@ -432,7 +432,7 @@ struct API: Sendable {
     }
 
     func command(_ action: TaskAction, on id: InteractionID, _ request: Request) async throws -> Response {
-        let session = try await session(request)
+        let session = try session(request)
         guard let agent = session.agent else {
             throw APIError(status: .forbidden, code: "notAnAgent", message: "only agents control calls")
         }

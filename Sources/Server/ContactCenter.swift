@@ -223,6 +223,11 @@ public actor ContactCenter {
         center.agents[id].map { AgentView($0, displayName: displayNames[id.rawValue] ?? id.rawValue) }
     }
 
+    /// The agent's view and the task their phone is on (for `GET /v1/me`).
+    func agentViewAndTask(_ id: AgentID) -> (AgentView, InteractionID?)? {
+        agentView(id).map { ($0, center.agents[id]?.task) }
+    }
+
     /// Every agent with its live state, by id.
     func agentViews() -> [AgentView] {
         center.agents.keys.sorted().compactMap(agentView)
