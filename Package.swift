@@ -24,20 +24,39 @@ let package = Package(
     targets: [
         // The pure call-control core: no I/O, no clock, no dependencies.
         .target(name: "CallControl"),
-        // The shell: HTTP API, sessions, notifications, timers, the call simulator.
+        // The event log: its encoding and schema, kept in memory or in SQLite.
         .target(
-            name: "Server",
+            name: "Store",
             dependencies: [
                 "CallControl",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The shell around the core: the ContactCenter actor, event streams, timers on an injected
+        // clock, the telephony port (and the simulator behind it), metrics, services. No HTTP.
+        .target(
+            name: "Center",
+            dependencies: [
+                "CallControl", "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The HTTP API and the event stream's WebSocket (Hummingbird), sessions, buildApplication.
+        .target(
+            name: "HTTPAPI",
+            dependencies: [
+                "CallControl", "Store", "Center",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         // A lean HTTP and WebSocket client of the API, for the simulate and load commands.
@@ -53,16 +72,23 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "CallControl", "Server", "APIClient",
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                "CallControl", "Store", "Center", "HTTPAPI", "APIClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl"]),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "CallControl"]),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "CallControl", .product(name: "SQLiteNIO", package: "sqlite-nio")]
+        ),
+        .testTarget(name: "CenterTests", dependencies: ["Center", "Store", "CallControl"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "HTTPAPITests",
+            dependencies: [
+                "HTTPAPI", "Center", "Store", "CallControl",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

@@ -8,6 +8,8 @@ public enum Action: Hashable, Sendable {
     /// Arm a timer; when it fires, send `Command.timerFired` with this ID.
     case startTimer(TimerID, deadline: Timestamp)
     case cancelTimer(TimerID)
+    /// Answer the customer's leg: the call has entered a queue (and hears its music).
+    case answerCustomer(InteractionID)
     /// Place a call leg to this party (an agent's phone, an outside number).
     case ring(InteractionID, Leg)
     /// Drop this leg.
@@ -16,15 +18,32 @@ public enum Action: Hashable, Sendable {
     case setMedia(InteractionID, MediaPlan)
     /// The customer's leg leaves the contact center for an outside number.
     case handOff(InteractionID, toNumber: DialNumber)
+
+    /// Whether the telephony carries this action out (a line action) rather than the shell itself.
+    public var isLineAction: Bool {
+        switch self {
+        case .answerCustomer, .ring, .hangUp, .setMedia, .handOff: true
+        case .notifyAgent, .agentStateChanged, .startTimer, .cancelTimer: false
+        }
+    }
 }
 
 /// A call leg the media layer handles.
-public enum Leg: Hashable, Sendable, Codable {
+public enum Leg: Hashable, Sendable {
     case customer
     case agent(AgentID)
     case dialNumber(DialNumber)
 
-    init(_ party: Party) {
+    /// The party on this leg; nil for the customer.
+    public var party: Party? {
+        switch self {
+        case .customer: nil
+        case .agent(let id): .agent(id)
+        case .dialNumber(let number): .dialNumber(number)
+        }
+    }
+
+    public init(_ party: Party) {
         switch party {
         case .agent(let id): self = .agent(id)
         case .dialNumber(let number): self = .dialNumber(number)
@@ -51,7 +70,7 @@ public struct MediaPlan: Hashable, Sendable {
     }
 }
 
-public enum TimerID: Hashable, Sendable, Codable {
+public enum TimerID: Hashable, Sendable {
     /// An offer (or consult offer) ringing an agent.
     case ringNoAnswer(InteractionID, AgentID)
     /// An agent sitting in wrap-up.

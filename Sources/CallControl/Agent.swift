@@ -17,6 +17,8 @@ public struct Agent: Equatable, Sendable {
     public internal(set) var since: Timestamp
     /// Idle chosen during a call, applied once the agent is free.
     public internal(set) var pendingIdle: IdleCodeID?
+    /// Where the agent answers offers: the desktop's Accept, or the phone (then no Accept).
+    public internal(set) var answerMode: AnswerMode = .desktop
 
     /// The interaction the agent is busy with, if any.
     public var task: InteractionID? {

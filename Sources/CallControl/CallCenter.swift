@@ -60,9 +60,9 @@ public struct CallCenter: Equatable, Sendable {
 
     // MARK: - Commands
 
-    public mutating func handle(_ command: Command, from actor: Actor, at time: Timestamp) -> Outcome {
+    public mutating func handle(_ command: Command, at time: Timestamp) -> Outcome {
         let decision: Decision
-        switch decide(command, from: actor, at: time) {
+        switch decide(command, at: time) {
         case .success(let made): decision = made
         case .failure(let rejection): return .rejected(rejection)
         }
@@ -130,6 +130,8 @@ public struct CallCenter: Equatable, Sendable {
                 agent.since = event.at
             case .idleRequested(let code):
                 agent.pendingIdle = code
+            case .answerModeSet(let mode):
+                agent.answerMode = mode
             }
             store(agent, at: slot, wasAvailable: wasAvailable)
 

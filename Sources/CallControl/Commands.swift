@@ -1,56 +1,85 @@
-/// Who issued a command. The same request means different things from different actors: a
-/// transfer from the Agent Desktop is a transfer, the same from the agent's phone is refused.
-public enum Actor: Hashable, Sendable, Codable {
-    /// An agent at the Agent Desktop.
-    case agent(AgentID)
-    /// An agent's hardphone or softphone.
-    case phone(AgentID)
-    /// The customer's line.
-    case customer
-    /// The line of an outside number dialled for a consult.
-    case dialedParty
-    /// A timer the shell armed at the core's request.
-    case timer
+/// What the core is told, nested by who tells it: an agent about their own state, an agent at the
+/// Agent Desktop about a task, the telephony about a call leg, a customer's call arriving, or a
+/// timer the shell armed. Each group is switched over once, where it is decided.
+public enum Command: Hashable, Sendable {
+    /// An agent changes their own state (from the Agent Desktop).
+    case agent(AgentID, AgentCommand)
+    /// An agent uses a control on a task at the Agent Desktop.
+    case desktop(AgentID, InteractionID, DesktopCommand)
+    /// Something happened on one of a call's legs (the telephony: SIP, or the simulator).
+    case line(InteractionID, LineEvent)
+    /// A customer's call reaches a queue.
+    case arrival(InteractionID, queue: QueueID, from: DialNumber)
+    /// A timer the shell armed at the core's request has come due.
+    case timerFired(TimerID)
+
+    /// A short, stable name: what logs and metrics label a command with.
+    public var name: String {
+        switch self {
+        case .agent(_, let command): command.name
+        case .desktop(_, _, let command): command.action.rawValue
+        case .line(_, let event): event.name
+        case .arrival: "arrival"
+        case .timerFired: "timerFired"
+        }
+    }
+
+    public var interactionID: InteractionID? {
+        switch self {
+        case .desktop(_, let id, _), .line(let id, _), .arrival(let id, _, _): id
+        case .timerFired(let timer): timer.interaction
+        case .agent: nil
+        }
+    }
 }
 
-public enum Command: Hashable, Sendable {
-    // The agent's own state.
+/// An agent's own state.
+public enum AgentCommand: Hashable, Sendable {
     case login
     case logout
     case setAvailable
     case setIdle(IdleCodeID)
+    /// Where the agent answers offers: with Accept at the desktop, or by answering the phone.
+    case setAnswerMode(AnswerMode)
 
-    // Telephony.
-    /// A customer's call reaches a queue (from the customer's line).
-    case customerCall(InteractionID, queue: QueueID, from: DialNumber)
-    case customerHungUp(InteractionID)
-    /// The agent's phone hung up (from the agent's phone).
-    case agentPhoneHungUp(InteractionID)
-    /// The agent's phone tried to transfer or conference by itself.
-    case phoneTransferRequested(InteractionID)
-    case dialedPartyAnswered(InteractionID)
-    case dialedPartyHungUp(InteractionID)
+    public var name: String {
+        switch self {
+        case .login: "login"
+        case .logout: "logout"
+        case .setAvailable: "setAvailable"
+        case .setIdle: "setIdle"
+        case .setAnswerMode: "setAnswerMode"
+        }
+    }
+}
 
-    // The Agent Desktop.
-    case accept(InteractionID)
-    case hold(InteractionID)
-    case resume(InteractionID)
-    case consult(InteractionID, to: Destination)
-    case consultAccept(InteractionID)
-    case consultEnd(InteractionID)
-    case conference(InteractionID)
-    case consultTransfer(InteractionID)
-    case conferenceTransfer(InteractionID)
-    case exitConference(InteractionID)
-    case endConference(InteractionID)
-    case transfer(InteractionID, to: Destination)
-    case end(InteractionID)
-    case wrapUp(InteractionID, code: WrapUpCodeID, notes: String)
+/// How an agent answers an offer or a consult offer.
+public enum AnswerMode: String, Hashable, Sendable, CaseIterable {
+    /// With the desktop's Accept (a simulated station, or a phone that answers automatically).
+    case desktop
+    /// By answering the phone that rings: the desktop offers no Accept.
+    case phone
+}
 
-    case timerFired(TimerID)
+/// The Agent Desktop's controls on a task, with their arguments.
+public enum DesktopCommand: Hashable, Sendable {
+    case accept
+    case hold
+    case resume
+    case consult(to: Destination)
+    case consultAccept
+    case consultEnd
+    case conference
+    case consultTransfer
+    case conferenceTransfer
+    case exitConference
+    case endConference
+    case transfer(to: Destination)
+    case end
+    case wrapUp(code: WrapUpCodeID, notes: String)
 
-    /// The Agent Desktop action this command is, if it is one.
-    public var taskAction: TaskAction? {
+    /// The control this command is, as `allowedActions` and the API name it.
+    public var action: TaskAction {
         switch self {
         case .accept: .accept
         case .hold: .hold
@@ -66,47 +95,41 @@ public enum Command: Hashable, Sendable {
         case .transfer: .transfer
         case .end: .end
         case .wrapUp: .wrapUp
-        case .login, .logout, .setAvailable, .setIdle, .customerCall, .customerHungUp, .agentPhoneHungUp,
-            .phoneTransferRequested, .dialedPartyAnswered, .dialedPartyHungUp, .timerFired:
-            nil
+        }
+    }
+}
+
+/// What the telephony reports about one leg of a call. Every event names its leg, so a
+/// conference with two outside numbers knows which one hung up.
+public enum LineEvent: Hashable, Sendable {
+    /// The leg answered: an agent's phone answering an offer or a consult offer, or a dialled number.
+    case answered(Leg)
+    /// The leg hung up: the customer, an agent's phone, a dialled number.
+    case hungUp(Leg)
+    /// A ring never reached an answer: busy, declined, unreachable.
+    case ringFailed(Leg, RingFailure)
+    /// A phone tried to transfer or conference by itself (a REFER, or its own second call).
+    case transferRequested(Leg)
+
+    public var leg: Leg {
+        switch self {
+        case .answered(let leg), .hungUp(let leg), .ringFailed(let leg, _), .transferRequested(let leg): leg
         }
     }
 
-    /// A short, stable name: the desktop action's path, or the telephony/state command's name
-    /// (what logs and metrics label a command with).
     public var name: String {
-        if let action = taskAction { return action.rawValue }
         switch self {
-        case .login: return "login"
-        case .logout: return "logout"
-        case .setAvailable: return "setAvailable"
-        case .setIdle: return "setIdle"
-        case .customerCall: return "customerCall"
-        case .customerHungUp: return "customerHungUp"
-        case .agentPhoneHungUp: return "agentPhoneHungUp"
-        case .phoneTransferRequested: return "phoneTransferRequested"
-        case .dialedPartyAnswered: return "dialedPartyAnswered"
-        case .dialedPartyHungUp: return "dialedPartyHungUp"
-        case .timerFired: return "timerFired"
-        case .accept, .hold, .resume, .consult, .consultAccept, .consultEnd, .conference, .consultTransfer,
-            .conferenceTransfer, .exitConference, .endConference, .transfer, .end, .wrapUp:
-            return "desktop"  // unreachable: these all have a task action
+        case .answered: "line.answered"
+        case .hungUp: "line.hungUp"
+        case .ringFailed: "line.ringFailed"
+        case .transferRequested: "line.transferRequested"
         }
     }
+}
 
-    public var interactionID: InteractionID? {
-        switch self {
-        case .customerCall(let id, _, _), .customerHungUp(let id), .agentPhoneHungUp(let id),
-            .phoneTransferRequested(let id), .dialedPartyAnswered(let id), .dialedPartyHungUp(let id),
-            .accept(let id), .hold(let id), .resume(let id), .consult(let id, _), .consultAccept(let id),
-            .consultEnd(let id), .conference(let id), .consultTransfer(let id), .conferenceTransfer(let id),
-            .exitConference(let id), .endConference(let id), .transfer(let id, _), .end(let id),
-            .wrapUp(let id, _, _):
-            id
-        case .timerFired(let timer): timer.interaction
-        case .login, .logout, .setAvailable, .setIdle: nil
-        }
-    }
+/// Why a ring failed.
+public enum RingFailure: String, Hashable, Sendable, CaseIterable {
+    case busy, declined, unreachable
 }
 
 /// The Agent Desktop's controls, named as the REST API's command paths.
@@ -146,6 +169,8 @@ public enum Rejection: String, Error, Hashable, Sendable, Codable, CaseIterable 
     case conferenceFull
     case notInConference
     case notOffered
+    /// The agent answers offers on the phone: the desktop has no Accept.
+    case answerOnPhone
     case notConnected
     case alreadyHeld
     case notHeld
@@ -187,7 +212,7 @@ public enum Rejection: String, Error, Hashable, Sendable, Codable, CaseIterable 
         case .notAParticipant, .unknownInteraction: .notFound
         case .unknownAgent, .unknownQueue, .unknownWrapUpCode, .unknownIdleCode, .invalidDialNumber, .invalidIdentifier: .invalid
         case .holdNotAllowedInConference, .notAllowedInConference, .notAllowedInWrapUpAssist, .consultInProgress,
-            .noActiveConsult, .consultNotAnswered, .conferenceFull, .notInConference, .notOffered, .notConnected,
+            .noActiveConsult, .consultNotAnswered, .conferenceFull, .notInConference, .notOffered, .answerOnPhone, .notConnected,
             .alreadyHeld, .notHeld, .interactionEnded, .wrapUpNotRequired, .noAgentToTransferTo, .timerNotActive,
             .agentLoggedOut, .agentBusy, .alreadyInState, .agentUnavailable, .cannotTargetSelf,
             .interactionExists:

@@ -40,24 +40,28 @@ extension CallCenter {
 
     private func legActions(before: Interaction?, after: Interaction, decision: Decision, into actions: inout [Action]) {
         let id = after.id
-        if let before {
-            for (index, party) in before.participants.enumerated() where party.state != .left {
-                let now = after.participant(party.party, hint: index)
-                let leg = Leg(party.party)
-                if (now == nil || now!.state == .left), leg != decision.droppedLeg {
-                    actions.append(.hangUp(id, leg))
-                }
+        // A new call is answered as it enters its queue, so the customer hears the queue's music.
+        guard let before else {
+            actions.append(.answerCustomer(id))
+            for party in after.participants where party.state == .ringing { actions.append(.ring(id, Leg(party.party))) }
+            return
+        }
+        for (index, party) in before.participants.enumerated() where party.state != .left {
+            let now = after.participant(party.party, hint: index)
+            let leg = Leg(party.party)
+            if (now == nil || now!.state == .left), leg != decision.droppedLeg {
+                actions.append(.hangUp(id, leg))
             }
-            if before.customer.state != .left, after.customer.state == .left {
-                if let number = decision.handOffTo {
-                    actions.append(.handOff(id, toNumber: number))
-                } else if decision.droppedLeg != .customer {
-                    actions.append(.hangUp(id, .customer))
-                }
+        }
+        if before.customer.state != .left, after.customer.state == .left {
+            if let number = decision.handOffTo {
+                actions.append(.handOff(id, toNumber: number))
+            } else if decision.droppedLeg != .customer {
+                actions.append(.hangUp(id, .customer))
             }
         }
         for (index, party) in after.participants.enumerated() where party.state == .ringing {
-            let was = before?.participant(party.party, hint: index)
+            let was = before.participant(party.party, hint: index)
             if was == nil || was!.state != .ringing { actions.append(.ring(id, Leg(party.party))) }
         }
     }

@@ -1,7 +1,9 @@
 /// What happened. Events are the facts the store persists; folding them from empty rebuilds every
 /// interaction, every agent's state and every queue.
-public struct Event: Equatable, Sendable, Codable {
-    public enum Subject: Equatable, Sendable, Codable {
+/// The store gives events an explicit encoding of its own (see the Store module), so renaming a
+/// case here cannot silently make a log unreadable.
+public struct Event: Equatable, Sendable {
+    public enum Subject: Equatable, Sendable {
         case interaction(InteractionID, InteractionEvent)
         case agent(AgentID, AgentEvent)
     }
@@ -19,7 +21,7 @@ public struct Event: Equatable, Sendable, Codable {
     }
 }
 
-public enum InteractionEvent: Equatable, Sendable, Codable {
+public enum InteractionEvent: Equatable, Sendable {
     /// A customer's call reached a queue. Always an interaction's first event.
     case arrived(queue: QueueID, customerNumber: DialNumber)
     /// Routing (or a blind transfer) rings an agent with the call.
@@ -35,6 +37,10 @@ public enum InteractionEvent: Equatable, Sendable, Codable {
     case consultOffered(to: AgentID)
     case consultOfferTimedOut(agent: AgentID)
     case consultAnswered(Party)
+    /// A ring failed (busy, declined, unreachable): withdrawn at once. An agent's offer goes back
+    /// to the head of its queue and the agent is handled as on ring-no-answer; a consulted party
+    /// is dropped from the consult.
+    case ringFailed(Party, RingFailure)
     /// Agent 1 cancels the consult: the consulted party is dropped and the customer resumed.
     case consultCancelled
     /// The consulted party left the consult; the customer stays on hold.
@@ -56,7 +62,7 @@ public enum InteractionEvent: Equatable, Sendable, Codable {
     case wrapUpApplied(agent: AgentID, code: WrapUpCodeID, notes: String, automatic: Bool)
 }
 
-public enum AgentEvent: Equatable, Sendable, Codable {
+public enum AgentEvent: Equatable, Sendable {
     case loggedIn
     case loggedOut
     /// The agent chose Available (on a call, this cancels a pending Idle).
@@ -64,13 +70,16 @@ public enum AgentEvent: Equatable, Sendable, Codable {
     case wentIdle(IdleCodeID)
     /// The agent chose Idle during a call; it takes effect when the call and wrap-up are done.
     case idleRequested(IdleCodeID)
+    /// Where the agent answers offers from now on.
+    case answerModeSet(AnswerMode)
 }
 
 extension InteractionEvent {
     /// The agent whose offer rang out, if this event is a ring-no-answer.
     var rangOut: AgentID? {
         switch self {
-        case .offerTimedOut(let agent), .consultOfferTimedOut(let agent): agent
+        case .offerTimedOut(let agent), .consultOfferTimedOut(let agent), .ringFailed(.agent(let agent), _): agent
+        case .ringFailed(.dialNumber, _): nil
         case .arrived, .offered, .accepted, .customerHeld, .customerResumed, .consultStarted, .consultOffered,
             .consultAnswered, .consultCancelled, .consultedPartyLeft, .conferenceStarted, .consultTransferred,
             .conferenceTransferred, .conferenceExited, .conferenceEnded, .blindTransferred, .endedByOwner,

@@ -154,8 +154,7 @@ public struct Interaction: Equatable, Sendable {
             phase = .offered
 
         case .offerTimedOut(let agent):
-            remove(.agent(agent))
-            phase = .queued
+            offerWithdrawn(from: agent)
 
         case .accepted(let agent):
             setState(of: .agent(agent), to: .connected, at: time)
@@ -187,12 +186,18 @@ public struct Interaction: Equatable, Sendable {
             join(.agent(agent), as: .consulted, state: .ringing, at: time)
 
         case .consultOfferTimedOut(let agent):
-            remove(.agent(agent))
-            if case .consulting(.agent) = phase { phase = .held }
-            if case .conferenced(consulting: .agent) = phase { phase = .conferenced(consulting: nil) }
+            consultOfferWithdrawn(from: agent)
 
         case .consultAnswered(let party):
             setState(of: party, to: .connected, at: time)
+
+        case .ringFailed(let party, _):
+            switch party {
+            case .agent(let agent):
+                if participant(agent: agent)?.role == .owner { offerWithdrawn(from: agent) } else { consultOfferWithdrawn(from: agent) }
+            case .dialNumber:
+                consultedPartyDropped(at: time)
+            }
 
         case .consultCancelled:
             dropConsulted(at: time)
@@ -204,12 +209,7 @@ public struct Interaction: Equatable, Sendable {
             }
 
         case .consultedPartyLeft:
-            dropConsulted(at: time)
-            if case .conferenced = phase {
-                phase = .conferenced(consulting: nil)
-            } else {
-                phase = .held  // the customer stays on hold until Agent 1 resumes
-            }
+            consultedPartyDropped(at: time)
 
         case .conferenceStarted:
             for index in participants.indices where participants[index].role == .consulted {
@@ -299,6 +299,31 @@ public struct Interaction: Equatable, Sendable {
 
     // MARK: - Helpers for apply
 
+    /// An offer to Agent 1 rang out or failed: the call goes back to its queue.
+    private mutating func offerWithdrawn(from agent: AgentID) {
+        remove(.agent(agent))
+        phase = .queued
+    }
+
+    /// A consult offer to an agent rang out or failed. A consult to that agent is over (the
+    /// customer stays on hold); a consult request to a queue waits there for someone else.
+    private mutating func consultOfferWithdrawn(from agent: AgentID) {
+        remove(.agent(agent))
+        if case .consulting(.agent) = phase { phase = .held }
+        if case .conferenced(consulting: .agent) = phase { phase = .conferenced(consulting: nil) }
+    }
+
+    /// The consulted party left the consult (or never answered it); the customer stays on hold
+    /// until Agent 1 resumes, or the conference carries on.
+    private mutating func consultedPartyDropped(at time: Timestamp) {
+        dropConsulted(at: time)
+        if case .conferenced = phase {
+            phase = .conferenced(consulting: nil)
+        } else {
+            phase = .held
+        }
+    }
+
     private mutating func update(_ party: Party, _ change: (inout Participant) -> Void) {
         if let index = participants.firstIndex(where: { $0.party == party }) {
             change(&participants[index])
@@ -380,7 +405,7 @@ public enum InteractionStatus: String, Hashable, Sendable, Codable, CaseIterable
 }
 
 /// Who can be on a call besides the customer: an agent, or an outside number the agent dialled.
-public enum Party: Hashable, Sendable, Codable {
+public enum Party: Hashable, Sendable {
     case agent(AgentID)
     case dialNumber(DialNumber)
 
@@ -390,7 +415,7 @@ public enum Party: Hashable, Sendable, Codable {
 }
 
 /// Where a consult or a transfer goes.
-public enum Destination: Hashable, Sendable, Codable {
+public enum Destination: Hashable, Sendable {
     case agent(AgentID)
     case queue(QueueID)
     case dialNumber(DialNumber)

@@ -10,14 +10,12 @@ struct Decision {
 }
 
 extension CallCenter {
-    func decide(_ command: Command, from actor: Actor, at time: Timestamp) -> Result<Decision, Rejection> {
+    func decide(_ command: Command, at time: Timestamp) -> Result<Decision, Rejection> {
         switch command {
-        case .login, .logout, .setAvailable, .setIdle:
-            guard case .agent(let id) = actor else { return .failure(.actorNotPermitted) }
-            return decideAgentState(command, agent: id).map { Decision(event: .agent(id, $0)) }
+        case .agent(let id, let change):
+            return decideAgentState(change, agent: id).map { Decision(event: .agent(id, $0)) }
 
-        case .customerCall(let id, let queue, let number):
-            guard actor == .customer else { return .failure(.actorNotPermitted) }
+        case .arrival(let id, let queue, let number):
             guard id.isValid else { return .failure(.invalidIdentifier) }
             guard interactions[id] == nil else { return .failure(.interactionExists) }
             guard teamsOfQueue[queue] != nil else { return .failure(.unknownQueue) }
@@ -25,20 +23,15 @@ extension CallCenter {
             return .success(Decision(event: .interaction(id, .arrived(queue: queue, customerNumber: number))))
 
         case .timerFired(let timer):
-            guard actor == .timer else { return .failure(.actorNotPermitted) }
             return decideTimer(timer, at: time)
 
-        case .customerHungUp(let id), .agentPhoneHungUp(let id), .phoneTransferRequested(let id),
-            .dialedPartyAnswered(let id), .dialedPartyHungUp(let id), .accept(let id), .hold(let id),
-            .resume(let id), .consult(let id, _), .consultAccept(let id), .consultEnd(let id),
-            .conference(let id), .consultTransfer(let id), .conferenceTransfer(let id),
-            .exitConference(let id), .endConference(let id), .transfer(let id, _), .end(let id),
-            .wrapUp(let id, _, _):
+        case .desktop(let agent, let id, let control):
             guard let interaction = interactions[id] else { return .failure(.unknownInteraction) }
-            if let action = command.taskAction {
-                return decideTaskAction(command, action, from: actor, on: interaction)
-            }
-            return decideTelephony(command, from: actor, on: interaction)
+            return decideDesktop(control, by: agent, on: interaction)
+
+        case .line(let id, let event):
+            guard let interaction = interactions[id] else { return .failure(.unknownInteraction) }
+            return decideLine(event, on: interaction)
         }
     }
 
@@ -60,10 +53,12 @@ extension CallCenter {
 
         switch action {
         case .accept:
-            return phase == .offered && isOwner ? nil : .notOffered
+            guard phase == .offered && isOwner else { return .notOffered }
+            return agents[agent]?.answerMode == .phone ? .answerOnPhone : nil
 
         case .consultAccept:
-            return me.role == .consulted && me.state == .ringing ? nil : .notOffered
+            guard me.role == .consulted && me.state == .ringing else { return .notOffered }
+            return agents[agent]?.answerMode == .phone ? .answerOnPhone : nil
 
         case .hold, .resume:
             switch phase {
@@ -161,26 +156,20 @@ extension CallCenter {
         }
     }
 
-    private func decideTaskAction(
-        _ command: Command, _ action: TaskAction, from actor: Actor, on interaction: Interaction
-    ) -> Result<Decision, Rejection> {
-        let agent: AgentID
-        switch actor {
-        case .agent(let id): agent = id
-        case .phone: return .failure(.useAgentDesktop)  // the spec: conference from the desktop, not the phone
-        case .customer, .dialedParty, .timer: return .failure(.actorNotPermitted)
-        }
-        if let rejection = permission(action, for: agent, in: interaction) { return .failure(rejection) }
+    private func decideDesktop(_ control: DesktopCommand, by agent: AgentID, on interaction: Interaction)
+        -> Result<Decision, Rejection>
+    {
+        if let rejection = permission(control.action, for: agent, in: interaction) { return .failure(rejection) }
         let id = interaction.id
         func made(_ event: InteractionEvent) -> Result<Decision, Rejection> {
             .success(Decision(event: .interaction(id, event)))
         }
 
-        switch command {
+        switch control {
         case .accept: return made(.accepted(by: agent))
         case .hold: return made(.customerHeld)
         case .resume: return made(.customerResumed)
-        case .consult(_, let destination):
+        case .consult(let destination):
             if let rejection = check(destination, from: agent) { return .failure(rejection) }
             return made(.consultStarted(destination))
         case .consultAccept: return made(.consultAnswered(.agent(agent)))
@@ -196,18 +185,15 @@ extension CallCenter {
             return made(.conferenceTransferred(to: interaction.transfereeInConference!))
         case .exitConference: return made(.conferenceExited(.agent(agent)))
         case .endConference: return made(.conferenceEnded)
-        case .transfer(_, let destination):
+        case .transfer(let destination):
             if let rejection = check(destination, from: agent) { return .failure(rejection) }
             var decision = Decision(event: .interaction(id, .blindTransferred(destination)))
             if case .dialNumber(let number) = destination { decision.handOffTo = number }
             return .success(decision)
         case .end: return made(.endedByOwner)
-        case .wrapUp(_, let code, let notes):
+        case .wrapUp(let code, let notes):
             guard wrapUpCodes.contains(code) else { return .failure(.unknownWrapUpCode) }
             return made(.wrapUpApplied(agent: agent, code: code, notes: notes, automatic: false))
-        case .login, .logout, .setAvailable, .setIdle, .customerCall, .customerHungUp, .agentPhoneHungUp,
-            .phoneTransferRequested, .dialedPartyAnswered, .dialedPartyHungUp, .timerFired:
-            preconditionFailure("\(command) is not an Agent Desktop control")
         }
     }
 
@@ -227,49 +213,43 @@ extension CallCenter {
 
     // MARK: - Telephony
 
-    private func decideTelephony(_ command: Command, from actor: Actor, on interaction: Interaction)
-        -> Result<Decision, Rejection>
-    {
+    /// What a line event means. Each names its leg, so the party it concerns is never guessed.
+    private func decideLine(_ event: LineEvent, on interaction: Interaction) -> Result<Decision, Rejection> {
         let id = interaction.id
-        switch command {
-        case .customerHungUp:
-            guard actor == .customer else { return .failure(.actorNotPermitted) }
+        func made(_ change: InteractionEvent, dropped: Leg? = nil) -> Result<Decision, Rejection> {
+            .success(Decision(event: .interaction(id, change), droppedLeg: dropped))
+        }
+        switch event {
+        case .hungUp(.customer):
             guard interaction.customer.state != .left else { return .failure(.interactionEnded) }
-            return .success(Decision(event: .interaction(id, .customerLeft), droppedLeg: .customer))
+            return made(.customerLeft, dropped: .customer)
 
-        case .phoneTransferRequested:
-            return .failure(.useAgentDesktop)
+        case .hungUp(let leg):
+            guard let party = leg.party, let me = interaction.participant(party) else { return .failure(.notAParticipant) }
+            guard me.state != .left, interaction.phase != .ended else { return .failure(.notConnected) }
+            // A dialled number that gives up before answering leaves the consult; a phone that has
+            // not answered declines with a failed ring instead (it never hangs up).
+            if me.state == .ringing, case .dialNumber = party { return made(.consultedPartyLeft(party), dropped: leg) }
+            guard me.state == .connected, let change = Self.leaving(me, interaction) else { return .failure(.notConnected) }
+            return made(change, dropped: leg)
 
-        case .agentPhoneHungUp:
-            guard case .phone(let agent) = actor else { return .failure(.actorNotPermitted) }
-            guard let me = interaction.participant(agent: agent) else { return .failure(.notAParticipant) }
-            guard me.state == .connected, interaction.phase != .ended else { return .failure(.notConnected) }
-            guard let event = Self.leaving(me, interaction) else { return .failure(.notConnected) }
-            return .success(Decision(event: .interaction(id, event), droppedLeg: .agent(agent)))
+        case .answered(.customer), .ringFailed(.customer, _), .transferRequested(.customer),
+            .transferRequested(.dialNumber):
+            return .failure(.actorNotPermitted)
 
-        case .dialedPartyAnswered:
-            guard actor == .dialedParty else { return .failure(.actorNotPermitted) }
-            guard let consulted = interaction.consulted, case .dialNumber = consulted.party,
-                consulted.state == .ringing
-            else { return .failure(.noActiveConsult) }
-            return .success(Decision(event: .interaction(id, .consultAnswered(consulted.party))))
+        case .transferRequested(.agent):
+            return .failure(.useAgentDesktop)  // the spec: transfers and conferences from the desktop
 
-        case .dialedPartyHungUp:
-            guard actor == .dialedParty else { return .failure(.actorNotPermitted) }
-            guard
-                let party = interaction.activeParticipants.first(where: {
-                    if case .dialNumber = $0.party { true } else { false }
-                })
-            else { return .failure(.notAParticipant) }
-            let event: InteractionEvent? =
-                party.state == .ringing ? .consultedPartyLeft(party.party) : Self.leaving(party, interaction)
-            guard let event else { return .failure(.notConnected) }
-            return .success(Decision(event: .interaction(id, event), droppedLeg: Leg(party.party)))
+        case .answered(let leg):
+            guard let party = leg.party, let me = interaction.participant(party) else { return .failure(.notAParticipant) }
+            guard me.state == .ringing else { return .failure(.notOffered) }
+            if me.role == .owner, interaction.phase == .offered, let agent = party.agent { return made(.accepted(by: agent)) }
+            return made(.consultAnswered(party))
 
-        case .login, .logout, .setAvailable, .setIdle, .customerCall, .accept, .hold, .resume, .consult,
-            .consultAccept, .consultEnd, .conference, .consultTransfer, .conferenceTransfer, .exitConference,
-            .endConference, .transfer, .end, .wrapUp, .timerFired:
-            preconditionFailure("\(command) is not a telephony event")
+        case .ringFailed(let leg, let reason):
+            guard let party = leg.party, let me = interaction.participant(party) else { return .failure(.notAParticipant) }
+            guard me.state == .ringing else { return .failure(.notOffered) }
+            return made(.ringFailed(party, reason), dropped: leg)
         }
     }
 
@@ -309,7 +289,7 @@ extension CallCenter {
 
     // MARK: - The agent's own state
 
-    private func decideAgentState(_ command: Command, agent id: AgentID) -> Result<AgentEvent, Rejection> {
+    private func decideAgentState(_ command: AgentCommand, agent id: AgentID) -> Result<AgentEvent, Rejection> {
         guard let agent = agents[id] else { return .failure(.unknownAgent) }
         switch command {
         case .login:
@@ -337,11 +317,9 @@ extension CallCenter {
             case .reserved, .engaged, .wrapUp:
                 return agent.pendingIdle == code ? .failure(.alreadyInState) : .success(.idleRequested(code))
             }
-        case .customerCall, .customerHungUp, .agentPhoneHungUp, .phoneTransferRequested, .dialedPartyAnswered,
-            .dialedPartyHungUp, .accept, .hold, .resume, .consult, .consultAccept, .consultEnd, .conference,
-            .consultTransfer, .conferenceTransfer, .exitConference, .endConference, .transfer, .end, .wrapUp,
-            .timerFired:
-            preconditionFailure("\(command) is not an agent state change")
+        case .setAnswerMode(let mode):
+            guard agent.status != .loggedOut else { return .failure(.agentLoggedOut) }
+            return agent.answerMode == mode ? .failure(.alreadyInState) : .success(.answerModeSet(mode))
         }
     }
 }

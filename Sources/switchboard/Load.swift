@@ -1,9 +1,9 @@
 import APIClient
 import ArgumentParser
 import Foundation
-import HummingbirdBcrypt
 import NIOHTTP1
-import Server
+import Center
+import HTTPAPI
 import Synchronization
 
 /// `switchboard load`: starts a fresh server (its own configuration, a temporary SQLite file, the
@@ -78,7 +78,7 @@ struct Load: AsyncParsableCommand {
 
     static func configuration(pairs: Int) -> SwitchboardConfiguration {
         // A low bcrypt cost: hundreds of sign-ins are part of the set-up, not of the measure.
-        let hash = Bcrypt.hash("load", cost: 4)
+        let hash = PasswordHash.make("load", cost: 4)
         var agents: [SwitchboardConfiguration.Agent] = []
         var queues: [SwitchboardConfiguration.Queue] = []
         for index in 0..<pairs {

@@ -1,11 +1,9 @@
 import ArgumentParser
-import Foundation
 import CallControl
-import Hummingbird
-import HummingbirdWebSocket
-import Logging
-import Server
-import ServiceLifecycle
+import Center
+import Foundation
+import HTTPAPI
+import Store
 
 
 /// The `switchboard` command: `serve` runs the server; `demo` plays a scripted conference
@@ -66,32 +64,19 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot open the database '\(database)': \(error)")
         }
-        let center = try await ContactCenter(configuration: settings, store: store, simulatedTelephony: simulator)
-        await center.start()
-        let sessions = Sessions()
-        let router = buildRouter(center: center, sessions: sessions, simulator: simulator, desktop: desktopFolder())
+        var options = ServerOptions()
+        options.host = host
+        options.port = port
+        options.desktop = desktopFolder()
+        options.drainBound = .seconds(drainSeconds)
         let host = self.host
-        let app = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(shouldUpgrade: notificationUpgrade(center: center, sessions: sessions)),
-            // A deep accept queue: a contact center's desktops reconnect all at once after a network blip
-            // (and the load test connects hundreds at once); 256 overflowed and stalled connections.
-            configuration: .init(address: .hostname(host, port: port), serverName: "Switchboard", backlog: 4096),
-            onServerRunning: { channel in
-                let bound = channel.localAddress?.port ?? 0
-                // Unbuffered: scripts and tests read the address from this line.
-                FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(bound)/\n".utf8))
-            })
-        // Shut down in reverse: the drain first (the API still up), then the HTTP server.
-        let logger = Logger(label: "Switchboard")
-        let group = ServiceGroup(
-            configuration: .init(
-                services: [.init(service: app), .init(service: CallDrainService(
-                    center: center, bound: .seconds(drainSeconds), logger: logger,
-                    onDrain: { FileHandle.standardOutput.write(Data("Switchboard is draining\n".utf8)) }))],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        try? await store.close()
+        // Unbuffered: scripts and tests read the address, and the drain, from these lines.
+        options.onRunning = { port in FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(port)/\n".utf8)) }
+        options.onDrain = { FileHandle.standardOutput.write(Data("Switchboard is draining\n".utf8)) }
+        let server = try await buildApplication(
+            configuration: settings, store: store, telephony: simulator ? SimulatedTelephony() : NoTelephony(),
+            options: options)
+        try await server.run()
     }
 }
 
@@ -112,9 +97,10 @@ struct Routes: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the server's HTTP routes.")
 
     func run() async throws {
+        let simulator = SimulatedTelephony()
         let center = try await ContactCenter(
-            configuration: .demo(), store: InMemoryEventStore(), simulatedTelephony: true)
-        let router = buildRouter(center: center, sessions: Sessions(), simulator: true)
+            configuration: .demo(passwordHash: ""), store: InMemoryEventStore(), telephony: simulator)
+        let router = buildRouter(center: center, sessions: Sessions(), simulator: simulator)
         var lines = Set<String>()
         for route in router.routes {
             let path = route.path.description
@@ -126,7 +112,6 @@ struct Routes: AsyncParsableCommand {
                 lines.insert("\(route.method) \(path)")
             }
         }
-        lines.insert("GET /v1/notifications")  // the WebSocket upgrade, outside the router
         for line in lines.sorted() { print(line) }
     }
 }
@@ -153,26 +138,26 @@ struct Demo {
 
     mutating func run() {
         print("Switchboard call-control demo: a customer calls sales; agent1 consults agent2 and conferences.\n")
-        step("agent1 signs in", .login, .agent("agent1"))
-        step("agent1 becomes available", .setAvailable, .agent("agent1"))
-        step("agent2 signs in", .login, .agent("agent2"))
-        step("the customer calls the sales queue", .customerCall(call, queue: "sales", from: "+15550100"), .customer)
-        step("agent1 accepts the offer", .accept(call), .agent("agent1"))
-        step("agent2 becomes available", .setAvailable, .agent("agent2"))
-        step("agent1 consults agent2 (the customer hears hold music)", .consult(call, to: .agent("agent2")), .agent("agent1"))
-        step("agent2 answers the consult", .consultAccept(call), .agent("agent2"))
-        step("agent1 clicks Conference (the customer is taken off hold)", .conference(call), .agent("agent1"))
-        step("agent2 tries End Conference", .endConference(call), .agent("agent2"))
-        step("agent1 tries to hold the customer", .hold(call), .agent("agent1"))
-        step("agent2 clicks Exit Conference", .exitConference(call), .agent("agent2"))
-        step("agent1 ends the call", .end(call), .agent("agent1"))
-        step("agent1 applies a wrap-up reason", .wrapUp(call, code: "resolved", notes: "demo"), .agent("agent1"))
+        step("agent1 signs in", .agent("agent1", .login))
+        step("agent1 becomes available", .agent("agent1", .setAvailable))
+        step("agent2 signs in", .agent("agent2", .login))
+        step("the customer calls the sales queue", .arrival(call, queue: "sales", from: "+15550100"))
+        step("agent1 accepts the offer", .desktop("agent1", call, .accept))
+        step("agent2 becomes available", .agent("agent2", .setAvailable))
+        step("agent1 consults agent2 (the customer hears hold music)", .desktop("agent1", call, .consult(to: .agent("agent2"))))
+        step("agent2 answers the consult", .desktop("agent2", call, .consultAccept))
+        step("agent1 clicks Conference (the customer is taken off hold)", .desktop("agent1", call, .conference))
+        step("agent2 tries End Conference", .desktop("agent2", call, .endConference))
+        step("agent1 tries to hold the customer", .desktop("agent1", call, .hold))
+        step("agent2 clicks Exit Conference", .desktop("agent2", call, .exitConference))
+        step("agent1 ends the call", .desktop("agent1", call, .end))
+        step("agent1 applies a wrap-up reason", .desktop("agent1", call, .wrapUp(code: "resolved", notes: "demo")))
     }
 
-    mutating func step(_ title: String, _ command: Command, _ actor: Actor) {
+    mutating func step(_ title: String, _ command: Command) {
         clock += 1_000
         print("▶ \(title)")
-        switch center.handle(command, from: actor, at: Timestamp(milliseconds: clock)) {
+        switch center.handle(command, at: Timestamp(milliseconds: clock)) {
         case .rejected(let rejection):
             print("  rejected: \(rejection.code)")
         case .accepted(let events, let actions):

@@ -11,11 +11,11 @@ struct ConsultTests {
     @Test func consultingPutsTheCustomerOnHoldAndCancellingItResumesThem() {
         var h = Harness()
         h.connected()
-        let consult = h.accept(.consult(h.call, to: .agent(agent2)), as: .agent(agent1))
+        let consult = h.accept(.desktop(agent1, h.call, .consult(to: .agent(agent2))))
         #expect(consult.contains(.ring(h.call, .agent(agent2))))
         #expect(h.interaction.customer.state == .held)
         #expect(h.agentStatus(agent2) == .reserved(h.call))
-        let cancel = h.accept(.consultEnd(h.call), as: .agent(agent1))
+        let cancel = h.accept(.desktop(agent1, h.call, .consultEnd))
         #expect(cancel.contains(.hangUp(h.call, .agent(agent2))))
         #expect(cancel.contains(.cancelTimer(.ringNoAnswer(h.call, agent2))))
         #expect(h.status == .connected)
@@ -27,33 +27,33 @@ struct ConsultTests {
     @Test func consultingAnAgentWhoIsNotAvailableIsRejected() {
         var h = Harness()
         h.connected()
-        h.accept(.setIdle("break"), as: .agent(agent2))
-        h.reject(.consult(h.call, to: .agent(agent2)), as: .agent(agent1), with: .agentUnavailable)
-        h.reject(.consult(h.call, to: .agent(agent1)), as: .agent(agent1), with: .cannotTargetSelf)
-        h.reject(.consult(h.call, to: .agent("nobody")), as: .agent(agent1), with: .unknownAgent)
-        h.reject(.consult(h.call, to: .queue("nowhere")), as: .agent(agent1), with: .unknownQueue)
-        h.reject(.consult(h.call, to: .dialNumber("call me")), as: .agent(agent1), with: .invalidDialNumber)
+        h.accept(.agent(agent2, .setIdle("break")))
+        h.reject(.desktop(agent1, h.call, .consult(to: .agent(agent2))), with: .agentUnavailable)
+        h.reject(.desktop(agent1, h.call, .consult(to: .agent(agent1))), with: .cannotTargetSelf)
+        h.reject(.desktop(agent1, h.call, .consult(to: .agent("nobody"))), with: .unknownAgent)
+        h.reject(.desktop(agent1, h.call, .consult(to: .queue("nowhere"))), with: .unknownQueue)
+        h.reject(.desktop(agent1, h.call, .consult(to: .dialNumber("call me"))), with: .invalidDialNumber)
     }
 
     @Test func aConsultToAQueueRingsItsLongestAvailableAgent() {
         var h = Harness()
         h.connected()  // agent2 became available before agent3
-        let actions = h.accept(.consult(h.call, to: .queue("sales")), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .consult(to: .queue("sales"))))
         #expect(actions.contains(.ring(h.call, .agent(agent2))))
         #expect(h.participant(agent2)?.role == .consulted)
-        h.accept(.consultAccept(h.call), as: .agent(agent2))
-        h.accept(.conference(h.call), as: .agent(agent1))
+        h.accept(.desktop(agent2, h.call, .consultAccept))
+        h.accept(.desktop(agent1, h.call, .conference))
         #expect(h.status == .conferenced)
     }
 
     @Test func aConsultToAQueueWaitsUntilAnAgentIsFree() {
         var h = Harness()
         h.connected(standby: false)
-        h.accept(.consult(h.call, to: .queue("sales")), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .consult(to: .queue("sales"))))
         #expect(h.center.waiting["sales"]?.map(\.purpose) == [.consult])
         #expect(h.allowed(agent1) == [.consultEnd])
-        h.accept(.login, as: .agent(agent2))
-        let actions = h.accept(.setAvailable, as: .agent(agent2))
+        h.accept(.agent(agent2, .login))
+        let actions = h.accept(.agent(agent2, .setAvailable))
         #expect(actions.contains(.ring(h.call, .agent(agent2))))
         #expect(h.center.waiting["sales"] == [])
     }
@@ -62,21 +62,21 @@ struct ConsultTests {
         var h = Harness()
         h.connected()
         let number: DialNumber = "+442079460000"
-        let actions = h.accept(.consult(h.call, to: .dialNumber(number)), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .consult(to: .dialNumber(number))))
         #expect(actions.contains(.ring(h.call, .dialNumber(number))))
-        h.reject(.conference(h.call), as: .agent(agent1), with: .consultNotAnswered)
-        h.accept(.dialedPartyAnswered(h.call), as: .dialedParty)
-        h.accept(.conference(h.call), as: .agent(agent1))
+        h.reject(.desktop(agent1, h.call, .conference), with: .consultNotAnswered)
+        h.accept(.line(h.call, .answered(.dialNumber(number))))
+        h.accept(.desktop(agent1, h.call, .conference))
         #expect(h.interaction.mediaPlan == MediaPlan(conversation: [.customer, .agent(agent1), .dialNumber(number)]))
         // The outside party hangs up: the call goes on between Agent 1 and the customer.
-        h.accept(.dialedPartyHungUp(h.call), as: .dialedParty)
+        h.accept(.line(h.call, .hungUp(.dialNumber(number))))
         #expect(h.status == .connected)
     }
 
     @Test func consultTransferHandsTheCallToTheConsultedAgent() {
         var h = Harness()
         h.consulting()
-        let actions = h.accept(.consultTransfer(h.call), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .consultTransfer))
         #expect(h.interaction.owner?.party == .agent(agent2))
         #expect(h.interaction.customer.state == .connected)
         #expect(h.agentStatus(agent1) == .wrapUp(h.call))
@@ -86,9 +86,9 @@ struct ConsultTests {
     @Test func consultTransferToADialNumberHandsTheCustomerOut() {
         var h = Harness()
         h.connected()
-        h.accept(.consult(h.call, to: .dialNumber("+15559990000")), as: .agent(agent1))
-        h.accept(.dialedPartyAnswered(h.call), as: .dialedParty)
-        let actions = h.accept(.consultTransfer(h.call), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .consult(to: .dialNumber("+15559990000"))))
+        h.accept(.line(h.call, .answered(.dialNumber("+15559990000"))))
+        let actions = h.accept(.desktop(agent1, h.call, .consultTransfer))
         #expect(actions.contains(.handOff(h.call, toNumber: "+15559990000")))
         #expect(!actions.contains(.hangUp(h.call, .customer)))
         #expect(h.status == .ended)
@@ -98,26 +98,26 @@ struct ConsultTests {
     @Test func whenTheConsultedAgentHangsUpTheCustomerStaysOnHoldForAgent1() {
         var h = Harness()
         h.consulting()
-        let actions = h.accept(.agentPhoneHungUp(h.call), as: .phone(agent2))
+        let actions = h.accept(.line(h.call, .hungUp(.agent(agent2))))
         #expect(!actions.contains(.hangUp(h.call, .agent(agent2))))
         #expect(h.status == .held)
         #expect(h.interaction.customer.state == .held)
         #expect(h.agentStatus(agent2) == .available)
         #expect(h.allowed(agent1) == [.resume, .consult, .transfer, .end])
-        h.accept(.resume(h.call), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .resume))
         #expect(h.status == .connected)
     }
 
     @Test func whenTheCustomerHangsUpDuringAConsultTheAgentsMayKeepTalkingAndAgent1OwesTheWrapUp() {
         var h = Harness()
         h.consulting()
-        h.accept(.customerHungUp(h.call), as: .customer)
+        h.accept(.line(h.call, .hungUp(.customer)))
         #expect(h.status == .wrapUpAssist)
         #expect(h.participant(agent1)?.owesWrapUp == true)
         #expect(h.allowed(agent1) == [.end, .wrapUp])
         #expect(h.allowed(agent2) == [.exitConference])
         // Agent 1 wraps up straight away: the assist is over for both.
-        h.accept(.wrapUp(h.call, code: "callback", notes: "call back tomorrow"), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .wrapUp(code: "callback", notes: "call back tomorrow")))
         #expect(h.interaction.isFinished)
         #expect(h.agentStatus(agent1) == .available)
         #expect(h.agentStatus(agent2) == .available)
@@ -126,8 +126,8 @@ struct ConsultTests {
     @Test func whenTheCustomerHangsUpWhileTheConsultStillRingsTheConsultIsCalledOff() {
         var h = Harness()
         h.connected()
-        h.accept(.consult(h.call, to: .agent(agent2)), as: .agent(agent1))
-        let actions = h.accept(.customerHungUp(h.call), as: .customer)
+        h.accept(.desktop(agent1, h.call, .consult(to: .agent(agent2))))
+        let actions = h.accept(.line(h.call, .hungUp(.customer)))
         #expect(actions.contains(.hangUp(h.call, .agent(agent2))))
         #expect(h.status == .ended)
         #expect(h.agentStatus(agent2) == .available)
@@ -137,9 +137,9 @@ struct ConsultTests {
     @Test func aConsultThatRingsOutGoesBackToAgent1WithTheCustomerOnHold() {
         var h = Harness()
         h.connected()
-        h.accept(.consult(h.call, to: .agent(agent2)), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .consult(to: .agent(agent2))))
         h.advance(seconds: 10)
-        h.accept(.timerFired(.ringNoAnswer(h.call, agent2)), as: .timer)
+        h.accept(.timerFired(.ringNoAnswer(h.call, agent2)))
         #expect(h.status == .held)
         #expect(h.agentStatus(agent2) == .idle(CenterConfiguration.ringNoAnswerIdleCode))
     }
@@ -150,28 +150,28 @@ struct TransferTests {
     @Test func holdAndResumeOutsideAConference() {
         var h = Harness()
         h.connected()
-        let hold = h.accept(.hold(h.call), as: .agent(agent1))
+        let hold = h.accept(.desktop(agent1, h.call, .hold))
         #expect(hold == [.setMedia(h.call, MediaPlan(customerHearsMusic: true)), .notifyAgent(agent1, h.call)])
-        h.reject(.hold(h.call), as: .agent(agent1), with: .alreadyHeld)
-        h.accept(.resume(h.call), as: .agent(agent1))
-        h.reject(.resume(h.call), as: .agent(agent1), with: .notHeld)
+        h.reject(.desktop(agent1, h.call, .hold), with: .alreadyHeld)
+        h.accept(.desktop(agent1, h.call, .resume))
+        h.reject(.desktop(agent1, h.call, .resume), with: .notHeld)
     }
 
     @Test func aBlindTransferToAnAgentRingsThemAndAgent1WrapsUp() {
         var h = Harness()
         h.connected()
-        let actions = h.accept(.transfer(h.call, to: .agent(agent2)), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .transfer(to: .agent(agent2))))
         #expect(actions.contains(.ring(h.call, .agent(agent2))))
         #expect(h.status == .offered)
         #expect(h.agentStatus(agent1) == .wrapUp(h.call))
-        h.accept(.accept(h.call), as: .agent(agent2))
+        h.accept(.desktop(agent2, h.call, .accept))
         #expect(h.interaction.owner?.party == .agent(agent2))
     }
 
     @Test func aBlindTransferToAQueueRequeuesTheCall() {
         var h = Harness()
         h.connected(standby: false)
-        h.accept(.transfer(h.call, to: .queue("support")), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .transfer(to: .queue("support"))))
         #expect(h.status == .queued)
         #expect(h.interaction.queue == "support")
         #expect(h.center.waiting["support"]?.map(\.interaction) == [h.call])
@@ -180,7 +180,7 @@ struct TransferTests {
     @Test func aBlindTransferToADialNumberHandsTheCustomerOut() {
         var h = Harness()
         h.connected()
-        let actions = h.accept(.transfer(h.call, to: .dialNumber("+15551234")), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .transfer(to: .dialNumber("+15551234"))))
         #expect(actions.contains(.handOff(h.call, toNumber: "+15551234")))
         #expect(h.status == .ended)
         #expect(h.agentStatus(agent1) == .wrapUp(h.call))
@@ -189,11 +189,11 @@ struct TransferTests {
     @Test func transfersAreNotAllowedDuringAConsultOrAConference() {
         var h = Harness()
         h.consulting()
-        h.reject(.transfer(h.call, to: .queue("sales")), as: .agent(agent1), with: .consultInProgress)
-        h.accept(.conference(h.call), as: .agent(agent1))
-        h.reject(.transfer(h.call, to: .queue("sales")), as: .agent(agent1), with: .notAllowedInConference)
-        h.reject(.consultTransfer(h.call), as: .agent(agent1), with: .notAllowedInConference)
-        h.reject(.end(h.call), as: .agent(agent1), with: .notAllowedInConference)
+        h.reject(.desktop(agent1, h.call, .transfer(to: .queue("sales"))), with: .consultInProgress)
+        h.accept(.desktop(agent1, h.call, .conference))
+        h.reject(.desktop(agent1, h.call, .transfer(to: .queue("sales"))), with: .notAllowedInConference)
+        h.reject(.desktop(agent1, h.call, .consultTransfer), with: .notAllowedInConference)
+        h.reject(.desktop(agent1, h.call, .end), with: .notAllowedInConference)
     }
 }
 
@@ -202,23 +202,23 @@ struct LargerConferenceTests {
     @Test func aFullConferenceCannotConsultAnotherParty() {
         var h = Harness()
         h.conference()
-        h.reject(.consult(h.call, to: .agent(agent3)), as: .agent(agent1), with: .conferenceFull)
+        h.reject(.desktop(agent1, h.call, .consult(to: .agent(agent3))), with: .conferenceFull)
         #expect(!h.allowed(agent1).contains(.consult))
     }
 
     @Test func withRoomAgent1ConsultsFromTheConferenceWhileTheOthersKeepTalking() {
         var h = Harness(Harness.configuration(agents: 3, maxConferenceParties: 4))
         h.conference()
-        h.accept(.consult(h.call, to: .agent(agent3)), as: .agent(agent1))
-        h.accept(.consultAccept(h.call), as: .agent(agent3))
+        h.accept(.desktop(agent1, h.call, .consult(to: .agent(agent3))))
+        h.accept(.desktop(agent3, h.call, .consultAccept))
         #expect(h.interaction.customer.state == .connected, "the customer is never held in a conference")
         #expect(
             h.interaction.mediaPlan == MediaPlan(conversation: [.customer, .agent(agent2)], consultation: [.agent(agent1), .agent(agent3)]))
-        h.accept(.conference(h.call), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .conference))
         #expect(h.interaction.mediaPlan == MediaPlan(conversation: [.customer, .agent(agent1), .agent(agent2), .agent(agent3)]))
-        h.reject(.consult(h.call, to: .queue("sales")), as: .agent(agent1), with: .conferenceFull)
+        h.reject(.desktop(agent1, h.call, .consult(to: .queue("sales"))), with: .conferenceFull)
         // Agent 1 hands the conference to the agent who joined first.
-        h.accept(.conferenceTransfer(h.call), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .conferenceTransfer))
         #expect(h.interaction.owner?.party == .agent(agent2))
         #expect(h.status == .conferenced)
     }
@@ -226,8 +226,8 @@ struct LargerConferenceTests {
     @Test func whenTheLastOtherPartyLeavesDuringAConsultFromTheConferenceTheCustomerIsHeld() {
         var h = Harness(Harness.configuration(agents: 3, maxConferenceParties: 4))
         h.conference()
-        h.accept(.consult(h.call, to: .agent(agent3)), as: .agent(agent1))
-        h.accept(.exitConference(h.call), as: .agent(agent2))
+        h.accept(.desktop(agent1, h.call, .consult(to: .agent(agent3))))
+        h.accept(.desktop(agent2, h.call, .exitConference))
         #expect(h.status == .consulting)
         #expect(h.interaction.customer.state == .held)
     }
@@ -238,7 +238,7 @@ struct RoutingTests {
     @Test func aWaitingCallIsOfferedToTheLongestAvailableAgentOfTheQueuesTeams() {
         var h = Harness(Harness.configuration(agents: 4))
         h.signIn("agent4", agent3, agent2)  // agent4 is on the green team, which does not serve sales
-        let actions = h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
+        let actions = h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
         #expect(actions.contains(.ring(h.call, .agent(agent3))))
         #expect(actions.contains(.startTimer(.ringNoAnswer(h.call, agent3), deadline: h.now.adding(milliseconds: 10_000))))
         #expect(h.agentStatus(agent3) == .reserved(h.call))
@@ -246,43 +246,43 @@ struct RoutingTests {
 
     @Test func aCallWaitsInItsQueueUntilAnAgentBecomesAvailable() {
         var h = Harness()
-        h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
+        h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
         #expect(h.status == .queued)
         #expect(h.interaction.mediaPlan.customerHearsMusic)
-        h.accept(.login, as: .agent(agent1))
-        h.accept(.setAvailable, as: .agent(agent1))
+        h.accept(.agent(agent1, .login))
+        h.accept(.agent(agent1, .setAvailable))
         #expect(h.status == .offered)
     }
 
     @Test func ringNoAnswerMakesTheAgentIdleAndReoffersTheCall() {
         var h = Harness()
         h.signIn(agent1, agent2)
-        h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
-        h.reject(.timerFired(.ringNoAnswer(h.call, agent1)), as: .timer, with: .timerNotActive)  // not due yet
+        h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
+        h.reject(.timerFired(.ringNoAnswer(h.call, agent1)), with: .timerNotActive)  // not due yet
         h.advance(seconds: 10)
-        let actions = h.accept(.timerFired(.ringNoAnswer(h.call, agent1)), as: .timer)
+        let actions = h.accept(.timerFired(.ringNoAnswer(h.call, agent1)))
         #expect(h.agentStatus(agent1) == .idle(CenterConfiguration.ringNoAnswerIdleCode))
         #expect(actions.contains(.hangUp(h.call, .agent(agent1))))
         #expect(actions.contains(.ring(h.call, .agent(agent2))))
         #expect(h.participant(agent2)?.state == .ringing)
-        h.reject(.timerFired(.ringNoAnswer(h.call, agent1)), as: .timer, with: .timerNotActive)
+        h.reject(.timerFired(.ringNoAnswer(h.call, agent1)), with: .timerNotActive)
     }
 
     @Test func aCallThatRingsOutWithNobodyElseFreeGoesBackToTheHeadOfItsQueue() {
         var h = Harness()
         h.signIn(agent1)
-        h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
-        h.accept(.customerCall("call-2", queue: "sales", from: "+15550101"), as: .customer)
+        h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
+        h.accept(.arrival("call-2", queue: "sales", from: "+15550101"))
         h.advance(seconds: 10)
-        h.accept(.timerFired(.ringNoAnswer(h.call, agent1)), as: .timer)
+        h.accept(.timerFired(.ringNoAnswer(h.call, agent1)))
         #expect(h.center.waiting["sales"]?.map(\.interaction) == [h.call, "call-2"])
     }
 
     @Test func aCustomerWhoHangsUpWhileRingingFreesTheAgent() {
         var h = Harness()
         h.signIn(agent1)
-        h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
-        h.accept(.customerHungUp(h.call), as: .customer)
+        h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
+        h.accept(.line(h.call, .hungUp(.customer)))
         #expect(h.status == .ended)
         #expect(h.agentStatus(agent1) == .available)
         #expect(h.interaction.isFinished, "no agent handled it: no wrap-up is owed")
@@ -290,12 +290,11 @@ struct RoutingTests {
 
     @Test func unknownQueuesDuplicateCallsAndBadNumbersAreRejected() {
         var h = Harness()
-        h.reject(.customerCall(h.call, queue: "nowhere", from: "+15550100"), as: .customer, with: .unknownQueue)
-        h.reject(.customerCall(h.call, queue: "sales", from: "anonymous"), as: .customer, with: .invalidDialNumber)
-        h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
-        h.reject(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer, with: .interactionExists)
-        h.reject(.customerCall("call-2", queue: "sales", from: "+15550100"), as: .agent(agent1), with: .actorNotPermitted)
-        h.reject(.accept("call-9"), as: .agent(agent1), with: .unknownInteraction)
+        h.reject(.arrival(h.call, queue: "nowhere", from: "+15550100"), with: .unknownQueue)
+        h.reject(.arrival(h.call, queue: "sales", from: "anonymous"), with: .invalidDialNumber)
+        h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
+        h.reject(.arrival(h.call, queue: "sales", from: "+15550100"), with: .interactionExists)
+        h.reject(.desktop(agent1, "call-9", .accept), with: .unknownInteraction)
     }
 }
 
@@ -304,22 +303,22 @@ struct WrapUpAndAgentStateTests {
     @Test func aWrapUpIsAppliedOnceAndARetryIsRejected() {
         var h = Harness()
         h.connected()
-        h.accept(.end(h.call), as: .agent(agent1))
-        h.reject(.wrapUp(h.call, code: "nonsense", notes: ""), as: .agent(agent1), with: .unknownWrapUpCode)
-        h.accept(.wrapUp(h.call, code: "resolved", notes: "all good"), as: .agent(agent1))
-        h.reject(.wrapUp(h.call, code: "resolved", notes: "all good"), as: .agent(agent1), with: .wrapUpNotRequired)
+        h.accept(.desktop(agent1, h.call, .end))
+        h.reject(.desktop(agent1, h.call, .wrapUp(code: "nonsense", notes: "")), with: .unknownWrapUpCode)
+        h.accept(.desktop(agent1, h.call, .wrapUp(code: "resolved", notes: "all good")))
+        h.reject(.desktop(agent1, h.call, .wrapUp(code: "resolved", notes: "all good")), with: .wrapUpNotRequired)
         #expect(h.agentStatus(agent1) == .available)
     }
 
     @Test func autoWrapUpAppliesTheDefaultCodeWhenTheTimerFires() {
         var h = Harness()
         h.connected()
-        let actions = h.accept(.end(h.call), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .end))
         let deadline = h.now.adding(milliseconds: 60_000)
         #expect(actions.contains(.startTimer(.autoWrapUp(h.call, agent1), deadline: deadline)))
         h.advance(seconds: 58)  // each send moves the clock one more second: this one lands a second early
-        h.reject(.timerFired(.autoWrapUp(h.call, agent1)), as: .timer, with: .timerNotActive)
-        let fired = h.send(.timerFired(.autoWrapUp(h.call, agent1)), as: .timer)
+        h.reject(.timerFired(.autoWrapUp(h.call, agent1)), with: .timerNotActive)
+        let fired = h.send(.timerFired(.autoWrapUp(h.call, agent1)))
         #expect(h.now == deadline)
         #expect(
             fired.events.map(\.subject) == [
@@ -331,36 +330,36 @@ struct WrapUpAndAgentStateTests {
     @Test func choosingIdleDuringACallTakesEffectWhenTheCallEnds() {
         var h = Harness()
         h.connected()
-        h.accept(.setIdle("lunch"), as: .agent(agent1))
+        h.accept(.agent(agent1, .setIdle("lunch")))
         #expect(h.agentStatus(agent1) == .engaged(h.call))
-        h.accept(.end(h.call), as: .agent(agent1))
-        h.accept(.wrapUp(h.call, code: "resolved", notes: ""), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .end))
+        h.accept(.desktop(agent1, h.call, .wrapUp(code: "resolved", notes: "")))
         #expect(h.agentStatus(agent1) == .idle("lunch"))
     }
 
     @Test func choosingAvailableAgainDuringACallCancelsThePendingIdle() {
         var h = Harness()
         h.connected()
-        h.accept(.setIdle("lunch"), as: .agent(agent1))
-        h.accept(.setAvailable, as: .agent(agent1))
-        h.accept(.end(h.call), as: .agent(agent1))
-        h.accept(.wrapUp(h.call, code: "resolved", notes: ""), as: .agent(agent1))
+        h.accept(.agent(agent1, .setIdle("lunch")))
+        h.accept(.agent(agent1, .setAvailable))
+        h.accept(.desktop(agent1, h.call, .end))
+        h.accept(.desktop(agent1, h.call, .wrapUp(code: "resolved", notes: "")))
         #expect(h.agentStatus(agent1) == .available)
     }
 
     @Test func agentStateChangesAreCheckedAndIdleCodesMustBeConfigured() {
         var h = Harness()
-        h.reject(.setAvailable, as: .agent(agent1), with: .agentLoggedOut)
-        h.accept(.login, as: .agent(agent1))
+        h.reject(.agent(agent1, .setAvailable), with: .agentLoggedOut)
+        h.accept(.agent(agent1, .login))
         #expect(h.agentStatus(agent1) == .idle("break"))
-        h.reject(.login, as: .agent(agent1), with: .alreadyInState)
-        h.reject(.setIdle("nap"), as: .agent(agent1), with: .unknownIdleCode)
-        h.reject(.setIdle(CenterConfiguration.ringNoAnswerIdleCode), as: .agent(agent1), with: .unknownIdleCode)
-        h.accept(.setIdle("training"), as: .agent(agent1))
-        h.accept(.setAvailable, as: .agent(agent1))
-        h.reject(.setAvailable, as: .agent(agent1), with: .alreadyInState)
-        h.reject(.login, as: .agent("nobody"), with: .unknownAgent)
-        h.accept(.customerCall(h.call, queue: "sales", from: "+15550100"), as: .customer)
-        h.reject(.logout, as: .agent(agent1), with: .agentBusy)
+        h.reject(.agent(agent1, .login), with: .alreadyInState)
+        h.reject(.agent(agent1, .setIdle("nap")), with: .unknownIdleCode)
+        h.reject(.agent(agent1, .setIdle(CenterConfiguration.ringNoAnswerIdleCode)), with: .unknownIdleCode)
+        h.accept(.agent(agent1, .setIdle("training")))
+        h.accept(.agent(agent1, .setAvailable))
+        h.reject(.agent(agent1, .setAvailable), with: .alreadyInState)
+        h.reject(.agent("nobody", .login), with: .unknownAgent)
+        h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
+        h.reject(.agent(agent1, .logout), with: .agentBusy)
     }
 }

@@ -35,12 +35,12 @@ struct Harness {
 
     /// Sends a command; a rejection must change nothing.
     @discardableResult
-    mutating func send(_ command: Command, as actor: Actor, sourceLocation: SourceLocation = #_sourceLocation)
+    mutating func send(_ command: Command, sourceLocation: SourceLocation = #_sourceLocation)
         -> Outcome
     {
         advance(seconds: 1)
         let before = center
-        let outcome = center.handle(command, from: actor, at: now)
+        let outcome = center.handle(command, at: now)
         switch outcome {
         case .rejected:
             #expect(center == before, "a rejected command changed the center", sourceLocation: sourceLocation)
@@ -60,19 +60,19 @@ struct Harness {
 
     /// Sends a command that must be accepted, and returns its actions.
     @discardableResult
-    mutating func accept(_ command: Command, as actor: Actor, sourceLocation: SourceLocation = #_sourceLocation)
+    mutating func accept(_ command: Command, sourceLocation: SourceLocation = #_sourceLocation)
         -> [Action]
     {
-        let outcome = send(command, as: actor, sourceLocation: sourceLocation)
-        #expect(outcome.rejection == nil, "\(command) from \(actor) was rejected", sourceLocation: sourceLocation)
+        let outcome = send(command, sourceLocation: sourceLocation)
+        #expect(outcome.rejection == nil, "\(command) was rejected", sourceLocation: sourceLocation)
         return outcome.actions
     }
 
     /// Sends a command that must be rejected with this code.
     mutating func reject(
-        _ command: Command, as actor: Actor, with rejection: Rejection, sourceLocation: SourceLocation = #_sourceLocation
+        _ command: Command, with rejection: Rejection, sourceLocation: SourceLocation = #_sourceLocation
     ) {
-        let outcome = send(command, as: actor, sourceLocation: sourceLocation)
+        let outcome = send(command, sourceLocation: sourceLocation)
         #expect(outcome.rejection == rejection, sourceLocation: sourceLocation)
     }
 
@@ -101,8 +101,8 @@ struct Harness {
 
     mutating func signIn(_ agents: AgentID...) {
         for agent in agents {
-            accept(.login, as: .agent(agent))
-            accept(.setAvailable, as: .agent(agent))
+            accept(.agent(agent, .login))
+            accept(.agent(agent, .setAvailable))
         }
     }
 
@@ -110,22 +110,22 @@ struct Harness {
     /// sign in and wait, available.
     mutating func connected(standby: Bool = true) {
         signIn(Self.agent1)
-        accept(.customerCall(call, queue: "sales", from: "+15550100"), as: .customer)
+        accept(.arrival(call, queue: "sales", from: "+15550100"))
         #expect(agentStatus(Self.agent1) == .reserved(call))
-        accept(.accept(call), as: .agent(Self.agent1))
+        accept(.desktop(Self.agent1, call, .accept))
         if standby { signIn(Self.agent2, Self.agent3) }
     }
 
     /// Agent 1 consulting Agent 2, who has answered.
     mutating func consulting() {
         connected()
-        accept(.consult(call, to: .agent(Self.agent2)), as: .agent(Self.agent1))
-        accept(.consultAccept(call), as: .agent(Self.agent2))
+        accept(.desktop(Self.agent1, call, .consult(to: .agent(Self.agent2))))
+        accept(.desktop(Self.agent2, call, .consultAccept))
     }
 
     /// The spec's three-party conference: customer, Agent 1 (owner), Agent 2.
     mutating func conference() {
         consulting()
-        accept(.conference(call), as: .agent(Self.agent1))
+        accept(.desktop(Self.agent1, call, .conference))
     }
 }

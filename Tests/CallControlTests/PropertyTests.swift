@@ -13,7 +13,8 @@ struct PropertyTests {
     static let mustReach: Set<String> = [
         "conferenced", "wrapUpAssist", "consulting", "held", "ended", "offerTimedOut", "consultOfferTimedOut",
         "conferenceTransferred", "consultTransferred", "blindTransferred", "conferenceExited", "conferenceEnded",
-        "customerLeft", "automatic wrap-up", "consultOffered", "consultAnswered(number)",
+        "customerLeft", "automatic wrap-up", "consultOffered", "consultAnswered(number)", "ringFailed",
+        "ringFailed(number)", "answered on the phone", "answerModeSet",
     ]
 
     @Test(arguments: 0..<batches)
@@ -76,10 +77,10 @@ struct RandomWorld {
         let maxParties = seed % 3 == 0 ? 4 : 3  // some runs allow a four-party conference
         center = CallCenter(configuration: Harness.configuration(agents: 4, maxConferenceParties: maxParties))
         for agent in Self.agents {
-            send(.login, .agent(agent))
-            send(.setAvailable, .agent(agent))
+            send(.agent(agent, .login))
+            send(.agent(agent, .setAvailable))
         }
-        send(.customerCall("call-0", queue: "support", from: "+15550100"), .customer)
+        send(.arrival("call-0", queue: "support", from: "+15550100"))
     }
 
     mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
@@ -93,13 +94,12 @@ struct RandomWorld {
 
     mutating func step() {
         now = now.adding(milliseconds: Int64.random(in: 0...4_000, using: &rng))
-        let (command, actor) = randomCommand()
-        send(command, actor)
+        send(randomCommand())
         checkInvariants()
         if let call = calls.isEmpty ? nil : pick(calls) { checkAllowedActions(call) }
     }
 
-    mutating func randomCommand() -> (Command, Actor) {
+    mutating func randomCommand() -> Command {
         let agent = pick(Self.agents)
         let live = liveCalls
         let call =
@@ -107,36 +107,45 @@ struct RandomWorld {
         switch Int.random(in: 0..<100, using: &rng) {
         case 0..<8:
             // Mostly making agents available again, so calls find someone.
-            let command =
-                chance(60) ? Command.setAvailable : pick([.login, .logout, .setIdle(pick(["break", "lunch", "bogus"]))])
-            return (command, chance(95) ? .agent(agent) : .customer)
+            let change: AgentCommand =
+                chance(60) ? .setAvailable
+                : pick([.login, .logout, .setIdle(pick(["break", "lunch", "bogus"])), .setAnswerMode(pick(AnswerMode.allCases))])
+            return .agent(chance(98) ? agent : "nobody", change)
         case 8..<14:
             nextCall += 1
             let number = DialNumber(chance(95) ? "+1555\(Int.random(in: 1000...9999, using: &rng))" : "not a number")
-            return (.customerCall(InteractionID("call-\(nextCall)"), queue: pick(Self.queues), from: number), .customer)
+            return .arrival(InteractionID("call-\(nextCall)"), queue: pick(Self.queues), from: number)
         case 14..<17:
             // Customers hang up at any time, and most tellingly while two agents are on the call.
             let talking = live.filter { [.consulting, .conferenced].contains(center.interactions[$0]!.status) }
             let target = !talking.isEmpty && chance(50) ? pick(talking) : call
-            return (.customerHungUp(target), chance(90) ? .customer : .agent(agent))
-        case 17..<20:
-            return (.agentPhoneHungUp(call), .phone(onCall(call) ?? agent))
-        case 20..<21:
-            return (.phoneTransferRequested(call), .phone(agent))
-        case 21..<25:
-            let dialling = live.filter { center.interactions[$0]!.consulted?.party.agent == nil && center.interactions[$0]!.consulted != nil }
-            let target = !dialling.isEmpty && chance(80) ? pick(dialling) : call
-            return (pick([.dialedPartyAnswered(target), .dialedPartyAnswered(target), .dialedPartyHungUp(target)]),
-                    chance(90) ? .dialedParty : .customer)
-        case 25..<30:
+            return .line(target, .hungUp(.customer))
+        case 17..<24:
+            // An agent's phone: answering an offer, failing to ring, hanging up, trying a transfer.
+            let leg = Leg.agent(ringing(call) ?? onCall(call) ?? agent)
+            let event: LineEvent = pick([
+                .answered(leg), .answered(leg), .hungUp(leg), .hungUp(leg),
+                .ringFailed(leg, pick(RingFailure.allCases)), .transferRequested(leg), .answered(.customer),
+            ])
+            return .line(call, event)
+        case 24..<28:
+            // An outside number's line; usually the one being dialled, sometimes one not on the call.
+            let dialled = live.compactMap { id -> (InteractionID, DialNumber)? in
+                guard case .dialNumber(let number)? = center.interactions[id]!.consulted?.party else { return nil }
+                return (id, number)
+            }
+            let (target, number) = !dialled.isEmpty && chance(85) ? pick(dialled) : (call, DialNumber("+15550000"))
+            let leg = Leg.dialNumber(number)
+            return .line(target, pick([.answered(leg), .answered(leg), .hungUp(leg), .ringFailed(leg, pick(RingFailure.allCases))]))
+        case 28..<32:
             // A timer: one that is armed (its deadline reached), or a stale one.
             let armed = center.activeTimers()
             if !armed.isEmpty, chance(85) {
                 let (timer, deadline) = pick(armed)
                 if deadline > now { now = deadline }
-                return (.timerFired(timer), .timer)
+                return .timerFired(timer)
             }
-            return (.timerFired(pick([.ringNoAnswer(call, agent), .autoWrapUp(call, agent)])), chance(90) ? .timer : .agent(agent))
+            return .timerFired(pick([.ringNoAnswer(call, agent), .autoWrapUp(call, agent)]))
         default:
             // An Agent Desktop control, mostly one that someone on a live call may use.
             var choices: [(AgentID, InteractionID, [TaskAction])] = []
@@ -152,11 +161,15 @@ struct RandomWorld {
                 // Lean toward the controls that lead deeper (consults, conferences) over those that end things.
                 let deeper = allowed.filter { [.accept, .consult, .consultAccept, .conference, .wrapUp].contains($0) }
                 let action = !deeper.isEmpty && chance(60) ? pick(deeper) : pick(allowed)
-                return (desktopCommand(action, call: id, randomArguments: true), chance(97) ? .agent(someone) : .phone(someone))
+                return .desktop(someone, id, desktopCommand(action, randomArguments: true))
             }
-            let actor = onCall(call) ?? agent
-            return (desktopCommand(pick(TaskAction.allCases), call: call, randomArguments: true), .agent(actor))
+            return .desktop(onCall(call) ?? agent, call, desktopCommand(pick(TaskAction.allCases), randomArguments: true))
         }
+    }
+
+    /// The agent whose phone rings on the call, if any.
+    func ringing(_ call: InteractionID) -> AgentID? {
+        center.interactions[call]?.participants.first { $0.state == .ringing && $0.party.agent != nil }?.party.agent
     }
 
     /// Someone who is, or was, on the call.
@@ -166,7 +179,7 @@ struct RandomWorld {
         return agents.isEmpty ? nil : pick(agents)
     }
 
-    mutating func desktopCommand(_ action: TaskAction, call: InteractionID, randomArguments: Bool) -> Command {
+    mutating func desktopCommand(_ action: TaskAction, randomArguments: Bool) -> DesktopCommand {
         func destination() -> Destination {
             guard randomArguments else { return .queue("support") }
             let free = availableAgents
@@ -178,44 +191,47 @@ struct RandomWorld {
             }
         }
         switch action {
-        case .accept: return .accept(call)
-        case .hold: return .hold(call)
-        case .resume: return .resume(call)
-        case .consult: return .consult(call, to: destination())
-        case .consultAccept: return .consultAccept(call)
-        case .consultEnd: return .consultEnd(call)
-        case .conference: return .conference(call)
-        case .consultTransfer: return .consultTransfer(call)
-        case .conferenceTransfer: return .conferenceTransfer(call)
-        case .exitConference: return .exitConference(call)
-        case .endConference: return .endConference(call)
-        case .transfer: return .transfer(call, to: destination())
-        case .end: return .end(call)
+        case .accept: return .accept
+        case .hold: return .hold
+        case .resume: return .resume
+        case .consult: return .consult(to: destination())
+        case .consultAccept: return .consultAccept
+        case .consultEnd: return .consultEnd
+        case .conference: return .conference
+        case .consultTransfer: return .consultTransfer
+        case .conferenceTransfer: return .conferenceTransfer
+        case .exitConference: return .exitConference
+        case .endConference: return .endConference
+        case .transfer: return .transfer(to: destination())
+        case .end: return .end
         case .wrapUp:
             let code: WrapUpCodeID = randomArguments && chance(10) ? "bogus" : pick(["resolved", "escalated"])
-            return .wrapUp(call, code: code, notes: "")
+            return .wrapUp(code: code, notes: "")
         }
     }
 
     // MARK: - Sending, with the checks every command gets
 
     @discardableResult
-    mutating func send(_ command: Command, _ actor: Actor) -> Outcome {
+    mutating func send(_ command: Command) -> Outcome {
         let before = center
-        let outcome = center.handle(command, from: actor, at: now)
-        trail.append("\(actor) \(command) → \(outcome.rejection.map { "rejected \($0)" } ?? "ok")")
+        let outcome = center.handle(command, at: now)
+        trail.append("\(command) → \(outcome.rejection.map { "rejected \($0)" } ?? "ok")")
         switch outcome {
         case .rejected:
             if center != before { problems.append("rejected \(command) changed the center") }
         case .accepted(let events, _):
             log += events
             for event in events {
+                if case .agent(_, .answerModeSet) = event.subject { reached.insert("answerModeSet") }
                 guard case .interaction(let id, let change) = event.subject else { continue }
                 if case .wrapUpApplied(let agent, _, _, let automatic) = change {
                     applied["\(id)/\(agent)", default: 0] += 1
                     if automatic { reached.insert("automatic wrap-up") }
                 }
                 if case .consultAnswered(.dialNumber) = change { reached.insert("consultAnswered(number)") }
+                if case .ringFailed(.dialNumber, _) = change { reached.insert("ringFailed(number)") }
+                if case .line(_, .answered(.agent)) = command { reached.insert("answered on the phone") }
                 reached.insert(String(describing: change).prefix { $0 != "(" }.description)
                 if let status = center.interactions[id]?.status { reached.insert(status.rawValue) }
             }
@@ -287,8 +303,8 @@ struct RandomWorld {
         let allowed = Set(center.allowedActions(for: agent, in: call))
         for action in TaskAction.allCases {
             var copy = center
-            let command = desktopCommand(action, call: call, randomArguments: false)
-            let accepted = copy.handle(command, from: .agent(agent), at: now).rejection == nil
+            let command = Command.desktop(agent, call, desktopCommand(action, randomArguments: false))
+            let accepted = copy.handle(command, at: now).rejection == nil
             if accepted != allowed.contains(action) {
                 problems.append("\(agent) \(action) on \(call): listed \(allowed.contains(action)), accepted \(accepted)")
             }
@@ -301,14 +317,14 @@ struct RandomWorld {
     mutating func drain() {
         for call in calls {
             guard let interaction = center.interactions[call] else { continue }
-            if interaction.customer.state != .left { send(.customerHungUp(call), .customer) }
+            if interaction.customer.state != .left { send(.line(call, .hungUp(.customer))) }
             if center.interactions[call]?.status == .wrapUpAssist, let owner = center.interactions[call]?.owner?.party.agent {
-                send(.end(call), .agent(owner))
+                send(.desktop(owner, call, .end))
             }
         }
         for (timer, deadline) in center.activeTimers() {
             now = max(now, deadline)
-            send(.timerFired(timer), .timer)
+            send(.timerFired(timer))
         }
         checkInvariants()
         for (id, interaction) in center.interactions where !interaction.isFinished {

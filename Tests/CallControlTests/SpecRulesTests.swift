@@ -11,10 +11,13 @@ struct CustomerRules {
     @Test func customerCannotInitiateAConference() {
         var h = Harness()
         h.consulting()
-        // No customer-side input can start one: not the Conference command, nor any other control.
-        h.reject(.conference(h.call), as: .customer, with: .actorNotPermitted)
-        for command in allDesktopCommands(h.call) {
-            h.reject(command, as: .customer, with: .actorNotPermitted)
+        // The customer's only input is their line: none of its events can start a conference
+        // (the desktop's controls are commands of agents, and the customer is not one).
+        for event in [LineEvent.answered(.customer), .transferRequested(.customer), .ringFailed(.customer, .declined)] {
+            h.reject(.line(h.call, event), with: .actorNotPermitted)
+        }
+        for command in allDesktopCommands(h.call, by: "customer") {
+            h.reject(command, with: .notAParticipant)
         }
         #expect(h.status == .consulting)
     }
@@ -24,7 +27,7 @@ struct CustomerRules {
         h.consulting()
         #expect(h.interaction.customer.state == .held)
         #expect(h.interaction.mediaPlan.customerHearsMusic)
-        let actions = h.accept(.conference(h.call), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .conference))
         #expect(h.interaction.customer.state == .connected)
         let everyone = MediaPlan(conversation: [.customer, .agent(agent1), .agent(agent2)])
         #expect(actions.contains(.setMedia(h.call, everyone)))
@@ -33,10 +36,10 @@ struct CustomerRules {
     @Test func customerCannotBePutOnHoldDuringAConferenceByAnyone() {
         var h = Harness()
         h.conference()
-        h.reject(.hold(h.call), as: .agent(agent1), with: .holdNotAllowedInConference)
-        h.reject(.hold(h.call), as: .agent(agent2), with: .holdNotAllowedInConference)
-        h.reject(.hold(h.call), as: .agent(Harness.agent3), with: .notAParticipant)
-        h.reject(.hold(h.call), as: .phone(agent1), with: .useAgentDesktop)
+        h.reject(.desktop(agent1, h.call, .hold), with: .holdNotAllowedInConference)
+        h.reject(.desktop(agent2, h.call, .hold), with: .holdNotAllowedInConference)
+        h.reject(.desktop(Harness.agent3, h.call, .hold), with: .notAParticipant)
+        h.reject(.line(h.call, .transferRequested(.agent(agent1))), with: .useAgentDesktop)
         #expect(!h.allowed(agent1).contains(.hold))
         #expect(!h.allowed(agent2).contains(.hold))
         #expect(h.interaction.customer.state == .connected)
@@ -49,10 +52,10 @@ struct Agent1Rules {
         var h = Harness()
         h.consulting()
         #expect(h.allowed(agent1).contains(.conference))
-        h.accept(.conference(h.call), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .conference))
         #expect(h.status == .conferenced)
         #expect(h.allowed(agent1).contains(.endConference))
-        h.accept(.endConference(h.call), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .endConference))
         #expect(h.status == .ended)
     }
 
@@ -60,14 +63,14 @@ struct Agent1Rules {
         var h = Harness()
         h.connected()
         // No consult yet: nothing to merge.
-        h.reject(.conference(h.call), as: .agent(agent1), with: .noActiveConsult)
-        h.accept(.consult(h.call, to: .agent(agent2)), as: .agent(agent1))
+        h.reject(.desktop(agent1, h.call, .conference), with: .noActiveConsult)
+        h.accept(.desktop(agent1, h.call, .consult(to: .agent(agent2))))
         // Agent 2 has not answered yet.
-        h.reject(.conference(h.call), as: .agent(agent1), with: .consultNotAnswered)
-        h.reject(.conference(h.call), as: .agent(agent2), with: .notConnected)
-        h.accept(.consultAccept(h.call), as: .agent(agent2))
-        h.reject(.conference(h.call), as: .agent(agent2), with: .notOwner)
-        h.accept(.conference(h.call), as: .agent(agent1))
+        h.reject(.desktop(agent1, h.call, .conference), with: .consultNotAnswered)
+        h.reject(.desktop(agent2, h.call, .conference), with: .notConnected)
+        h.accept(.desktop(agent2, h.call, .consultAccept))
+        h.reject(.desktop(agent2, h.call, .conference), with: .notOwner)
+        h.accept(.desktop(agent1, h.call, .conference))
         #expect(h.status == .conferenced)
         #expect(h.participant(agent1)?.role == .owner)
         #expect(h.participant(agent2)?.role == .conferenced)
@@ -76,8 +79,8 @@ struct Agent1Rules {
     @Test func agent1CannotHoldTheCustomerOrAgent2DuringAConference() {
         var h = Harness()
         h.conference()
-        h.reject(.hold(h.call), as: .agent(agent1), with: .holdNotAllowedInConference)
-        h.reject(.resume(h.call), as: .agent(agent1), with: .notAllowedInConference)
+        h.reject(.desktop(agent1, h.call, .hold), with: .holdNotAllowedInConference)
+        h.reject(.desktop(agent1, h.call, .resume), with: .notAllowedInConference)
         #expect(h.allowed(agent1) == [.conferenceTransfer, .endConference])
         // Nobody in the conference is on hold, and no control could put them there.
         #expect(h.interaction.customer.state == .connected)
@@ -88,7 +91,7 @@ struct Agent1Rules {
     @Test func agent1TransfersToAgent2AndGetsTheWrapUpReasonsDialog() {
         var h = Harness()
         h.conference()
-        let actions = h.accept(.conferenceTransfer(h.call), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .conferenceTransfer))
         // Agent 1 leaves at once and owes a wrap-up.
         #expect(h.participant(agent1)?.state == .left)
         #expect(h.participant(agent1)?.owesWrapUp == true)
@@ -103,12 +106,12 @@ struct Agent1Rules {
     @Test func whenTheCustomerDropsFromTheConferenceTheInteractionEndsForThemAndAgent1MustWrapUp() {
         var h = Harness()
         h.conference()
-        h.accept(.customerHungUp(h.call), as: .customer)
+        h.accept(.line(h.call, .hungUp(.customer)))
         #expect(h.interaction.customer.state == .left)
         #expect(h.participant(agent1)?.owesWrapUp == true)
         #expect(h.allowed(agent1).contains(.wrapUp))
         #expect(h.participant(agent2)?.owesWrapUp == false)
-        h.accept(.wrapUp(h.call, code: "resolved", notes: "customer dropped"), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .wrapUp(code: "resolved", notes: "customer dropped")))
         #expect(h.status == .ended)
         #expect(h.agentStatus(agent1) == .available)
         #expect(h.agentStatus(agent2) == .available)
@@ -117,7 +120,7 @@ struct Agent1Rules {
     @Test func agent1EndsTheConferenceWithEndConferenceDroppingTheCustomerAndAgent2() {
         var h = Harness()
         h.conference()
-        let actions = h.accept(.endConference(h.call), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .endConference))
         #expect(actions.contains(.hangUp(h.call, .customer)))
         #expect(actions.contains(.hangUp(h.call, .agent(agent2))))
         #expect(h.status == .ended)
@@ -129,7 +132,7 @@ struct Agent1Rules {
     @Test func agent1EndsTheConferenceByHangingUpThePhone() {
         var h = Harness()
         h.conference()
-        let actions = h.accept(.agentPhoneHungUp(h.call), as: .phone(agent1))
+        let actions = h.accept(.line(h.call, .hungUp(.agent(agent1))))
         #expect(actions.contains(.hangUp(h.call, .customer)))
         #expect(actions.contains(.hangUp(h.call, .agent(agent2))))
         #expect(!actions.contains(.hangUp(h.call, .agent(agent1))), "Agent 1's phone hung up by itself")
@@ -144,7 +147,7 @@ struct Agent2Rules {
     @Test func agent2CannotEndAConference() {
         var h = Harness()
         h.conference()
-        h.reject(.endConference(h.call), as: .agent(agent2), with: .notOwner)
+        h.reject(.desktop(agent2, h.call, .endConference), with: .notOwner)
         #expect(Rejection.notOwner.kind == .role)
         #expect(!h.allowed(agent2).contains(.endConference))
         #expect(h.status == .conferenced)
@@ -153,10 +156,10 @@ struct Agent2Rules {
     @Test func agent2CannotApplyAWrapUpReasonForAConference() {
         var h = Harness()
         h.conference()
-        h.reject(.wrapUp(h.call, code: "resolved", notes: ""), as: .agent(agent2), with: .wrapUpNotRequired)
-        h.accept(.endConference(h.call), as: .agent(agent1))
+        h.reject(.desktop(agent2, h.call, .wrapUp(code: "resolved", notes: "")), with: .wrapUpNotRequired)
+        h.accept(.desktop(agent1, h.call, .endConference))
         #expect(!h.allowed(agent2).contains(.wrapUp))
-        h.reject(.wrapUp(h.call, code: "resolved", notes: ""), as: .agent(agent2), with: .wrapUpNotRequired)
+        h.reject(.desktop(agent2, h.call, .wrapUp(code: "resolved", notes: "")), with: .wrapUpNotRequired)
         #expect(h.agentStatus(agent2) == .available)
     }
 
@@ -164,7 +167,7 @@ struct Agent2Rules {
         var h = Harness()
         h.conference()
         #expect(h.allowed(agent2) == [.exitConference])
-        let actions = h.accept(.exitConference(h.call), as: .agent(agent2))
+        let actions = h.accept(.desktop(agent2, h.call, .exitConference))
         #expect(h.status == .connected)
         #expect(h.participant(agent2)?.state == .left)
         #expect(h.participant(agent2)?.owesWrapUp == false)
@@ -178,7 +181,7 @@ struct Agent2Rules {
         var h = Harness()
         h.consulting()
         #expect(h.participant(agent2)?.role == .consulted)
-        h.accept(.conference(h.call), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .conference))
         #expect(h.participant(agent2)?.role == .conferenced)
         #expect(h.participant(agent2)?.state == .connected)
         #expect(h.agentStatus(agent2) == .engaged(h.call))
@@ -187,7 +190,7 @@ struct Agent2Rules {
     @Test func agent2AcceptsATransferAgent1MakesDuringTheConference() {
         var h = Harness()
         h.conference()
-        let actions = h.accept(.conferenceTransfer(h.call), as: .agent(agent1))
+        let actions = h.accept(.desktop(agent1, h.call, .conferenceTransfer))
         // Agent 2 is already connected, so the hand-over is immediate: no ringing, no accept.
         #expect(!actions.contains { if case .ring = $0 { true } else { false } })
         #expect(h.interaction.owner?.party == .agent(agent2))
@@ -198,22 +201,22 @@ struct Agent2Rules {
     @Test func whenTheCustomerLeavesBothAgentsContinueInWrapUpAssistWithoutHoldResumeOrConsult() {
         var h = Harness()
         h.conference()
-        let actions = h.accept(.customerHungUp(h.call), as: .customer)
+        let actions = h.accept(.line(h.call, .hungUp(.customer)))
         #expect(h.status == .wrapUpAssist)
         #expect(actions.contains(.setMedia(h.call, MediaPlan(conversation: [.agent(agent1), .agent(agent2)]))))
         for agent in [agent1, agent2] {
-            h.reject(.hold(h.call), as: .agent(agent), with: .notAllowedInWrapUpAssist)
-            h.reject(.resume(h.call), as: .agent(agent), with: .notAllowedInWrapUpAssist)
-            h.reject(.consult(h.call, to: .queue("sales")), as: .agent(agent), with: .notAllowedInWrapUpAssist)
+            h.reject(.desktop(agent, h.call, .hold), with: .notAllowedInWrapUpAssist)
+            h.reject(.desktop(agent, h.call, .resume), with: .notAllowedInWrapUpAssist)
+            h.reject(.desktop(agent, h.call, .consult(to: .queue("sales"))), with: .notAllowedInWrapUpAssist)
             #expect(h.allowed(agent).isDisjoint(with: [.hold, .resume, .consult]))
         }
         #expect(h.participant(agent1)?.owesWrapUp == true)
         #expect(h.participant(agent2)?.owesWrapUp == false)
         // The agents finish talking: Agent 2 leaves, Agent 1 wraps up.
-        h.accept(.exitConference(h.call), as: .agent(agent2))
+        h.accept(.desktop(agent2, h.call, .exitConference))
         #expect(h.status == .ended)
         #expect(h.agentStatus(agent1) == .wrapUp(h.call))
-        h.accept(.wrapUp(h.call, code: "resolved", notes: ""), as: .agent(agent1))
+        h.accept(.desktop(agent1, h.call, .wrapUp(code: "resolved", notes: "")))
         #expect(h.interaction.isFinished)
     }
 }
@@ -223,20 +226,19 @@ struct DesktopNotPhoneRules {
     @Test func aTransferOrConferenceFromAnAgentPhoneIsRejectedWithUseAgentDesktop() {
         var h = Harness()
         h.consulting()
-        h.reject(.phoneTransferRequested(h.call), as: .phone(agent1), with: .useAgentDesktop)
-        h.reject(.conference(h.call), as: .phone(agent1), with: .useAgentDesktop)
-        h.reject(.consultTransfer(h.call), as: .phone(agent1), with: .useAgentDesktop)
-        h.accept(.conference(h.call), as: .agent(agent1))
-        h.reject(.conferenceTransfer(h.call), as: .phone(agent1), with: .useAgentDesktop)
+        h.reject(.line(h.call, .transferRequested(.agent(agent1))), with: .useAgentDesktop)
+        h.reject(.line(h.call, .transferRequested(.agent(agent1))), with: .useAgentDesktop)
+        h.reject(.line(h.call, .transferRequested(.agent(agent1))), with: .useAgentDesktop)
+        h.accept(.desktop(agent1, h.call, .conference))
+        h.reject(.line(h.call, .transferRequested(.agent(agent1))), with: .useAgentDesktop)
         #expect(Rejection.useAgentDesktop.kind == .role)
     }
 }
 
-func allDesktopCommands(_ call: InteractionID) -> [Command] {
+func allDesktopCommands(_ call: InteractionID, by agent: AgentID) -> [Command] {
     [
-        .accept(call), .hold(call), .resume(call), .consult(call, to: .agent("agent3")), .consultAccept(call),
-        .consultEnd(call), .conference(call), .consultTransfer(call), .conferenceTransfer(call),
-        .exitConference(call), .endConference(call), .transfer(call, to: .queue("sales")), .end(call),
-        .wrapUp(call, code: "resolved", notes: ""),
-    ]
+        .accept, .hold, .resume, .consult(to: .agent("agent3")), .consultAccept, .consultEnd, .conference,
+        .consultTransfer, .conferenceTransfer, .exitConference, .endConference, .transfer(to: .queue("sales")), .end,
+        .wrapUp(code: "resolved", notes: ""),
+    ].map { Command.desktop(agent, call, $0) }
 }

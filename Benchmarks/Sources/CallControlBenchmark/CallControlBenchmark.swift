@@ -71,16 +71,16 @@ struct Bench {
                 wrapUpCodes: ["resolved"], idleCodes: ["break"]))
         for pair in pairs {
             for agent in [pair.a, pair.b] {
-                send(.login, .agent(agent))
-                send(.setAvailable, .agent(agent))
+                send(.agent(agent, .login))
+                send(.agent(agent, .setAvailable))
             }
         }
     }
 
     @discardableResult
-    mutating func send(_ command: Command, _ actor: Actor) -> Outcome {
+    mutating func send(_ command: Command) -> Outcome {
         time += 1
-        let outcome = center.handle(command, from: actor, at: Timestamp(milliseconds: time))
+        let outcome = center.handle(command, at: Timestamp(milliseconds: time))
         precondition(outcome.rejection == nil, "\(command) rejected: \(outcome.rejection!)")
         return outcome
     }
@@ -95,7 +95,7 @@ struct Bench {
             var owners: [(AgentID, AgentID)] = []
             owners.reserveCapacity(pairs.count)
             for (pair, id) in zip(pairs, ids) {
-                let outcome = send(.customerCall(id, queue: pair.queue, from: "+15550100"), .customer)
+                let outcome = send(.arrival(id, queue: pair.queue, from: "+15550100"))
                 // Routing offers the call to whichever of the pair has been available longest.
                 guard case .interaction(_, .offered(let owner)) = outcome.events.last!.subject else {
                     preconditionFailure("call not offered")
@@ -104,18 +104,18 @@ struct Bench {
             }
             for (index, (id, (one, two))) in zip(ids, owners).enumerated() {
                 let exitFirst = (index + done) % 2 == 0
-                _ = send(.accept(id), .agent(one))
-                _ = send(.consult(id, to: .agent(two)), .agent(one))
-                _ = send(.consultAccept(id), .agent(two))
-                _ = send(.conference(id), .agent(one))
+                _ = send(.desktop(one, id, .accept))
+                _ = send(.desktop(one, id, .consult(to: .agent(two))))
+                _ = send(.desktop(two, id, .consultAccept))
+                _ = send(.desktop(one, id, .conference))
                 if exitFirst {
-                    _ = send(.exitConference(id), .agent(two))
-                    _ = send(.end(id), .agent(one))
+                    _ = send(.desktop(two, id, .exitConference))
+                    _ = send(.desktop(one, id, .end))
                     commands += 1
                 } else {
-                    _ = send(.endConference(id), .agent(one))
+                    _ = send(.desktop(one, id, .endConference))
                 }
-                _ = send(.wrapUp(id, code: "resolved", notes: ""), .agent(one))
+                _ = send(.desktop(one, id, .wrapUp(code: "resolved", notes: "")))
                 commands += 7
             }
             commands += ids.count

@@ -36,7 +36,7 @@ public final class ServerMetrics: Sendable {
     }
 
     /// The live figures, set just before a scrape.
-    func setGauges(_ live: ContactCenter.LiveFigures) {
+    public func setGauges(_ live: ContactCenter.LiveFigures) {
         for (status, count) in live.agentsByStatus {
             registry.makeGauge(name: "switchboard_agents", labels: [("status", status)], help: "Agents by status.")
                 .set(to: Double(count))

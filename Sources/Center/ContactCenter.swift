@@ -1,15 +1,24 @@
 import CallControl
 import Foundation
+import Store
 
 /// The shell around the core: the one place that runs commands, stores their events and carries
 /// out their actions. An actor, so commands on the center are applied one at a time.
+///
+/// A command's effects leave in command order and only once its events are durable: messages to
+/// the event streams, and line actions to the telephony. Timers are armed at once (a timer that
+/// fires early is refused by the core) on one scheduler driven by the injected clock.
 public actor ContactCenter {
-    public let configuration: SwitchboardConfiguration
+    public nonisolated let configuration: SwitchboardConfiguration
     private var center: CallCenter
     private let store: any EventStore
-    private var timers: [TimerID: Task<Void, Never>] = [:]
-    /// With the built-in simulator, outside numbers answer at once.
-    private let simulatedTelephony: Bool
+    private let telephony: any Telephony
+    private let clock: any CenterClock
+    /// Armed timers and their deadlines; one sleeping task wakes for the earliest.
+    private var timers: [TimerID: Timestamp] = [:]
+    private var timerWake: (at: Timestamp, task: Task<Void, Never>)?
+    /// False until `start()` and after `stop()`: timers are kept but not run.
+    private var running = false
     /// The number the next event gets in the log.
     private var nextSequence: Int
     /// Agents' display names, by id, for the views the API and the event stream show.
@@ -21,37 +30,53 @@ public actor ContactCenter {
     private var storeFailed = false
     /// While draining before a shutdown, new customer calls are refused; live ones carry on.
     private var draining = false
-    public let metrics = ServerMetrics()
+    /// Who waits for the last live call to end (the drain).
+    private var noLiveCallWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    private var nextWaiter = 0
+    public nonisolated let metrics = ServerMetrics()
     /// Wrap-up reasons applied, per local day (days since 1970) and code: the supervisor's chart.
     private var wrapUpsByDay: [Int64: [String: Int]] = [:]
 
-    /// Rebuilds the live center from the store's log.
-    public init(configuration: SwitchboardConfiguration, store: any EventStore, simulatedTelephony: Bool) async throws {
+    /// Rebuilds the live center from the store's log and attaches the telephony. Timers start
+    /// with `start()`.
+    public init(
+        configuration: SwitchboardConfiguration, store: any EventStore, telephony: any Telephony,
+        clock: any CenterClock = SystemClock()
+    ) async throws {
         self.configuration = configuration
         self.store = store
-        self.simulatedTelephony = simulatedTelephony
+        self.telephony = telephony
+        self.clock = clock
         displayNames = Dictionary(configuration.agents.map { ($0.id, $0.displayName) }, uniquingKeysWith: { first, _ in first })
         let events = try await store.all()
         center = CallCenter.replay(configuration.centerConfiguration, events)
         center.purgeFinished()
         nextSequence = events.count
         count(wrapUpsIn: events)
+        for (timer, deadline) in center.activeTimers() { timers[timer] = deadline }
+        telephony.attach(to: self)
     }
 
-    /// Re-arms the timers the rebuilt state needs (after a restart).
+    /// Runs the timers the rebuilt state needs (after a restart, those already due fire now).
     public func start() {
-        for (timer, deadline) in center.activeTimers() { arm(timer, deadline: deadline) }
+        running = true
+        scheduleTimers()
     }
 
+    /// Stops the timers and closes every event stream.
     public func stop() {
-        for task in timers.values { task.cancel() }
-        timers = [:]
+        running = false
+        timerWake?.task.cancel()
+        timerWake = nil
+        closeStreams()
+    }
+
+    /// Ends every open event stream (before the HTTP server stops, which waits for them).
+    public func closeStreams() {
         for feed in feeds.values { for subscriber in feed.subscribers.values { subscriber.finish() } }
     }
 
-    static func now() -> Timestamp {
-        Timestamp(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded()))
-    }
+    public func now() -> Timestamp { clock.now() }
 
     // MARK: - Commands
 
@@ -60,16 +85,16 @@ public actor ContactCenter {
     /// With `viewer`, the command must be on a task that agent sees, and this also returns the task
     /// as they see it right after the command: the same version its event-stream message carries.
     @discardableResult
-    public func execute(_ command: Command, from actor: Actor, viewer: AgentID? = nil) async throws
+    public func execute(_ command: Command, viewer: AgentID? = nil) async throws
         -> (outcome: Outcome, snapshot: TaskSnapshot?)
     {
         guard !storeFailed else { throw StoreUnavailable() }
-        if draining, case .customerCall = command { throw Draining() }
+        if draining, case .arrival = command { throw Draining() }
         // An agent may command only a task they are on (checked here, not in a second call, so a
         // request enters the actor once).
         if let viewer, let id = command.interactionID, !sees(id, viewer) { throw NotOnTask() }
         let started = ContinuousClock.now
-        let outcome = center.handle(command, from: actor, at: Self.now())
+        let outcome = center.handle(command, at: clock.now())
         guard case .accepted(let events, let actions) = outcome else {
             metrics.commandRan(command, accepted: false, duration: ContinuousClock.now - started)
             return (outcome, nil)
@@ -81,15 +106,18 @@ public actor ContactCenter {
         }
         let first = nextSequence
         nextSequence += events.count
-        let notices = perform(actions, changed: events.compactMap(\.interactionID))
-        pendingNotices.append(PendingNotices(first: first, notices: notices))
+        pendingEffects.append(perform(actions, changed: events.compactMap(\.interactionID), first: first))
         count(wrapUpsIn: events)
         if let id = command.interactionID { center.forgetIfFinished(id) }
+        if !noLiveCallWaiters.isEmpty, liveCalls() == 0 {
+            for waiter in noLiveCallWaiters.values { waiter.resume() }
+            noLiveCallWaiters = [:]
+        }
         do {
             let appending = ContinuousClock.now
             try await store.append(events, first: first)
             metrics.stored(events.count, duration: ContinuousClock.now - appending)
-            publishDurableNotices(storedFrom: first)
+            releaseDurableEffects(storedFrom: first)
         } catch {
             storeFailed = true
             throw StoreUnavailable()
@@ -114,6 +142,24 @@ public actor ContactCenter {
         center.interactions.values.count { $0.status != .ended }
     }
 
+    /// Returns once no call is live (at once if none is), or when the waiting task is cancelled.
+    public func noLiveCalls() async {
+        guard liveCalls() > 0 else { return }
+        let id = nextWaiter
+        nextWaiter += 1
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { waiter in
+                if Task.isCancelled { waiter.resume() } else { noLiveCallWaiters[id] = waiter }
+            }
+        } onCancel: {
+            Task { await self.releaseWaiter(id) }
+        }
+    }
+
+    private func releaseWaiter(_ id: Int) {
+        noLiveCallWaiters.removeValue(forKey: id)?.resume()
+    }
+
     /// What the metrics' gauges show.
     public struct LiveFigures: Sendable {
         public var agentsByStatus: [String: Int]
@@ -133,43 +179,42 @@ public actor ContactCenter {
             streams: feeds.values.reduce(0) { $0 + $1.subscribers.count }, draining: draining)
     }
 
-    /// A command's messages for the event streams, held until its events are durable.
-    struct PendingNotices {
+    /// A command's effects that wait for its events to be durable: stream messages and line actions.
+    struct PendingEffects {
         var first: Int
         var notices: [(user: String, notice: Notice)]
+        var lineActions: [Action]
         var durable = false
     }
 
-    /// Held in command order: stores may complete out of order, messages never go out of order.
-    private var pendingNotices: [PendingNotices] = []
+    /// Held in command order: stores may complete out of order, effects never leave out of order.
+    private var pendingEffects: [PendingEffects] = []
 
-    /// Marks the command whose events start at `first` as durable and sends every message that
-    /// is now in order to go: a client never hears of an event the log could still lose.
-    private func publishDurableNotices(storedFrom first: Int) {
-        if let index = pendingNotices.firstIndex(where: { $0.first == first }) { pendingNotices[index].durable = true }
-        var sent = 0
-        for pending in pendingNotices {
+    /// Marks the command whose events start at `first` as durable and releases every command's
+    /// effects that are now in order to go: nobody hears of, and no phone acts on, an event the
+    /// log could still lose.
+    private func releaseDurableEffects(storedFrom first: Int) {
+        if let index = pendingEffects.firstIndex(where: { $0.first == first }) { pendingEffects[index].durable = true }
+        var released = 0
+        for pending in pendingEffects {
             guard pending.durable else { break }
             for notice in pending.notices { feeds[notice.user, default: Feed()].publish(notice.notice) }
-            sent += 1
+            if !pending.lineActions.isEmpty { telephony.perform(pending.lineActions) }
+            released += 1
         }
-        pendingNotices.removeFirst(sent)
+        pendingEffects.removeFirst(released)
     }
 
-    /// Carries out what the shell does at once (timers, the simulator); returns the event-stream
-    /// messages, to be sent once the events are durable.
-    private func perform(_ actions: [Action], changed: [InteractionID]) -> [(user: String, notice: Notice)] {
+    /// Arms and cancels timers at once; returns what waits for durability (stream messages and
+    /// line actions).
+    private func perform(_ actions: [Action], changed: [InteractionID], first: Int) -> PendingEffects {
         var notices: [(user: String, notice: Notice)] = []
+        var lineActions: [Action] = []
         for action in actions {
             switch action {
             case .startTimer(let timer, let deadline): arm(timer, deadline: deadline)
-            case .cancelTimer(let timer): timers.removeValue(forKey: timer)?.cancel()
-            case .ring(let id, .dialNumber):
-                if simulatedTelephony {
-                    Task { _ = try? await self.execute(.dialedPartyAnswered(id), from: .dialedParty) }
-                }
-            case .ring, .hangUp, .setMedia, .handOff:
-                break  // the simulator has no media; the SIP layer will carry these out
+            case .cancelTimer(let timer): timers[timer] = nil  // the sleeper wakes, finds nothing due, sleeps on
+            case .answerCustomer, .ring, .hangUp, .setMedia, .handOff: lineActions.append(action)
             case .notifyAgent(let agent, let id):
                 let view = snapshot(id, for: agent)
                 if let view {
@@ -195,7 +240,7 @@ public actor ContactCenter {
                 notices.append((supervisor.id, Notice(type: "task", task: view, taskId: id.rawValue)))
             }
         }
-        return notices
+        return PendingEffects(first: first, notices: notices, lineActions: lineActions)
     }
 
     // MARK: - Event streams
@@ -219,34 +264,57 @@ public actor ContactCenter {
         feeds[user]?.subscribers.removeValue(forKey: id)?.finish()
     }
 
-    func agentView(_ id: AgentID) -> AgentView? {
+    public func agentView(_ id: AgentID) -> AgentView? {
         center.agents[id].map { AgentView($0, displayName: displayNames[id.rawValue] ?? id.rawValue) }
     }
 
     /// The agent's view and the task their phone is on (for `GET /v1/me`).
-    func agentViewAndTask(_ id: AgentID) -> (AgentView, InteractionID?)? {
+    public func agentViewAndTask(_ id: AgentID) -> (AgentView, InteractionID?)? {
         agentView(id).map { ($0, center.agents[id]?.task) }
     }
 
     /// Every agent with its live state, by id.
-    func agentViews() -> [AgentView] {
+    public func agentViews() -> [AgentView] {
         center.agents.keys.sorted().compactMap(agentView)
     }
 
+    // MARK: - Timers
+
     private func arm(_ timer: TimerID, deadline: Timestamp) {
-        timers[timer]?.cancel()
-        let delay = max(0, deadline.milliseconds - Self.now().milliseconds)
-        timers[timer] = Task {
-            try? await Task.sleep(for: .milliseconds(delay))
-            guard !Task.isCancelled else { return }
-            await self.fire(timer)
-        }
+        timers[timer] = deadline
+        if running, timerWake.map({ deadline < $0.at }) ?? true { wake(at: deadline) }
     }
 
-    private func fire(_ timer: TimerID) async {
-        timers[timer] = nil
-        _ = try? await execute(.timerFired(timer), from: .timer)
+    /// Sleeps until the earliest deadline (none: nobody sleeps).
+    private func scheduleTimers() {
+        guard running, let next = timers.values.min() else { return }
+        if timerWake?.at != next { wake(at: next) }
     }
+
+    private func wake(at deadline: Timestamp) {
+        timerWake?.task.cancel()
+        let task = Task { [clock] in
+            do { try await clock.sleep(until: deadline) } catch { return }
+            await self.fireDueTimers(wokenFor: deadline)
+        }
+        timerWake = (deadline, task)
+    }
+
+    /// Fires every timer whose deadline has come, earliest first, then sleeps until the next.
+    private func fireDueTimers(wokenFor deadline: Timestamp) async {
+        guard running, timerWake?.at == deadline else { return }  // superseded by an earlier wake
+        timerWake = nil
+        let now = clock.now()
+        let due = timers.filter { $0.value <= now }.sorted { ($0.value, "\($0.key)") < ($1.value, "\($1.key)") }
+        for (timer, _) in due where timers[timer] != nil {
+            timers[timer] = nil
+            _ = try? await execute(.timerFired(timer))
+        }
+        scheduleTimers()
+    }
+
+    /// The timers armed now, with their deadlines (for tests and the metrics).
+    public func armedTimers() -> [TimerID: Timestamp] { timers }
 
     // MARK: - Reading
 
@@ -265,7 +333,7 @@ public actor ContactCenter {
     }
 
     /// How many times each wrap-up reason was applied today (server's local day).
-    public func wrapUpsToday() -> [String: Int] { wrapUpsByDay[Self.day(of: Self.now())] ?? [:] }
+    public func wrapUpsToday() -> [String: Int] { wrapUpsByDay[Self.day(of: clock.now())] ?? [:] }
 
     public func agent(_ id: AgentID) -> CallControl.Agent? { center.agents[id] }
 
@@ -292,9 +360,25 @@ public actor ContactCenter {
         center.interactions.keys.sorted().compactMap { snapshot($0, for: agent) }
     }
 
-    /// The task's timeline: every event stored for it, in order.
-    public func history(_ id: InteractionID) async throws -> [Event] {
-        try await store.events(of: id)
+    /// The task's timeline, every event stored for it in order, if this agent may read it: anyone
+    /// who was on the call (also once it is over and forgotten), or a supervisor (nil). Nil when
+    /// there is no such task or the agent was never on it.
+    public func history(_ id: InteractionID, for agent: AgentID?) async throws -> [Event]? {
+        let events = try await store.events(of: id)
+        guard !events.isEmpty else { return nil }
+        guard let agent else { return events }
+        let interaction = Interaction.fold(id: id, events.compactMap { event in
+            if case .interaction(_, let change) = event.subject { (change, event.at) } else { nil }
+        })
+        return interaction?.participant(agent: agent) != nil ? events : nil
+    }
+
+    /// Whether this agent has applied a wrap-up to the task (read from the log: the task may be
+    /// over and forgotten).
+    public func hasWrappedUp(_ id: InteractionID, agent: AgentID) async throws -> Bool {
+        try await store.events(of: id).contains { event in
+            if case .interaction(_, .wrapUpApplied(agent, _, _, _)) = event.subject { true } else { false }
+        }
     }
 
     /// The interaction an agent's phone is on, if any.
@@ -303,57 +387,3 @@ public actor ContactCenter {
     public func waiting(in queue: QueueID) -> [QueueEntry] { center.waiting[queue] ?? [] }
 }
 
-/// A task as the API shows it.
-public struct TaskSnapshot: Codable, Sendable, Equatable {
-    public struct CustomerView: Codable, Sendable, Equatable {
-        public var number: String
-        public var state: String
-    }
-
-    public struct ParticipantView: Codable, Sendable, Equatable {
-        public var agentId: String?
-        public var number: String?
-        public var role: String
-        public var state: String
-        public var joinedAt: Int64
-        /// When the participant's state began (ms since 1970).
-        public var since: Int64
-        /// When the state's timer fires: a ringing offer's ring-no-answer, an owed wrap-up's auto wrap-up.
-        public var deadline: Int64?
-        public var wrapUpRequired: Bool
-    }
-
-    public var id: String
-    public var version: Int
-    public var status: String
-    public var queue: String
-    public var customer: CustomerView
-    public var participants: [ParticipantView]
-    public var wrapUpRequired: Bool
-    public var allowedActions: [String]
-    /// Someone still owes a wrap-up for it.
-    public var wrapUpPending: Bool
-
-    init(_ interaction: Interaction, configuration: CenterConfiguration, wrapUpRequired: Bool, allowedActions: [TaskAction]) {
-        id = interaction.id.rawValue
-        version = interaction.version
-        status = interaction.status.rawValue
-        queue = interaction.queue.rawValue
-        customer = CustomerView(number: interaction.customer.number.rawValue, state: interaction.customer.state.rawValue)
-        participants = interaction.participants.map { participant in
-            var view = ParticipantView(
-                agentId: nil, number: nil, role: participant.role.rawValue, state: participant.state.rawValue,
-                joinedAt: participant.joinedAt.milliseconds, since: participant.since.milliseconds,
-                deadline: interaction.timer(for: participant, configuration)?.1.milliseconds,
-                wrapUpRequired: participant.owesWrapUp)
-            switch participant.party {
-            case .agent(let agent): view.agentId = agent.rawValue
-            case .dialNumber(let number): view.number = number.rawValue
-            }
-            return view
-        }
-        self.wrapUpRequired = wrapUpRequired
-        self.allowedActions = allowedActions.map(\.rawValue)
-        wrapUpPending = interaction.participants.contains { $0.owesWrapUp }
-    }
-}

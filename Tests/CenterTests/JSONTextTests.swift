@@ -2,7 +2,8 @@ import CallControl
 import Foundation
 import Testing
 
-@testable import Server
+@testable import Center
+import Store
 
 /// The hand-written JSON of task snapshots, agent views and stream messages must say exactly what
 /// JSONEncoder (sorted keys) says: clients read both.
@@ -13,13 +14,13 @@ struct JSONTextTests {
                 agents: [.init(id: "agent1", team: "t"), .init(id: "agent2", team: "t")],
                 queues: [.init(id: "sales", teams: ["t"])], wrapUpCodes: ["done"], idleCodes: ["break"],
                 autoWrapUpMilliseconds: 60_000))
-        let steps: [(Command, Actor)] = [
-            (.login, .agent("agent1")), (.setAvailable, .agent("agent1")), (.login, .agent("agent2")),
-            (.customerCall("call-1", queue: "sales", from: "+15550100"), .customer), (.accept("call-1"), .agent("agent1")),
-            (.setAvailable, .agent("agent2")), (.consult("call-1", to: .agent("agent2")), .agent("agent1")),
+        let steps: [Command] = [
+            .agent("agent1", .login), .agent("agent1", .setAvailable), .agent("agent2", .login),
+            .arrival("call-1", queue: "sales", from: "+15550100"), .desktop("agent1", "call-1", .accept),
+            .agent("agent2", .setAvailable), .desktop("agent1", "call-1", .consult(to: .agent("agent2"))),
         ]
-        for (index, (command, actor)) in steps.enumerated() {
-            _ = center.handle(command, from: actor, at: Timestamp(milliseconds: 1_000 * Int64(index + 1)))
+        for (index, command) in steps.enumerated() {
+            _ = center.handle(command, at: Timestamp(milliseconds: 1_000 * Int64(index + 1)))
         }
         return (center, center.interactions["call-1"]!)
     }
@@ -37,6 +38,16 @@ struct JSONTextTests {
         #expect(snapshot.jsonBytes == Array(encodeJSON(snapshot)))
     }
 
+    @Test func aSnapshotOfACallTheCustomerLeftSaysWhenTheyLeft() throws {
+        var (center, _) = Self.conference()
+        _ = center.handle(.line("call-1", .hungUp(.customer)), at: Timestamp(milliseconds: 9_000))
+        let snapshot = TaskSnapshot(
+            center.interactions["call-1"]!, configuration: center.configuration, wrapUpRequired: true, allowedActions: [])
+        #expect(snapshot.arrivedAt == 4_000)
+        #expect(snapshot.customer.leftAt == 9_000)
+        #expect(snapshot.jsonBytes == Array(encodeJSON(snapshot)))
+    }
+
     @Test func aNoticeWithEscapedTextReadsTheSameAsJSONEncoderWritesIt() throws {
         let (center, interaction) = Self.conference()
         let agent = AgentView(center.agents["agent2"]!, displayName: "Zoë \"Z\" O'Neil\\ /\n\t\u{1}")
@@ -46,4 +57,11 @@ struct JSONTextTests {
             #expect(try parsed(notice.jsonBytes) == parsed(Array(encodeJSON(notice))))
         }
     }
+}
+
+/// What JSONEncoder writes with sorted keys: the reference the hand-written JSON must match.
+func encodeJSON(_ value: some Encodable) -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return try! encoder.encode(value)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 
 /// One user's event stream: every message numbered, the recent ones kept so a desktop that
 /// reconnects (or reloads) with `?since=SEQ` gets what it missed, and every open session of the
@@ -53,10 +54,21 @@ struct Notice: Encodable {
     func json() -> String { String(decoding: jsonBytes, as: UTF8.self) }
 }
 
-/// Every JSON the server writes (answers, stream messages), keys sorted so the same value always
-/// reads the same. Only values that cannot fail to encode are passed.
-func encodeJSON(_ value: some Encodable) -> Data {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return (try? encoder.encode(value)) ?? Data("{}".utf8)
+extension Notice: JSONWritable {
+    func write(to json: inout JSONText) {
+        json.object { json in
+            if let agent {
+                json.key("agent")
+                agent.write(to: &json)
+            }
+            json.member("seq", seq)
+            if let task {
+                json.key("task")
+                task.write(to: &json)
+            }
+            json.member("taskId", taskId)
+            json.member("type", type)
+            if let version { json.member("version", version) }
+        }
+    }
 }

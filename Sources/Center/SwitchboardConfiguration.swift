@@ -1,6 +1,5 @@
 import CallControl
 import Foundation
-import HummingbirdBcrypt
 
 /// The contact center as an administrator writes it: people, teams, queues, codes and the desktop
 /// profile. `centerConfiguration` is the part the core needs.
@@ -131,9 +130,9 @@ public struct SwitchboardConfiguration: Codable, Sendable {
 
     /// The demo center: agent1…agent4 and supervisor1, all with the password "switchboard",
     /// queues sales and support served by every agent.
-    public static func demo() -> SwitchboardConfiguration {
-        // One hash for everyone: hashing is slow on purpose, and the demo has one password.
-        let hash = Bcrypt.hash("switchboard", cost: 8)
+    /// The demo: agents agent1…agent4 and supervisor1, all with the password whose hash is given
+    /// (the HTTP layer, which checks passwords, makes it).
+    public static func demo(passwordHash hash: String) -> SwitchboardConfiguration {
         return SwitchboardConfiguration(
             agents: (1...4).map { Agent(id: "agent\($0)", displayName: "Agent \($0)", passwordHash: hash, team: "frontline") },
             supervisors: [Supervisor(id: "supervisor1", displayName: "Supervisor 1", passwordHash: hash)],

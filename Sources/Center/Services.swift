@@ -1,0 +1,86 @@
+import Logging
+import ServiceLifecycle
+import Store
+
+/// The server's long-lived parts as swift-service-lifecycle services, run in one group in this
+/// order and shut down in reverse (see `SwitchboardServer`):
+///
+///   1. `StoreService`       closes the event store last, after everything that writes to it;
+///   2. `CenterService`      runs the center's timers; on shutdown stops them;
+///   3. the HTTP server      (Hummingbird's `Application`);
+///   4. `CallDrainService`   shut down first, while agents can still reach the API: refuses new
+///                           calls, waits (bounded) for the live ones, closes the event streams.
+
+/// Keeps the event store open while the server runs; closes it when the group shuts down.
+public struct StoreService: Service {
+    let store: any EventStore
+
+    public init(store: any EventStore) { self.store = store }
+
+    public func run() async throws {
+        try? await gracefulShutdown()
+        try await store.close()
+    }
+}
+
+/// Runs the center's timers (re-armed from the log at start) until shutdown.
+public struct CenterService: Service {
+    let center: ContactCenter
+
+    public init(center: ContactCenter) { self.center = center }
+
+    public func run() async throws {
+        await center.start()
+        try? await gracefulShutdown()
+        await center.stop()
+    }
+}
+
+/// The graceful part of a shutdown (SIGTERM, SIGINT): new customer calls are refused (503
+/// `draining`), live calls carry on until the last one ends or `bound` passes (on the center's
+/// clock), then the event streams close so the HTTP server can stop.
+public struct CallDrainService: Service {
+    let center: ContactCenter
+    let clock: any CenterClock
+    let bound: Duration
+    let logger: Logger
+    /// Called once new calls are refused (the CLI prints a line scripts can wait for).
+    let onDrain: @Sendable () -> Void
+
+    public init(
+        center: ContactCenter, clock: any CenterClock, bound: Duration, logger: Logger,
+        onDrain: @escaping @Sendable () -> Void = {}
+    ) {
+        self.center = center
+        self.clock = clock
+        self.bound = bound
+        self.logger = logger
+        self.onDrain = onDrain
+    }
+
+    public func run() async throws {
+        // Waits for the shutdown signal; a cancellation (a failed peer service) skips the drain.
+        try? await gracefulShutdown()
+        if !Task.isCancelled {
+            await drain()
+        }
+        await center.closeStreams()
+    }
+
+    /// Refuses new calls and returns when the last live call has ended, or when `bound` has passed.
+    public func drain() async {
+        await center.beginDrain()
+        onDrain()
+        let live = await center.liveCalls()
+        logger.info("draining: no new calls; waiting for live calls to end", metadata: ["live": "\(live)"])
+        let deadline = clock.now().adding(milliseconds: bound.components.seconds * 1000 + bound.components.attoseconds / 1_000_000_000_000_000)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await center.noLiveCalls() }
+            group.addTask { [clock] in try? await clock.sleep(until: deadline) }
+            await group.next()
+            group.cancelAll()
+        }
+        let left = await center.liveCalls()
+        logger.info("drained", metadata: ["liveCallsLeft": "\(left)"])
+    }
+}

@@ -1,0 +1,87 @@
+import CallControl
+import Synchronization
+
+/// The center's telephony port. The center hands it every line action (answer the customer, ring
+/// a leg, hang one up, set the media plan, hand the customer off), in command order and only once
+/// the command's events are durable; the telephony reports what happens on the lines back to the
+/// center as `Command.line` events and new calls as `Command.arrival`. The built-in simulator is
+/// one implementation; the SIP layer is the next.
+public protocol Telephony: Sendable {
+    /// Called once, before any action: the center that line events go to.
+    func attach(to center: ContactCenter)
+    /// Carries out line actions (`Action.isLineAction`), in order. Must not block: an
+    /// implementation queues what takes time.
+    func perform(_ actions: [Action])
+}
+
+/// The built-in call simulator: no phones and no media. Calls are placed, and customers and
+/// agents' phones hang up, through its methods (the HTTP API's `/v1/sim` routes); a dialled
+/// outside number answers at once; agents answer offers with the desktop's Accept.
+public final class SimulatedTelephony: Telephony {
+    private let center = Mutex<ContactCenter?>(nil)
+
+    public init() {}
+
+    public func attach(to center: ContactCenter) {
+        self.center.withLock { $0 = center }
+    }
+
+    public func perform(_ actions: [Action]) {
+        for action in actions {
+            switch action {
+            case .ring(let id, .dialNumber(let number)):
+                // An outside number answers at once (after the ring's own events are durable).
+                guard let center = center.withLock({ $0 }) else { continue }
+                Task { _ = try? await center.execute(.line(id, .answered(.dialNumber(number)))) }
+            case .answerCustomer, .ring, .hangUp, .setMedia, .handOff:
+                break  // no lines and no media to change: the state says it all
+            case .notifyAgent, .agentStateChanged, .startTimer, .cancelTimer:
+                break  // not line actions; the center never sends them here
+            }
+        }
+    }
+
+    /// A customer calls a queue.
+    public func placeCall(queue: QueueID, from number: DialNumber) async throws -> (InteractionID, Outcome) {
+        let center = try attached()
+        let id = InteractionID.random()
+        let (outcome, _) = try await center.execute(.arrival(id, queue: queue, from: number))
+        return (id, outcome)
+    }
+
+    /// The customer hangs up.
+    public func hangUpCustomer(_ id: InteractionID) async throws -> Outcome {
+        try await attached().execute(.line(id, .hungUp(.customer))).outcome
+    }
+
+    /// The agent's phone hangs up the call it is on; nil when it is on none.
+    public func hangUpPhone(of agent: AgentID) async throws -> (InteractionID, Outcome)? {
+        let center = try attached()
+        guard let task = await center.task(of: agent) else { return nil }
+        return (task, try await center.execute(.line(task, .hungUp(.agent(agent)))).outcome)
+    }
+
+    private func attached() throws -> ContactCenter {
+        guard let center = center.withLock({ $0 }) else { throw NotAttached() }
+        return center
+    }
+
+    struct NotAttached: Error {}
+}
+
+/// A center with no phone lines: line actions go nowhere and no calls arrive. For a server run
+/// only for its API (`serve --telephony none`), until the SIP layer is configured.
+public struct NoTelephony: Telephony {
+    public init() {}
+    public func attach(to center: ContactCenter) {}
+    public func perform(_ actions: [Action]) {}
+}
+
+extension InteractionID {
+    /// A fresh id for a new call: "t" and 12 random letters and digits (no look-alikes).
+    public static func random() -> InteractionID {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+        return InteractionID("t" + String((0..<12).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] }))
+    }
+}

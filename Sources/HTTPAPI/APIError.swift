@@ -1,0 +1,95 @@
+import CallControl
+import Foundation
+import HTTPTypes
+
+/// A refusal the API answers with `{"error": {"code", "message"}}`.
+struct APIError: Error {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+
+    static let storeUnavailable = APIError(
+        status: .serviceUnavailable, code: "storeUnavailable", message: "the event store refused a write; restart the server")
+    static let draining = APIError(
+        status: .serviceUnavailable, code: "draining", message: "the server is shutting down and takes no new calls")
+    static let unauthorized = APIError(status: .unauthorized, code: "unauthorized", message: "sign in first: no or bad bearer token")
+    static let payloadTooLarge = APIError(
+        status: .contentTooLarge, code: "payloadTooLarge", message: "the request body is larger than \(API.maxBody / 1024) KiB")
+    static let internalError = APIError(
+        status: .internalServerError, code: "internal", message: "the server failed to answer; the failure is logged")
+    static let alreadyWrappedUp = APIError(
+        status: .conflict, code: "alreadyWrappedUp", message: "you have already wrapped up this task")
+    static let notFound = APIError(status: .notFound, code: "notFound", message: "no such task for you")
+    static let badCredentials = APIError(status: .unauthorized, code: "badCredentials", message: "unknown user or wrong password")
+    static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, code: "badRequest", message: message) }
+
+    /// The answer's body: `{"error": {"code", "message"}}`.
+    var body: Data { encodeJSON(["error": ["code": code, "message": message]]) }
+
+    init(status: HTTPResponse.Status, code: String, message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    init(_ rejection: Rejection) {
+        switch rejection.kind {
+        case .role: status = .forbidden
+        case .state: status = .conflict
+        case .notFound: status = .notFound
+        case .invalid: status = .badRequest
+        }
+        code = rejection.code
+        message = Self.explain(rejection)
+    }
+
+    /// Every refusal in words a desktop can show as it is.
+    static func explain(_ rejection: Rejection) -> String {
+        switch rejection {
+        case .notOwner: "only the agent who owns the call may do that"
+        case .ownerCannotExitConference: "you own this conference: end it, or transfer it, rather than exit"
+        case .actorNotPermitted: "that line may not do this"
+        case .useAgentDesktop: "transfers and conferences are made from the Agent Desktop, not the phone"
+        case .notAParticipant: "you are not on this call"
+        case .holdNotAllowedInConference: "the customer cannot be put on hold during a conference"
+        case .notAllowedInConference: "not possible during a conference"
+        case .notAllowedInWrapUpAssist: "no hold, resume or consult once the customer has left"
+        case .consultInProgress: "a consult is already in progress"
+        case .noActiveConsult: "there is no consult in progress"
+        case .consultNotAnswered: "the consulted party has not answered yet"
+        case .conferenceFull: "the conference is full"
+        case .notInConference: "the call is not a conference"
+        case .notOffered: "this call is not being offered to you"
+        case .answerOnPhone: "answer this call on your phone"
+        case .notConnected: "you are not connected to this call"
+        case .alreadyHeld: "the customer is already on hold"
+        case .notHeld: "the customer is not on hold"
+        case .interactionEnded: "the call has ended"
+        case .wrapUpNotRequired: "no wrap-up is owed for this task"
+        case .noAgentToTransferTo: "there is no one to transfer the call to"
+        case .timerNotActive: "that timer is no longer running"
+        case .agentLoggedOut: "that agent is signed out"
+        case .agentBusy: "that agent is busy with another call"
+        case .alreadyInState: "you are already in that state"
+        case .agentUnavailable: "that agent is not available"
+        case .cannotTargetSelf: "you cannot consult or transfer to yourself"
+        case .unknownInteraction: "no such call"
+        case .interactionExists: "a call with that id already exists"
+        case .unknownAgent: "no such agent"
+        case .unknownQueue: "no such queue"
+        case .unknownWrapUpCode: "no such wrap-up reason"
+        case .unknownIdleCode: "no such idle reason"
+        case .invalidDialNumber: "not a dial number: up to 15 digits, optionally after a +"
+        case .invalidIdentifier: "an id is at most 15 bytes"
+        }
+    }
+}
+
+
+/// Every JSON the server writes (answers, stream messages), keys sorted so the same value always
+/// reads the same. Only values that cannot fail to encode are passed.
+func encodeJSON(_ value: some Encodable) -> Data {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return (try? encoder.encode(value)) ?? Data("{}".utf8)
+}

@@ -1,0 +1,173 @@
+import CallControl
+import Center
+import Foundation
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+import Store
+
+/// Each request's context: Hummingbird's, the WebSocket upgrade's, and who is signed in (set by
+/// `Authenticator` on every route that needs it).
+public struct SwitchboardContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<Self>
+    public var session: Sessions.Session?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+    }
+
+    /// The signed-in user; `Authenticator` guarantees one on the routes it guards.
+    func user() throws -> Sessions.Session {
+        guard let session else { throw APIError.unauthorized }
+        return session
+    }
+}
+
+/// How the server listens and shuts down.
+public struct ServerOptions: Sendable {
+    public var host = "127.0.0.1"
+    /// 0: any free port (printed by `onRunning`).
+    public var port = 8080
+    /// The Agent Desktop's folder, served at `/`; nil serves no desktop.
+    public var desktop: String?
+    /// On SIGTERM or SIGINT, how long live calls may take to end before the server stops.
+    public var drainBound: Duration = .seconds(30)
+    public var clock: any CenterClock = SystemClock()
+    /// Told the bound port once the server listens.
+    public var onRunning: @Sendable (Int) -> Void = { _ in }
+    /// Told when the drain begins (new calls refused).
+    public var onDrain: @Sendable () -> Void = {}
+
+    public init() {}
+}
+
+/// The whole server, built and ready to run: the center over its store and telephony, the HTTP
+/// API over the center, and the services that run them.
+public struct SwitchboardServer: Sendable {
+    public let center: ContactCenter
+    public let sessions: Sessions
+    public let application: Application<RouterResponder<SwitchboardContext>>
+    /// In start order: store, center, HTTP server, drain; shut down in reverse (see `Services.swift`).
+    public let services: [any Service]
+    let logger: Logger
+
+    /// Runs every service until a signal (or a failure) shuts the group down.
+    public func run(gracefulShutdownSignals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: gracefulShutdownSignals,
+                logger: logger))
+        try await group.run()
+    }
+}
+
+/// Builds the server from a configuration, an event store and a telephony: the center is rebuilt
+/// from the store's log (its timers start when the services run). The CLI parses flags and calls
+/// this; tests call it with an in-memory store and a manual clock.
+public func buildApplication(
+    configuration: SwitchboardConfiguration, store: any EventStore, telephony: any Telephony,
+    options: ServerOptions = ServerOptions()
+) async throws -> SwitchboardServer {
+    let logger = Logger(label: "Switchboard")
+    let center = try await ContactCenter(
+        configuration: configuration, store: store, telephony: telephony, clock: options.clock)
+    let sessions = Sessions()
+    let router = buildRouter(
+        center: center, sessions: sessions, simulator: telephony as? SimulatedTelephony, desktop: options.desktop,
+        logger: logger)
+    let onRunning = options.onRunning
+    let application = Application(
+        router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: router),
+        // A deep accept queue: a contact center's desktops reconnect all at once after a network blip
+        // (and the load test connects hundreds at once); 256 overflowed and stalled connections.
+        configuration: .init(
+            address: .hostname(options.host, port: options.port), serverName: "Switchboard", backlog: 4096),
+        onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
+        logger: logger)
+    let services: [any Service] = [
+        StoreService(store: store),
+        CenterService(center: center),
+        application,
+        CallDrainService(
+            center: center, clock: options.clock, bound: options.drainBound, logger: logger, onDrain: options.onDrain),
+    ]
+    return SwitchboardServer(center: center, sessions: sessions, application: application, services: services, logger: logger)
+}
+
+/// Password hashes as the configuration keeps them (bcrypt).
+public enum PasswordHash {
+    public static func make(_ password: String, cost: UInt8 = 12) -> String { Bcrypt.hash(password, cost: cost) }
+}
+
+extension SwitchboardConfiguration {
+    /// The demo configuration, its one password ("switchboard") hashed with bcrypt.
+    public static func demo() -> SwitchboardConfiguration {
+        // One hash for everyone: hashing is slow on purpose, and the demo has one password.
+        demo(passwordHash: Bcrypt.hash("switchboard", cost: 8))
+    }
+}
+
+/// Sets the request's session from its bearer token (or, for the event stream's WebSocket, which
+/// browsers cannot give headers, a `token` query parameter); refuses the request with 401 without one.
+struct Authenticator: RouterMiddleware {
+    let sessions: Sessions
+
+    func handle(
+        _ request: Request, context: SwitchboardContext, next: (Request, SwitchboardContext) async throws -> Response
+    ) async throws -> Response {
+        let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+        guard let token = bearer ?? request.uri.queryParameters.get("token"), let session = sessions.session(for: token)
+        else { throw APIError.unauthorized }
+        var context = context
+        context.session = session
+        return try await next(request, context)
+    }
+}
+
+/// Turns every failure into the API's error body, `{"error": {"code", "message"}}`: refusals as
+/// they are, an oversized body as 413, anything unexpected as 500 without its internals (logged).
+struct ErrorMiddleware: RouterMiddleware {
+    let logger: Logger
+
+    func handle(
+        _ request: Request, context: SwitchboardContext, next: (Request, SwitchboardContext) async throws -> Response
+    ) async throws -> Response {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > API.maxBody {
+            return APIError.payloadTooLarge.response
+        }
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return error.response
+        } catch is ContactCenter.StoreUnavailable {
+            return APIError.storeUnavailable.response
+        } catch is ContactCenter.Draining {
+            return APIError.draining.response
+        } catch is NIOTooManyBytesError {
+            return APIError.payloadTooLarge.response
+        } catch let error as HTTPResponseError {
+            // Hummingbird's own answers (no such route, wrong method): its status, our body.
+            let status = error.status
+            return APIError(status: status, code: status.code == 404 ? "noSuchRoute" : "httpError",
+                            message: status.reasonPhrase).response
+        } catch {
+            logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            return APIError.internalError.response
+        }
+    }
+}
+
+extension APIError {
+    var response: Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}

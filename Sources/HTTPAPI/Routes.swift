@@ -1,0 +1,300 @@
+import CallControl
+import Center
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdBcrypt
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+
+struct LoginRequest: Decodable { var username: String; var password: String }
+struct StateRequest: Decodable { var state: String; var idleCodeId: String? }
+struct DestinationRequest: Decodable { var destinationType: String; var to: String }
+struct WrapUpRequest: Decodable { var wrapUpCodeId: String; var notes: String? }
+struct SimCallRequest: Decodable { var queueId: String; var from: String }
+
+struct QueueView: Encodable {
+    var id: String
+    var name: String
+    var waiting: Int
+    var longestWaitSince: Int64?
+}
+
+/// The REST API and the event stream over a `ContactCenter`. Open routes: `/health`, `/metrics`,
+/// sign-in; everything else under `/v1` passes `Authenticator`. With `simulator`, the `/v1/sim`
+/// routes drive it; with `desktop`, the Agent Desktop's files are served at `/`.
+public func buildRouter(
+    center: ContactCenter, sessions: Sessions, simulator: SimulatedTelephony?, desktop: String? = nil,
+    logger: Logger = Logger(label: "Switchboard")
+) -> Router<SwitchboardContext> {
+    let router = Router(context: SwitchboardContext.self)
+    router.add(middleware: ErrorMiddleware(logger: logger))
+    if let desktop { router.add(middleware: FileMiddleware(desktop, searchForIndexHtml: true)) }
+    let api = API(center: center, sessions: sessions)
+
+    // The desktop shows its simulator panel when the simulator is on.
+    struct Health: Encodable { var status = "ok"; var simulator: Bool }
+    router.get("/health") { _, _ in api.json(Health(simulator: simulator != nil)) }
+
+    router.get("/metrics") { _, _ in
+        center.metrics.setGauges(await center.liveFigures())
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: center.metrics.registry.emitToBuffer())))
+    }
+    router.post("/v1/auth/login") { request, _ in try await api.login(request) }
+
+    let v1 = router.group("/v1").add(middleware: Authenticator(sessions: sessions))
+    v1.get("/me") { _, context in try await api.me(try context.user()) }
+    v1.put("/me/state") { request, context in try await api.changeState(request, try context.user()) }
+    v1.get("/tasks") { _, context in api.json(await center.tasks(for: try context.user().agent)) }
+    v1.get("/tasks/:id") { _, context in
+        let id = InteractionID(context.parameters.get("id") ?? "")
+        guard let task = await center.snapshot(id, for: try context.user().agent) else { throw APIError.notFound }
+        return api.json(task)
+    }
+    v1.get("/tasks/:id/history") { _, context in
+        let id = InteractionID(context.parameters.get("id") ?? "")
+        // Readable by whoever was on the call, also once it is over; by supervisors always.
+        guard let events = try await center.history(id, for: try context.user().agent) else { throw APIError.notFound }
+        return api.json(events.map(HistoryEntry.init))
+    }
+    for path in ["/tasks/:id/:action", "/tasks/:id/:action/:subaction"] {
+        v1.post(RouterPath(path)) { request, context in
+            let name = [context.parameters.get("action"), context.parameters.get("subaction")].compactMap { $0 }
+                .joined(separator: "/")
+            guard let action = TaskAction(rawValue: name) else {
+                throw APIError(status: .notFound, code: "unknownCommand", message: "no command '\(name)'")
+            }
+            let id = InteractionID(context.parameters.get("id") ?? "")
+            return try await api.command(action, on: id, request, try context.user())
+        }
+    }
+    v1.get("/agents") { _, _ in api.json(await center.agentViews()) }
+    v1.get("/queues") { _, _ in
+        var queues: [QueueView] = []
+        for queue in center.configuration.queues {
+            let waiting = await center.waiting(in: QueueID(queue.id))
+            queues.append(
+                QueueView(id: queue.id, name: queue.name, waiting: waiting.count,
+                          longestWaitSince: waiting.map(\.since.milliseconds).min()))
+        }
+        return api.json(queues)
+    }
+    v1.get("/wrapup-codes") { _, _ in api.json(center.configuration.wrapUpCodes) }
+    v1.get("/stats/wrapups") { _, _ in api.json(["today": await center.wrapUpsToday()]) }
+    v1.get("/idle-codes") { _, _ in api.json(center.configuration.idleCodes) }
+
+    // `GET /v1/notifications?token=…&since=SEQ` upgrades to a WebSocket carrying the user's event stream.
+    v1.ws("/notifications") { inbound, outbound, context in
+        guard let session = context.requestContext.session else { return }
+        let since = context.request.uri.queryParameters.get("since").flatMap { Int($0) }
+        await streamEvents(center: center, user: session.user, since: since, inbound: inbound, outbound: outbound)
+    }
+
+    if let simulator {
+        v1.post("/sim/calls") { request, _ in
+            let body = try await api.decode(SimCallRequest.self, request)
+            let (id, outcome) = try await simulator.placeCall(queue: QueueID(body.queueId), from: DialNumber(body.from))
+            if let rejection = outcome.rejection { throw APIError(rejection) }
+            return api.json(["taskId": id.rawValue], status: .created)
+        }
+        v1.post("/sim/calls/:id/hangup") { _, context in
+            let id = InteractionID(context.parameters.get("id") ?? "")
+            if let rejection = try await simulator.hangUpCustomer(id).rejection { throw APIError(rejection) }
+            return api.json(["taskId": id.rawValue])
+        }
+        v1.post("/sim/agents/:agentId/hangup") { _, context in
+            let agent = AgentID(context.parameters.get("agentId") ?? "")
+            guard let (task, outcome) = try await simulator.hangUpPhone(of: agent) else {
+                throw APIError(status: .conflict, code: "notConnected", message: "that agent's phone is not on a call")
+            }
+            if let rejection = outcome.rejection { throw APIError(rejection) }
+            return api.json(["taskId": task.rawValue])
+        }
+    }
+    return router
+}
+
+/// Sends the user's event stream on a WebSocket: what was missed after `since` (or `resync` when it
+/// is no longer all kept), then `ready`, then every new message until either side closes.
+func streamEvents(
+    center: ContactCenter, user: String, since: Int?, inbound: WebSocketInboundStream,
+    outbound: WebSocketOutboundWriter
+) async {
+    let (id, missed, position, stream) = await center.subscribe(user, since: since)
+    if missed == nil {
+        // Too far behind: the client must reload its tasks.
+        try? await outbound.write(.text(#"{"type":"resync"}"#))
+    }
+    for message in missed ?? [] { try? await outbound.write(.text(message)) }
+    // From here on nothing is missed: a client that fetches its tasks now (not on the socket's
+    // open, which comes before this subscription) sees every change after it.
+    try? await outbound.write(.text(#"{"seq":\#(position),"type":"ready"}"#))
+    await withTaskGroup(of: Void.self) { group in
+        group.addTask {
+            for await message in stream { try? await outbound.write(.text(message)) }
+        }
+        group.addTask {
+            // Reading until the client goes away; it sends nothing we need.
+            do { for try await _ in inbound {} } catch {}
+        }
+        await group.next()
+        group.cancelAll()
+    }
+    await center.unsubscribe(user, id)
+}
+
+struct API: Sendable {
+    let center: ContactCenter
+    let sessions: Sessions
+    /// The largest request body read (64 KiB): the API's bodies are a few hundred bytes.
+    static let maxBody = 64 * 1024
+
+    func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        raw(encodeJSON(value), status: status)
+    }
+
+    func raw(_ data: Data, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        let buffer = try await request.body.collect(upTo: Self.maxBody)
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch {
+            throw APIError.badRequest("the body is not the JSON this route takes")
+        }
+    }
+
+    @discardableResult
+    func run(_ command: Command, viewer: AgentID? = nil) async throws -> TaskSnapshot? {
+        let (outcome, snapshot): (Outcome, TaskSnapshot?)
+        do {
+            (outcome, snapshot) = try await center.execute(command, viewer: viewer)
+        } catch is ContactCenter.NotOnTask {
+            throw APIError.notFound
+        }
+        if let rejection = outcome.rejection { throw APIError(rejection) }
+        return snapshot
+    }
+
+    func login(_ request: Request) async throws -> Response {
+        let body = try await decode(LoginRequest.self, request)
+        let configuration = center.configuration
+        let role: Sessions.Role
+        let hash: String
+        if let agent = configuration.agents.first(where: { $0.id == body.username }) {
+            role = .agent
+            hash = agent.passwordHash
+        } else if let supervisor = configuration.supervisors.first(where: { $0.id == body.username }) {
+            role = .supervisor
+            hash = supervisor.passwordHash
+        } else {
+            throw APIError.badCredentials
+        }
+        guard Bcrypt.verify(body.password, hash: hash) else { throw APIError.badCredentials }
+        let agent = AgentID(body.username)
+        if role == .agent, await center.agent(agent)?.status == .loggedOut {
+            try await run(.agent(agent, .login))
+        }
+        let token = sessions.open(Sessions.Session(user: body.username, role: role))
+        return json(["token": token, "agentId": body.username, "role": role.rawValue])
+    }
+
+    func me(_ session: Sessions.Session) async throws -> Response {
+        guard let id = session.agent, let (view, task) = await center.agentViewAndTask(id) else {
+            return json(["id": session.user, "role": session.role.rawValue])
+        }
+        /// The agent as the directory shows them, plus the role and the task their phone is on.
+        struct Me: Encodable {
+            enum Keys: String, CodingKey { case role, taskId }
+            var view: AgentView
+            var taskId: String?
+
+            func encode(to encoder: any Encoder) throws {
+                try view.encode(to: encoder)
+                var container = encoder.container(keyedBy: Keys.self)
+                try container.encode("agent", forKey: .role)
+                try container.encodeIfPresent(taskId, forKey: .taskId)
+            }
+        }
+        return json(Me(view: view, taskId: task?.rawValue))
+    }
+
+    func changeState(_ request: Request, _ session: Sessions.Session) async throws -> Response {
+        guard let agent = session.agent else {
+            throw APIError(status: .forbidden, code: "notAnAgent", message: "only agents have a state")
+        }
+        let body = try await decode(StateRequest.self, request)
+        switch body.state {
+        case "available": try await run(.agent(agent, .setAvailable))
+        case "idle":
+            guard let code = body.idleCodeId else { throw APIError.badRequest("idle needs an idleCodeId") }
+            try await run(.agent(agent, .setIdle(IdleCodeID(code))))
+        default: throw APIError.badRequest("state is 'available' or 'idle'")
+        }
+        return try await me(session)
+    }
+
+    func command(_ action: TaskAction, on id: InteractionID, _ request: Request, _ session: Sessions.Session)
+        async throws -> Response
+    {
+        guard let agent = session.agent else {
+            throw APIError(status: .forbidden, code: "notAnAgent", message: "only agents control calls")
+        }
+        // A retried command (same Idempotency-Key) gets the first answer, not a second run.
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!].map { "\(session.user)|\($0)" }
+        if let key, let (status, data) = sessions.answer(for: key) { return raw(data, status: status) }
+
+        let control: DesktopCommand
+        switch action {
+        case .accept: control = .accept
+        case .hold: control = .hold
+        case .resume: control = .resume
+        case .consult: control = .consult(to: try await destination(request))
+        case .consultAccept: control = .consultAccept
+        case .consultEnd: control = .consultEnd
+        case .conference: control = .conference
+        case .consultTransfer: control = .consultTransfer
+        case .conferenceTransfer: control = .conferenceTransfer
+        case .exitConference: control = .exitConference
+        case .endConference: control = .endConference
+        case .transfer: control = .transfer(to: try await destination(request))
+        case .end: control = .end
+        case .wrapUp:
+            let body = try await decode(WrapUpRequest.self, request)
+            control = .wrapUp(code: WrapUpCodeID(body.wrapUpCodeId), notes: body.notes ?? "")
+        }
+        let answer: (HTTPResponse.Status, Data)
+        do {
+            // The task as the agent sees it right after the command (or, once the agent has left
+            // it, as it was left): the same version as the event-stream message.
+            let snapshot = try await run(.desktop(agent, id, control), viewer: agent)
+            answer = (.ok, snapshot.map { Data($0.jsonBytes) } ?? Data("null".utf8))
+        } catch let error as APIError {
+            // A task the agent has left is out of their sight; a second wrap-up says why.
+            if error.code == APIError.notFound.code, action == .wrapUp, try await center.hasWrappedUp(id, agent: agent) {
+                answer = (APIError.alreadyWrappedUp.status, APIError.alreadyWrappedUp.body)
+            } else {
+                answer = (error.status, error.body)
+            }
+        }
+        if let key { sessions.remember(answer, for: key) }
+        return raw(answer.1, status: answer.0)
+    }
+
+    func destination(_ request: Request) async throws -> Destination {
+        let body = try await decode(DestinationRequest.self, request)
+        switch body.destinationType {
+        case "agent": return .agent(AgentID(body.to))
+        case "queue": return .queue(QueueID(body.to))
+        case "dialNumber": return .dialNumber(DialNumber(body.to))
+        default: throw APIError.badRequest("destinationType is agent, queue or dialNumber")
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import CallControl
+import Foundation
+import SQLiteNIO
+import Store
+import Testing
+
+/// A store to test, made fresh (and removed afterwards) for each test.
+struct StoreUnderTest: CustomStringConvertible, Sendable {
+    var description: String
+    var make: @Sendable (_ folder: URL) async throws -> any EventStore
+
+    static let inMemory = StoreUnderTest(description: "in memory") { _ in InMemoryEventStore() }
+    static let sqlite = StoreUnderTest(description: "SQLite") { folder in
+        try await SQLiteEventStore.open(path: folder.appendingPathComponent("log.sqlite").path)
+    }
+    static let all = [inMemory, sqlite]
+}
+
+func withTemporaryFolder<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    return try await body(folder)
+}
+
+func events(_ count: Int, call: InteractionID = "call-1", from start: Int = 0) -> [Event] {
+    (start..<start + count).map { index in
+        Event(at: Timestamp(milliseconds: Int64(1_000 + index)),
+              index % 3 == 0 ? .agent("agent1", .wentIdle(IdleCodeID("code\(index)"))) : .interaction(call, .customerHeld))
+    }
+}
+
+/// What every event store must do: the center relies on each of these.
+@Suite("Event store contract")
+struct EventStoreContractTests {
+    @Test(arguments: StoreUnderTest.all)
+    func appendsReadBackInTheirNumberedOrderEvenWhenTheyFinishOutOfOrder(_ kind: StoreUnderTest) async throws {
+        try await withTemporaryFolder { folder in
+            let store = try await kind.make(folder)
+            let first = events(3), second = events(2, from: 3), third = events(4, from: 5)
+            // Appends that overlap: numbered by the center, they may complete in any order.
+            async let a: Void = store.append(third, first: 5)
+            async let b: Void = store.append(first, first: 0)
+            async let c: Void = store.append(second, first: 3)
+            _ = try await (a, b, c)
+            #expect(try await store.all() == first + second + third)
+            try await store.close()
+        }
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func manyAppendsAtOnceAreAllStoredOnceInOrder(_ kind: StoreUnderTest) async throws {
+        try await withTemporaryFolder { folder in
+            let store = try await kind.make(folder)
+            // Enough at once that the SQLite store commits them in groups (and splits the big ones).
+            let batches = (0..<300).map { events(1 + $0 % 9, from: 0) }
+            var starts: [Int] = []
+            var next = 0
+            for batch in batches {
+                starts.append(next)
+                next += batch.count
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (batch, start) in zip(batches, starts) {
+                    group.addTask { try await store.append(batch, first: start) }
+                }
+                try await group.waitForAll()
+            }
+            let stored = try await store.all()
+            #expect(stored == batches.flatMap { $0 })
+            try await store.close()
+        }
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func oneInteractionsEventsAreReadAloneInOrder(_ kind: StoreUnderTest) async throws {
+        try await withTemporaryFolder { folder in
+            let store = try await kind.make(folder)
+            let mine = [Event(at: Timestamp(milliseconds: 1), .interaction("mine", .arrived(queue: "sales", customerNumber: "+15550100"))),
+                        Event(at: Timestamp(milliseconds: 3), .interaction("mine", .offered(to: "agent1")))]
+            try await store.append([mine[0], Event(at: Timestamp(milliseconds: 2), .interaction("other", .customerHeld)), mine[1]], first: 0)
+            #expect(try await store.events(of: "mine") == mine)
+            #expect(try await store.events(of: "nobody").isEmpty)
+            try await store.close()
+        }
+    }
+
+    @Test func aSQLiteLogReplaysAfterReopeningItsFile() async throws {
+        try await withTemporaryFolder { folder in
+            let written = events(20)
+            let store = try await StoreUnderTest.sqlite.make(folder)
+            try await store.append(written, first: 0)
+            try await store.close()
+            let reopened = try await StoreUnderTest.sqlite.make(folder)
+            #expect(try await reopened.all() == written)
+            try await reopened.close()
+        }
+    }
+
+    @Test func aWriteToAClosedSQLiteStoreFailsWithAnErrorAndStoresNothing() async throws {
+        try await withTemporaryFolder { folder in
+            let store = try await StoreUnderTest.sqlite.make(folder)
+            try await store.append(events(2), first: 0)
+            try await store.close()
+            await #expect(throws: (any Error).self) { try await store.append(events(1, from: 2), first: 2) }
+            let reopened = try await StoreUnderTest.sqlite.make(folder)
+            #expect(try await reopened.all() == events(2))
+            try await reopened.close()
+        }
+    }
+
+    @Test func aDatabaseFromANewerSwitchboardIsRefusedNotRewritten() async throws {
+        try await withTemporaryFolder { folder in
+            let path = folder.appendingPathComponent("log.sqlite").path
+            let store = try await SQLiteEventStore.open(path: path)
+            try await store.close()
+            let connection = try await SQLiteConnection.open(storage: .file(path: path))
+            _ = try await connection.query("PRAGMA user_version = 99", [])
+            try await connection.close()
+            await #expect(throws: EventLogError.newerSchema(99)) { try await SQLiteEventStore.open(path: path) }
+        }
+    }
+}
