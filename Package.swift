@@ -77,16 +77,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Test doubles (a store that can hold or fail its writes, a telephony that records).
+        .target(name: "TestSupport", dependencies: ["CallControl", "Store", "Center"], path: "Tests/TestSupport"),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl"]),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "CallControl", .product(name: "SQLiteNIO", package: "sqlite-nio")]
         ),
-        .testTarget(name: "CenterTests", dependencies: ["Center", "Store", "CallControl"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "CenterTests", dependencies: ["Center", "Store", "CallControl", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [
-                "HTTPAPI", "Center", "Store", "CallControl",
+                "HTTPAPI", "Center", "Store", "CallControl", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

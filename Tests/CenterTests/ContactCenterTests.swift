@@ -3,6 +3,7 @@ import Center
 import Foundation
 import Store
 import Testing
+import TestSupport
 
 /// The shell around the core, on an in-memory store and a manual clock: no sleeping, no network.
 @Suite("Contact center")

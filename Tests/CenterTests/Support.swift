@@ -4,70 +4,10 @@ import Foundation
 import Store
 import Synchronization
 import Testing
+import TestSupport
 
 /// The demo's people and queues, with no passwords (the center never reads them).
 let demo = SwitchboardConfiguration.demo(passwordHash: "")
-
-/// A telephony that remembers every line action it was given, in order.
-final class RecordingTelephony: Telephony {
-    private let performed = Mutex<[Action]>([])
-    private let attached = Mutex<ContactCenter?>(nil)
-
-    func attach(to center: ContactCenter) { attached.withLock { $0 = center } }
-    func perform(_ actions: [Action]) { performed.withLock { $0 += actions } }
-    var actions: [Action] { performed.withLock { $0 } }
-}
-
-/// Wraps a store: the next append can be held until released, or appends made to fail.
-final class ControlledStore: EventStore {
-    private struct State {
-        var holdNext = false
-        var held: CheckedContinuation<Void, Never>?
-        var heldArrived = false
-        var failing = false
-    }
-
-    let inner: any EventStore
-    private let state = Mutex(State())
-
-    init(_ inner: any EventStore = InMemoryEventStore()) { self.inner = inner }
-
-    /// The next append waits until `release()`; later ones go through.
-    func holdNext() { state.withLock { $0.holdNext = true } }
-    /// Whether the held append has arrived (and waits).
-    var isHolding: Bool { state.withLock { $0.heldArrived } }
-    func release() {
-        let held = state.withLock { state in
-            defer { state.held = nil }
-            return state.held
-        }
-        held?.resume()
-    }
-    /// From now on, appends fail (as a full disk or a lost file would make them).
-    func failWrites() { state.withLock { $0.failing = true } }
-
-    struct WriteFailed: Error {}
-
-    func append(_ events: [Event], first: Int) async throws {
-        let (hold, fail) = state.withLock { state in
-            defer { state.holdNext = false }
-            return (state.holdNext, state.failing)
-        }
-        if fail { throw WriteFailed() }
-        if hold {
-            await withCheckedContinuation { continuation in
-                state.withLock { state in
-                    state.held = continuation
-                    state.heldArrived = true
-                }
-            }
-        }
-        try await inner.append(events, first: first)
-    }
-
-    func all() async throws -> [Event] { try await inner.all() }
-    func events(of interaction: InteractionID) async throws -> [Event] { try await inner.events(of: interaction) }
-}
 
 /// Reads a user's event stream message by message.
 struct StreamReader {

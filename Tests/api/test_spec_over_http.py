@@ -43,8 +43,24 @@ def test_end_conference_asks_agent1_and_never_agent2_for_a_wrap_up(desktops):
     assert agent2.task(task).status_code == 404  # Agent 2 is released: the task is gone from view
     assert agent2.command(task, "wrapup", {"wrapUpCodeId": "resolved"}, expect=404)["error"]["code"] == "notFound"
     agent1.command(task, "wrapup", {"wrapUpCodeId": "resolved", "notes": "done"})
-    # A wrap-up retried twice is not applied twice.
-    assert agent1.command(task, "wrapup", {"wrapUpCodeId": "resolved"}, expect=404)["error"]["code"] == "notFound"
+    # A wrap-up sent again (without its Idempotency-Key) is not applied twice, and says why.
+    assert agent1.command(task, "wrapup", {"wrapUpCodeId": "resolved"}, expect=409)["error"]["code"] == "alreadyWrappedUp"
+    # The finished task's timeline stays readable by both agents who were on it.
+    for agent in (agent1, agent2):
+        history = agent.call("GET", f"/v1/tasks/{task}/history")
+        assert history.status_code == 200 and history.json()[-1]["event"] == "wrapUpApplied"
+
+
+def test_an_oversized_body_is_413_with_the_error_body(server):
+    answer = requests.post(f"{server.url}/v1/auth/login", data=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                           headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "payloadTooLarge"
+    # Sent in chunks, with no length announced, it is refused the same way.
+    chunks = (b" " * 65536 for _ in range(40))
+    answer = requests.post(f"{server.url}/v1/auth/login", data=chunks, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "payloadTooLarge"
 
 
 def test_transfer_in_conference_hands_the_call_to_agent2(desktops):
