@@ -85,7 +85,6 @@ export const api = {
 
   tasks: () => get('/v1/tasks'),
   task: (id) => get(`/v1/tasks/${segment(id)}`),
-  history: (id) => get(`/v1/tasks/${segment(id)}/history`),
   /** A call control, e.g. command(id, 'conference/end'); answers the task as we now see it. */
   command: (id, action, body) =>
     request('POST', `/v1/tasks/${segment(id)}/${action}`, body, {

@@ -118,6 +118,7 @@ async function enter(session, health) {
   const sync = new Sync(session.token, store, {
     onMe: (me) => view.showMe(me),
     onAgent: (agentView) => view.onAgent(agentView),
+    refetch: () => view.refetch?.(),
     onStatus: (state) => {
       connection.dataset.connection = state;
       setText(connection, CONNECTION_WORDS[state] ?? state);

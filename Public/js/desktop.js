@@ -4,7 +4,7 @@
 import { ACTIONS, actionFor, labelFor, shortcutOf } from './actions.js';
 import { api, describeError } from './api.js';
 import { $, h, replaceChildren, setText } from './dom.js';
-import { CallTimes, fillParticipants, participantTable } from './participants.js';
+import { fillParticipants, participantTable } from './participants.js';
 import { tick } from './time.js';
 import { AGENT_STATE_WORDS, STATUS_WORDS } from './words.js';
 
@@ -39,7 +39,6 @@ export class AgentDesktop {
     this.cards = new Map();
     this.me = null;
     this.list = $('#tasks');
-    this.times = new CallTimes(api.history, (id) => this.cards.get(id)?.refreshParticipants());
     this.dialog = new WrapUpDialog(this, wrapUpCodes);
     this.setUpStatePanel();
     this.listShortcuts();
@@ -106,7 +105,6 @@ export class AgentDesktop {
       if (!this.store.get(id)) {
         card.dispose();
         this.cards.delete(id);
-        this.times.forget(id);
       }
     }
     tasks.forEach((task, index) => {
@@ -204,7 +202,7 @@ class TaskCard {
   }
 
   participantContext() {
-    return { me: this.desktop.agentId, names: this.desktop.names, times: this.desktop.times.map };
+    return { me: this.desktop.agentId, names: this.desktop.names };
   }
 
   addButton(action) {
@@ -256,7 +254,6 @@ class TaskCard {
     this.note.hidden = !task.wrapUpRequired;
     setText(this.note, task.wrapUpRequired ? 'You owe a wrap-up for this call: choose a reason in Wrap Up Reasons.' : '');
     this.refreshParticipants();
-    this.desktop.times.ensure(task);
 
     if (this.lastStatus !== null && this.lastStatus !== task.status) {
       this.desktop.announce(`Call from ${task.customer.number}: ${statusWords(task, mine)}`);

@@ -26,8 +26,8 @@ export function partyRows(task) {
 }
 
 /**
- * A <table> of the task's parties. context: { me, names (id → display name), times (task id →
- * {arrived, customerLeft} from the task's history) }.
+ * A <table> of the task's parties. context: { me, names (id → display name) }. The customer's
+ * time on the call runs from the task's arrivedAt to customer.leftAt, both in the snapshot.
  */
 export function participantTable(task, context) {
   const body = h('tbody');
@@ -46,17 +46,16 @@ export function participantTable(task, context) {
   );
 }
 
-export function fillParticipants(body, task, { me = null, names = new Map(), times = new Map() } = {}) {
-  const known = times.get(task.id) ?? {};
-  const earliest = Math.min(...task.participants.map((participant) => participant.joinedAt));
+export function fillParticipants(body, task, { me = null, names = new Map() } = {}) {
+  const arrived = task.arrivedAt ?? null;
+  const customerLeft = task.customer.leftAt ?? null; // present once the customer has left
   const rows = partyRows(task).map((row) => {
     let who;
     let clock;
     if (row.kind === 'customer') {
       who = [h('span', { class: 'party-name' }, row.number), h('span', { class: 'party-note' }, 'customer')];
-      const arrived = known.arrived ?? (Number.isFinite(earliest) ? earliest : null);
       if (row.state !== 'left' && arrived) clock = h('span', { 'data-elapsed-from': arrived }, '');
-      else if (arrived && known.customerLeft) clock = formatDuration(known.customerLeft - arrived);
+      else if (arrived && customerLeft) clock = formatDuration(customerLeft - arrived);
       else clock = '—';
     } else {
       const name = row.kind === 'agent' ? names.get(row.party) ?? row.party : row.number;
@@ -79,50 +78,4 @@ export function fillParticipants(body, task, { me = null, names = new Map(), tim
     );
   });
   replaceChildren(body, rows);
-}
-
-/** When the customer arrived and left, read once from the task's history (the snapshot lacks them). */
-export function timesFromHistory(history) {
-  const arrived = history.find((entry) => entry.event === 'arrived')?.at;
-  // The customer hangs up, or the agent's End / End Conference drops them; a hand-off to an
-  // outside number is the last event of the call.
-  const leaving = ['customerLeft', 'endedByOwner', 'conferenceEnded'];
-  const customerLeft = history.find((entry) => leaving.includes(entry.event))?.at ?? history.at(-1)?.at;
-  return { arrived, customerLeft };
-}
-
-/**
- * Each task's customer times, fetched from its history once (and once more when the customer
- * leaves, to learn when). `loaded(taskId)` is called when new times arrive.
- */
-export class CallTimes {
-  constructor(fetchHistory, loaded) {
-    this.fetchHistory = fetchHistory;
-    this.loaded = loaded;
-    this.byTask = new Map();
-    this.inFlight = new Set();
-  }
-
-  get map() {
-    return this.byTask;
-  }
-
-  ensure(task) {
-    const known = this.byTask.get(task.id);
-    const leftUnknown = task.customer.state === 'left' && !(known && known.leftChecked);
-    if ((known && !leftUnknown) || this.inFlight.has(task.id)) return;
-    this.inFlight.add(task.id);
-    const leftChecked = task.customer.state === 'left';
-    this.fetchHistory(task.id)
-      .then((history) => this.byTask.set(task.id, { ...timesFromHistory(history), leftChecked }))
-      .catch(() => this.byTask.set(task.id, { ...(known ?? {}), leftChecked }))
-      .finally(() => {
-        this.inFlight.delete(task.id);
-        this.loaded(task.id);
-      });
-  }
-
-  forget(id) {
-    this.byTask.delete(id);
-  }
 }

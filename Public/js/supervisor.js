@@ -1,11 +1,13 @@
 // The supervisor's view: every agent's state and time in it, each queue's waiting calls and
 // longest wait, every call in progress with its participants, and two charts. Agents and calls
-// come live from the stream; queues and today's wrap-ups are polled every 2 s (the stream does
-// not carry them), which also gives the waiting chart its samples.
+// come from the stream alone: fetched afresh each time it is ready (Sync calls `refetch` and
+// refreshes the tasks), then kept live by its messages, so nothing is missed and nothing polls
+// them. Queues and today's wrap-ups are polled every 2 s (the stream does not carry them), which
+// also gives the waiting chart its samples.
 import { api, describeError } from './api.js';
 import { drawBarChart, drawLineChart } from './charts.js';
 import { $, h, replaceChildren, setText } from './dom.js';
-import { CallTimes, fillParticipants, participantTable } from './participants.js';
+import { fillParticipants, participantTable } from './participants.js';
 import { clockTime, now, tick } from './time.js';
 import { AGENT_STATE_WORDS, STATUS_WORDS } from './words.js';
 
@@ -24,7 +26,6 @@ export class SupervisorView {
     this.samples = []; // [{t, waiting: {queueId: count}}]
     this.today = {};
     this.cards = new Map();
-    this.times = new CallTimes(api.history, (id) => this.refreshParticipants(id));
     store.addEventListener('change', () => this.renderCalls());
     $('#supervisor-view').hidden = false;
     this.poll();
@@ -39,6 +40,17 @@ export class SupervisorView {
     if (this.remember(view)) this.renderAgents();
   }
 
+  /**
+   * Every agent's state, fetched each time the stream is ready (after the server subscribed us,
+   * so no change falls between the list and the messages that follow it). Sync holds the
+   * stream's messages until this is in; a failure makes Sync try the whole refresh again.
+   */
+  async refetch() {
+    const agents = await api.agents();
+    for (const agent of agents) this.remember(agent);
+    this.renderAgents();
+  }
+
   /** Keeps an agent's view unless a newer one (a later state start) is already shown. */
   remember(view) {
     const known = this.agents.get(view.id);
@@ -47,19 +59,11 @@ export class SupervisorView {
     return true;
   }
 
+  /** The queues' figures and today's wrap-ups: the stream does not carry them. */
   async poll() {
-    const mark = this.store.mark();
-    const [queues, stats, agents, tasks] = await Promise.allSettled(
-      [api.queues(), api.wrapUpStats(), api.agents(), api.tasks()]);
-    const failed = [queues, stats, agents, tasks].find((result) => result.status === 'rejected');
+    const [queues, stats] = await Promise.allSettled([api.queues(), api.wrapUpStats()]);
+    const failed = [queues, stats].find((result) => result.status === 'rejected');
     setText($('#sv-error'), failed ? `Could not refresh the dashboard: ${describeError(failed.reason)}` : '');
-    if (agents.status === 'fulfilled') {
-      for (const agent of agents.value) this.remember(agent);
-      this.renderAgents();
-    }
-    // The stream tells supervisors of every task change; the list fetched with the queues'
-    // figures is a safety net that keeps the board whole after anything missed.
-    if (tasks.status === 'fulfilled') this.store.reset(tasks.value, mark);
     if (queues.status === 'fulfilled') {
       this.queues = queues.value;
       const t = now();
@@ -131,7 +135,6 @@ export class SupervisorView {
       if (!this.store.get(id)) {
         card.element.remove();
         this.cards.delete(id);
-        this.times.forget(id);
       }
     }
     for (const task of tasks) {
@@ -147,7 +150,6 @@ export class SupervisorView {
       setText(card.status, task.wrapUpPending && task.status === 'ended' ? 'Ended — wrap-up pending' : STATUS_WORDS[task.status] ?? task.status);
       setText(card.queue, this.queueNames.get(task.queue) ?? task.queue);
       this.refreshParticipants(task.id);
-      this.times.ensure(task);
     }
     $('#sv-no-calls').hidden = tasks.length > 0;
   }
@@ -166,7 +168,7 @@ export class SupervisorView {
   refreshParticipants(id) {
     const card = this.cards.get(id);
     if (!card) return;
-    fillParticipants(card.table.tBodies[0], card.task, { names: this.names, times: this.times.map });
+    fillParticipants(card.table.tBodies[0], card.task, { names: this.names });
     tick(card.table);
   }
 }

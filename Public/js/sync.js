@@ -1,13 +1,16 @@
 // Keeps the store in step with the server: each time the stream is ready (the server has
-// subscribed this connection and replayed what it missed), the user's tasks and own state are
-// fetched afresh, and live messages are held back until that fetch is in, then applied on top.
+// subscribed this connection and replayed what it missed) or says `resync`, the user's tasks and
+// own state (and whatever else the view keeps, e.g. the supervisor's agents) are fetched afresh,
+// and live messages are held back until that fetch is in, then applied on top. No poll backs
+// this up: the stream (resumed with ?since=, or `resync` when too far behind) misses nothing.
 import { api } from './api.js';
 import { EventStream } from './stream.js';
 
 export class Sync {
   /**
    * store: the TaskStore. handlers: onMe(me), onAgent(agentView), onStatus(state),
-   * onError(error) when a refresh failed (it is retried).
+   * onError(error) when a refresh failed (it is retried), and refetch() (optional): the view's
+   * own fetches for each refresh, a promise that applies them (messages are held until it is in).
    */
   constructor(token, store, handlers) {
     this.store = store;
@@ -48,7 +51,7 @@ export class Sync {
     this.held = [];
     const mark = this.store.mark();
     try {
-      const [me, tasks] = await Promise.all([api.me(), api.tasks()]);
+      const [me, tasks] = await Promise.all([api.me(), api.tasks(), this.handlers.refetch?.()]);
       this.handlers.onMe(me);
       this.store.reset(tasks, mark);
       this.handlers.onStatus(this.streamState);

@@ -26,6 +26,29 @@ for (const row of root.querySelectorAll('tr[data-party]')) {
 return rows;
 """
 
+# When the customer's time on a call is counted from (a ticking clock), and what the cell reads.
+CUSTOMER_CLOCK = """
+const root = arguments[0] ? document.querySelector(`[data-task-id="${arguments[0]}"]`) : document.querySelector('.task-card');
+const cell = root?.querySelector('tr[data-party="customer"] td.numeric');
+if (!cell) return null;
+const ticking = cell.querySelector('[data-elapsed-from]');
+return {since: ticking ? Number(ticking.dataset.elapsedFrom) : null, text: cell.textContent};
+"""
+
+# The paths the page has fetched since it loaded (Resource Timing), in order.
+FETCHED = """
+return performance.getEntriesByType('resource')
+  .filter((entry) => entry.initiatorType === 'fetch')
+  .map((entry) => new URL(entry.name).pathname);
+"""
+
+
+def duration(milliseconds):
+    """As the desktop writes a duration: 65_000 → "1:05", 3_725_000 → "1:02:05"."""
+    total = max(0, milliseconds // 1000)
+    hours, minutes, seconds = total // 3600, total % 3600 // 60, total % 60
+    return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
 
 class DesktopPage:
     def __init__(self, driver, url, name, window=None):
@@ -84,6 +107,11 @@ class DesktopPage:
         self.wait(lambda d: d.execute_script(
             "return !document.querySelector('#login-view').hidden || document.body.dataset.role !== undefined"),
             "the page to load")
+        self.keep_fetch_log()
+
+    def keep_fetch_log(self):
+        """Room for every request of a long test in the page's Resource Timing log (see fetched)."""
+        self.js("performance.setResourceTimingBufferSize(100000)")
 
     def sign_in(self, user, password="switchboard"):
         for field, text in (("#login-username", user), ("#login-password", password)):
@@ -101,6 +129,7 @@ class DesktopPage:
     def reload(self):
         self.here()
         self.driver.refresh()
+        self.keep_fetch_log()
         self.wait_live()
 
     # MARK: the agent's own state
@@ -160,6 +189,16 @@ class DesktopPage:
 
     def parties(self, task=None):
         return self.js(PARTIES, task)
+
+    def customer_clock(self, task=None):
+        """{since, text}: since is the ms the customer's ticking clock counts from (None once they
+        left, when text is their fixed time on the call)."""
+        return self.js(CUSTOMER_CLOCK, task)
+
+    def fetched(self, path=None):
+        """The paths the page has fetched since it loaded, or how many times it fetched `path`."""
+        paths = self.js(FETCHED)
+        return paths if path is None else paths.count(path)
 
     def wait_party(self, party, state=None, role=None, task=None):
         def matches(driver):

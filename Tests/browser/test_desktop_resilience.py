@@ -1,5 +1,6 @@
 """The desktop stays true to the server: after a reload, across two tabs of one agent, through a
-network loss, and when the server refuses a click (the refusal is shown in words)."""
+network loss (the agent's desktop and the supervisor's view, which has no poll to fall back on),
+and when the server refuses a click (the refusal is shown in words)."""
 import requests
 
 from netcut import CuttableProxy
@@ -11,6 +12,30 @@ def rest_login(server, user):
     answer = requests.post(f"{server.url}/v1/auth/login", json={"username": user, "password": "switchboard"})
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+class RestUser:
+    """A user speaking only the REST API (an agent's phone and desktop elsewhere, say)."""
+
+    def __init__(self, server, user):
+        self.url = server.url
+        self.name = user
+        self.headers = rest_login(server, user)
+
+    def send(self, method, path, body=None, expect=200):
+        answer = requests.request(method, f"{self.url}{path}", json=body, headers=self.headers)
+        assert answer.status_code == expect, f"{self.name} {method} {path}: {answer.status_code} {answer.text}"
+        return answer.json()
+
+    def become(self, state, idle_code=None):
+        body = {"state": state, "idleCodeId": idle_code} if idle_code else {"state": state}
+        assert self.send("PUT", "/v1/me/state", body)["state"] == state
+
+    def command(self, task, action, body=None):
+        return self.send("POST", f"/v1/tasks/{task}/{action}", body)
+
+    def place_call(self, queue, caller):
+        return self.send("POST", "/v1/sim/calls", {"queueId": queue, "from": caller}, expect=201)["taskId"]
 
 
 def take_a_call(agent, caller="+15550100"):
@@ -121,6 +146,109 @@ def test_after_a_network_loss_the_desktop_reconnects_to_the_same_call_and_what_h
         agent1.wait_party("customer", state="held")
         agent1.press("resume")
         agent1.wait_card(task, "connected")
+    finally:
+        proxy.close()
+
+
+# What the supervisor's view shows, read in one script: each call's status and parties (with the
+# time the customer's clock counts from), and each agent's state.
+SUPERVISOR_BOARD = """
+const calls = {};
+for (const card of document.querySelectorAll('#sv-calls [data-task-id]')) {
+  const parties = {};
+  for (const row of card.querySelectorAll('tr[data-party]')) {
+    parties[row.dataset.party] = {state: row.dataset.state, role: row.dataset.role};
+  }
+  const clock = card.querySelector('tr[data-party="customer"] [data-elapsed-from]');
+  calls[card.dataset.taskId] = {status: card.dataset.status, parties,
+                                arrived: clock ? Number(clock.dataset.elapsedFrom) : null};
+}
+const agents = {};
+for (const row of document.querySelectorAll('#sv-agents tr[data-agent]')) agents[row.dataset.agent] = row.dataset.state;
+return {calls, agents};
+"""
+
+
+def live_board(supervisor_rest):
+    """What the supervisor's view must show, from the server itself: every open call (its status,
+    the customer and each agent or number once, at their latest entry) and every agent's state."""
+    calls = {}
+    for task in supervisor_rest.send("GET", "/v1/tasks"):
+        parties = {"customer": {"state": task["customer"]["state"], "role": "customer"}}
+        for party in task["participants"]:
+            parties[party.get("agentId") or party["number"]] = {"state": party["state"], "role": party["role"]}
+        arrived = task["arrivedAt"] if task["customer"]["state"] != "left" else None
+        calls[task["id"]] = {"status": task["status"], "parties": parties, "arrived": arrived}
+    agents = {agent["id"]: agent["state"] for agent in supervisor_rest.send("GET", "/v1/agents")}
+    return {"calls": calls, "agents": agents}
+
+
+def wait_board(page, supervisor_rest, message):
+    """Waits until the supervisor's view shows exactly the live board; returns that board."""
+    expected = live_board(supervisor_rest)
+    try:
+        page.wait(lambda d: page.js(SUPERVISOR_BOARD) == expected, message)
+    except Exception:
+        raise AssertionError(f"{message}: the view shows {page.js(SUPERVISOR_BOARD)}, the server {expected}")
+    return expected
+
+
+def test_after_a_network_loss_the_supervisor_shows_exactly_the_live_calls_and_agents_without_polling(server, browsers):
+    proxy = CuttableProxy(server.url)
+    try:
+        supervisor = browsers("supervisor1", url=proxy.url)  # the view reaches the server only through the proxy
+        rest = RestUser(server, "supervisor1")
+        agent1, agent2, agent3 = (RestUser(server, name) for name in ("agent1", "agent2", "agent3"))
+        agent1.become("available")
+        first = rest.place_call("sales", "+15550101")  # offered to agent1, the only one Available
+        agent1.command(first, "accept")
+        before = wait_board(supervisor, rest, "the board before the cut")
+        assert before["calls"][first]["status"] == "connected" and before["agents"]["agent4"] == "loggedOut"
+
+        # Calls and agents come from the stream alone: while the queues' figures are polled twice
+        # more, the view does not ask for the calls or the agents again.
+        supervisor.wait(lambda d: supervisor.fetched("/v1/tasks") >= 1, "the calls fetched once the stream was ready")
+        tasks_fetched, agents_fetched = supervisor.fetched("/v1/tasks"), supervisor.fetched("/v1/agents")
+        polls = supervisor.fetched("/v1/queues")
+        supervisor.wait(lambda d: supervisor.fetched("/v1/queues") >= polls + 2, "two more polls of the queues")
+        assert (supervisor.fetched("/v1/tasks"), supervisor.fetched("/v1/agents")) == (tasks_fetched, agents_fetched)
+
+        proxy.cut()
+        supervisor.wait(lambda d: supervisor.find("#connection").get_attribute("data-connection") == "offline",
+                        "the view to notice the lost stream")
+        # While the supervisor is cut off: the first call ends and is wrapped up (it leaves the
+        # board); agent1 goes on a break; agent2 takes a new call; agent3 takes, ends and wraps up
+        # a call the view never saw, then goes to lunch; a call waits in Support with nobody free;
+        # and agent4 signs in.
+        agent1.command(first, "end")
+        agent1.command(first, "wrapup", {"wrapUpCodeId": "resolved"})
+        agent1.become("idle", "break")
+        agent2.become("available")
+        second = rest.place_call("sales", "+15550102")
+        assert agent2.command(second, "accept")["status"] == "connected"
+        agent3.become("available")
+        unseen = rest.place_call("support", "+15550103")
+        agent3.command(unseen, "accept")
+        agent3.command(unseen, "end")
+        agent3.command(unseen, "wrapup", {"wrapUpCodeId": "sale"})
+        agent3.become("idle", "lunch")
+        waiting = rest.place_call("support", "+15550104")
+        RestUser(server, "agent4")
+        proxy.restore()
+
+        supervisor.wait_live()
+        after = wait_board(supervisor, rest, "exactly the live board after the network came back")
+        assert set(after["calls"]) == {second, waiting}
+        assert after["calls"][second]["status"] == "connected" and after["calls"][waiting]["status"] == "queued"
+        assert after["agents"] == {"agent1": "idle", "agent2": "engaged", "agent3": "idle", "agent4": "idle"}
+        # Caught up by the stream's replay and one fetch when it was ready again, not by a poll:
+        # the queues' figures come twice more and the calls and agents are not asked for again.
+        supervisor.wait(lambda d: (supervisor.fetched("/v1/tasks"), supervisor.fetched("/v1/agents"))
+                        == (tasks_fetched + 1, agents_fetched + 1), "one fetch of the calls and agents on ready")
+        polls = supervisor.fetched("/v1/queues")
+        supervisor.wait(lambda d: supervisor.fetched("/v1/queues") >= polls + 2, "two more polls of the queues")
+        assert (supervisor.fetched("/v1/tasks"), supervisor.fetched("/v1/agents")) == (tasks_fetched + 1, agents_fetched + 1)
+        assert supervisor.js(SUPERVISOR_BOARD) == after
     finally:
         proxy.close()
 

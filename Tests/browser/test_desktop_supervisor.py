@@ -2,6 +2,11 @@
 longest wait, calls in progress with participants, and the two charts."""
 import re
 
+import requests
+
+from desktop_page import duration
+from test_desktop_resilience import rest_login
+
 
 def agent_row(page, agent):
     return page.js("return document.querySelector(`#sv-agents tr[data-agent='${arguments[0]}']`)?.dataset.state", agent)
@@ -15,7 +20,7 @@ def chart_now(page, queue):
     return page.js("return document.querySelector(`#chart-waiting .legend-label[data-series='${arguments[0]}']`)?.dataset.value", queue)
 
 
-def test_supervisor_sees_agents_queues_calls_and_the_waiting_chart_live(browsers):
+def test_supervisor_sees_agents_queues_calls_and_the_waiting_chart_live(server, browsers):
     supervisor = browsers("supervisor1")
     supervisor.wait(lambda d: agent_row(supervisor, "agent1") == "loggedOut", "agent1 signed out at first")
     agent1 = browsers("agent1")
@@ -45,12 +50,25 @@ def test_supervisor_sees_agents_queues_calls_and_the_waiting_chart_live(browsers
     supervisor.wait(lambda d: queue_waiting(supervisor, "support") == "0", "the queue emptied")
     supervisor.wait(lambda d: chart_now(supervisor, "support") == "0", "the chart back to zero")
     supervisor.wait(lambda d: agent_row(supervisor, "agent1") == "engaged", "agent1 on the call")
+    # The customer's clock runs from the call's arrival, as the task itself says (arrivedAt).
+    rest = rest_login(server, "supervisor1")
+    arrived = requests.get(f"{server.url}/v1/tasks/{task}", headers=rest).json()["arrivedAt"]
+    for page in (supervisor, agent1):
+        assert page.customer_clock(task)["since"] == arrived, page.name
 
     # The supervisor's panel can hang up the customer of any call.
     supervisor.sim_customer_hangs_up(task)
     agent1.wait_card(task, "ended")
     agent1.wait_wrapup_dialog(True)
     supervisor.wait_party("customer", state="left", task=task)
+    # Once the customer has left, their time on the call stops at customer.leftAt.
+    snapshot = requests.get(f"{server.url}/v1/tasks/{task}", headers=rest).json()
+    on_call = duration(snapshot["customer"]["leftAt"] - snapshot["arrivedAt"])
+    for page in (supervisor, agent1):
+        page.wait_party("customer", state="left", task=task)
+        assert page.customer_clock(task) == {"since": None, "text": on_call}, page.name
+        # Both come with the task: no page asks for a call's history to learn them.
+        assert not [path for path in page.fetched() if path.endswith("/history")], page.name
     agent1.wrap_up("sale")
     supervisor.wait(lambda d: not supervisor.visible(f"#sv-calls [data-task-id='{task}']"), "the finished call to leave the board")
     supervisor.wait(lambda d: supervisor.js(
