@@ -226,11 +226,14 @@ struct DesktopNotPhoneRules {
     @Test func aTransferOrConferenceFromAnAgentPhoneIsRejectedWithUseAgentDesktop() {
         var h = Harness()
         h.consulting()
+        // The phone's own transfer or conference (a REFER, a second call): refused, the call untouched.
         h.reject(.line(h.call, .transferRequested(.agent(agent1))), with: .useAgentDesktop)
-        h.reject(.line(h.call, .transferRequested(.agent(agent1))), with: .useAgentDesktop)
-        h.reject(.line(h.call, .transferRequested(.agent(agent1))), with: .useAgentDesktop)
+        h.reject(.line(h.call, .transferRequested(.agent(agent2))), with: .useAgentDesktop)
+        #expect(h.status == .consulting)
         h.accept(.desktop(agent1, h.call, .conference))
         h.reject(.line(h.call, .transferRequested(.agent(agent1))), with: .useAgentDesktop)
+        h.reject(.line(h.call, .transferRequested(.agent(agent2))), with: .useAgentDesktop)
+        #expect(h.status == .conferenced)
         #expect(Rejection.useAgentDesktop.kind == .role)
     }
 }

@@ -122,6 +122,22 @@ struct RouterTests {
         }
     }
 
+    @Test func overRealHTTPOnAFreePortTheSpecsConferenceRunsToItsWrapUp() async throws {
+        var options = ServerOptions()
+        options.clock = ManualClock()
+        options.port = 0
+        let server = try await buildApplication(
+            configuration: demo, store: InMemoryEventStore(), telephony: SimulatedTelephony(), options: options)
+        try await server.application.test(.live) { client in
+            let (agent1, agent2) = (try await signIn(client, "agent1"), try await signIn(client, "agent2"))
+            let task = try await conferenceEndedAndWrappedUp(client, agent1, agent2)
+            let history = try await client.execute(uri: "/v1/tasks/\(task)/history", method: .get, headers: agent2)
+            #expect(history.status == .ok)
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(String(buffer: metrics.body).contains(#"switchboard_commands_total{command="wrapup",outcome="accepted"} 1"#))
+        }
+    }
+
     @Test func aTaskSnapshotSaysWhenTheCallArrivedAndWhenTheCustomerLeft() async throws {
         try await Self.server().application.test(.router) { client in
             let agent1 = try await signIn(client, "agent1")
