@@ -30,6 +30,7 @@ let package = Package(
             dependencies: [
                 "CallControl",
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

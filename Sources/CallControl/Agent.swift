@@ -20,6 +20,18 @@ public struct Agent: Equatable, Sendable {
     /// Where the agent answers offers: the desktop's Accept, or the phone (then no Accept).
     public internal(set) var answerMode: AnswerMode = .desktop
 
+    public init(
+        id: AgentID, team: TeamID, status: AgentStatus, since: Timestamp, pendingIdle: IdleCodeID? = nil,
+        answerMode: AnswerMode = .desktop
+    ) {
+        self.id = id
+        self.team = team
+        self.status = status
+        self.since = since
+        self.pendingIdle = pendingIdle
+        self.answerMode = answerMode
+    }
+
     /// The interaction the agent is busy with, if any.
     public var task: InteractionID? {
         switch status {
@@ -63,4 +75,10 @@ public struct QueueEntry: Equatable, Sendable {
     public let interaction: InteractionID
     public let purpose: Purpose
     public let since: Timestamp
+
+    public init(interaction: InteractionID, purpose: Purpose, since: Timestamp) {
+        self.interaction = interaction
+        self.purpose = purpose
+        self.since = since
+    }
 }

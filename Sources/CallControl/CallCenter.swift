@@ -51,6 +51,20 @@ public struct CallCenter: Equatable, Sendable {
         self.idleCodes = Set(configuration.idleCodes)
     }
 
+    /// Rebuilds a center from its parts, as a snapshot of its live state keeps them (agents and
+    /// queues the configuration no longer has are left out). Routing's index is derived again.
+    public init(
+        configuration: CenterConfiguration, agents: [Agent], interactions: [Interaction], waiting: [QueueID: [QueueEntry]]
+    ) {
+        self.init(configuration: configuration)
+        for agent in agents where self.agents[agent.id]?.team == agent.team { self.agents[agent.id] = agent }
+        self.interactions = Dictionary(interactions.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
+        for (queue, entries) in waiting where self.waiting[queue] != nil { self.waiting[queue] = entries }
+        for agent in self.agents.values.filter({ $0.status == .available }).sorted(by: { ($0.since, $0.id) < ($1.since, $1.id) }) {
+            availableByTeam[agent.team, default: []].append(agent.id)
+        }
+    }
+
     /// Rebuilds a center from its events.
     public static func replay(_ configuration: CenterConfiguration, _ events: some Sequence<Event>) -> CallCenter {
         var center = CallCenter(configuration: configuration)

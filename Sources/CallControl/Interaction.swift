@@ -56,6 +56,20 @@ public struct Interaction: Equatable, Sendable {
         }
     }
 
+    /// An interaction as a snapshot of the live state keeps it.
+    public init(
+        id: InteractionID, queue: QueueID, customer: Customer, participants: [Participant], phase: Phase,
+        arrivedAt: Timestamp, version: Int
+    ) {
+        self.id = id
+        self.queue = queue
+        self.customer = customer
+        self.participants = participants
+        self.phase = phase
+        self.arrivedAt = arrivedAt
+        self.version = version
+    }
+
     /// Creates an interaction from its first event.
     public init?(id: InteractionID, first event: InteractionEvent, at time: Timestamp) {
         guard case .arrived(let queue, let number) = event else { return nil }
@@ -444,6 +458,15 @@ public struct Participant: Equatable, Sendable {
     public internal(set) var since: Timestamp
     /// This agent must apply a wrap-up reason for the interaction.
     public internal(set) var owesWrapUp: Bool
+
+    public init(party: Party, role: ParticipantRole, state: PartyState, joinedAt: Timestamp, since: Timestamp, owesWrapUp: Bool) {
+        self.party = party
+        self.role = role
+        self.state = state
+        self.joinedAt = joinedAt
+        self.since = since
+        self.owesWrapUp = owesWrapUp
+    }
 }
 
 public struct Customer: Equatable, Sendable {
@@ -451,4 +474,10 @@ public struct Customer: Equatable, Sendable {
     /// `held` while waiting in a queue too: the customer hears the queue's music.
     public internal(set) var state: PartyState
     public internal(set) var since: Timestamp
+
+    public init(number: DialNumber, state: PartyState, since: Timestamp) {
+        self.number = number
+        self.state = state
+        self.since = since
+    }
 }

@@ -48,13 +48,70 @@ public actor ContactCenter {
         self.telephony = telephony
         self.clock = clock
         displayNames = Dictionary(configuration.agents.map { ($0.id, $0.displayName) }, uniquingKeysWith: { first, _ in first })
-        let events = try await store.all()
-        center = CallCenter.replay(configuration.centerConfiguration, events)
+        // The newest usable snapshot, then the events after it; without one, the whole log.
+        nextSequence = try await store.nextSequence()
+        let restored = try await Self.restore(from: store, configuration.centerConfiguration, upTo: nextSequence)
+        center = restored?.center ?? CallCenter(configuration: configuration.centerConfiguration)
+        wrapUpsByDay = restored?.wrapUps ?? [:]
+        restoredFromSnapshot = restored?.through
+        let events = try await store.events(from: restored?.through ?? 0)
+        for event in events { center.apply(event) }
         center.purgeFinished()
-        nextSequence = events.count
+        replayedEvents = events.count
+        durableThrough = nextSequence
         count(wrapUpsIn: events)
         for (timer, deadline) in center.activeTimers() { timers[timer] = deadline }
         telephony.attach(to: self)
+    }
+
+    /// Where the start began: the snapshot's `through`, or nil for a full replay of the log.
+    public private(set) var restoredFromSnapshot: Int?
+    /// How many events the start replayed (after the snapshot, if any).
+    public private(set) var replayedEvents = 0
+
+    /// The newest snapshot if it can be used: of this schema and configuration, readable, and not
+    /// ahead of the log (a snapshot is taken only of durable events, so one ahead is damaged).
+    private static func restore(from store: any EventStore, _ configuration: CenterConfiguration, upTo next: Int)
+        async throws -> (center: CallCenter, wrapUps: [Int64: [String: Int]], through: Int)?
+    {
+        guard let stored = try? await store.latestSnapshot(), stored.schema == CenterSnapshot.schema, stored.through <= next,
+            let snapshot = try? CenterSnapshot.decode(stored.body), let center = try? snapshot.center(configuration)
+        else { return nil }
+        return (center, snapshot.wrapUps, stored.through)
+    }
+
+    /// Writes a snapshot of the live state: taken at once (the center is a value, so this is a
+    /// copy), encoded and stored off the actor once every event it stands for is durable. Commands
+    /// go on meanwhile. Returns the snapshot's `through`.
+    @discardableResult
+    public nonisolated func writeSnapshot() async throws -> Int {
+        let (state, through, wrapUps, at) = await capture()
+        guard await durable(through: through) else { throw StoreUnavailable() }
+        let body = try CenterSnapshot(state, wrapUpsByDay: wrapUps).encoded()
+        try await store.saveSnapshot(StoredSnapshot(through: through, schema: CenterSnapshot.schema, at: at, body: body))
+        return through
+    }
+
+    /// The live state itself (for tests).
+    func liveState() -> CallCenter { center }
+
+    /// How many events the log holds (the number the next one gets).
+    public func eventCount() -> Int { nextSequence }
+
+    private func capture() -> (CallCenter, Int, [Int64: [String: Int]], Timestamp) {
+        (center, nextSequence, wrapUpsByDay, clock.now())
+    }
+
+    /// Every event numbered below this one is durable.
+    private var durableThrough = 0
+    private var durableWaiters: [(through: Int, waiter: CheckedContinuation<Void, Never>)] = []
+
+    /// Returns once every event below `through` is durable: true, or false if the store failed first.
+    private func durable(through: Int) async -> Bool {
+        if durableThrough < through, !storeFailed {
+            await withCheckedContinuation { durableWaiters.append((through, $0)) }
+        }
+        return !storeFailed
     }
 
     /// Runs the timers the rebuilt state needs (after a restart, those already due fire now).
@@ -120,6 +177,8 @@ public actor ContactCenter {
             releaseDurableEffects(storedFrom: first)
         } catch {
             storeFailed = true
+            for (_, waiter) in durableWaiters { waiter.resume() }  // they will find the store failed
+            durableWaiters = []
             throw StoreUnavailable()
         }
         metrics.commandRan(command, accepted: true, duration: ContinuousClock.now - started)
@@ -203,6 +262,12 @@ public actor ContactCenter {
             released += 1
         }
         pendingEffects.removeFirst(released)
+        durableThrough = pendingEffects.first?.first ?? nextSequence
+        if !durableWaiters.isEmpty {
+            let ready = durableWaiters.filter { $0.through <= durableThrough }
+            durableWaiters.removeAll { $0.through <= durableThrough }
+            for (_, waiter) in ready { waiter.resume() }
+        }
     }
 
     /// Arms and cancels timers at once; returns what waits for durability (stream messages and
@@ -251,7 +316,7 @@ public actor ContactCenter {
     public func subscribe(_ user: String, since: Int?)
         -> (id: UUID, missed: [String]?, position: Int, stream: AsyncStream<String>)
     {
-        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(Feed.kept))
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(Feed.sessionBuffer))
         let id = UUID()
         var feed = feeds[user] ?? Feed()
         let missed = since.map { feed.messages(after: $0) } ?? []

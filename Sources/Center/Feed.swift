@@ -5,38 +5,76 @@ import Store
 /// reconnects (or reloads) with `?since=SEQ` gets what it missed, and every open session of the
 /// user (several tabs) gets every message. A message is turned into text only when a session is
 /// open to read it (a user with no desktop open costs no encoding), and once for all its tabs.
+///
+/// What is kept for replay follows live work, not traffic: each message carries the whole task
+/// (or agent), so only the latest message about each task and agent is kept — a newer one
+/// replaces it. A task that is over for the user (`taskRemoved`, or a finished task for a
+/// supervisor) keeps its last message among the newest `keptEndings` endings; older ones are
+/// forgotten, and a client asking from before a forgotten one must resync. Bound per user: one
+/// message per live task they see, one per agent they see, plus `keptEndings`.
 struct Feed {
-    static let kept = 2_000
+    /// Endings kept for replay, per user.
+    static let keptEndings = 256
+    /// Messages one open session may have waiting to be written before the oldest are dropped.
+    static let sessionBuffer = 2_000
+
+    enum Key: Hashable {
+        case task(String)
+        case agent(String)
+    }
 
     var nextSequence = 1
-    /// The last `kept` messages, a ring: once full, the oldest is overwritten at `oldest`
-    /// (removing from the front of an array moved all 2,000 messages at every publish).
-    private var recent: [Notice] = []
-    private var oldest = 0
+    /// The latest message about each task and agent.
+    private var latest: [Key: Notice] = [:]
+    /// Tasks whose latest message is an ending, oldest first (an entry whose task has had a newer
+    /// message since is skipped when its turn comes).
+    private var endings: [(key: Key, seq: Int)] = []
+    private var endingsStart = 0
+    /// Every message numbered up to this one may have been forgotten.
+    private var forgottenThrough = 0
     var subscribers: [UUID: AsyncStream<String>.Continuation] = [:]
 
-    /// Numbers the message, keeps it and sends it to every open session.
+    /// How many messages are kept for replay.
+    var keptMessages: Int { latest.count }
+
+    /// Numbers the message, keeps it (in place of the previous one about the same task or agent)
+    /// and sends it to every open session.
     mutating func publish(_ message: Notice) {
         var notice = message
         notice.seq = nextSequence
         nextSequence += 1
-        if recent.count < Self.kept {
-            recent.append(notice)
-        } else {
-            recent[oldest] = notice
-            oldest = (oldest + 1) % Self.kept
+        if let key = notice.key {
+            latest[key] = notice
+            if notice.isEnding { remember(ending: key, seq: notice.seq) }
         }
         guard !subscribers.isEmpty else { return }
         let text = notice.json()
         for subscriber in subscribers.values { subscriber.yield(text) }
     }
 
-    /// The kept messages after `sequence`; nil when some of them are no longer kept (the client
+    private mutating func remember(ending key: Key, seq: Int) {
+        endings.append((key, seq))
+        while endings.count - endingsStart > Self.keptEndings {
+            let (oldest, oldestSeq) = endings[endingsStart]
+            endingsStart += 1
+            if latest[oldest]?.seq == oldestSeq {
+                latest[oldest] = nil
+                forgottenThrough = max(forgottenThrough, oldestSeq)
+            }
+        }
+        // Compact the consumed front now and then, so the array stays near `keptEndings` long.
+        if endingsStart > Self.keptEndings {
+            endings.removeFirst(endingsStart)
+            endingsStart = 0
+        }
+    }
+
+    /// What a client that has everything up to `sequence` needs: the latest message about each
+    /// task and agent that changed since, in order; nil when some of it is forgotten (the client
     /// must then fetch its tasks afresh).
     func messages(after sequence: Int) -> [String]? {
-        let inOrder = recent[oldest...] + recent[..<oldest]
-        if let first = inOrder.first?.seq, sequence + 1 < first { return nil }
-        return inOrder.filter { $0.seq > sequence }.map { $0.json() }
+        if sequence < forgottenThrough { return nil }
+        return latest.values.filter { $0.seq > sequence }.sorted { $0.seq < $1.seq }.map { $0.json() }
     }
 }
 
@@ -52,6 +90,18 @@ struct Notice: Encodable {
     var version: Int?
 
     func json() -> String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    /// What the message is about: a task or an agent.
+    var key: Feed.Key? {
+        if let agent { return .agent(agent.id) }
+        if let id = taskId ?? task?.id { return .task(id) }
+        return nil
+    }
+
+    /// Whether the task is over for the user: removed from their view, or finished.
+    var isEnding: Bool {
+        type == "taskRemoved" || (task.map { $0.status == "ended" && !$0.wrapUpPending } ?? false)
+    }
 }
 
 extension Notice: JSONWritable {

@@ -7,8 +7,9 @@ import Store
 ///
 ///   1. `StoreService`       closes the event store last, after everything that writes to it;
 ///   2. `CenterService`      runs the center's timers; on shutdown stops them;
-///   3. the HTTP server      (Hummingbird's `Application`);
-///   4. `CallDrainService`   shut down first, while agents can still reach the API: refuses new
+///   3. `SnapshotService`    snapshots the live state on a schedule, and once more on shutdown;
+///   4. the HTTP server      (Hummingbird's `Application`);
+///   5. `CallDrainService`   shut down first, while agents can still reach the API: refuses new
 ///                           calls, waits (bounded) for the live ones, closes the event streams.
 
 /// Keeps the event store open while the server runs; closes it when the group shuts down.
@@ -33,6 +34,53 @@ public struct CenterService: Service {
         await center.start()
         try? await gracefulShutdown()
         await center.stop()
+    }
+}
+
+/// Snapshots the center's live state every `interval` (on the center's clock) when events have
+/// been stored since the last one, and once more when the server shuts down, so a restart replays
+/// only what came after. A failed snapshot is logged and tried again next time: the log is the
+/// truth, a snapshot only saves time.
+public struct SnapshotService: Service {
+    let center: ContactCenter
+    let clock: any CenterClock
+    let interval: Duration
+    let logger: Logger
+
+    public init(center: ContactCenter, clock: any CenterClock, interval: Duration, logger: Logger) {
+        self.center = center
+        self.clock = clock
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let milliseconds = interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
+        let start = await center.restoredFromSnapshot ?? -1
+        let last = (try? await cancelWhenGracefulShutdown {
+            var last = start
+            while !Task.isCancelled {
+                do {
+                    try await clock.sleep(until: clock.now().adding(milliseconds: milliseconds))
+                } catch {
+                    return last
+                }
+                last = await snapshot(unless: last)
+            }
+            return last
+        }) ?? start
+        _ = await snapshot(unless: last)
+    }
+
+    /// Writes a snapshot if events were stored since `last`; returns the newest snapshot's `through`.
+    private func snapshot(unless last: Int) async -> Int {
+        guard await center.eventCount() != last else { return last }
+        do {
+            return try await center.writeSnapshot()
+        } catch {
+            logger.warning("snapshot failed; the log replays in full until the next one", metadata: ["error": "\(error)"])
+            return last
+        }
     }
 }
 

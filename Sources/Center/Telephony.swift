@@ -44,7 +44,7 @@ public final class SimulatedTelephony: Telephony {
     /// A customer calls a queue.
     public func placeCall(queue: QueueID, from number: DialNumber) async throws -> (InteractionID, Outcome) {
         let center = try attached()
-        let id = InteractionID.random()
+        let id = InteractionID.make(at: await center.now())
         let (outcome, _) = try await center.execute(.arrival(id, queue: queue, from: number))
         return (id, outcome)
     }
@@ -78,10 +78,17 @@ public struct NoTelephony: Telephony {
 }
 
 extension InteractionID {
-    /// A fresh id for a new call: "t" and 12 random letters and digits (no look-alikes).
-    public static func random() -> InteractionID {
+    /// A fresh id for a call arriving at `time`: "t", the time in milliseconds as 9 base-32 digits
+    /// (ordered as the text sorts, so ids sort by arrival), then 5 random ones. Ids that grow
+    /// with time keep the log's index by task written at its end rather than all over it.
+    public static func make(at time: Timestamp) -> InteractionID {
+        // Crockford's base 32: digits and letters in ASCII order, no look-alikes.
+        let digits = Array("0123456789abcdefghjkmnpqrstvwxyz")
         var generator = SystemRandomNumberGenerator()
-        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
-        return InteractionID("t" + String((0..<12).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] }))
+        var text = "t"
+        let milliseconds = UInt64(max(0, time.milliseconds))
+        for shift in stride(from: 40, through: 0, by: -5) { text.append(digits[Int((milliseconds >> UInt64(shift)) & 31)]) }
+        for _ in 0..<5 { text.append(digits[Int(generator.next(upperBound: UInt32(32)))]) }
+        return InteractionID(text)
     }
 }

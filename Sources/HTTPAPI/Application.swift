@@ -39,6 +39,8 @@ public struct ServerOptions: Sendable {
     /// On SIGTERM or SIGINT, how long live calls may take to end before the server stops.
     public var drainBound: Duration = .seconds(30)
     public var clock: any CenterClock = SystemClock()
+    /// How often the live state is snapshotted (a restart replays only the events after the last).
+    public var snapshotInterval: Duration = .seconds(60)
     /// Told the bound port once the server listens.
     public var onRunning: @Sendable (Int) -> Void = { _ in }
     /// Told when the drain begins (new calls refused).
@@ -53,7 +55,7 @@ public struct SwitchboardServer: Sendable {
     public let center: ContactCenter
     public let sessions: Sessions
     public let application: Application<RouterResponder<SwitchboardContext>>
-    /// In start order: store, center, HTTP server, drain; shut down in reverse (see `Services.swift`).
+    /// In start order: store, center, snapshots, HTTP server, drain; shut down in reverse (see `Services.swift`).
     public let services: [any Service]
     let logger: Logger
 
@@ -94,6 +96,7 @@ public func buildApplication(
     let services: [any Service] = [
         StoreService(store: store),
         CenterService(center: center),
+        SnapshotService(center: center, clock: options.clock, interval: options.snapshotInterval, logger: logger),
         application,
         CallDrainService(
             center: center, clock: options.clock, bound: options.drainBound, logger: logger, onDrain: options.onDrain),

@@ -1,6 +1,7 @@
 import CallControl
 import Foundation
 import Logging
+import NIOCore
 import SQLiteNIO
 import Synchronization
 
@@ -85,6 +86,9 @@ public final class SQLiteEventStore: EventStore {
                     [])
             }
             _ = try await connection.query("CREATE INDEX IF NOT EXISTS events_by_interaction ON events (interaction, seq)", [])
+            _ = try await connection.query(
+                "CREATE TABLE IF NOT EXISTS snapshots (through INTEGER PRIMARY KEY, schema INTEGER NOT NULL, at INTEGER NOT NULL, body BLOB NOT NULL)",
+                [])
             _ = try await connection.query("PRAGMA user_version = \(EventLog.schemaVersion)", [])
             _ = try await connection.query("COMMIT", [])
         } catch {
@@ -151,8 +155,39 @@ public final class SQLiteEventStore: EventStore {
         return binds
     }
 
-    public func all() async throws -> [Event] {
-        try await select("SELECT at, interaction, agent, body FROM events ORDER BY seq", [])
+    public func all() async throws -> [Event] { try await events(from: 0) }
+
+    public func events(from first: Int) async throws -> [Event] {
+        try await select("SELECT at, interaction, agent, body FROM events WHERE seq >= ? ORDER BY seq", [.integer(first)])
+    }
+
+    public func nextSequence() async throws -> Int {
+        let rows = try await connection.query("SELECT max(seq) AS last FROM events", [])
+        return (rows.first?.column("last")?.integer).map { $0 + 1 } ?? 0
+    }
+
+    /// Snapshots go through the same connection as appends, so one never waits on a lock the
+    /// other holds; only the newest two are kept.
+    public func saveSnapshot(_ snapshot: StoredSnapshot) async throws {
+        _ = try await connection.query(
+            "INSERT OR REPLACE INTO snapshots (through, schema, at, body) VALUES (?, ?, ?, ?)",
+            [.integer(snapshot.through), .integer(snapshot.schema), .integer(Int(snapshot.at.milliseconds)),
+             .blob(ByteBuffer(bytes: snapshot.body))])
+        _ = try await connection.query(
+            "DELETE FROM snapshots WHERE through < (SELECT min(through) FROM (SELECT through FROM snapshots ORDER BY through DESC LIMIT 2))",
+            [])
+    }
+
+    public func latestSnapshot() async throws -> StoredSnapshot? {
+        guard let row = try await connection.query(
+            "SELECT through, schema, at, body FROM snapshots ORDER BY through DESC LIMIT 1", []).first
+        else { return nil }
+        guard let through = row.column("through")?.integer, let schema = row.column("schema")?.integer,
+            let at = row.column("at")?.integer, var body = row.column("body")?.blob
+        else { throw StoreError.corrupt }
+        return StoredSnapshot(
+            through: through, schema: schema, at: Timestamp(milliseconds: Int64(at)),
+            body: body.readBytes(length: body.readableBytes) ?? [])
     }
 
     public func events(of interaction: InteractionID) async throws -> [Event] {

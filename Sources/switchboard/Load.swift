@@ -25,11 +25,19 @@ struct Load: AsyncParsableCommand {
     var sync = "full"
     @Option(help: "A folder for the server's configuration and SQLite file (default: a new temporary one).")
     var directory: String?
+    @Option(help: "For a soak: every this many seconds, sample the server's memory and database size, and report command p99 per period (default: 60 for runs of 3 minutes or more).")
+    var reportEvery: Double?
+
+    /// The sampling period, if any.
+    var period: Double? { reportEvery ?? (duration >= 180 ? 60 : nil) }
 
     func validate() throws {
         guard (1...2_000).contains(calls) else { throw ValidationError("--calls must be between 1 and 2000") }
         guard duration > 0, duration <= 3_600 else { throw ValidationError("--duration must be above 0 and at most 3600") }
         if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("--rate must be above 0") }
+        if let reportEvery, !(reportEvery >= 1 && reportEvery <= duration) {
+            throw ValidationError("--report-every must be between 1 and the duration")
+        }
         guard ["full", "normal"].contains(sync) else { throw ValidationError("--sync is full or normal") }
     }
 
@@ -63,6 +71,10 @@ struct Load: AsyncParsableCommand {
             Foundation.exit(1)
         }
         defer { watchdog.cancel() }
+        let sampler = period.map { period in
+            Task { await ServerSampler(process: server.process.processIdentifier, database: database).run(
+                gate: gate, every: period, for: duration) }
+        }
         let results = await withTaskGroup(of: Samples.self) { group in
             for index in 0..<calls {
                 let interval = rate.map { Duration.seconds(Double(calls) / $0) }
@@ -74,6 +86,7 @@ struct Load: AsyncParsableCommand {
         }
         let elapsed = await gate.elapsed()
         report(results, elapsed: elapsed)
+        if let sampler, let period { ServerSampler.report(await sampler.value, results, every: period) }
     }
 
     static func configuration(pairs: Int) -> SwitchboardConfiguration {
@@ -123,7 +136,10 @@ struct Load: AsyncParsableCommand {
 /// What the drivers measured.
 struct Samples: Sendable {
     var commandLatencies: [Int64] = []
+    /// When each command was sent (or due), in nanoseconds since the measured window opened.
+    var commandTimes: [Int64] = []
     var eventLatencies: [Int64] = []
+    var windowStart: ContinuousClock.Instant?
     var commands = 0
     var lifecycles = 0
     var failures: [String] = []
@@ -132,6 +148,7 @@ struct Samples: Sendable {
 
     mutating func merge(_ other: Samples) {
         commandLatencies += other.commandLatencies
+        commandTimes += other.commandTimes
         eventLatencies += other.eventLatencies
         commands += other.commands
         lifecycles += other.lifecycles
@@ -147,6 +164,7 @@ actor StartGate {
     /// Drivers that are ready or gave up before being ready.
     private var arrived = Set<Int>()
     private var start: ContinuousClock.Instant?
+    private var openWaiters: [CheckedContinuation<ContinuousClock.Instant, Never>] = []
     private var last: ContinuousClock.Instant?
 
     init(count: Int, duration: Duration) {
@@ -174,9 +192,17 @@ actor StartGate {
         start = start ?? now
         for waiter in waiting { waiter.resume(returning: now + duration) }
         waiting = []
+        for waiter in openWaiters { waiter.resume(returning: start!) }
+        openWaiters = []
     }
 
     func finished() { last = ContinuousClock.now }
+
+    /// Returns when the measured window opens, with the moment it opened.
+    func opened() async -> ContinuousClock.Instant {
+        if let start { return start }
+        return await withCheckedContinuation { openWaiters.append($0) }
+    }
 
     func elapsed() -> Duration {
         guard let start, let last else { return .zero }
@@ -226,6 +252,7 @@ struct Driver: Sendable {
                         var samples = Samples()
                         phase("at the start gate")
                         let deadline = await gate.ready(index)
+                        samples.windowStart = deadline - gate.duration
                         if let interval {
                             // Calls start spread over one interval, so the offered rate is even.
                             samples.nextCommand = ContinuousClock.now + interval * (Double(index) / Double(gate.count))
@@ -349,6 +376,7 @@ struct Driver: Sendable {
         }
         samples.commands += 1
         samples.commandLatencies.append(latency.nanoseconds)
+        if let start = samples.windowStart { samples.commandTimes.append((sentAt - start).nanoseconds) }
         let version = status == 200 ? Self.version(in: answer.body.span) ?? 0 : 0
         return Sent(answer: answer, at: sentAt, version: version)
     }
@@ -411,5 +439,67 @@ final class ChildServer: Sendable {
         guard process.isRunning else { return }
         process.terminate()
         process.waitUntilExit()
+    }
+}
+
+/// For a soak: samples the server's memory (from /proc) and its database's size every period of the
+/// measured window, and reports them beside each period's command p99.
+struct ServerSampler: Sendable {
+    struct Sample: Sendable {
+        var at: Double
+        var rssMiB: Double
+        var anonMiB: Double
+        var databaseMiB: Double
+    }
+
+    let process: Int32
+    let database: String
+
+    func run(gate: StartGate, every period: Double, for duration: Double) async -> [Sample] {
+        let start = await gate.opened()
+        var samples: [Sample] = []
+        var next = 0.0
+        while next <= duration {
+            try? await Task.sleep(until: start + .milliseconds(Int64(next * 1000)), clock: .continuous)
+            samples.append(sample(at: next))
+            next += period
+        }
+        return samples
+    }
+
+    func sample(at time: Double) -> Sample {
+        var rss = 0.0, anon = 0.0
+        let status = (try? String(contentsOfFile: "/proc/\(process)/status", encoding: .utf8)) ?? ""
+        for line in status.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, let kB = Double(fields[1]) else { continue }
+            if fields[0] == "VmRSS:" { rss = kB / 1024 }
+            if fields[0] == "RssAnon:" { anon = kB / 1024 }
+        }
+        let bytes = ["", "-wal"].reduce(0.0) { total, suffix in
+            total + ((try? FileManager.default.attributesOfItem(atPath: database + suffix)[.size] as? Int).map(Double.init) ?? 0)
+        }
+        return Sample(at: time, rssMiB: rss, anonMiB: anon, databaseMiB: bytes / 1_048_576)
+    }
+
+    static func report(_ samples: [Sample], _ results: Samples, every period: Double) {
+        print("\nperiod      commands/s  p99 ms   p99.9 ms  RSS MiB  heap MiB  database MiB")
+        let periodNanoseconds = Int64(period * 1e9)
+        var byPeriod: [Int: [Int64]] = [:]
+        for (time, latency) in zip(results.commandTimes, results.commandLatencies) where time >= 0 {
+            byPeriod[Int(time / periodNanoseconds), default: []].append(latency)
+        }
+        for (index, sample) in samples.enumerated() {
+            let latencies = (byPeriod[index - 1] ?? []).sorted()
+            func at(_ fraction: Double) -> String {
+                guard !latencies.isEmpty else { return "     -" }
+                let value = latencies[min(latencies.count - 1, Int(Double(latencies.count) * fraction))]
+                return String(format: "%6.1f", Double(value) / 1e6)
+            }
+            let label = index == 0 ? "start" : String(format: "%4.0f–%-4.0f s", sample.at - period, sample.at)
+            print(String(format: "%-11@ %10.0f  %@   %@    %7.1f  %8.1f  %12.1f", label as NSString,
+                         Double(latencies.count) / period, at(0.99) as NSString, at(0.999) as NSString,
+                         sample.rssMiB, sample.anonMiB, sample.databaseMiB))
+        }
     }
 }

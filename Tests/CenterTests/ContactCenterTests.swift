@@ -144,3 +144,18 @@ struct ContactCenterTests {
 extension ContactCenter {
     func liveFiguresDraining() -> Bool { liveFigures().draining }
 }
+
+@Suite("Interaction ids")
+struct InteractionIDTests {
+    @Test func newIdsFitTheCoreAndSortByArrivalTime() {
+        var earlier = InteractionID.make(at: Timestamp(milliseconds: 1_800_000_000_000))
+        for step in 1...1_000 {
+            let later = InteractionID.make(at: Timestamp(milliseconds: 1_800_000_000_000 + Int64(step) * 7))
+            #expect(later.isValid)
+            #expect(later.rawValue.count == 15)
+            #expect(earlier.rawValue < later.rawValue, "\(earlier) then \(later)")
+            earlier = later
+        }
+        #expect(InteractionID.make(at: Timestamp(milliseconds: 5)) != InteractionID.make(at: Timestamp(milliseconds: 5)))
+    }
+}

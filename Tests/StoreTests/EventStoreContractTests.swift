@@ -85,6 +85,26 @@ struct EventStoreContractTests {
         }
     }
 
+    @Test(arguments: StoreUnderTest.all)
+    func theNewestSnapshotIsKeptAndTheEventsAfterItReadAlone(_ kind: StoreUnderTest) async throws {
+        try await withTemporaryFolder { folder in
+            let store = try await kind.make(folder)
+            #expect(try await store.latestSnapshot() == nil)
+            #expect(try await store.nextSequence() == 0)
+            try await store.append(events(10), first: 0)
+            for through in [4, 7, 10] {
+                try await store.saveSnapshot(
+                    StoredSnapshot(through: through, schema: 1, at: Timestamp(milliseconds: Int64(through)), body: Array("state \(through)".utf8)))
+            }
+            let newest = try await store.latestSnapshot()
+            #expect(newest?.through == 10)
+            #expect(newest?.body == Array("state 10".utf8))
+            #expect(try await store.nextSequence() == 10)
+            #expect(try await store.events(from: 7) == Array(events(10)[7...]))
+            try await store.close()
+        }
+    }
+
     @Test func aSQLiteLogReplaysAfterReopeningItsFile() async throws {
         try await withTemporaryFolder { folder in
             let written = events(20)

@@ -65,5 +65,9 @@ public final class ControlledStore: EventStore {
 
     public func all() async throws -> [Event] { try await inner.all() }
     public func events(of interaction: InteractionID) async throws -> [Event] { try await inner.events(of: interaction) }
+    public func events(from first: Int) async throws -> [Event] { try await inner.events(from: first) }
+    public func nextSequence() async throws -> Int { try await inner.nextSequence() }
+    public func saveSnapshot(_ snapshot: StoredSnapshot) async throws { try await inner.saveSnapshot(snapshot) }
+    public func latestSnapshot() async throws -> StoredSnapshot? { try await inner.latestSnapshot() }
 }
 

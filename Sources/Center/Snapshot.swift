@@ -1,0 +1,229 @@
+import CallControl
+import Foundation
+import Store
+
+/// A snapshot of the center's live state, so a restart replays only the events after it rather
+/// than all history. Its encoding is explicit (these field names are the format) and versioned:
+/// a snapshot of another schema, of another configuration, or that cannot be read is ignored and
+/// the log replays in full.
+struct CenterSnapshot: Codable {
+    static let schema = 1
+
+    /// The configuration the state was built with: a snapshot of another one is not used.
+    var configuration: String
+    var agents: [AgentState]
+    var interactions: [InteractionState]
+    var waiting: [String: [Entry]]
+    /// Wrap-up reasons applied per local day (days since 1970, as text) and code.
+    var wrapUpsByDay: [String: [String: Int]]
+
+    struct AgentState: Codable {
+        var id: String
+        var team: String
+        var status: String
+        var task: String?
+        var idleCode: String?
+        var since: Int64
+        var pendingIdle: String?
+        var answerMode: String
+    }
+
+    struct InteractionState: Codable {
+        var id: String
+        var queue: String
+        var customerNumber: String
+        var customerState: String
+        var customerSince: Int64
+        var participants: [ParticipantState]
+        var phase: String
+        /// The consult's destination, for `consulting` and `conferenced`.
+        var consulting: Target?
+        var arrivedAt: Int64
+        var version: Int
+    }
+
+    struct ParticipantState: Codable {
+        var party: Target
+        var role: String
+        var state: String
+        var joinedAt: Int64
+        var since: Int64
+        var owesWrapUp: Bool
+    }
+
+    /// An agent, a queue or a dial number: exactly one is set.
+    struct Target: Codable {
+        var agent: String?
+        var queue: String?
+        var number: String?
+    }
+
+    struct Entry: Codable {
+        var interaction: String
+        var consult: Bool
+        var since: Int64
+    }
+
+    struct Unreadable: Error {}
+
+    static func fingerprint(_ configuration: CenterConfiguration) -> String { String(describing: configuration) }
+
+    // MARK: - Writing
+
+    init(_ center: CallCenter, wrapUpsByDay: [Int64: [String: Int]]) {
+        configuration = Self.fingerprint(center.configuration)
+        agents = center.agents.values.sorted { $0.id < $1.id }.map { agent in
+            var state = AgentState(
+                id: agent.id.rawValue, team: agent.team.rawValue, status: agent.status.name, since: agent.since.milliseconds,
+                pendingIdle: agent.pendingIdle?.rawValue, answerMode: agent.answerMode.rawValue)
+            state.task = agent.task?.rawValue
+            if case .idle(let code) = agent.status { state.idleCode = code.rawValue }
+            return state
+        }
+        interactions = center.interactions.values.sorted { $0.id < $1.id }.map(Self.state)
+        waiting = Dictionary(uniqueKeysWithValues: center.waiting.map { queue, entries in
+            (queue.rawValue, entries.map { Entry(interaction: $0.interaction.rawValue, consult: $0.purpose == .consult, since: $0.since.milliseconds) })
+        })
+        self.wrapUpsByDay = Dictionary(uniqueKeysWithValues: wrapUpsByDay.map { (String($0.key), $0.value) })
+    }
+
+    private static func state(_ interaction: Interaction) -> InteractionState {
+        let phase: String
+        var consulting: Destination?
+        switch interaction.phase {
+        case .queued: phase = "queued"
+        case .offered: phase = "offered"
+        case .connected: phase = "connected"
+        case .held: phase = "held"
+        case .consulting(let destination):
+            phase = "consulting"
+            consulting = destination
+        case .conferenced(let destination):
+            phase = "conferenced"
+            consulting = destination
+        case .wrapUpAssist: phase = "wrapUpAssist"
+        case .ended: phase = "ended"
+        }
+        return InteractionState(
+            id: interaction.id.rawValue, queue: interaction.queue.rawValue,
+            customerNumber: interaction.customer.number.rawValue, customerState: interaction.customer.state.rawValue,
+            customerSince: interaction.customer.since.milliseconds,
+            participants: interaction.participants.map { participant in
+                ParticipantState(
+                    party: target(participant.party), role: participant.role.rawValue, state: participant.state.rawValue,
+                    joinedAt: participant.joinedAt.milliseconds, since: participant.since.milliseconds,
+                    owesWrapUp: participant.owesWrapUp)
+            },
+            phase: phase, consulting: consulting.map(target), arrivedAt: interaction.arrivedAt.milliseconds,
+            version: interaction.version)
+    }
+
+    private static func target(_ party: Party) -> Target {
+        switch party {
+        case .agent(let id): Target(agent: id.rawValue)
+        case .dialNumber(let number): Target(number: number.rawValue)
+        }
+    }
+
+    private static func target(_ destination: Destination) -> Target {
+        switch destination {
+        case .agent(let id): Target(agent: id.rawValue)
+        case .queue(let id): Target(queue: id.rawValue)
+        case .dialNumber(let number): Target(number: number.rawValue)
+        }
+    }
+
+    func encoded() throws -> [UInt8] { Array(try JSONEncoder().encode(self)) }
+
+    // MARK: - Reading
+
+    static func decode(_ bytes: [UInt8]) throws -> CenterSnapshot {
+        try JSONDecoder().decode(CenterSnapshot.self, from: Data(bytes))
+    }
+
+    /// The center this snapshot keeps; throws `Unreadable` for anything it cannot make sense of.
+    func center(_ configuration: CenterConfiguration) throws -> CallCenter {
+        guard self.configuration == Self.fingerprint(configuration) else { throw Unreadable() }
+        let agents = try self.agents.map { state -> Agent in
+            let task = state.task.map(InteractionID.init)
+            let status: AgentStatus
+            switch (state.status, task) {
+            case ("loggedOut", _): status = .loggedOut
+            case ("idle", _): status = .idle(IdleCodeID(try Self.required(state.idleCode)))
+            case ("available", _): status = .available
+            case ("reserved", let task?): status = .reserved(task)
+            case ("engaged", let task?): status = .engaged(task)
+            case ("wrapUp", let task?): status = .wrapUp(task)
+            case (_, _): throw Unreadable()
+            }
+            guard let mode = AnswerMode(rawValue: state.answerMode) else { throw Unreadable() }
+            return Agent(
+                id: AgentID(state.id), team: TeamID(state.team), status: status, since: Timestamp(milliseconds: state.since),
+                pendingIdle: state.pendingIdle.map(IdleCodeID.init), answerMode: mode)
+        }
+        let interactions = try self.interactions.map(Self.interaction)
+        var waiting: [QueueID: [QueueEntry]] = [:]
+        for (queue, entries) in self.waiting {
+            waiting[QueueID(queue)] = entries.map {
+                QueueEntry(interaction: InteractionID($0.interaction), purpose: $0.consult ? .consult : .call,
+                           since: Timestamp(milliseconds: $0.since))
+            }
+        }
+        return CallCenter(configuration: configuration, agents: agents, interactions: interactions, waiting: waiting)
+    }
+
+    /// The wrap-up counts per day.
+    var wrapUps: [Int64: [String: Int]] {
+        Dictionary(uniqueKeysWithValues: wrapUpsByDay.compactMap { day, counts in Int64(day).map { ($0, counts) } })
+    }
+
+    private static func interaction(_ state: InteractionState) throws -> Interaction {
+        let consulting = try state.consulting.map(destination)
+        let phase: Interaction.Phase
+        switch state.phase {
+        case "queued": phase = .queued
+        case "offered": phase = .offered
+        case "connected": phase = .connected
+        case "held": phase = .held
+        case "consulting": phase = .consulting(try required(consulting))
+        case "conferenced": phase = .conferenced(consulting: consulting)
+        case "wrapUpAssist": phase = .wrapUpAssist
+        case "ended": phase = .ended
+        default: throw Unreadable()
+        }
+        guard let customerState = PartyState(rawValue: state.customerState) else { throw Unreadable() }
+        let participants = try state.participants.map { participant in
+            guard let role = ParticipantRole(rawValue: participant.role), let partyState = PartyState(rawValue: participant.state)
+            else { throw Unreadable() }
+            return Participant(
+                party: try party(participant.party), role: role, state: partyState,
+                joinedAt: Timestamp(milliseconds: participant.joinedAt), since: Timestamp(milliseconds: participant.since),
+                owesWrapUp: participant.owesWrapUp)
+        }
+        return Interaction(
+            id: InteractionID(state.id), queue: QueueID(state.queue),
+            customer: Customer(number: DialNumber(state.customerNumber), state: customerState,
+                               since: Timestamp(milliseconds: state.customerSince)),
+            participants: participants, phase: phase, arrivedAt: Timestamp(milliseconds: state.arrivedAt),
+            version: state.version)
+    }
+
+    private static func party(_ target: Target) throws -> Party {
+        if let agent = target.agent { return .agent(AgentID(agent)) }
+        if let number = target.number { return .dialNumber(DialNumber(number)) }
+        throw Unreadable()
+    }
+
+    private static func destination(_ target: Target) throws -> Destination {
+        if let queue = target.queue { return .queue(QueueID(queue)) }
+        switch try party(target) {
+        case .agent(let id): return .agent(id)
+        case .dialNumber(let number): return .dialNumber(number)
+        }
+    }
+
+    private static func required<T>(_ value: T?) throws -> T {
+        guard let value else { throw Unreadable() }
+        return value
+    }
+}
