@@ -9,12 +9,12 @@ import Store
 /// What is kept for replay follows live work, not traffic: each message carries the whole task
 /// (or agent), so only the latest message about each task and agent is kept — a newer one
 /// replaces it. A task that is over for the user (`taskRemoved`, or a finished task for a
-/// supervisor) keeps its last message among the newest `keptEndings` endings; older ones are
+/// supervisor) keeps its last message among the newest `keptEndings` (64) endings; older ones are
 /// forgotten, and a client asking from before a forgotten one must resync. Bound per user: one
 /// message per live task they see, one per agent they see, plus `keptEndings`.
 struct Feed {
     /// Endings kept for replay, per user.
-    static let keptEndings = 256
+    static let keptEndings = 64
     /// Messages one open session may have waiting to be written before the oldest are dropped.
     static let sessionBuffer = 2_000
 

@@ -40,7 +40,7 @@ public struct ServerOptions: Sendable {
     public var drainBound: Duration = .seconds(30)
     public var clock: any CenterClock = SystemClock()
     /// How often the live state is snapshotted (a restart replays only the events after the last).
-    public var snapshotInterval: Duration = .seconds(60)
+    public var snapshotInterval: Duration = .seconds(10)
     /// Told the bound port once the server listens.
     public var onRunning: @Sendable (Int) -> Void = { _ in }
     /// Told when the drain begins (new calls refused).

@@ -31,7 +31,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "On SIGTERM or SIGINT: how long live calls may take to end before the server stops (seconds).")
     var drainSeconds = 30
     @Option(help: "How often to snapshot the live state, so a restart replays only the events after it (seconds).")
-    var snapshotSeconds = 60
+    var snapshotSeconds = 10
     @Option(help: "The Agent Desktop's folder (default: Public in the working directory, else the repository's).")
     var desktop: String?
 
