@@ -10,7 +10,7 @@
 /// them in step after every event.
 public struct Agent: Equatable, Sendable {
     public let id: AgentID
-    public let team: TeamID
+    public internal(set) var team: TeamID
     public internal(set) var status: AgentStatus
     /// When the agent entered `status` (the desktop's timer in the state, and routing's
     /// longest-available order).

@@ -57,7 +57,11 @@ public struct CallCenter: Equatable, Sendable {
         configuration: CenterConfiguration, agents: [Agent], interactions: [Interaction], waiting: [QueueID: [QueueEntry]]
     ) {
         self.init(configuration: configuration)
-        for agent in agents where self.agents[agent.id]?.team == agent.team { self.agents[agent.id] = agent }
+        for var agent in agents {
+            guard let configured = self.agents[agent.id] else { continue }
+            agent.team = configured.team
+            self.agents[agent.id] = agent
+        }
         self.interactions = Dictionary(interactions.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         for (queue, entries) in waiting where self.waiting[queue] != nil { self.waiting[queue] = entries }
         for agent in self.agents.values.filter({ $0.status == .available }).sorted(by: { ($0.since, $0.id) < ($1.since, $1.id) }) {
@@ -106,8 +110,11 @@ public struct CallCenter: Equatable, Sendable {
 
     /// Forgets this interaction if it is over and fully wrapped up: what a shell calls after each
     /// command's events are stored, so memory holds only live work.
-    public mutating func forgetIfFinished(_ id: InteractionID) {
-        if interactions[id]?.isFinished == true { interactions[id] = nil }
+    /// Returns the interaction forgotten, if it was.
+    @discardableResult
+    public mutating func forgetIfFinished(_ id: InteractionID) -> Interaction? {
+        guard interactions[id]?.isFinished == true else { return nil }
+        return interactions.removeValue(forKey: id)
     }
 
     // MARK: - Applying events

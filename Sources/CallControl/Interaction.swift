@@ -302,12 +302,15 @@ public struct Interaction: Equatable, Sendable {
                 endCall(at: time)
             }
 
-        case .wrapUpApplied(let agent, _, _, _):
+        case .wrapUpApplied(let agent, let code, _, _):
             if phase == .wrapUpAssist, participant(agent: agent)?.state == .connected {
                 // Agent 1 wraps up while still talking to Agent 2: the assist is over for everyone.
                 endCall(at: time)
             }
-            update(.agent(agent)) { $0.owesWrapUp = false }
+            update(.agent(agent)) {
+                $0.owesWrapUp = false
+                $0.wrapUpCode = code
+            }
         }
     }
 
@@ -458,14 +461,20 @@ public struct Participant: Equatable, Sendable {
     public internal(set) var since: Timestamp
     /// This agent must apply a wrap-up reason for the interaction.
     public internal(set) var owesWrapUp: Bool
+    /// The wrap-up reason this agent applied, once applied.
+    public internal(set) var wrapUpCode: WrapUpCodeID?
 
-    public init(party: Party, role: ParticipantRole, state: PartyState, joinedAt: Timestamp, since: Timestamp, owesWrapUp: Bool) {
+    public init(
+        party: Party, role: ParticipantRole, state: PartyState, joinedAt: Timestamp, since: Timestamp, owesWrapUp: Bool,
+        wrapUpCode: WrapUpCodeID? = nil
+    ) {
         self.party = party
         self.role = role
         self.state = state
         self.joinedAt = joinedAt
         self.since = since
         self.owesWrapUp = owesWrapUp
+        self.wrapUpCode = wrapUpCode
     }
 }
 

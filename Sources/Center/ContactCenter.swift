@@ -41,9 +41,10 @@ public actor ContactCenter {
     /// with `start()`.
     public init(
         configuration: SwitchboardConfiguration, store: any EventStore, telephony: any Telephony,
-        clock: any CenterClock = SystemClock()
+        clock: any CenterClock = SystemClock(), retentionDays: Int = 90
     ) async throws {
         self.configuration = configuration
+        retentionMilliseconds = Int64(retentionDays) * 86_400_000
         self.store = store
         self.telephony = telephony
         self.clock = clock
@@ -69,7 +70,7 @@ public actor ContactCenter {
     /// How many events the start replayed (after the snapshot, if any).
     public private(set) var replayedEvents = 0
 
-    /// The newest snapshot if it can be used: of this schema and configuration, readable, and not
+    /// The newest snapshot if it can be used: of this schema, readable, and not
     /// ahead of the log (a snapshot is taken only of durable events, so one ahead is damaged).
     private static func restore(from store: any EventStore, _ configuration: CenterConfiguration, upTo next: Int)
         async throws -> (center: CallCenter, wrapUps: [Int64: [String: Int]], through: Int)?
@@ -165,7 +166,7 @@ public actor ContactCenter {
         nextSequence += events.count
         pendingEffects.append(perform(actions, changed: events.compactMap(\.interactionID), first: first))
         count(wrapUpsIn: events)
-        if let id = command.interactionID { center.forgetIfFinished(id) }
+        let finished = command.interactionID.flatMap { center.forgetIfFinished($0) }
         if !noLiveCallWaiters.isEmpty, liveCalls() == 0 {
             for waiter in noLiveCallWaiters.values { waiter.resume() }
             noLiveCallWaiters = [:]
@@ -175,6 +176,7 @@ public actor ContactCenter {
             try await store.append(events, first: first)
             metrics.stored(events.count, duration: ContinuousClock.now - appending)
             releaseDurableEffects(storedFrom: first)
+            if let finished { recordFinished(finished, at: events.last!.at) }
         } catch {
             storeFailed = true
             for (_, waiter) in durableWaiters { waiter.resume() }  // they will find the store failed
@@ -183,6 +185,40 @@ public actor ContactCenter {
         }
         metrics.commandRan(command, accepted: true, duration: ContinuousClock.now - started)
         return (outcome, view)
+    }
+
+    /// Adds a finished call to the list of past interactions, off the command's path: the list
+    /// is for reports, and a lost entry costs a row in them, never a call.
+    private func recordFinished(_ interaction: Interaction, at end: Timestamp) {
+        let summary = FinishedInteraction(
+            id: interaction.id, queue: interaction.queue, customerNumber: interaction.customer.number,
+            arrivedAt: interaction.arrivedAt, endedAt: end,
+            agents: interaction.participants.compactMap { participant in
+                participant.party.agent.map { FinishedInteraction.Handling(agent: $0, wrapUpCode: participant.wrapUpCode) }
+            })
+        let store = self.store
+        Task { try? await store.recordFinished(summary) }
+    }
+
+    /// Past interactions, newest first; an agent (`viewer`) sees only their own.
+    public func finishedInteractions(_ query: FinishedQuery, viewer: AgentID?) async throws -> [FinishedInteraction] {
+        var query = query
+        if let viewer { query.agent = viewer }
+        return try await store.finished(query)
+    }
+
+    /// How long finished calls' events are kept.
+    public nonisolated let retentionMilliseconds: Int64
+
+    /// Whether this task, if it existed, is older than what is kept (ids tell their arrival time).
+    public func isPastRetention(_ id: InteractionID) -> Bool {
+        guard let arrived = id.arrivalTime else { return false }
+        return arrived.milliseconds < clock.now().milliseconds - retentionMilliseconds
+    }
+
+    /// Removes what retention no longer keeps (see `EventStore.purge`); returns how many calls went.
+    public nonisolated func applyRetention() async throws -> Int {
+        try await store.purge(endedBefore: clock.now().adding(milliseconds: -retentionMilliseconds))
     }
 
     public struct StoreUnavailable: Error {}

@@ -8,6 +8,7 @@ import Store
 ///   1. `StoreService`       closes the event store last, after everything that writes to it;
 ///   2. `CenterService`      runs the center's timers; on shutdown stops them;
 ///   3. `SnapshotService`    snapshots the live state on a schedule, and once more on shutdown;
+///      `RetentionService`   removes finished calls older than the retention, in the background;
 ///   4. the HTTP server      (Hummingbird's `Application`);
 ///   5. `CallDrainService`   shut down first, while agents can still reach the API: refuses new
 ///                           calls, waits (bounded) for the live ones, closes the event streams.
@@ -80,6 +81,37 @@ public struct SnapshotService: Service {
         } catch {
             logger.warning("snapshot failed; the log replays in full until the next one", metadata: ["error": "\(error)"])
             return last
+        }
+    }
+}
+
+/// Every `interval` (on the center's clock), removes the finished calls older than the center's
+/// retention, with their events, and gives the space back (see `EventStore.purge`).
+public struct RetentionService: Service {
+    let center: ContactCenter
+    let clock: any CenterClock
+    let interval: Duration
+    let logger: Logger
+
+    public init(center: ContactCenter, clock: any CenterClock, interval: Duration, logger: Logger) {
+        self.center = center
+        self.clock = clock
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let milliseconds = interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await clock.sleep(until: clock.now().adding(milliseconds: milliseconds))
+                do {
+                    let removed = try await center.applyRetention()
+                    if removed > 0 { logger.info("retention: removed finished calls", metadata: ["calls": "\(removed)"]) }
+                } catch {
+                    logger.warning("retention failed; tried again next time", metadata: ["error": "\(error)"])
+                }
+            }
         }
     }
 }

@@ -4,12 +4,12 @@ import Store
 
 /// A snapshot of the center's live state, so a restart replays only the events after it rather
 /// than all history. Its encoding is explicit (these field names are the format) and versioned:
-/// a snapshot of another schema, of another configuration, or that cannot be read is ignored and
-/// the log replays in full.
+/// a snapshot of another schema, or that cannot be read, is ignored and the log replays in full.
+/// Taken under another configuration, it is restored as far as it fits, as the log would be.
 struct CenterSnapshot: Codable {
     static let schema = 1
 
-    /// The configuration the state was built with: a snapshot of another one is not used.
+    /// The configuration the state was built with (for a reader's information).
     var configuration: String
     var agents: [AgentState]
     var interactions: [InteractionState]
@@ -49,6 +49,7 @@ struct CenterSnapshot: Codable {
         var joinedAt: Int64
         var since: Int64
         var owesWrapUp: Bool
+        var wrapUpCode: String?
     }
 
     /// An agent, a queue or a dial number: exactly one is set.
@@ -112,7 +113,7 @@ struct CenterSnapshot: Codable {
                 ParticipantState(
                     party: target(participant.party), role: participant.role.rawValue, state: participant.state.rawValue,
                     joinedAt: participant.joinedAt.milliseconds, since: participant.since.milliseconds,
-                    owesWrapUp: participant.owesWrapUp)
+                    owesWrapUp: participant.owesWrapUp, wrapUpCode: participant.wrapUpCode?.rawValue)
             },
             phase: phase, consulting: consulting.map(target), arrivedAt: interaction.arrivedAt.milliseconds,
             version: interaction.version)
@@ -141,9 +142,10 @@ struct CenterSnapshot: Codable {
         try JSONDecoder().decode(CenterSnapshot.self, from: Data(bytes))
     }
 
-    /// The center this snapshot keeps; throws `Unreadable` for anything it cannot make sense of.
+    /// The center this snapshot keeps, under today's configuration (agents and queues it no longer
+    /// has are left out, as a replay of the log would); throws `Unreadable` for anything it cannot
+    /// make sense of.
     func center(_ configuration: CenterConfiguration) throws -> CallCenter {
-        guard self.configuration == Self.fingerprint(configuration) else { throw Unreadable() }
         let agents = try self.agents.map { state -> Agent in
             let task = state.task.map(InteractionID.init)
             let status: AgentStatus
@@ -198,7 +200,7 @@ struct CenterSnapshot: Codable {
             return Participant(
                 party: try party(participant.party), role: role, state: partyState,
                 joinedAt: Timestamp(milliseconds: participant.joinedAt), since: Timestamp(milliseconds: participant.since),
-                owesWrapUp: participant.owesWrapUp)
+                owesWrapUp: participant.owesWrapUp, wrapUpCode: participant.wrapUpCode.map(WrapUpCodeID.init))
         }
         return Interaction(
             id: InteractionID(state.id), queue: QueueID(state.queue),

@@ -91,4 +91,17 @@ extension InteractionID {
         for _ in 0..<5 { text.append(digits[Int(generator.next(upperBound: UInt32(32)))]) }
         return InteractionID(text)
     }
+
+    /// When the call arrived, for an id made by `make(at:)`; nil for any other id.
+    public var arrivalTime: Timestamp? {
+        let text = Array(rawValue.utf8)
+        guard text.count == 15, text[0] == UInt8(ascii: "t") else { return nil }
+        let digits = Array("0123456789abcdefghjkmnpqrstvwxyz".utf8)
+        var milliseconds: Int64 = 0
+        for byte in text[1...9] {
+            guard let value = digits.firstIndex(of: byte) else { return nil }
+            milliseconds = milliseconds << 5 | Int64(value)
+        }
+        return Timestamp(milliseconds: milliseconds)
+    }
 }

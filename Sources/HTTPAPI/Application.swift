@@ -41,6 +41,10 @@ public struct ServerOptions: Sendable {
     public var clock: any CenterClock = SystemClock()
     /// How often the live state is snapshotted (a restart replays only the events after the last).
     public var snapshotInterval: Duration = .seconds(10)
+    /// How long finished calls (their events and their place in the list of past interactions) are kept.
+    public var retentionDays = 90
+    /// How often retention looks for finished calls past it.
+    public var retentionInterval: Duration = .seconds(3_600)
     /// Told the bound port once the server listens.
     public var onRunning: @Sendable (Int) -> Void = { _ in }
     /// Told when the drain begins (new calls refused).
@@ -78,7 +82,8 @@ public func buildApplication(
 ) async throws -> SwitchboardServer {
     let logger = Logger(label: "Switchboard")
     let center = try await ContactCenter(
-        configuration: configuration, store: store, telephony: telephony, clock: options.clock)
+        configuration: configuration, store: store, telephony: telephony, clock: options.clock,
+        retentionDays: options.retentionDays)
     let sessions = Sessions()
     let router = buildRouter(
         center: center, sessions: sessions, simulator: telephony as? SimulatedTelephony, desktop: options.desktop,
@@ -97,6 +102,7 @@ public func buildApplication(
         StoreService(store: store),
         CenterService(center: center),
         SnapshotService(center: center, clock: options.clock, interval: options.snapshotInterval, logger: logger),
+        RetentionService(center: center, clock: options.clock, interval: options.retentionInterval, logger: logger),
         application,
         CallDrainService(
             center: center, clock: options.clock, bound: options.drainBound, logger: logger, onDrain: options.onDrain),

@@ -7,6 +7,7 @@ import HummingbirdBcrypt
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import Store
 
 struct LoginRequest: Decodable { var username: String; var password: String }
 struct StateRequest: Decodable { var state: String; var idleCodeId: String? }
@@ -57,8 +58,21 @@ public func buildRouter(
     v1.get("/tasks/:id/history") { _, context in
         let id = InteractionID(context.parameters.get("id") ?? "")
         // Readable by whoever was on the call, also once it is over; by supervisors always.
-        guard let events = try await center.history(id, for: try context.user().agent) else { throw APIError.notFound }
+        guard let events = try await center.history(id, for: try context.user().agent) else {
+            if await center.isPastRetention(id) {
+                throw APIError(status: .notFound, code: "historyNotKept",
+                               message: "this call is older than the \(center.retentionMilliseconds / 86_400_000) days its history is kept")
+            }
+            throw APIError.notFound
+        }
         return api.json(events.map(HistoryEntry.init))
+    }
+    // Past interactions, newest first: supervisors any, agents their own.
+    v1.get("/interactions") { request, context in
+        let query = try api.finishedQuery(request)
+        let found = try await center.finishedInteractions(query, viewer: try context.user().agent)
+        let next = found.count == query.limit ? found.last.map { "\($0.endedAt.milliseconds)-\($0.id)" } : nil
+        return api.json(PastInteractions(interactions: found.map(PastInteraction.init), next: next))
     }
     for path in ["/tasks/:id/:action", "/tasks/:id/:action/:subaction"] {
         v1.post(RouterPath(path)) { request, context in
@@ -144,6 +158,31 @@ func streamEvents(
         group.cancelAll()
     }
     await center.unsubscribe(user, id)
+}
+
+struct PastInteraction: Encodable {
+    struct Handling: Encodable { var agentId: String; var wrapUpCodeId: String? }
+    var id: String
+    var queue: String
+    var customerNumber: String
+    var arrivedAt: Int64
+    var endedAt: Int64
+    var agents: [Handling]
+
+    init(_ finished: FinishedInteraction) {
+        id = finished.id.rawValue
+        queue = finished.queue.rawValue
+        customerNumber = finished.customerNumber.rawValue
+        arrivedAt = finished.arrivedAt.milliseconds
+        endedAt = finished.endedAt.milliseconds
+        agents = finished.agents.map { Handling(agentId: $0.agent.rawValue, wrapUpCodeId: $0.wrapUpCode?.rawValue) }
+    }
+}
+
+struct PastInteractions: Encodable {
+    var interactions: [PastInteraction]
+    /// Give as `before` for the next page; absent on the last.
+    var next: String?
 }
 
 struct API: Sendable {
@@ -286,6 +325,31 @@ struct API: Sendable {
         }
         if let key { sessions.remember(answer, for: key) }
         return raw(answer.1, status: answer.0)
+    }
+
+    /// `from`, `to` (ms since 1970), `queue`, `agent`, `wrapUpCode`, `before` (a page's `next`), `limit` (1–200).
+    func finishedQuery(_ request: Request) throws -> FinishedQuery {
+        let parameters = request.uri.queryParameters
+        func time(_ name: String) throws -> Timestamp? {
+            guard let text = parameters.get(name) else { return nil }
+            guard let value = Int64(text) else { throw APIError.badRequest("\(name) is a time in milliseconds since 1970") }
+            return Timestamp(milliseconds: value)
+        }
+        var query = FinishedQuery(
+            from: try time("from"), to: try time("to"), queue: parameters.get("queue").map(QueueID.init),
+            agent: parameters.get("agent").map(AgentID.init), wrapUpCode: parameters.get("wrapUpCode").map(WrapUpCodeID.init))
+        if let limit = parameters.get("limit") {
+            guard let value = Int(limit), (1...200).contains(value) else { throw APIError.badRequest("limit is 1 to 200") }
+            query.limit = value
+        }
+        if let before = parameters.get("before") {
+            let parts = before.split(separator: "-", maxSplits: 1)
+            guard parts.count == 2, let endedAt = Int64(parts[0]) else {
+                throw APIError.badRequest("before is the 'next' of the previous page")
+            }
+            query.before = (Timestamp(milliseconds: endedAt), InteractionID(String(parts[1])))
+        }
+        return query
     }
 
     func destination(_ request: Request) async throws -> Destination {

@@ -19,6 +19,14 @@ public protocol EventStore: Sendable {
     func saveSnapshot(_ snapshot: StoredSnapshot) async throws
     /// The newest snapshot, if any.
     func latestSnapshot() async throws -> StoredSnapshot?
+    /// Keeps a finished interaction's summary for the list of past interactions.
+    func recordFinished(_ interaction: FinishedInteraction) async throws
+    /// Finished interactions, newest first (see `FinishedQuery`).
+    func finished(_ query: FinishedQuery) async throws -> [FinishedInteraction]
+    /// Removes the finished interactions that ended before `cutoff`, with all their events — but
+    /// only those that ended before the oldest kept snapshot, so a start never needs them. Returns
+    /// how many were removed.
+    func purge(endedBefore cutoff: Timestamp) async throws -> Int
     /// Closes the store; nothing is appended after.
     func close() async throws
 }
@@ -45,28 +53,60 @@ extension EventStore {
 
 /// An event log kept in memory: for tests, and for a demo that need not survive a restart.
 public final class InMemoryEventStore: EventStore {
-    private let events = Mutex<[Int: Event]>([:])
-    private let snapshot = Mutex<StoredSnapshot?>(nil)
+    private struct State {
+        var events: [Int: Event] = [:]
+        var snapshots: [StoredSnapshot] = []
+        var finished: [InteractionID: FinishedInteraction] = [:]
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     public func append(_ events: [Event], first: Int) {
-        self.events.withLock { log in
-            for (offset, event) in events.enumerated() { log[first + offset] = event }
+        state.withLock { state in
+            for (offset, event) in events.enumerated() { state.events[first + offset] = event }
         }
     }
 
     public func all() -> [Event] { events(from: 0) }
 
     public func events(from first: Int) -> [Event] {
-        events.withLock { log in log.keys.filter { $0 >= first }.sorted().map { log[$0]! } }
+        state.withLock { state in state.events.keys.filter { $0 >= first }.sorted().map { state.events[$0]! } }
     }
 
     public func events(of interaction: InteractionID) -> [Event] { all().filter { $0.interactionID == interaction } }
 
-    public func nextSequence() -> Int { events.withLock { ($0.keys.max() ?? -1) + 1 } }
+    public func nextSequence() -> Int { state.withLock { ($0.events.keys.max() ?? -1) + 1 } }
 
-    public func saveSnapshot(_ snapshot: StoredSnapshot) { self.snapshot.withLock { $0 = snapshot } }
+    public func saveSnapshot(_ snapshot: StoredSnapshot) {
+        state.withLock { state in
+            state.snapshots = Array((state.snapshots.filter { $0.through != snapshot.through } + [snapshot])
+                .sorted { $0.through < $1.through }.suffix(2))
+        }
+    }
 
-    public func latestSnapshot() -> StoredSnapshot? { snapshot.withLock { $0 } }
+    public func latestSnapshot() -> StoredSnapshot? { state.withLock { $0.snapshots.last } }
+
+    public func recordFinished(_ interaction: FinishedInteraction) {
+        state.withLock { $0.finished[interaction.id] = interaction }
+    }
+
+    public func finished(_ query: FinishedQuery) -> [FinishedInteraction] {
+        state.withLock { state in
+            Array(state.finished.values.filter { $0.matches(query) }.sorted { ($0.endedAt, $0.id) > ($1.endedAt, $1.id) }
+                .prefix(query.limit))
+        }
+    }
+
+    public func purge(endedBefore cutoff: Timestamp) -> Int {
+        state.withLock { state in
+            guard let oldest = state.snapshots.first?.at else { return 0 }
+            let limit = min(cutoff, oldest)
+            let gone = Set(state.finished.values.filter { $0.endedAt < limit }.map(\.id))
+            for id in gone { state.finished[id] = nil }
+            state.events = state.events.filter { $0.value.interactionID.map { !gone.contains($0) } ?? true }
+            return gone.count
+        }
+    }
 }

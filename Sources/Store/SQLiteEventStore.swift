@@ -65,6 +65,9 @@ public final class SQLiteEventStore: EventStore {
         guard version < EventLog.schemaVersion else { return }
         let hasLog = try await !connection.query(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'", []).isEmpty
+        // Space freed by retention goes back to the file system (see `purge`); for a new database
+        // this must be set before the first table.
+        if !hasLog { _ = try await connection.query("PRAGMA auto_vacuum = INCREMENTAL", []) }
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
             if hasLog {
@@ -86,14 +89,31 @@ public final class SQLiteEventStore: EventStore {
                     [])
             }
             _ = try await connection.query("CREATE INDEX IF NOT EXISTS events_by_interaction ON events (interaction, seq)", [])
-            _ = try await connection.query(
+            for statement in [
                 "CREATE TABLE IF NOT EXISTS snapshots (through INTEGER PRIMARY KEY, schema INTEGER NOT NULL, at INTEGER NOT NULL, body BLOB NOT NULL)",
-                [])
+                // One row per agent who was on a finished call (one with no agent if nobody was).
+                """
+                CREATE TABLE IF NOT EXISTS finished (interaction TEXT NOT NULL, agent TEXT, wrap_up_code TEXT,
+                  queue TEXT NOT NULL, customer_number TEXT NOT NULL, arrived_at INTEGER NOT NULL, ended_at INTEGER NOT NULL)
+                """,
+                "CREATE INDEX IF NOT EXISTS finished_by_time ON finished (ended_at, interaction)",
+                "CREATE INDEX IF NOT EXISTS finished_by_agent ON finished (agent, ended_at)",
+                "CREATE INDEX IF NOT EXISTS finished_by_queue ON finished (queue, ended_at)",
+                "CREATE INDEX IF NOT EXISTS finished_by_code ON finished (wrap_up_code, ended_at)",
+                "CREATE INDEX IF NOT EXISTS finished_by_interaction ON finished (interaction)",
+            ] {
+                _ = try await connection.query(statement, [])
+            }
             _ = try await connection.query("PRAGMA user_version = \(EventLog.schemaVersion)", [])
             _ = try await connection.query("COMMIT", [])
         } catch {
             _ = try? await connection.query("ROLLBACK", [])
             throw error
+        }
+        if hasLog {
+            // A migrated log was made without incremental vacuum: rebuilt once so it has it.
+            _ = try await connection.query("PRAGMA auto_vacuum = INCREMENTAL", [])
+            _ = try await connection.query("VACUUM", [])
         }
     }
 
@@ -206,6 +226,89 @@ public final class SQLiteEventStore: EventStore {
                 agent: row.column("agent")?.string.map(AgentID.init), body: body)
             return Event(at: Timestamp(milliseconds: Int64(at)), try EventLog.decode(stored))
         }
+    }
+
+    public func recordFinished(_ interaction: FinishedInteraction) async throws {
+        let handlings = interaction.agents.isEmpty ? [nil] : interaction.agents.map(Optional.some)
+        var binds: [SQLiteData] = []
+        for handling in handlings {
+            binds += [
+                .text(interaction.id.rawValue), handling.map { .text($0.agent.rawValue) } ?? .null,
+                handling?.wrapUpCode.map { .text($0.rawValue) } ?? .null, .text(interaction.queue.rawValue),
+                .text(interaction.customerNumber.rawValue), .integer(Int(interaction.arrivedAt.milliseconds)),
+                .integer(Int(interaction.endedAt.milliseconds)),
+            ]
+        }
+        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: handlings.count).joined(separator: ", ")
+        // One statement: the summary is stored whole or not at all.
+        _ = try await connection.query(
+            "INSERT INTO finished (interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at) VALUES \(rows)",
+            binds)
+    }
+
+    public func finished(_ query: FinishedQuery) async throws -> [FinishedInteraction] {
+        var filters: [String] = []
+        var binds: [SQLiteData] = []
+        if let from = query.from { filters.append("ended_at >= ?"); binds.append(.integer(Int(from.milliseconds))) }
+        if let to = query.to { filters.append("ended_at < ?"); binds.append(.integer(Int(to.milliseconds))) }
+        if let queue = query.queue { filters.append("queue = ?"); binds.append(.text(queue.rawValue)) }
+        if let agent = query.agent { filters.append("agent = ?"); binds.append(.text(agent.rawValue)) }
+        if let code = query.wrapUpCode { filters.append("wrap_up_code = ?"); binds.append(.text(code.rawValue)) }
+        if let (endedAt, id) = query.before {
+            filters.append("(ended_at < ? OR (ended_at = ? AND interaction < ?))")
+            binds += [.integer(Int(endedAt.milliseconds)), .integer(Int(endedAt.milliseconds)), .text(id.rawValue)]
+        }
+        let condition = filters.isEmpty ? "" : "WHERE " + filters.joined(separator: " AND ")
+        // The page's interactions from an index, then all their rows.
+        let rows = try await connection.query(
+            """
+            SELECT interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at FROM finished
+            WHERE interaction IN (SELECT DISTINCT interaction FROM finished \(condition)
+                                  ORDER BY ended_at DESC, interaction DESC LIMIT ?)
+            ORDER BY ended_at DESC, interaction DESC, rowid
+            """, binds + [.integer(query.limit)])
+        var found: [FinishedInteraction] = []
+        for row in rows {
+            guard let id = row.column("interaction")?.string, let queue = row.column("queue")?.string,
+                let number = row.column("customer_number")?.string, let arrived = row.column("arrived_at")?.integer,
+                let ended = row.column("ended_at")?.integer
+            else { throw StoreError.corrupt }
+            if found.last?.id.rawValue != id {
+                found.append(FinishedInteraction(
+                    id: InteractionID(id), queue: QueueID(queue), customerNumber: DialNumber(number),
+                    arrivedAt: Timestamp(milliseconds: Int64(arrived)), endedAt: Timestamp(milliseconds: Int64(ended)),
+                    agents: []))
+            }
+            if let agent = row.column("agent")?.string {
+                found[found.count - 1].agents.append(.init(
+                    agent: AgentID(agent), wrapUpCode: row.column("wrap_up_code")?.string.map(WrapUpCodeID.init)))
+            }
+        }
+        return found
+    }
+
+    /// Removes in rounds of 500 interactions, so appends waiting on the same connection wait
+    /// milliseconds, not the whole purge; then gives the freed pages back.
+    public func purge(endedBefore cutoff: Timestamp) async throws -> Int {
+        let oldest = try await connection.query("SELECT min(at) AS oldest FROM snapshots", []).first?.column("oldest")?.integer
+        guard let oldest else { return 0 }  // no snapshot: a start would need every event
+        let limit = min(Int(cutoff.milliseconds), oldest)
+        var removed = 0
+        while true {
+            let ids = try await connection.query(
+                "SELECT DISTINCT interaction FROM finished WHERE ended_at < ? LIMIT 500", [.integer(limit)]
+            ).compactMap { $0.column("interaction")?.string }
+            guard !ids.isEmpty else { break }
+            let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+            let binds = ids.map { SQLiteData.text($0) }
+            // The log's newest event stays whatever it is: it marks where numbering goes on.
+            _ = try await connection.query(
+                "DELETE FROM events WHERE interaction IN (\(marks)) AND seq < (SELECT max(seq) FROM events)", binds)
+            _ = try await connection.query("DELETE FROM finished WHERE interaction IN (\(marks))", binds)
+            removed += ids.count
+        }
+        if removed > 0 { _ = try await connection.query("PRAGMA incremental_vacuum", []) }
+        return removed
     }
 
     public func close() async throws { try await connection.close() }

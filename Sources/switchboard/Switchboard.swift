@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     var drainSeconds = 30
     @Option(help: "How often to snapshot the live state, so a restart replays only the events after it (seconds).")
     var snapshotSeconds = 10
+    @Option(help: "How many days finished calls are kept (their events and their place among past interactions).")
+    var retentionDays = 90
     @Option(help: "The Agent Desktop's folder (default: Public in the working directory, else the repository's).")
     var desktop: String?
 
@@ -43,6 +45,7 @@ struct Serve: AsyncParsableCommand {
         if SQLiteEventStore.Durability(rawValue: sync) == nil { throw ValidationError("--sync is 'full' or 'normal'") }
         if drainSeconds < 0 { throw ValidationError("--drain-seconds must be 0 or more") }
         if snapshotSeconds < 1 { throw ValidationError("--snapshot-seconds must be 1 or more") }
+        if !(1...36_500).contains(retentionDays) { throw ValidationError("--retention-days must be between 1 and 36500") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
         if let desktop, !FileManager.default.fileExists(atPath: desktop + "/index.html") {
             throw ValidationError("--desktop: no index.html in '\(desktop)'")
@@ -73,6 +76,7 @@ struct Serve: AsyncParsableCommand {
         options.desktop = desktopFolder()
         options.drainBound = .seconds(drainSeconds)
         options.snapshotInterval = .seconds(snapshotSeconds)
+        options.retentionDays = retentionDays
         let host = self.host
         // Unbuffered: scripts and tests read the address, and the drain, from these lines.
         options.onRunning = { port in FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(port)/\n".utf8)) }

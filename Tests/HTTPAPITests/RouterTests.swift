@@ -17,9 +17,11 @@ let demo = SwitchboardConfiguration.demo(passwordHash: PasswordHash.make("switch
 /// over an in-memory (or controlled) store, the simulator and a manual clock.
 @Suite("HTTP API")
 struct RouterTests {
-    static func server(store: any EventStore = InMemoryEventStore()) async throws -> SwitchboardServer {
+    static func server(store: any EventStore = InMemoryEventStore(), clock: ManualClock = ManualClock()) async throws
+        -> SwitchboardServer
+    {
         var options = ServerOptions()
-        options.clock = ManualClock()
+        options.clock = clock
         return try await buildApplication(
             configuration: demo, store: store, telephony: SimulatedTelephony(), options: options)
     }
@@ -213,4 +215,61 @@ func conferenceEndedAndWrappedUp(_ client: some TestClientProtocol, _ agent1: HT
     try await command("conference/end", agent1)
     try await command("wrapup", agent1, ["wrapUpCodeId": "resolved"])
     return task
+}
+
+@Suite("HTTP API: past interactions")
+struct PastInteractionRouteTests {
+    @Test func supervisorsListEveryPastInteractionAndAgentsTheirOwnPaged() async throws {
+        let clock = ManualClock()
+        try await RouterTests.server(clock: clock).application.test(.router) { client in
+            let (agent1, agent2) = (try await signIn(client, "agent1"), try await signIn(client, "agent2"))
+            let supervisor = try await signIn(client, "supervisor1")
+            let conference = try await conferenceEndedAndWrappedUp(client, agent1, agent2)
+            clock.advance(by: 1_000)  // the second call ends later
+            let alone = try await placeCall(client, agent1)
+            for (name, body) in [("accept", nil), ("end", nil), ("wrapup", ["wrapUpCodeId": "sale"])] as [(String, [String: String]?)] {
+                _ = try await client.execute(uri: "/v1/tasks/\(alone)/\(name)", method: .post, headers: agent1, body: body.map(json))
+            }
+            func page(_ who: HTTPFields, _ query: String = "") async throws -> PastPage {
+                let response = try await client.execute(uri: "/v1/interactions\(query)", method: .get, headers: who)
+                #expect(response.status == .ok)
+                return try JSONDecoder().decode(PastPage.self, from: Data(buffer: response.body))
+            }
+            // Past interactions are recorded off the command's path: wait (boundedly) for both.
+            var tries = 0
+            while try await page(supervisor).interactions.count < 2, tries < 10_000 {
+                tries += 1
+                await Task.yield()
+            }
+            #expect(try await page(supervisor).interactions.map(\.id) == [alone, conference])
+            #expect(try await page(agent2).interactions.map(\.id) == [conference])
+            #expect(try await page(supervisor, "?wrapUpCode=sale").interactions.map(\.id) == [alone])
+            let first = try await page(supervisor, "?limit=1")
+            #expect(first.interactions.map(\.id) == [alone])
+            let second = try await page(supervisor, "?limit=1&before=\(try #require(first.next))")
+            #expect(second.interactions.map(\.id) == [conference])
+            let bad = try await client.execute(uri: "/v1/interactions?limit=0", method: .get, headers: supervisor)
+            #expect(bad.status == .badRequest)
+            let badTime = try await client.execute(uri: "/v1/interactions?from=yesterday", method: .get, headers: supervisor)
+            #expect(badTime.status == .badRequest)
+        }
+    }
+
+    @Test func theHistoryOfACallOlderThanTheRetentionSaysItIsNoLongerKept() async throws {
+        try await RouterTests.server().application.test(.router) { client in
+            let supervisor = try await signIn(client, "supervisor1")
+            let old = InteractionID.make(at: Timestamp(milliseconds: 1_800_000_000_000 - 91 * 86_400_000))
+            let response = try await client.execute(uri: "/v1/tasks/\(old)/history", method: .get, headers: supervisor)
+            #expect(response.status == .notFound)
+            #expect(try error(response).code == "historyNotKept")
+            let unknown = try await client.execute(uri: "/v1/tasks/t1/history", method: .get, headers: supervisor)
+            #expect(try error(unknown).code == "notFound")
+        }
+    }
+}
+
+struct PastPage: Decodable {
+    struct Item: Decodable { var id: String; var queue: String }
+    var interactions: [Item]
+    var next: String?
 }

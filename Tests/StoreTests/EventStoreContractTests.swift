@@ -141,3 +141,61 @@ struct EventStoreContractTests {
         }
     }
 }
+
+/// The list of past interactions, and retention, in both stores.
+@Suite("Finished interactions")
+struct FinishedInteractionTests {
+    static func finished(_ id: String, queue: QueueID = "sales", ended: Int64, agents: [(AgentID, WrapUpCodeID?)]) -> FinishedInteraction {
+        FinishedInteraction(
+            id: InteractionID(id), queue: queue, customerNumber: "+15550100", arrivedAt: Timestamp(milliseconds: ended - 100),
+            endedAt: Timestamp(milliseconds: ended), agents: agents.map { .init(agent: $0.0, wrapUpCode: $0.1) })
+    }
+
+    static let calls = [
+        finished("c1", ended: 1_000, agents: [("agent1", "resolved")]),
+        finished("c2", queue: "support", ended: 2_000, agents: [("agent1", "sale"), ("agent2", nil)]),
+        finished("c3", ended: 3_000, agents: []),  // abandoned in the queue
+        finished("c4", ended: 4_000, agents: [("agent2", "resolved")]),
+        finished("c5", ended: 4_000, agents: [("agent3", "callback")]),
+    ]
+
+    @Test(arguments: StoreUnderTest.all)
+    func pastInteractionsAreListedNewestFirstByTimeQueueAgentAndReasonAndPaged(_ kind: StoreUnderTest) async throws {
+        try await withTemporaryFolder { folder in
+            let store = try await kind.make(folder)
+            for call in Self.calls { try await store.recordFinished(call) }
+            func ids(_ query: FinishedQuery) async throws -> [String] { try await store.finished(query).map(\.id.rawValue) }
+            #expect(try await ids(FinishedQuery()) == ["c5", "c4", "c3", "c2", "c1"])
+            #expect(try await store.finished(FinishedQuery(agent: "agent2")) == [Self.calls[3], Self.calls[1]])
+            #expect(try await ids(FinishedQuery(queue: "support")) == ["c2"])
+            #expect(try await ids(FinishedQuery(wrapUpCode: "resolved")) == ["c4", "c1"])
+            #expect(try await ids(FinishedQuery(from: Timestamp(milliseconds: 2_000), to: Timestamp(milliseconds: 4_000))) == ["c3", "c2"])
+            let first = try await store.finished(FinishedQuery(limit: 2))
+            #expect(first.map(\.id) == ["c5", "c4"])
+            let last = first.last!
+            #expect(try await ids(FinishedQuery(before: (last.endedAt, last.id), limit: 2)) == ["c3", "c2"])
+            try await store.close()
+        }
+    }
+
+    @Test(arguments: StoreUnderTest.all)
+    func retentionRemovesOldFinishedCallsAndTheirEventsButOnlyBehindASnapshot(_ kind: StoreUnderTest) async throws {
+        try await withTemporaryFolder { folder in
+            let store = try await kind.make(folder)
+            func event(_ call: InteractionID, _ at: Int64) -> Event { Event(at: Timestamp(milliseconds: at), .interaction(call, .customerHeld)) }
+            try await store.append([event("c1", 900), event("c2", 1_900), event("live", 1_950), event("c4", 3_900)], first: 0)
+            for call in Self.calls { try await store.recordFinished(call) }
+            #expect(try await store.purge(endedBefore: Timestamp(milliseconds: 10_000)) == 0, "no snapshot: nothing may go")
+            try await store.saveSnapshot(StoredSnapshot(through: 4, schema: 1, at: Timestamp(milliseconds: 2_500), body: []))
+            // Before 10,000 by the retention, but the snapshot covers only what ended before 2,500.
+            #expect(try await store.purge(endedBefore: Timestamp(milliseconds: 10_000)) == 2)
+            #expect(try await store.finished(FinishedQuery()).map(\.id) == ["c5", "c4", "c3"])
+            #expect(try await store.events(of: "c1").isEmpty)
+            #expect(try await store.events(of: "c2").isEmpty)
+            #expect(try await store.events(of: "live").count == 1)
+            #expect(try await store.events(of: "c4").count == 1)
+            #expect(try await store.nextSequence() == 4)
+            try await store.close()
+        }
+    }
+}

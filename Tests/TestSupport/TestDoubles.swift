@@ -69,5 +69,8 @@ public final class ControlledStore: EventStore {
     public func nextSequence() async throws -> Int { try await inner.nextSequence() }
     public func saveSnapshot(_ snapshot: StoredSnapshot) async throws { try await inner.saveSnapshot(snapshot) }
     public func latestSnapshot() async throws -> StoredSnapshot? { try await inner.latestSnapshot() }
+    public func recordFinished(_ interaction: FinishedInteraction) async throws { try await inner.recordFinished(interaction) }
+    public func finished(_ query: FinishedQuery) async throws -> [FinishedInteraction] { try await inner.finished(query) }
+    public func purge(endedBefore cutoff: Timestamp) async throws -> Int { try await inner.purge(endedBefore: cutoff) }
 }
 
