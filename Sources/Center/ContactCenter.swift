@@ -173,10 +173,9 @@ public actor ContactCenter {
         }
         do {
             let appending = ContinuousClock.now
-            try await store.append(events, first: first)
+            try await store.append(events, first: first, finishing: finished.map { [summary($0, endedAt: events.last!.at)] } ?? [])
             metrics.stored(events.count, duration: ContinuousClock.now - appending)
             releaseDurableEffects(storedFrom: first)
-            if let finished { recordFinished(finished, at: events.last!.at) }
         } catch {
             storeFailed = true
             for (_, waiter) in durableWaiters { waiter.resume() }  // they will find the store failed
@@ -187,17 +186,15 @@ public actor ContactCenter {
         return (outcome, view)
     }
 
-    /// Adds a finished call to the list of past interactions, off the command's path: the list
-    /// is for reports, and a lost entry costs a row in them, never a call.
-    private func recordFinished(_ interaction: Interaction, at end: Timestamp) {
-        let summary = FinishedInteraction(
+    /// A finished call as the list of past interactions keeps it: stored with the command's
+    /// events that finish it, all or nothing.
+    private func summary(_ interaction: Interaction, endedAt end: Timestamp) -> FinishedInteraction {
+        FinishedInteraction(
             id: interaction.id, queue: interaction.queue, customerNumber: interaction.customer.number,
             arrivedAt: interaction.arrivedAt, endedAt: end,
             agents: interaction.participants.compactMap { participant in
                 participant.party.agent.map { FinishedInteraction.Handling(agent: $0, wrapUpCode: participant.wrapUpCode) }
             })
-        let store = self.store
-        Task { try? await store.recordFinished(summary) }
     }
 
     /// Past interactions, newest first; an agent (`viewer`) sees only their own.

@@ -5,8 +5,9 @@ import Synchronization
 /// the center's history. A command is answered only after its events are appended; replaying the
 /// log in order rebuilds the center.
 public protocol EventStore: Sendable {
-    /// Appends events numbered `first`, `first + 1`, …. Appends may overlap; the numbers keep the order.
-    func append(_ events: [Event], first: Int) async throws
+    /// Appends events numbered `first`, `first + 1`, …, and the summaries of the interactions
+    /// they finish, all or nothing. Appends may overlap; the numbers keep the order.
+    func append(_ events: [Event], first: Int, finishing finished: [FinishedInteraction]) async throws
     /// Every event, in order.
     func all() async throws -> [Event]
     /// One interaction's events, in order.
@@ -19,8 +20,6 @@ public protocol EventStore: Sendable {
     func saveSnapshot(_ snapshot: StoredSnapshot) async throws
     /// The newest snapshot, if any.
     func latestSnapshot() async throws -> StoredSnapshot?
-    /// Keeps a finished interaction's summary for the list of past interactions.
-    func recordFinished(_ interaction: FinishedInteraction) async throws
     /// Finished interactions, newest first (see `FinishedQuery`).
     func finished(_ query: FinishedQuery) async throws -> [FinishedInteraction]
     /// Removes the finished interactions that ended before `cutoff`, with all their events — but
@@ -49,6 +48,10 @@ public struct StoredSnapshot: Equatable, Sendable {
 
 extension EventStore {
     public func close() async throws {}
+
+    public func append(_ events: [Event], first: Int) async throws {
+        try await append(events, first: first, finishing: [])
+    }
 }
 
 /// An event log kept in memory: for tests, and for a demo that need not survive a restart.
@@ -63,11 +66,13 @@ public final class InMemoryEventStore: EventStore {
 
     public init() {}
 
-    public func append(_ events: [Event], first: Int) {
+    public func append(_ events: [Event], first: Int, finishing finished: [FinishedInteraction]) {
         state.withLock { state in
             for (offset, event) in events.enumerated() { state.events[first + offset] = event }
+            for interaction in finished { state.finished[interaction.id] = interaction }
         }
     }
+
 
     public func all() -> [Event] { events(from: 0) }
 
@@ -87,10 +92,6 @@ public final class InMemoryEventStore: EventStore {
     }
 
     public func latestSnapshot() -> StoredSnapshot? { state.withLock { $0.snapshots.last } }
-
-    public func recordFinished(_ interaction: FinishedInteraction) {
-        state.withLock { $0.finished[interaction.id] = interaction }
-    }
 
     public func finished(_ query: FinishedQuery) -> [FinishedInteraction] {
         state.withLock { state in

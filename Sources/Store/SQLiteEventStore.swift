@@ -15,19 +15,25 @@ public final class SQLiteEventStore: EventStore {
 
     private let connection: SQLiteConnection
 
-    /// Group commit: appends that arrive while a write is in flight wait together and go in the
-    /// next write, one statement and one commit (one fsync) for all of them. Each append is
-    /// answered only once the write holding its events has committed.
-    private struct Waiting {
-        /// The rows' values, five per event, encoded by the appender before it queues: the
-        /// writer, which runs one batch at a time, only concatenates them.
-        var binds: [SQLiteData]
-        var done: CheckedContinuation<Void, any Error>
-        var events: Int { binds.count / Self.columns }
-        static let columns = 5
+    /// Every write goes through one queue, so a transaction of the writer never has another
+    /// write inside it. Group commit: appends that arrive while a write is in flight wait together
+    /// and go in the next write, one commit (one fsync) for all of them; other writes (snapshots,
+    /// retention) take their turn between batches. Each is answered once its write has committed.
+    private enum Job {
+        /// Rows encoded by the appender before it queues (the writer only concatenates them): five
+        /// values per event, seven per finished-interaction row.
+        case append(events: [SQLiteData], finished: [SQLiteData], done: CheckedContinuation<Void, any Error>)
+        case write(@Sendable (SQLiteConnection) async throws -> Void, done: CheckedContinuation<Void, any Error>)
+
+        static let eventColumns = 5
+        static let finishedColumns = 7
+
+        var events: Int {
+            if case .append(let binds, _, _) = self { binds.count / Self.eventColumns } else { 0 }
+        }
     }
     private struct Queue {
-        var waiting: [Waiting] = []
+        var jobs: [Job] = []
         var writing = false
     }
     private let queue = Mutex(Queue())
@@ -117,44 +123,104 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    public func append(_ events: [Event], first: Int) async throws {
-        guard !events.isEmpty else { return }
+    public func append(_ events: [Event], first: Int, finishing finished: [FinishedInteraction]) async throws {
+        guard !events.isEmpty || !finished.isEmpty else { return }
         let binds = Self.binds(events, first: first)
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            let startWriter = queue.withLock { queue in
-                queue.waiting.append(Waiting(binds: binds, done: done))
-                defer { queue.writing = true }
-                return !queue.writing
-            }
-            if startWriter { Task { await self.write() } }
+        let finishedBinds = finished.flatMap(Self.binds)
+        try await withCheckedThrowingContinuation { done in
+            enqueue(.append(events: binds, finished: finishedBinds, done: done))
         }
     }
 
-    /// Writes what is waiting, batch after batch, until nothing is left.
-    private func write() async {
+    /// Runs a write in its turn in the queue.
+    private func write(_ body: @escaping @Sendable (SQLiteConnection) async throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { done in enqueue(.write(body, done: done)) }
+    }
+
+    private func enqueue(_ job: Job) {
+        let startWriter = queue.withLock { queue in
+            queue.jobs.append(job)
+            defer { queue.writing = true }
+            return !queue.writing
+        }
+        if startWriter { Task { await self.runQueue() } }
+    }
+
+    /// Writes what is waiting, turn after turn, until nothing is left: a run of appends together,
+    /// or one other write.
+    private func runQueue() async {
         while true {
-            let batch: [Waiting] = queue.withLock { queue in
+            let batch: [Job] = queue.withLock { queue in
                 var count = 0
-                let taken = queue.waiting.prefix { waiting in
-                    defer { count += waiting.events }
-                    return count == 0 || count + waiting.events <= Self.eventsPerWrite
+                let taken: ArraySlice<Job>
+                if case .write = queue.jobs.first {
+                    taken = queue.jobs.prefix(1)
+                } else {
+                    taken = queue.jobs.prefix { job in
+                        guard case .append = job else { return false }
+                        defer { count += job.events }
+                        return count == 0 || count + job.events <= Self.eventsPerWrite
+                    }
                 }
-                queue.waiting.removeFirst(taken.count)
+                queue.jobs.removeFirst(taken.count)
                 if taken.isEmpty { queue.writing = false }
                 return Array(taken)
             }
-            guard !batch.isEmpty else { return }
-            do {
-                // One statement: atomic on its own, so a batch is stored whole or not at all.
-                var binds: [SQLiteData] = []
-                binds.reserveCapacity(batch.reduce(0) { $0 + $1.binds.count })
-                for waiting in batch { binds += waiting.binds }
-                let rows = Array(repeating: "(?, ?, ?, ?, ?)", count: binds.count / Waiting.columns).joined(separator: ", ")
-                _ = try await connection.query("INSERT INTO events (seq, at, interaction, agent, body) VALUES \(rows)", binds)
-                for waiting in batch { waiting.done.resume() }
-            } catch {
-                for waiting in batch { waiting.done.resume(throwing: error) }
+            guard let first = batch.first else { return }
+            if case .write(let body, let done) = first {
+                do { try await body(connection); done.resume() } catch { done.resume(throwing: error) }
+                continue
             }
+            var events: [SQLiteData] = [], finished: [SQLiteData] = []
+            var waiting: [CheckedContinuation<Void, any Error>] = []
+            for case .append(let eventBinds, let finishedBinds, let done) in batch {
+                events += eventBinds
+                finished += finishedBinds
+                waiting.append(done)
+            }
+            do {
+                try await insert(events: events, finished: finished)
+                for done in waiting { done.resume() }
+            } catch {
+                for done in waiting { done.resume(throwing: error) }
+            }
+        }
+    }
+
+    /// One statement for the events alone (atomic on its own); with finished interactions, both
+    /// statements in one transaction. Either way the batch is stored whole or not at all.
+    private func insert(events: [SQLiteData], finished: [SQLiteData]) async throws {
+        let eventRows = Array(repeating: "(?, ?, ?, ?, ?)", count: events.count / Job.eventColumns).joined(separator: ", ")
+        let eventInsert = "INSERT INTO events (seq, at, interaction, agent, body) VALUES \(eventRows)"
+        guard !finished.isEmpty else {
+            _ = try await connection.query(eventInsert, events)
+            return
+        }
+        let finishedRows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: finished.count / Job.finishedColumns)
+            .joined(separator: ", ")
+        _ = try await connection.query("BEGIN IMMEDIATE", [])
+        do {
+            if !events.isEmpty { _ = try await connection.query(eventInsert, events) }
+            _ = try await connection.query(
+                "INSERT INTO finished (interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at) VALUES \(finishedRows)",
+                finished)
+            _ = try await connection.query("COMMIT", [])
+        } catch {
+            _ = try? await connection.query("ROLLBACK", [])
+            throw error
+        }
+    }
+
+    /// A finished interaction's rows: one per agent who was on it (one with no agent if none was).
+    static func binds(_ interaction: FinishedInteraction) -> [SQLiteData] {
+        let handlings = interaction.agents.isEmpty ? [nil] : interaction.agents.map(Optional.some)
+        return handlings.flatMap { handling -> [SQLiteData] in
+            [
+                .text(interaction.id.rawValue), handling.map { .text($0.agent.rawValue) } ?? .null,
+                handling?.wrapUpCode.map { .text($0.rawValue) } ?? .null, .text(interaction.queue.rawValue),
+                .text(interaction.customerNumber.rawValue), .integer(Int(interaction.arrivedAt.milliseconds)),
+                .integer(Int(interaction.endedAt.milliseconds)),
+            ]
         }
     }
 
@@ -163,7 +229,7 @@ public final class SQLiteEventStore: EventStore {
     @inline(never)
     static func binds(_ events: [Event], first: Int) -> [SQLiteData] {
         var binds: [SQLiteData] = []
-        binds.reserveCapacity(events.count * Waiting.columns)
+        binds.reserveCapacity(events.count * Job.eventColumns)
         for index in events.indices {
             let row = EventLog.encode(events[index].subject)
             binds.append(.integer(first + index))
@@ -189,13 +255,16 @@ public final class SQLiteEventStore: EventStore {
     /// Snapshots go through the same connection as appends, so one never waits on a lock the
     /// other holds; only the newest two are kept.
     public func saveSnapshot(_ snapshot: StoredSnapshot) async throws {
-        _ = try await connection.query(
-            "INSERT OR REPLACE INTO snapshots (through, schema, at, body) VALUES (?, ?, ?, ?)",
-            [.integer(snapshot.through), .integer(snapshot.schema), .integer(Int(snapshot.at.milliseconds)),
-             .blob(ByteBuffer(bytes: snapshot.body))])
-        _ = try await connection.query(
-            "DELETE FROM snapshots WHERE through < (SELECT min(through) FROM (SELECT through FROM snapshots ORDER BY through DESC LIMIT 2))",
-            [])
+        try await write { connection in
+            _ = try await connection.query(
+                "INSERT OR REPLACE INTO snapshots (through, schema, at, body) VALUES (?, ?, ?, ?)",
+                [.integer(snapshot.through), .integer(snapshot.schema), .integer(Int(snapshot.at.milliseconds)),
+                 .blob(ByteBuffer(bytes: snapshot.body))])
+            // Only the newest two are kept.
+            _ = try await connection.query(
+                "DELETE FROM snapshots WHERE through < (SELECT min(through) FROM (SELECT through FROM snapshots ORDER BY through DESC LIMIT 2))",
+                [])
+        }
     }
 
     public func latestSnapshot() async throws -> StoredSnapshot? {
@@ -226,24 +295,6 @@ public final class SQLiteEventStore: EventStore {
                 agent: row.column("agent")?.string.map(AgentID.init), body: body)
             return Event(at: Timestamp(milliseconds: Int64(at)), try EventLog.decode(stored))
         }
-    }
-
-    public func recordFinished(_ interaction: FinishedInteraction) async throws {
-        let handlings = interaction.agents.isEmpty ? [nil] : interaction.agents.map(Optional.some)
-        var binds: [SQLiteData] = []
-        for handling in handlings {
-            binds += [
-                .text(interaction.id.rawValue), handling.map { .text($0.agent.rawValue) } ?? .null,
-                handling?.wrapUpCode.map { .text($0.rawValue) } ?? .null, .text(interaction.queue.rawValue),
-                .text(interaction.customerNumber.rawValue), .integer(Int(interaction.arrivedAt.milliseconds)),
-                .integer(Int(interaction.endedAt.milliseconds)),
-            ]
-        }
-        let rows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: handlings.count).joined(separator: ", ")
-        // One statement: the summary is stored whole or not at all.
-        _ = try await connection.query(
-            "INSERT INTO finished (interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at) VALUES \(rows)",
-            binds)
     }
 
     public func finished(_ query: FinishedQuery) async throws -> [FinishedInteraction] {
@@ -287,7 +338,7 @@ public final class SQLiteEventStore: EventStore {
         return found
     }
 
-    /// Removes in rounds of 500 interactions, so appends waiting on the same connection wait
+    /// Removes in rounds of 500 interactions, each a write in its turn, so appends wait
     /// milliseconds, not the whole purge; then gives the freed pages back.
     public func purge(endedBefore cutoff: Timestamp) async throws -> Int {
         let oldest = try await connection.query("SELECT min(at) AS oldest FROM snapshots", []).first?.column("oldest")?.integer
@@ -295,19 +346,25 @@ public final class SQLiteEventStore: EventStore {
         let limit = min(Int(cutoff.milliseconds), oldest)
         var removed = 0
         while true {
-            let ids = try await connection.query(
-                "SELECT DISTINCT interaction FROM finished WHERE ended_at < ? LIMIT 500", [.integer(limit)]
-            ).compactMap { $0.column("interaction")?.string }
-            guard !ids.isEmpty else { break }
-            let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
-            let binds = ids.map { SQLiteData.text($0) }
-            // The log's newest event stays whatever it is: it marks where numbering goes on.
-            _ = try await connection.query(
-                "DELETE FROM events WHERE interaction IN (\(marks)) AND seq < (SELECT max(seq) FROM events)", binds)
-            _ = try await connection.query("DELETE FROM finished WHERE interaction IN (\(marks))", binds)
-            removed += ids.count
+            let round = Mutex(0)
+            try await write { connection in
+                let ids = try await connection.query(
+                    "SELECT DISTINCT interaction FROM finished WHERE ended_at < ? LIMIT 500", [.integer(limit)]
+                ).compactMap { $0.column("interaction")?.string }
+                guard !ids.isEmpty else { return }
+                let marks = Array(repeating: "?", count: ids.count).joined(separator: ", ")
+                let binds = ids.map { SQLiteData.text($0) }
+                // The log's newest event stays whatever it is: it marks where numbering goes on.
+                _ = try await connection.query(
+                    "DELETE FROM events WHERE interaction IN (\(marks)) AND seq < (SELECT max(seq) FROM events)", binds)
+                _ = try await connection.query("DELETE FROM finished WHERE interaction IN (\(marks))", binds)
+                round.withLock { $0 = ids.count }
+            }
+            let count = round.withLock { $0 }
+            guard count > 0 else { break }
+            removed += count
         }
-        if removed > 0 { _ = try await connection.query("PRAGMA incremental_vacuum", []) }
+        if removed > 0 { try await write { _ = try await $0.query("PRAGMA incremental_vacuum", []) } }
         return removed
     }
 

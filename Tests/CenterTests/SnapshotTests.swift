@@ -84,7 +84,7 @@ struct SnapshotTests {
     /// The same events in a store with no snapshot: the full replay to compare with.
     static func fullReplay(of store: InMemoryEventStore, clock: ManualClock) async throws -> CallCenter {
         let copy = InMemoryEventStore()
-        copy.append(store.all(), first: 0)
+        try await copy.append(store.all(), first: 0)
         let center = try await ContactCenter(configuration: demo, store: copy, telephony: NoTelephony(), clock: clock)
         #expect(await center.restoredFromSnapshot == nil)
         return await center.liveState()
@@ -176,7 +176,7 @@ struct SnapshotTests {
         let restarted = try await ContactCenter(configuration: changed, store: store, telephony: NoTelephony(), clock: clock)
         #expect(await restarted.restoredFromSnapshot != nil)
         let copy = InMemoryEventStore()
-        copy.append(store.all(), first: 0)
+        try await copy.append(store.all(), first: 0)
         let replayed = try await ContactCenter(configuration: changed, store: copy, telephony: NoTelephony(), clock: clock)
         #expect(await restarted.liveState() == replayed.liveState())
         #expect(await restarted.agent("agent5")?.status == .loggedOut)

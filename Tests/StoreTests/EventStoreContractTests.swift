@@ -163,7 +163,7 @@ struct FinishedInteractionTests {
     func pastInteractionsAreListedNewestFirstByTimeQueueAgentAndReasonAndPaged(_ kind: StoreUnderTest) async throws {
         try await withTemporaryFolder { folder in
             let store = try await kind.make(folder)
-            for call in Self.calls { try await store.recordFinished(call) }
+            try await store.append([], first: 0, finishing: Self.calls)
             func ids(_ query: FinishedQuery) async throws -> [String] { try await store.finished(query).map(\.id.rawValue) }
             #expect(try await ids(FinishedQuery()) == ["c5", "c4", "c3", "c2", "c1"])
             #expect(try await store.finished(FinishedQuery(agent: "agent2")) == [Self.calls[3], Self.calls[1]])
@@ -184,7 +184,7 @@ struct FinishedInteractionTests {
             let store = try await kind.make(folder)
             func event(_ call: InteractionID, _ at: Int64) -> Event { Event(at: Timestamp(milliseconds: at), .interaction(call, .customerHeld)) }
             try await store.append([event("c1", 900), event("c2", 1_900), event("live", 1_950), event("c4", 3_900)], first: 0)
-            for call in Self.calls { try await store.recordFinished(call) }
+            try await store.append([], first: 0, finishing: Self.calls)
             #expect(try await store.purge(endedBefore: Timestamp(milliseconds: 10_000)) == 0, "no snapshot: nothing may go")
             try await store.saveSnapshot(StoredSnapshot(through: 4, schema: 1, at: Timestamp(milliseconds: 2_500), body: []))
             // Before 10,000 by the retention, but the snapshot covers only what ended before 2,500.

@@ -46,7 +46,7 @@ public final class ControlledStore: EventStore {
 
     public struct WriteFailed: Error {}
 
-    public func append(_ events: [Event], first: Int) async throws {
+    public func append(_ events: [Event], first: Int, finishing finished: [FinishedInteraction]) async throws {
         let (hold, fail) = state.withLock { state in
             defer { state.holdNext = false }
             return (state.holdNext, state.failing)
@@ -60,7 +60,7 @@ public final class ControlledStore: EventStore {
                 }
             }
         }
-        try await inner.append(events, first: first)
+        try await inner.append(events, first: first, finishing: finished)
     }
 
     public func all() async throws -> [Event] { try await inner.all() }
@@ -69,7 +69,6 @@ public final class ControlledStore: EventStore {
     public func nextSequence() async throws -> Int { try await inner.nextSequence() }
     public func saveSnapshot(_ snapshot: StoredSnapshot) async throws { try await inner.saveSnapshot(snapshot) }
     public func latestSnapshot() async throws -> StoredSnapshot? { try await inner.latestSnapshot() }
-    public func recordFinished(_ interaction: FinishedInteraction) async throws { try await inner.recordFinished(interaction) }
     public func finished(_ query: FinishedQuery) async throws -> [FinishedInteraction] { try await inner.finished(query) }
     public func purge(endedBefore cutoff: Timestamp) async throws -> Int { try await inner.purge(endedBefore: cutoff) }
 }
