@@ -98,6 +98,21 @@ export const api = {
   idleCodes: () => get('/v1/idle-codes'),
   wrapUpStats: () => get('/v1/stats/wrapups'),
 
+  /**
+   * One page of past interactions (over and wrapped up), newest first. query: from, to (ms since
+   * 1970), queue, agent, wrapUpCode, before (the previous page's `next`), limit; empty ones are left out.
+   */
+  interactions: (query = {}) => {
+    const parameters = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== null && value !== '') parameters.set(name, String(value));
+    }
+    const text = parameters.toString();
+    return get(`/v1/interactions${text ? `?${text}` : ''}`);
+  },
+  /** A call's timeline, [{at, event, detail}]; 404 historyNotKept once it is older than the retention. */
+  history: (id) => get(`/v1/tasks/${segment(id)}/history`),
+
   simulateCall: (queueId, from) => request('POST', '/v1/sim/calls', { queueId, from }),
   simulateCustomerHangUp: (taskId) => request('POST', `/v1/sim/calls/${segment(taskId)}/hangup`),
   simulateAgentHangUp: (agentId) => request('POST', `/v1/sim/agents/${segment(agentId)}/hangup`),

@@ -1,10 +1,12 @@
 // The agent's desktop: the agent's own state, one card per call (offer, status, call controls,
-// destination picker, participants) and the Wrap Up Reasons dialog. Every control shown comes
-// from the task's allowedActions; the page never decides on its own what is permitted.
+// destination picker, participants), the Wrap Up Reasons dialog, and My recent calls (past.js).
+// Every control shown comes from the task's allowedActions; the page never decides on its own
+// what is permitted.
 import { ACTIONS, actionFor, labelFor, shortcutOf } from './actions.js';
 import { api, describeError } from './api.js';
 import { $, h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
+import { RecentCalls } from './past.js';
 import { tick } from './time.js';
 import { AGENT_STATE_WORDS, STATUS_WORDS } from './words.js';
 
@@ -40,6 +42,7 @@ export class AgentDesktop {
     this.me = null;
     this.list = $('#tasks');
     this.dialog = new WrapUpDialog(this, wrapUpCodes);
+    this.recent = new RecentCalls({ agentId, store, names, queueNames, wrapUpCodes });
     this.setUpStatePanel();
     this.listShortcuts();
     store.addEventListener('change', () => this.render());

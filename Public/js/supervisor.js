@@ -3,11 +3,13 @@
 // come from the stream alone: fetched afresh each time it is ready (Sync calls `refetch` and
 // refreshes the tasks), then kept live by its messages, so nothing is missed and nothing polls
 // them. Queues and today's wrap-ups are polled every 2 s (the stream does not carry them), which
-// also gives the waiting chart its samples.
+// also gives the waiting chart its samples. Below them, the calls that are over: Past
+// interactions (past.js), filtered and paged, each with its timeline.
 import { api, describeError } from './api.js';
 import { drawBarChart, drawLineChart } from './charts.js';
 import { $, h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
+import { PastInteractionsPanel } from './past.js';
 import { clockTime, now, tick } from './time.js';
 import { AGENT_STATE_WORDS, STATUS_WORDS } from './words.js';
 
@@ -31,6 +33,7 @@ export class SupervisorView {
     this.poll();
     this.timer = setInterval(() => this.poll(), SAMPLE_EVERY);
     this.renderCalls();
+    this.past = new PastInteractionsPanel({ store, names, queueNames, wrapUpCodes });
   }
 
   showMe() {} // a supervisor has no agent state

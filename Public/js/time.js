@@ -56,3 +56,15 @@ export function clockTime(milliseconds) {
   const date = new Date(milliseconds - offset);
   return [date.getHours(), date.getMinutes(), date.getSeconds()].map((part) => String(part).padStart(2, '0')).join(':');
 }
+
+/** A date and time for past calls, on the same clock as clockTime: "2026-12-01 14:05:30". */
+export function dateTime(milliseconds) {
+  const date = new Date(milliseconds - offset);
+  const day = [date.getFullYear(), date.getMonth() + 1, date.getDate()].map((part) => String(part).padStart(2, '0')).join('-');
+  return `${day} ${clockTime(milliseconds)}`;
+}
+
+/** A moment read off this browser's clock (midnight of a date picked, say) on the server's clock. */
+export function serverTime(localMilliseconds) {
+  return localMilliseconds + offset;
+}

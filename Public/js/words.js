@@ -23,3 +23,29 @@ export const AGENT_STATE_WORDS = {
 export const PARTY_STATE_WORDS = { ringing: 'Ringing', connected: 'Connected', held: 'On hold', left: 'Left' };
 
 export const ROLE_WORDS = { customer: 'Customer', owner: 'Owner', consulted: 'Consulted', conferenced: 'Conference' };
+
+/** A call's timeline (GET /v1/tasks/{id}/history): the event log's names, in words. */
+export const EVENT_WORDS = {
+  arrived: 'Call arrived',
+  offered: 'Offered to an agent',
+  offerTimedOut: 'Offer rang out',
+  accepted: 'Accepted',
+  customerHeld: 'Customer put on hold',
+  customerResumed: 'Customer taken off hold',
+  consultStarted: 'Consult started',
+  consultOffered: 'Consult offered',
+  consultOfferTimedOut: 'Consult offer rang out',
+  consultAnswered: 'Consult answered',
+  ringFailed: 'Ring failed',
+  consultCancelled: 'Consult ended',
+  consultedPartyLeft: 'Consulted party left',
+  conferenceStarted: 'Conference started',
+  consultTransferred: 'Transferred after a consult',
+  conferenceTransferred: 'Conference handed over',
+  conferenceExited: 'Left the conference',
+  conferenceEnded: 'Conference ended',
+  blindTransferred: 'Transferred (blind)',
+  endedByOwner: 'Ended by the agent',
+  customerLeft: 'Customer hung up',
+  wrapUpApplied: 'Wrap-up applied',
+};

@@ -42,6 +42,23 @@ return performance.getEntriesByType('resource')
   .map((entry) => new URL(entry.name).pathname);
 """
 
+# The past interactions a panel (#sv-past or #recent-calls) lists, top to bottom.
+PAST_ROWS = """
+return [...document.querySelectorAll(`${arguments[0]} [data-interaction]`)].map((row) => row.dataset.interaction);
+"""
+
+# A call's timeline in a panel, if open: its state (loading, ready, notKept, error), its events
+# in the order shown (with their times), and its text.
+TIMELINE = """
+const panel = document.querySelector(`${arguments[0]} [data-timeline="${arguments[1]}"]`);
+if (!panel || panel.closest('[hidden]')) return null;
+return {
+  state: panel.dataset.state ?? null,
+  events: [...panel.querySelectorAll('li[data-event]')].map((entry) => ({event: entry.dataset.event, at: Number(entry.dataset.at)})),
+  text: panel.textContent,
+};
+"""
+
 
 def duration(milliseconds):
     """As the desktop writes a duration: 65_000 → "1:05", 3_725_000 → "1:02:05"."""
@@ -235,6 +252,35 @@ class DesktopPage:
             self.find("#wrapup-notes").send_keys(notes)
         self.find("#wrapup-submit").click()
         self.wait_wrapup_dialog(False)
+
+    # MARK: past interactions (the supervisor's #sv-past, the agent's #recent-calls)
+
+    def past_rows(self, panel):
+        """The ids of the calls the panel lists, top (newest) to bottom."""
+        return self.js(PAST_ROWS, panel)
+
+    def wait_past_rows(self, panel, expected, message):
+        """Waits until the panel has loaded and lists exactly `expected`, in that order."""
+        expected = list(expected)
+        try:
+            self.wait(lambda d: self.find(panel).get_attribute("data-state") == "ready" and self.past_rows(panel) == expected,
+                      message)
+        except Exception:
+            raise AssertionError(f"{self.name}: {panel} lists {self.past_rows(panel)}, expected {expected} ({message})")
+
+    def refresh_past(self, panel):
+        self.find(f'{panel} [data-past="refresh"]').click()
+
+    def timeline(self, panel, task):
+        return self.js(TIMELINE, panel, task)
+
+    def open_timeline(self, panel, task):
+        """Clicks the call's Timeline control; returns the timeline once it has loaded (or failed)."""
+        button = self.wait_visible(f'{panel} [data-interaction="{task}"] [data-past="timeline"]')
+        assert button.get_attribute("aria-expanded") == "false"
+        button.click()
+        return self.wait(lambda d: (shown := self.timeline(panel, task)) and shown["state"] != "loading" and shown,
+                         f"the timeline of {task}")
 
     # MARK: the simulator panel
 
