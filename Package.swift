@@ -86,7 +86,12 @@ let package = Package(
             dependencies: ["Store", "CallControl", .product(name: "SQLiteNIO", package: "sqlite-nio")]
         ),
         .testTarget(
-            name: "CenterTests", dependencies: ["Center", "Store", "CallControl", "TestSupport"], resources: [.copy("Fixtures")]),
+            name: "CenterTests",
+            dependencies: [
+                "Center", "Store", "CallControl", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Fixtures")]),
         .testTarget(
             name: "HTTPAPITests",
             dependencies: [

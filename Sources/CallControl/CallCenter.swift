@@ -65,7 +65,8 @@ public struct CallCenter: Equatable, Sendable {
         self.interactions = Dictionary(interactions.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
         for (queue, entries) in waiting where self.waiting[queue] != nil { self.waiting[queue] = entries }
         for agent in self.agents.values.filter({ $0.status == .available }).sorted(by: { ($0.since, $0.id) < ($1.since, $1.id) }) {
-            availableByTeam[agent.team, default: []].append(agent.id)
+            if availableByTeam[agent.team] == nil { availableByTeam[agent.team] = [] }
+            availableByTeam[agent.team]!.append(agent.id)
         }
     }
 

@@ -82,3 +82,8 @@ public final class ManualClock: CenterClock {
         try Task.checkCancellation()
     }
 }
+
+extension Duration {
+    /// Whole milliseconds, as the clock counts.
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

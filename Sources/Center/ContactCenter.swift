@@ -55,6 +55,7 @@ public actor ContactCenter {
         center = restored?.center ?? CallCenter(configuration: configuration.centerConfiguration)
         wrapUpsByDay = restored?.wrapUps ?? [:]
         restoredFromSnapshot = restored?.through
+        snapshotThrough = restored?.through
         let events = try await store.events(from: restored?.through ?? 0)
         for event in events { center.apply(event) }
         center.purgeFinished()
@@ -90,14 +91,20 @@ public actor ContactCenter {
         guard await durable(through: through) else { throw StoreUnavailable() }
         let body = try CenterSnapshot(state, wrapUpsByDay: wrapUps).encoded()
         try await store.saveSnapshot(StoredSnapshot(through: through, schema: CenterSnapshot.schema, at: at, body: body))
+        await snapshotted(through: through)
         return through
     }
 
+    /// The `through` of the newest snapshot stored (or restored from).
+    private var snapshotThrough: Int?
+
+    private func snapshotted(through: Int) { snapshotThrough = max(snapshotThrough ?? through, through) }
+
+    /// Whether events were stored since the newest snapshot (or there is none).
+    public func hasEventsSinceSnapshot() -> Bool { snapshotThrough != nextSequence }
+
     /// The live state itself (for tests).
     func liveState() -> CallCenter { center }
-
-    /// How many events the log holds (the number the next one gets).
-    public func eventCount() -> Int { nextSequence }
 
     private func capture() -> (CallCenter, Int, [Int64: [String: Int]], Timestamp) {
         (center, nextSequence, wrapUpsByDay, clock.now())

@@ -56,31 +56,17 @@ public struct SnapshotService: Service {
     }
 
     public func run() async throws {
-        let milliseconds = interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
-        let start = await center.restoredFromSnapshot ?? -1
-        let last = (try? await cancelWhenGracefulShutdown {
-            var last = start
-            while !Task.isCancelled {
-                do {
-                    try await clock.sleep(until: clock.now().adding(milliseconds: milliseconds))
-                } catch {
-                    return last
-                }
-                last = await snapshot(unless: last)
-            }
-            return last
-        }) ?? start
-        _ = await snapshot(unless: last)
+        await repeatedly(every: interval, on: clock) { await snapshot() }
+        await snapshot()  // the last one, on shutdown: the next start replays nothing
     }
 
-    /// Writes a snapshot if events were stored since `last`; returns the newest snapshot's `through`.
-    private func snapshot(unless last: Int) async -> Int {
-        guard await center.eventCount() != last else { return last }
+    /// Writes a snapshot if events were stored since the last one.
+    private func snapshot() async {
+        guard await center.hasEventsSinceSnapshot() else { return }
         do {
-            return try await center.writeSnapshot()
+            try await center.writeSnapshot()
         } catch {
             logger.warning("snapshot failed; the log replays in full until the next one", metadata: ["error": "\(error)"])
-            return last
         }
     }
 }
@@ -101,17 +87,23 @@ public struct RetentionService: Service {
     }
 
     public func run() async throws {
-        let milliseconds = interval.components.seconds * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
-        try? await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try await clock.sleep(until: clock.now().adding(milliseconds: milliseconds))
-                do {
-                    let removed = try await center.applyRetention()
-                    if removed > 0 { logger.info("retention: removed finished calls", metadata: ["calls": "\(removed)"]) }
-                } catch {
-                    logger.warning("retention failed; tried again next time", metadata: ["error": "\(error)"])
-                }
+        await repeatedly(every: interval, on: clock) {
+            do {
+                let removed = try await center.applyRetention()
+                if removed > 0 { logger.info("retention: removed finished calls", metadata: ["calls": "\(removed)"]) }
+            } catch {
+                logger.warning("retention failed; tried again next time", metadata: ["error": "\(error)"])
             }
+        }
+    }
+}
+
+/// Runs `work` every `interval` on the clock until the service group shuts down.
+func repeatedly(every interval: Duration, on clock: any CenterClock, _ work: @escaping @Sendable () async -> Void) async {
+    try? await cancelWhenGracefulShutdown {
+        while true {
+            try await clock.sleep(until: clock.now().adding(milliseconds: interval.milliseconds))
+            await work()
         }
     }
 }
@@ -153,7 +145,7 @@ public struct CallDrainService: Service {
         onDrain()
         let live = await center.liveCalls()
         logger.info("draining: no new calls; waiting for live calls to end", metadata: ["live": "\(live)"])
-        let deadline = clock.now().adding(milliseconds: bound.components.seconds * 1000 + bound.components.attoseconds / 1_000_000_000_000_000)
+        let deadline = clock.now().adding(milliseconds: bound.milliseconds)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await center.noLiveCalls() }
             group.addTask { [clock] in try? await clock.sleep(until: deadline) }

@@ -2,6 +2,7 @@ import CallControl
 import Foundation
 import Store
 import Testing
+import ServiceLifecycle
 import TestSupport
 
 @testable import Center
@@ -181,5 +182,28 @@ struct SnapshotTests {
         #expect(await restarted.liveState() == replayed.liveState())
         #expect(await restarted.agent("agent5")?.status == .loggedOut)
         #expect(await restarted.agent("agent4") == nil)
+    }
+}
+
+@Suite("Snapshot service")
+struct SnapshotServiceTests {
+    @Test func aSnapshotIsWrittenEachIntervalWithNewEventsAndOnceMoreAtShutdown() async throws {
+        let store = InMemoryEventStore()
+        let clock = ManualClock()
+        let center = try await ContactCenter(configuration: demo, store: store, telephony: NoTelephony(), clock: clock)
+        try await center.available("agent1")
+        let group = ServiceGroup(configuration: .init(
+            services: [SnapshotService(center: center, clock: clock, interval: .seconds(10), logger: .init(label: "test"))],
+            logger: .init(label: "test")))
+        let running = Task { try await group.run() }
+        var waits = 0
+        while clock.sleepers == 0, waits < 100_000 { waits += 1; await Task.yield() }
+        clock.advance(by: 10_000)
+        while store.latestSnapshot() == nil, waits < 200_000 { waits += 1; await Task.yield() }
+        #expect(store.latestSnapshot()?.through == store.nextSequence())
+        try await center.mustAccept(.arrival("call-1", queue: "sales", from: "+15550100"))
+        await group.triggerGracefulShutdown()
+        try await running.value
+        #expect(store.latestSnapshot()?.through == store.nextSequence(), "the shutdown's snapshot has the call")
     }
 }
