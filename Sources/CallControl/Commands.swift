@@ -78,6 +78,34 @@ public enum DesktopCommand: Hashable, Sendable {
     case end
     case wrapUp(code: WrapUpCodeID, notes: String)
 
+    /// The command for a control, with the arguments only some controls take: a destination for
+    /// consult and transfer, a reason and notes for wrap-up. Nil when one it needs is missing.
+    /// (Callers fetch only the arguments `action` needs; this is the one place that pairs them.)
+    public init?(_ action: TaskAction, to destination: Destination? = nil, wrapUp: (code: WrapUpCodeID, notes: String)? = nil) {
+        switch action {
+        case .accept: self = .accept
+        case .hold: self = .hold
+        case .resume: self = .resume
+        case .consult:
+            guard let destination else { return nil }
+            self = .consult(to: destination)
+        case .consultAccept: self = .consultAccept
+        case .consultEnd: self = .consultEnd
+        case .conference: self = .conference
+        case .consultTransfer: self = .consultTransfer
+        case .conferenceTransfer: self = .conferenceTransfer
+        case .exitConference: self = .exitConference
+        case .endConference: self = .endConference
+        case .transfer:
+            guard let destination else { return nil }
+            self = .transfer(to: destination)
+        case .end: self = .end
+        case .wrapUp:
+            guard let wrapUp else { return nil }
+            self = .wrapUp(code: wrapUp.code, notes: wrapUp.notes)
+        }
+    }
+
     /// The control this command is, as `allowedActions` and the API name it.
     public var action: TaskAction {
         switch self {

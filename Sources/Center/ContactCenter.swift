@@ -35,6 +35,7 @@ public actor ContactCenter {
     private var nextWaiter = 0
     public nonisolated let metrics = ServerMetrics()
     /// Wrap-up reasons applied, per local day (days since 1970) and code: the supervisor's chart.
+    /// Bounded: the last two days.
     private var wrapUpsByDay: [Int64: [String: Int]] = [:]
 
     /// Rebuilds the live center from the store's log and attaches the telephony. Timers start
@@ -427,6 +428,10 @@ public actor ContactCenter {
         for event in events {
             guard case .interaction(_, .wrapUpApplied(_, let code, _, _)) = event.subject else { continue }
             wrapUpsByDay[Self.day(of: event.at), default: [:]][code.rawValue, default: 0] += 1
+        }
+        // Only today's counts are read: keep today and yesterday (a clock near midnight), no more.
+        if wrapUpsByDay.count > 2, let newest = wrapUpsByDay.keys.max() {
+            wrapUpsByDay = wrapUpsByDay.filter { $0.key >= newest - 1 }
         }
     }
 

@@ -7,8 +7,8 @@ import Store
 ///
 ///   1. `StoreService`       closes the event store last, after everything that writes to it;
 ///   2. `CenterService`      runs the center's timers; on shutdown stops them;
-///   3. `SnapshotService`    snapshots the live state on a schedule, and once more on shutdown;
-///      `RetentionService`   removes finished calls older than the retention, in the background;
+///   3. `PeriodicService`s   snapshots of the live state on a schedule and once more on shutdown;
+///                           retention, removing finished calls older than it;
 ///   4. the HTTP server      (Hummingbird's `Application`);
 ///   5. `CallDrainService`   shut down first, while agents can still reach the API: refuses new
 ///                           calls, waits (bounded) for the live ones, closes the event streams.
@@ -38,73 +38,53 @@ public struct CenterService: Service {
     }
 }
 
-/// Snapshots the center's live state every `interval` (on the center's clock) when events have
-/// been stored since the last one, and once more when the server shuts down, so a restart replays
-/// only what came after. A failed snapshot is logged and tried again next time: the log is the
-/// truth, a snapshot only saves time.
-public struct SnapshotService: Service {
-    let center: ContactCenter
+/// Work done every `interval` on the center's clock until the service group shuts down, and
+/// optionally once more then: snapshots and retention.
+public struct PeriodicService: Service {
     let clock: any CenterClock
     let interval: Duration
-    let logger: Logger
-
-    public init(center: ContactCenter, clock: any CenterClock, interval: Duration, logger: Logger) {
-        self.center = center
-        self.clock = clock
-        self.interval = interval
-        self.logger = logger
-    }
+    let work: @Sendable () async -> Void
+    let atShutdown: Bool
 
     public func run() async throws {
-        await repeatedly(every: interval, on: clock) { await snapshot() }
-        await snapshot()  // the last one, on shutdown: the next start replays nothing
-    }
-
-    /// Writes a snapshot if events were stored since the last one.
-    private func snapshot() async {
-        guard await center.hasEventsSinceSnapshot() else { return }
-        do {
-            try await center.writeSnapshot()
-        } catch {
-            logger.warning("snapshot failed; the log replays in full until the next one", metadata: ["error": "\(error)"])
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await clock.sleep(until: clock.now().adding(milliseconds: interval.milliseconds))
+                await work()
+            }
         }
-    }
-}
-
-/// Every `interval` (on the center's clock), removes the finished calls older than the center's
-/// retention, with their events, and gives the space back (see `EventStore.purge`).
-public struct RetentionService: Service {
-    let center: ContactCenter
-    let clock: any CenterClock
-    let interval: Duration
-    let logger: Logger
-
-    public init(center: ContactCenter, clock: any CenterClock, interval: Duration, logger: Logger) {
-        self.center = center
-        self.clock = clock
-        self.interval = interval
-        self.logger = logger
+        if atShutdown { await work() }
     }
 
-    public func run() async throws {
-        await repeatedly(every: interval, on: clock) {
+    /// Snapshots the live state when events were stored since the last one, and once more at
+    /// shutdown (the next start then replays nothing). A failed snapshot is logged and tried again
+    /// next time: the log is the truth, a snapshot only saves time.
+    public static func snapshots(center: ContactCenter, clock: any CenterClock, every interval: Duration, logger: Logger)
+        -> PeriodicService
+    {
+        PeriodicService(clock: clock, interval: interval, work: {
+            guard await center.hasEventsSinceSnapshot() else { return }
+            do {
+                try await center.writeSnapshot()
+            } catch {
+                logger.warning("snapshot failed; the log replays in full until the next one", metadata: ["error": "\(error)"])
+            }
+        }, atShutdown: true)
+    }
+
+    /// Removes the finished calls older than the center's retention, with their events, and gives
+    /// the space back (see `EventStore.purge`).
+    public static func retention(center: ContactCenter, clock: any CenterClock, every interval: Duration, logger: Logger)
+        -> PeriodicService
+    {
+        PeriodicService(clock: clock, interval: interval, work: {
             do {
                 let removed = try await center.applyRetention()
                 if removed > 0 { logger.info("retention: removed finished calls", metadata: ["calls": "\(removed)"]) }
             } catch {
                 logger.warning("retention failed; tried again next time", metadata: ["error": "\(error)"])
             }
-        }
-    }
-}
-
-/// Runs `work` every `interval` on the clock until the service group shuts down.
-func repeatedly(every interval: Duration, on clock: any CenterClock, _ work: @escaping @Sendable () async -> Void) async {
-    try? await cancelWhenGracefulShutdown {
-        while true {
-            try await clock.sleep(until: clock.now().adding(milliseconds: interval.milliseconds))
-            await work()
-        }
+        }, atShutdown: false)
     }
 }
 

@@ -101,8 +101,8 @@ public func buildApplication(
     let services: [any Service] = [
         StoreService(store: store),
         CenterService(center: center),
-        SnapshotService(center: center, clock: options.clock, interval: options.snapshotInterval, logger: logger),
-        RetentionService(center: center, clock: options.clock, interval: options.retentionInterval, logger: logger),
+        PeriodicService.snapshots(center: center, clock: options.clock, every: options.snapshotInterval, logger: logger),
+        PeriodicService.retention(center: center, clock: options.clock, every: options.retentionInterval, logger: logger),
         application,
         CallDrainService(
             center: center, clock: options.clock, bound: options.drainBound, logger: logger, onDrain: options.onDrain),

@@ -290,24 +290,15 @@ struct API: Sendable {
         let key = request.headers[HTTPField.Name("Idempotency-Key")!].map { "\(session.user)|\($0)" }
         if let key, let (status, data) = sessions.answer(for: key) { return raw(data, status: status) }
 
-        let control: DesktopCommand
-        switch action {
-        case .accept: control = .accept
-        case .hold: control = .hold
-        case .resume: control = .resume
-        case .consult: control = .consult(to: try await destination(request))
-        case .consultAccept: control = .consultAccept
-        case .consultEnd: control = .consultEnd
-        case .conference: control = .conference
-        case .consultTransfer: control = .consultTransfer
-        case .conferenceTransfer: control = .conferenceTransfer
-        case .exitConference: control = .exitConference
-        case .endConference: control = .endConference
-        case .transfer: control = .transfer(to: try await destination(request))
-        case .end: control = .end
-        case .wrapUp:
+        // Only what this control takes is read from the body.
+        let destination = action == .consult || action == .transfer ? try await destination(request) : nil
+        var wrapUp: (code: WrapUpCodeID, notes: String)?
+        if action == .wrapUp {
             let body = try await decode(WrapUpRequest.self, request)
-            control = .wrapUp(code: WrapUpCodeID(body.wrapUpCodeId), notes: body.notes ?? "")
+            wrapUp = (WrapUpCodeID(body.wrapUpCodeId), body.notes ?? "")
+        }
+        guard let control = DesktopCommand(action, to: destination, wrapUp: wrapUp) else {
+            throw APIError.badRequest("the command '\(action.rawValue)' needs a body")
         }
         let answer: (HTTPResponse.Status, Data)
         do {

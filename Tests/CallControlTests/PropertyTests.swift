@@ -190,24 +190,8 @@ struct RandomWorld {
             default: return .dialNumber("12ab")
             }
         }
-        switch action {
-        case .accept: return .accept
-        case .hold: return .hold
-        case .resume: return .resume
-        case .consult: return .consult(to: destination())
-        case .consultAccept: return .consultAccept
-        case .consultEnd: return .consultEnd
-        case .conference: return .conference
-        case .consultTransfer: return .consultTransfer
-        case .conferenceTransfer: return .conferenceTransfer
-        case .exitConference: return .exitConference
-        case .endConference: return .endConference
-        case .transfer: return .transfer(to: destination())
-        case .end: return .end
-        case .wrapUp:
-            let code: WrapUpCodeID = randomArguments && chance(10) ? "bogus" : pick(["resolved", "escalated"])
-            return .wrapUp(code: code, notes: "")
-        }
+        let code: WrapUpCodeID = randomArguments && chance(10) ? "bogus" : pick(["resolved", "escalated"])
+        return DesktopCommand(action, to: destination(), wrapUp: (code, ""))!
     }
 
     // MARK: - Sending, with the checks every command gets

@@ -101,3 +101,16 @@ struct TranscriptTests {
         #expect(configuration.problems().map(\.field) == ["wrapUpCodes"])
     }
 }
+
+@Suite("Desktop commands")
+struct DesktopCommandTests {
+    @Test func everyControlMakesTheCommandItNamesAndOnlyWithTheArgumentsItNeeds() {
+        for action in TaskAction.allCases {
+            #expect(DesktopCommand(action, to: .queue("sales"), wrapUp: ("resolved", ""))?.action == action)
+        }
+        #expect(DesktopCommand(.consult) == nil)
+        #expect(DesktopCommand(.transfer, wrapUp: ("resolved", "")) == nil)
+        #expect(DesktopCommand(.wrapUp, to: .agent("agent2")) == nil)
+        #expect(DesktopCommand(.hold) == .hold)
+    }
+}

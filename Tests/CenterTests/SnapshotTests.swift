@@ -48,23 +48,9 @@ struct SnapshotTests {
                 guard !choices.isEmpty else { return }
                 let (someone, id, action) = choices[Int.random(in: 0..<choices.count, using: &rng)]
                 let free = state.agents.values.filter { $0.status == .available && $0.id != someone }.map(\.id).sorted()
-                let control: DesktopCommand
-                switch action {
-                case .accept: control = .accept
-                case .hold: control = .hold
-                case .resume: control = .resume
-                case .consult: control = free.isEmpty ? .consult(to: .dialNumber("+15550199")) : .consult(to: .agent(free[0]))
-                case .consultAccept: control = .consultAccept
-                case .consultEnd: control = .consultEnd
-                case .conference: control = .conference
-                case .consultTransfer: control = .consultTransfer
-                case .conferenceTransfer: control = .conferenceTransfer
-                case .exitConference: control = .exitConference
-                case .endConference: control = .endConference
-                case .transfer: control = .transfer(to: .queue("support"))
-                case .end: control = .end
-                case .wrapUp: control = .wrapUp(code: "resolved", notes: "")
-                }
+                let to: Destination =
+                    action == .transfer ? .queue("support") : free.isEmpty ? .dialNumber("+15550199") : .agent(free[0])
+                let control = try #require(DesktopCommand(action, to: to, wrapUp: ("resolved", "")))
                 try await center.execute(.desktop(someone, id, control))
             }
         }
@@ -193,7 +179,7 @@ struct SnapshotServiceTests {
         let center = try await ContactCenter(configuration: demo, store: store, telephony: NoTelephony(), clock: clock)
         try await center.available("agent1")
         let group = ServiceGroup(configuration: .init(
-            services: [SnapshotService(center: center, clock: clock, interval: .seconds(10), logger: .init(label: "test"))],
+            services: [PeriodicService.snapshots(center: center, clock: clock, every: .seconds(10), logger: .init(label: "test"))],
             logger: .init(label: "test")))
         let running = Task { try await group.run() }
         var waits = 0
