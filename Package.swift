@@ -60,6 +60,21 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // SIP (RFC 3261) as pure values: the message syntax, the transaction machines and layer,
+        // the registrar, digest authentication. No I/O, no clock.
+        .target(name: "SIP"),
+        // The center's telephony over SIP: UDP and TCP on SwiftNIO, the transaction layer's timers on
+        // the center's clock, the registrar, and the B2BUA that turns line actions into SIP and back.
+        .target(
+            name: "SIPTelephony",
+            dependencies: [
+                "SIP", "Center", "CallControl",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // A lean HTTP and WebSocket client of the API, for the simulate and load commands.
         .target(
             name: "APIClient",
@@ -73,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "CallControl", "Store", "Center", "HTTPAPI", "APIClient",
+                "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "SIPTelephony",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,6 +96,11 @@ let package = Package(
         // Test doubles (a store that can hold or fail its writes, a telephony that records).
         .target(name: "TestSupport", dependencies: ["CallControl", "Store", "Center"], path: "Tests/TestSupport"),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl"]),
+        .testTarget(name: "SIPTests", dependencies: ["SIP"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "SIPTelephonyTests",
+            dependencies: ["SIPTelephony", "SIP", "Center", "Store", "CallControl", "TestSupport"]
+        ),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "CallControl", .product(name: "SQLiteNIO", package: "sqlite-nio")]

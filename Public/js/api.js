@@ -82,6 +82,8 @@ export const api = {
   me: () => get('/v1/me'),
   setState: (state, idleCodeId) =>
     request('PUT', '/v1/me/state', idleCodeId ? { state, idleCodeId } : { state }),
+  /** Where offers are answered: 'desktop' (Accept) or 'phone' (409 phoneNotRegistered until it registers). */
+  setStation: (station) => request('PUT', '/v1/me/station', { station }),
 
   tasks: () => get('/v1/tasks'),
   task: (id) => get(`/v1/tasks/${segment(id)}`),

@@ -8,7 +8,7 @@ import { $, h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
 import { RecentCalls } from './past.js';
 import { tick } from './time.js';
-import { AGENT_STATE_WORDS, STATUS_WORDS } from './words.js';
+import { AGENT_STATE_WORDS, STATION_HINTS, STATION_WORDS, STATUS_WORDS, SYSTEM_IDLE_WORDS } from './words.js';
 
 /** The viewer's own (latest) entry among the task's participants. */
 export function entryOf(task, agentId) {
@@ -24,9 +24,19 @@ function statusWords(task, mine) {
   return STATUS_WORDS[task.status] ?? task.status;
 }
 
-/** Offers first, then calls the agent is on, then those only waiting for a wrap-up. */
-function urgency(task) {
+/**
+ * Ringing for this agent with no Accept to press: the agent's station is their phone, and
+ * answering the phone accepts (the server leaves accept out of allowedActions then).
+ */
+function ringsOnPhone(task, mine) {
+  const accept = task.allowedActions.includes('accept') || task.allowedActions.includes('consult/accept');
+  return !accept && mine?.state === 'ringing';
+}
+
+/** Offers first (on the desktop or the phone), then calls the agent is on, then those only waiting for a wrap-up. */
+function urgency(task, agentId) {
   if (task.allowedActions.includes('accept') || task.allowedActions.includes('consult/accept')) return 0;
+  if (ringsOnPhone(task, entryOf(task, agentId))) return 0;
   return task.allowedActions.some((action) => action !== 'wrapup') ? 1 : 2;
 }
 
@@ -40,10 +50,13 @@ export class AgentDesktop {
     this.announce = announce;
     this.cards = new Map();
     this.me = null;
+    this.station = null; // where offers are answered, as the server last said
+    this.stationBusy = false;
     this.list = $('#tasks');
     this.dialog = new WrapUpDialog(this, wrapUpCodes);
     this.recent = new RecentCalls({ agentId, store, names, queueNames, wrapUpCodes });
     this.setUpStatePanel();
+    this.setUpStation();
     this.listShortcuts();
     store.addEventListener('change', () => this.render());
     document.addEventListener('keydown', (event) => this.shortcut(event));
@@ -68,7 +81,8 @@ export class AgentDesktop {
     this.me = me;
     const badge = $('#my-state');
     badge.dataset.state = me.state;
-    const idleName = this.idleCodes.find((code) => code.id === me.idleCodeId)?.name ?? me.idleCodeId;
+    const idleName = this.idleCodes.find((code) => code.id === me.idleCodeId)?.name
+      ?? SYSTEM_IDLE_WORDS[me.idleCodeId] ?? me.idleCodeId;
     setText(badge, me.state === 'idle' && idleName ? `Idle · ${idleName}` : AGENT_STATE_WORDS[me.state] ?? me.state);
     $('#my-state-time').dataset.elapsedFrom = String(me.since);
     const pending = this.idleCodes.find((code) => code.id === me.pendingIdleCodeId)?.name ?? me.pendingIdleCodeId;
@@ -76,6 +90,7 @@ export class AgentDesktop {
     pendingLine.hidden = !pending;
     setText(pendingLine, pending ? `Idle (${pending}) once this call is over.` : '');
     $('[data-action="state/available"]').disabled = me.state === 'available';
+    if (me.station) this.showStation(me.station);
     tick();
   }
 
@@ -83,7 +98,62 @@ export class AgentDesktop {
   onAgent(view) {
     if (view.id !== this.agentId) return;
     this.showMe({ id: view.id, role: 'agent', state: view.state, idleCodeId: view.idleCodeId, since: view.since,
-      pendingIdleCodeId: view.pendingIdleCodeId });
+      pendingIdleCodeId: view.pendingIdleCodeId, station: view.station });
+  }
+
+  // MARK: The station: where offers are answered
+
+  setUpStation() {
+    const select = $('#station');
+    select.addEventListener('change', () => this.changeStation(select.value));
+  }
+
+  /** The station as the server says it (GET /v1/me, an answer, or another tab's change on the stream). */
+  showStation(station) {
+    const previous = this.station;
+    this.station = station;
+    const select = $('#station');
+    select.dataset.station = station;
+    // While a change is on its way the control keeps the agent's choice; the answer settles it.
+    if (!this.stationBusy) select.value = station;
+    setText($('#station-hint'), STATION_HINTS[station] ?? '');
+    $('#station-field').hidden = false;
+    if (previous === null || previous === station) return;
+    setText($('#station-error'), ''); // an older refusal no longer describes where calls ring
+    this.announce(`Station: ${STATION_WORDS[station] ?? station}. ${STATION_HINTS[station] ?? ''}`);
+    // An offer already ringing was described for the old station: ask for it again.
+    for (const task of this.store.list()) {
+      if (entryOf(task, this.agentId)?.state === 'ringing') {
+        api.task(task.id).then((fresh) => this.store.apply(fresh)).catch(() => {});
+      }
+    }
+  }
+
+  async changeStation(station) {
+    const select = $('#station');
+    const error = $('#station-error');
+    setText(error, '');
+    if (station === this.station) return;
+    this.stationBusy = true;
+    select.disabled = true;
+    select.setAttribute('aria-busy', 'true');
+    try {
+      this.showMe(await api.setStation(station));
+    } catch (failure) {
+      const words = STATION_WORDS[station] ?? station;
+      let reason = describeError(failure);
+      if (failure.code === 'phoneNotRegistered' && !/not registered/i.test(reason)) {
+        reason = `your phone is not registered (${failure.code})`;
+      }
+      const kept = STATION_WORDS[this.station] ?? this.station;
+      setText(error, `Switching to ${words} failed: ${reason}.${kept ? ` Calls still ring on the ${kept}.` : ''}`);
+    } finally {
+      this.stationBusy = false;
+      select.disabled = false;
+      select.removeAttribute('aria-busy');
+      // Back to what the server says: the new station once accepted, the old one when refused.
+      if (this.station) select.value = this.station;
+    }
   }
 
   async changeState(state, idleCodeId) {
@@ -103,7 +173,7 @@ export class AgentDesktop {
   // MARK: Calls
 
   render() {
-    const tasks = this.store.list().sort((a, b) => urgency(a) - urgency(b));
+    const tasks = this.store.list().sort((a, b) => urgency(a, this.agentId) - urgency(b, this.agentId));
     for (const [id, card] of this.cards) {
       if (!this.store.get(id)) {
         card.dispose();
@@ -183,6 +253,10 @@ class TaskCard {
     this.clockLine = h('span', { class: 'task-clock' }, 'On call ', this.clock);
     this.offer = h('p', { class: 'offer', hidden: true });
     this.controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Call controls' });
+    // In Accept's place when the offer rings the agent's phone (their station): the phone answers it.
+    this.phoneLine = h('p', { class: 'answer-on-phone', 'data-answer': 'phone', hidden: true },
+      h('strong', {}, 'Answer on your phone'), ' — it is ringing now.');
+    this.controls.append(this.phoneLine);
     this.error = h('p', { class: 'error', role: 'alert' });
     this.picker = new DestinationPicker(this);
     this.note = h('p', { class: 'task-note', hidden: true });
@@ -271,8 +345,10 @@ class TaskCard {
   }
 
   showOffer(task, mine) {
-    const consult = task.allowedActions.includes('consult/accept');
-    const offered = consult || task.allowedActions.includes('accept');
+    const onPhone = ringsOnPhone(task, mine);
+    const consult = task.allowedActions.includes('consult/accept') || (onPhone && mine.role === 'consulted');
+    const offered = consult || onPhone || task.allowedActions.includes('accept');
+    this.phoneLine.hidden = !onPhone;
     this.offer.hidden = !offered;
     this.element.classList.toggle('ringing', offered);
     if (!offered) return;

@@ -20,6 +20,18 @@ export const AGENT_STATE_WORDS = {
   wrapUp: 'Wrap-up',
 };
 
+/** The agent's station: where offers are answered. */
+export const STATION_WORDS = { desktop: 'Desktop', phone: 'Phone' };
+
+/** What each station means for an offer, said under the Station control. */
+export const STATION_HINTS = {
+  desktop: 'Calls ring here: answer them with Accept.',
+  phone: 'Calls ring your SIP phone: answer them there.',
+};
+
+/** The idle reasons the system gives on its own (not in the center's idle code list). */
+export const SYSTEM_IDLE_WORDS = { rona: 'Ring no answer', phoneLost: 'Phone not registered' };
+
 export const PARTY_STATE_WORDS = { ringing: 'Ringing', connected: 'Connected', held: 'On hold', left: 'Left' };
 
 export const ROLE_WORDS = { customer: 'Customer', owner: 'Owner', consulted: 'Consulted', conferenced: 'Conference' };

@@ -41,6 +41,9 @@ public enum AgentCommand: Hashable, Sendable {
     case setIdle(IdleCodeID)
     /// Where the agent answers offers: with Accept at the desktop, or by answering the phone.
     case setAnswerMode(AnswerMode)
+    /// The telephony lost the agent's phone (its SIP registration expired or was removed): an
+    /// available agent in phone mode goes idle (`phoneLost`), so no offer rings a phone that is gone.
+    case phoneLost
 
     public var name: String {
         switch self {
@@ -49,6 +52,7 @@ public enum AgentCommand: Hashable, Sendable {
         case .setAvailable: "setAvailable"
         case .setIdle: "setIdle"
         case .setAnswerMode: "setAnswerMode"
+        case .phoneLost: "phoneLost"
         }
     }
 }

@@ -36,6 +36,8 @@ public struct CenterConfiguration: Equatable, Sendable {
 
     /// The idle code the system gives an agent who let an offer ring out.
     public static let ringNoAnswerIdleCode: IdleCodeID = "rona"
+    /// The idle code the system gives an available agent whose phone stopped being registered.
+    public static let phoneLostIdleCode: IdleCodeID = "phoneLost"
 
     public init(
         agents: [AgentProfile],
@@ -103,6 +105,9 @@ public struct CenterConfiguration: Equatable, Sendable {
         if idleCodes.contains(Self.ringNoAnswerIdleCode) {
             found.append(
                 .init(field: "idleCodes", message: "'\(Self.ringNoAnswerIdleCode)' is reserved for ring-no-answer"))
+        }
+        if idleCodes.contains(Self.phoneLostIdleCode) {
+            found.append(.init(field: "idleCodes", message: "'\(Self.phoneLostIdleCode)' is reserved for a phone that is gone"))
         }
         if ringNoAnswerMilliseconds <= 0 {
             found.append(.init(field: "ringNoAnswerSeconds", message: "must be greater than zero"))

@@ -320,6 +320,12 @@ extension CallCenter {
         case .setAnswerMode(let mode):
             guard agent.status != .loggedOut else { return .failure(.agentLoggedOut) }
             return agent.answerMode == mode ? .failure(.alreadyInState) : .success(.answerModeSet(mode))
+        case .phoneLost:
+            guard agent.answerMode == .phone else { return .failure(.alreadyInState) }
+            switch agent.status {
+            case .available: return .success(.wentIdle(CenterConfiguration.phoneLostIdleCode))
+            case .loggedOut, .idle, .reserved, .engaged, .wrapUp: return .failure(.alreadyInState)
+            }
         }
     }
 }

@@ -10,11 +10,31 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         /// bcrypt hash of the agent's password.
         public var passwordHash: String
         public var team: String
+        /// The agent's SIP account (username: the agent's ID) as digest hashes, never the password:
+        /// `md5:HEX,sha256:HEX` (`switchboard sip-hash` makes it). Without it the agent's phone
+        /// cannot register.
+        public var sipDigest: String?
 
-        public init(id: String, displayName: String, passwordHash: String, team: String) {
+        public init(id: String, displayName: String, passwordHash: String, team: String, sipDigest: String? = nil) {
             (self.id, self.displayName, self.passwordHash, self.team) = (id, displayName, passwordHash, team)
+            self.sipDigest = sipDigest
         }
     }
+
+    /// Where SIP calls come from and go: dialled numbers → queues, the trunks trusted to send
+    /// customers' calls, the gateway that reaches outside numbers.
+    public struct SIP: Codable, Sendable {
+        public var numbers: [String: String]
+        public var trunks: [String]
+        /// `host:port` of the outbound gateway; none: dialled numbers stay simulated.
+        public var gateway: String?
+
+        public init(numbers: [String: String], trunks: [String], gateway: String? = nil) {
+            (self.numbers, self.trunks, self.gateway) = (numbers, trunks, gateway)
+        }
+    }
+
+    public var sip: SIP?
 
     public struct Supervisor: Codable, Sendable {
         public var id: String

@@ -12,6 +12,15 @@ public protocol Telephony: Sendable {
     /// Carries out line actions (`Action.isLineAction`), in order. Must not block: an
     /// implementation queues what takes time.
     func perform(_ actions: [Action])
+    /// The simulator's controls (the `/v1/sim` routes), when this telephony has them.
+    var simulator: SimulatedTelephony? { get }
+    /// Whether the agent may take calls on their phone: over SIP, only once it is registered.
+    func phoneAvailable(for agent: AgentID) async -> Bool
+}
+
+extension Telephony {
+    public var simulator: SimulatedTelephony? { nil }
+    public func phoneAvailable(for agent: AgentID) async -> Bool { true }
 }
 
 /// The built-in call simulator: no phones and no media. Calls are placed, and customers and
@@ -21,6 +30,8 @@ public final class SimulatedTelephony: Telephony {
     private let center = Mutex<ContactCenter?>(nil)
 
     public init() {}
+
+    public var simulator: SimulatedTelephony? { self }
 
     public func attach(to center: ContactCenter) {
         self.center.withLock { $0 = center }

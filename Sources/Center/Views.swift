@@ -73,6 +73,8 @@ public struct AgentView: Encodable, Sendable, Equatable {
     /// Idle chosen during a call: applied once the agent is free.
     public var pendingIdleCodeId: String?
     public var since: Int64
+    /// Where the agent answers offers: "desktop" (Accept; the simulator's phone) or "phone" (their SIP phone).
+    public var station: String
 
     public init(_ agent: CallControl.Agent, displayName: String) {
         id = agent.id.rawValue
@@ -82,6 +84,7 @@ public struct AgentView: Encodable, Sendable, Equatable {
         if case .idle(let code) = agent.status { idleCodeId = code.rawValue }
         pendingIdleCodeId = agent.pendingIdle?.rawValue
         since = agent.since.milliseconds
+        station = agent.answerMode.rawValue
     }
 }
 
@@ -150,6 +153,7 @@ extension AgentView: JSONWritable {
             json.member("pendingIdleCodeId", pendingIdleCodeId)
             json.member("since", since)
             json.member("state", state)
+            json.member("station", station)
             json.member("team", team)
         }
     }

@@ -86,7 +86,7 @@ public func buildApplication(
         retentionDays: options.retentionDays)
     let sessions = Sessions()
     let router = buildRouter(
-        center: center, sessions: sessions, simulator: telephony as? SimulatedTelephony, desktop: options.desktop,
+        center: center, sessions: sessions, simulator: telephony.simulator, telephony: telephony, desktop: options.desktop,
         logger: logger)
     let onRunning = options.onRunning
     let application = Application(
@@ -98,9 +98,12 @@ public func buildApplication(
             address: .hostname(options.host, port: options.port), serverName: "Switchboard", backlog: 4096),
         onServerRunning: { channel in onRunning(channel.localAddress?.port ?? 0) },
         logger: logger)
+    // A telephony that runs (SIP: its port, its timers) starts after the center and stops before it.
+    let telephonyServices: [any Service] = (telephony as? any Service).map { [$0] } ?? []
     let services: [any Service] = [
         StoreService(store: store),
         CenterService(center: center),
+    ] + telephonyServices + [
         PeriodicService.snapshots(center: center, clock: options.clock, every: options.snapshotInterval, logger: logger),
         PeriodicService.retention(center: center, clock: options.clock, every: options.retentionInterval, logger: logger),
         application,

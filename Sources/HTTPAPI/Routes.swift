@@ -26,8 +26,8 @@ struct QueueView: Encodable {
 /// sign-in; everything else under `/v1` passes `Authenticator`. With `simulator`, the `/v1/sim`
 /// routes drive it; with `desktop`, the Agent Desktop's files are served at `/`.
 public func buildRouter(
-    center: ContactCenter, sessions: Sessions, simulator: SimulatedTelephony?, desktop: String? = nil,
-    logger: Logger = Logger(label: "Switchboard")
+    center: ContactCenter, sessions: Sessions, simulator: SimulatedTelephony?, telephony: (any Telephony)? = nil,
+    desktop: String? = nil, logger: Logger = Logger(label: "Switchboard")
 ) -> Router<SwitchboardContext> {
     let router = Router(context: SwitchboardContext.self)
     router.add(middleware: ErrorMiddleware(logger: logger))
@@ -49,6 +49,9 @@ public func buildRouter(
     let v1 = router.group("/v1").add(middleware: Authenticator(sessions: sessions))
     v1.get("/me") { _, context in try await api.me(try context.user()) }
     v1.put("/me/state") { request, context in try await api.changeState(request, try context.user()) }
+    v1.put("/me/station") { request, context in
+        try await api.changeStation(request, try context.user(), telephony: telephony ?? simulator.map { $0 as any Telephony })
+    }
     v1.get("/tasks") { _, context in api.json(await center.tasks(for: try context.user().agent)) }
     v1.get("/tasks/:id") { _, context in
         let id = InteractionID(context.parameters.get("id") ?? "")
@@ -277,6 +280,23 @@ struct API: Sendable {
             try await run(.agent(agent, .setIdle(IdleCodeID(code))))
         default: throw APIError.badRequest("state is 'available' or 'idle'")
         }
+        return try await me(session)
+    }
+
+    /// The agent's station: answering offers on the desktop, or on their phone (SIP: once registered).
+    func changeStation(_ request: Request, _ session: Sessions.Session, telephony: (any Telephony)?) async throws -> Response {
+        guard let agent = session.agent else {
+            throw APIError(status: .forbidden, code: "notAnAgent", message: "only agents have a station")
+        }
+        struct StationRequest: Decodable { var station: String }
+        let body = try await decode(StationRequest.self, request)
+        guard let mode = AnswerMode(rawValue: body.station) else { throw APIError.badRequest("station is 'desktop' or 'phone'") }
+        if mode == .phone, await !(telephony?.phoneAvailable(for: agent) ?? true) {
+            throw APIError(
+                status: .conflict, code: "phoneNotRegistered",
+                message: "your phone is not registered: register it with your SIP account, then choose it")
+        }
+        if await center.agent(agent)?.answerMode != mode { try await run(.agent(agent, .setAnswerMode(mode))) }
         return try await me(session)
     }
 

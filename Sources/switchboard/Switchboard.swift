@@ -3,6 +3,8 @@ import CallControl
 import Center
 import Foundation
 import HTTPAPI
+import SIP
+import SIPTelephony
 import Store
 
 
@@ -12,7 +14,7 @@ import Store
 struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Switchboard: contact-center call control.",
-        subcommands: [Serve.self, Simulate.self, Load.self, TerminalDemo.self, Routes.self],
+        subcommands: [Serve.self, Simulate.self, Load.self, TerminalDemo.self, Routes.self, SIPHash.self],
         defaultSubcommand: Serve.self)
 }
 
@@ -25,7 +27,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0: any free port).") var port = 8080
     @Option(help: "The SQLite file that keeps every event.") var database = "switchboard.sqlite"
-    @Option(help: "Telephony: 'simulator' (the built-in call simulator) or 'none'.") var telephony: String?
+    @Option(help: "Telephony: 'sip' (SIP, with the simulator beside it; the demo's default), 'simulator' (the built-in call simulator alone) or 'none'.")
+    var telephony: String?
+    @Option(help: "The address SIP listens on and advertises (default: --host).") var sipHost: String?
+    @Option(help: "The SIP port, UDP and TCP (0: any free port).") var sipPort = 5060
+    @Option(help: "Media (RTP) ports offered in SDP, as FIRST-LAST.") var rtpPorts = "20000-29999"
     @Option(help: "SQLite durability: 'full' (fsync at every commit: survives a power cut) or 'normal' (survives a crash of the process).")
     var sync = "full"
     @Option(help: "On SIGTERM or SIGINT: how long live calls may take to end before the server stops (seconds).")
@@ -39,9 +45,11 @@ struct Serve: AsyncParsableCommand {
 
     func validate() throws {
         if demo == (config != nil) { throw ValidationError("give either --demo or --config PATH") }
-        if let telephony, !["simulator", "none"].contains(telephony) {
-            throw ValidationError("--telephony is 'simulator' or 'none'")
+        if let telephony, !["sip", "simulator", "none"].contains(telephony) {
+            throw ValidationError("--telephony is 'sip', 'simulator' or 'none'")
         }
+        if !(0...65535).contains(sipPort) { throw ValidationError("--sip-port must be between 0 and 65535") }
+        if rtpRange == nil { throw ValidationError("--rtp-ports is FIRST-LAST, two ports with FIRST < LAST") }
         if SQLiteEventStore.Durability(rawValue: sync) == nil { throw ValidationError("--sync is 'full' or 'normal'") }
         if drainSeconds < 0 { throw ValidationError("--drain-seconds must be 0 or more") }
         if snapshotSeconds < 1 { throw ValidationError("--snapshot-seconds must be 1 or more") }
@@ -63,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         } else {
             settings = .demo()
         }
-        let simulator = (telephony ?? (demo ? "simulator" : "none")) == "simulator"
+        let kind = telephony ?? (demo ? "sip" : "none")
         let store: SQLiteEventStore
         do {
             store = try await SQLiteEventStore.open(path: database, durability: SQLiteEventStore.Durability(rawValue: sync) ?? .full)
@@ -81,14 +89,67 @@ struct Serve: AsyncParsableCommand {
         // Unbuffered: scripts and tests read the address, and the drain, from these lines.
         options.onRunning = { port in FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(port)/\n".utf8)) }
         options.onDrain = { FileHandle.standardOutput.write(Data("Switchboard is draining\n".utf8)) }
-        let server = try await buildApplication(
-            configuration: settings, store: store, telephony: simulator ? SimulatedTelephony() : NoTelephony(),
-            options: options)
+        let line: any Telephony
+        switch kind {
+        case "sip":
+            let sip = try sipSettings(settings)
+            let sipTelephony = SIPTelephony(settings: sip, clock: options.clock)
+            line = sipTelephony
+            Task {
+                if let port = try? await sipTelephony.ready() {
+                    FileHandle.standardOutput.write(Data("SIP is listening: udp and tcp \(sip.host):\(port)\n".utf8))
+                }
+            }
+        case "simulator": line = SimulatedTelephony()
+        default: line = NoTelephony()
+        }
+        let server = try await buildApplication(configuration: settings, store: store, telephony: line, options: options)
         try await server.run()
     }
 }
 
 extension Serve {
+    var rtpRange: ClosedRange<Int>? {
+        let parts = rtpPorts.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] < parts[1], parts[0] >= 1024, parts[1] <= 65535 else { return nil }
+        return parts[0]...parts[1]
+    }
+
+    /// SIP from the configuration's `sip` section and agents' `sipDigest`s; the demo's own otherwise.
+    func sipSettings(_ configuration: SwitchboardConfiguration) throws -> SIPSettings {
+        let host = sipHost ?? self.host
+        var settings: SIPSettings
+        if let sip = configuration.sip {
+            let queues = Set(configuration.queues.map(\.id))
+            for (number, queue) in sip.numbers where !queues.contains(queue) {
+                throw ValidationError("invalid configuration: sip.numbers: \(number) goes to '\(queue)', which is not a queue")
+            }
+            var credentials: [AgentID: DigestCredential] = [:]
+            for agent in configuration.agents {
+                guard let stored = agent.sipDigest else { continue }
+                guard let credential = DigestCredential(stored: stored) else {
+                    throw ValidationError("invalid configuration: agents.\(agent.id).sipDigest is not md5:HEX,sha256:HEX")
+                }
+                credentials[AgentID(agent.id)] = credential
+            }
+            var gateway: SIPPeer?
+            if let text = sip.gateway {
+                let parts = text.split(separator: ":")
+                guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
+                    throw ValidationError("invalid configuration: sip.gateway is HOST:PORT")
+                }
+                gateway = SIPPeer(.udp, host: String(parts[0]), port: port)
+            }
+            settings = SIPSettings(
+                host: host, port: sipPort, numbers: sip.numbers.mapValues { QueueID($0) }, trustedSources: Set(sip.trunks),
+                credentials: credentials, gateway: gateway)
+        } else {
+            settings = .demo(host: host, port: sipPort, agents: configuration.agents.map { AgentID($0.id) })
+        }
+        settings.rtpPorts = rtpRange ?? settings.rtpPorts
+        return settings
+    }
+
     /// The desktop's files: `--desktop`, else `Public` here, else `Public` in the repository this
     /// binary was built from (so `swift run` works from any directory).
     func desktopFolder() -> String? {
@@ -96,6 +157,23 @@ extension Serve {
             .deletingLastPathComponent().appendingPathComponent("Public").path
         let candidates: [String] = desktop.map { [$0] } ?? ["Public", repository]
         return candidates.first { FileManager.default.fileExists(atPath: $0 + "/index.html") }
+    }
+}
+
+/// Prints an agent's SIP digest hashes for the configuration's `sipDigest` (the password is read
+/// from standard input, so it stays out of the shell's history).
+struct SIPHash: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sip-hash", abstract: "Make an agent's sipDigest from their SIP password (read from standard input).")
+
+    @Argument(help: "The agent's ID (their SIP username).") var agent: String
+    @Option(help: "The SIP realm.") var realm = "switchboard"
+
+    func run() throws {
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+            throw ValidationError("give the SIP password on standard input")
+        }
+        print(DigestCredential(username: agent, realm: realm, password: line).stored)
     }
 }
 

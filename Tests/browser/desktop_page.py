@@ -59,6 +59,23 @@ return {
 };
 """
 
+# The agent's station as the Station control shows it ("Desktop" or "Phone"): null until the server
+# has said it, and while a change is on its way (the control is disabled then).
+STATION = """
+const field = document.querySelector('#station-field');
+const select = document.querySelector('#station');
+if (!field || field.hidden || !select || select.disabled) return null;
+return select.selectedOptions[0]?.textContent ?? null;
+"""
+
+# What a call card says in Accept's place when the offer rings the agent's phone (null: nothing).
+PHONE_PROMPT = """
+const card = arguments[0] ? document.querySelector(`.task-card[data-task-id="${arguments[0]}"]`)
+                          : document.querySelector('.task-card');
+const line = card?.querySelector('.controls [data-answer="phone"]');
+return line && !line.hidden && line.offsetParent !== null ? line.textContent : null;
+"""
+
 
 def duration(milliseconds):
     """As the desktop writes a duration: 65_000 → "1:05", 3_725_000 → "1:02:05"."""
@@ -158,6 +175,31 @@ class DesktopPage:
 
     def my_state(self):
         return self.find("#my-state").get_attribute("data-state")
+
+    # MARK: the agent's station (where offers are answered)
+
+    def station(self):
+        """"Desktop" or "Phone" as the Station control shows it; None before it is known or while it changes."""
+        return self.js(STATION)
+
+    def wait_station(self, label, message=None):
+        try:
+            self.wait(lambda d: self.station() == label, message or f"the Station control to show {label}")
+        except Exception:
+            raise AssertionError(f"{self.name}: the Station control shows {self.station()!r}, expected {label!r}")
+
+    def choose_station(self, label):
+        """Picks "Desktop" or "Phone" in the Station control (the desktop sends it at once)."""
+        select = self.wait_visible("#station", "the Station control")
+        self.wait(lambda d: select.is_enabled(), "the Station control to be ready")
+        Select(select).select_by_visible_text(label)
+
+    def station_error(self):
+        return self.find("#station-error").text
+
+    def phone_prompt(self, task=None):
+        """The "Answer on your phone" line a ringing offer shows instead of Accept, or None."""
+        return self.js(PHONE_PROMPT, task)
 
     # MARK: calls
 

@@ -13,13 +13,22 @@ class Server:
         """`options` go to `serve`; without them, live calls do not delay stopping (no drain)."""
         self.database = database
         options = options or ("--drain-seconds", "0")
+        # SIP too (the demo's telephony) on a free port, unless the options choose another telephony.
+        sip = "--telephony" not in options
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--database", str(database), *options],
+            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--sip-port", "0",
+             "--database", str(database), *options],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        for line in self.process.stdout:  # the server prints its address once it listens
+        self.url = None
+        self.sip_port = None
+        for line in self.process.stdout:  # the server prints its addresses once it listens
             match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
             if match:
                 self.url = match.group(1)
+            match = re.search(r"SIP is listening: udp and tcp 127\.0\.0\.1:(\d+)", line)
+            if match:
+                self.sip_port = int(match.group(1))
+            if self.url and (self.sip_port or not sip):
                 break
         else:
             raise RuntimeError("the server stopped before listening")

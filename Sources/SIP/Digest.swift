@@ -1,0 +1,174 @@
+/// HTTP digest authentication as SIP uses it (RFC 3261 §22, RFC 8760): MD5 and SHA-256, qop=auth.
+///
+/// A user's secret is kept only as HA1 = H(username:realm:password) per algorithm, never the
+/// password. Nonces are stateless: `time.mac`, where the MAC (HMAC-SHA-256 under a per-server
+/// secret) proves the server issued it. A nonce older than `nonceLifetime` with an otherwise
+/// correct response gets a fresh challenge with `stale=true`, so the phone retries without
+/// asking its user for the password.
+public enum DigestAlgorithm: String, Sendable, CaseIterable {
+    case sha256 = "SHA-256"
+    case md5 = "MD5"
+
+    func hash(_ text: String) -> String {
+        switch self {
+        case .md5: DigestHash.hex(DigestHash.md5(Array(text.utf8)))
+        case .sha256: DigestHash.hex(DigestHash.sha256(Array(text.utf8)))
+        }
+    }
+}
+
+/// A user's stored digest secrets: HA1 for each algorithm, written `md5:HEX,sha256:HEX`.
+public struct DigestCredential: Sendable, Equatable {
+    public var ha1: [DigestAlgorithm: String]
+
+    public init(ha1: [DigestAlgorithm: String]) { self.ha1 = ha1 }
+
+    /// Makes the stored form from a password (for `switchboard sip-hash` and the demo).
+    public init(username: String, realm: String, password: String) {
+        ha1 = Dictionary(uniqueKeysWithValues: DigestAlgorithm.allCases.map {
+            ($0, $0.hash("\(username):\(realm):\(password)"))
+        })
+    }
+
+    public init?(stored: String) {
+        var ha1: [DigestAlgorithm: String] = [:]
+        for part in stored.split(separator: ",") {
+            let (name, value) = SIPSyntax.splitFirst(String(part), ":")
+            let hex = value ?? ""
+            guard hex.allSatisfy(\.isHexDigit) else { return nil }
+            switch name.lowercased() {
+            case "md5" where hex.count == 32: ha1[.md5] = hex.lowercased()
+            case "sha256" where hex.count == 64: ha1[.sha256] = hex.lowercased()
+            default: return nil
+            }
+        }
+        guard !ha1.isEmpty else { return nil }
+        self.ha1 = ha1
+    }
+
+    public var stored: String {
+        [(DigestAlgorithm.md5, "md5"), (.sha256, "sha256")].compactMap { algorithm, name in
+            ha1[algorithm].map { "\(name):\($0)" }
+        }.joined(separator: ",")
+    }
+}
+
+/// Why a request's credentials were not accepted.
+public enum DigestOutcome: Equatable, Sendable {
+    case authenticated(username: String)
+    /// No usable Authorization: challenge.
+    case missing
+    /// Right password, old nonce: challenge again with stale=true.
+    case stale
+    /// Wrong response, unknown user, bad nonce or a malformed header: challenge (or 403).
+    case rejected(String)
+}
+
+public struct DigestAuthenticator: Sendable {
+    public let realm: String
+    public var nonceLifetime: Duration
+    private let secret: [UInt8]
+
+    public init(realm: String, nonceLifetime: Duration = .seconds(300), secret: [UInt8]? = nil) {
+        self.realm = realm
+        self.nonceLifetime = nonceLifetime
+        var generator = SystemRandomNumberGenerator()
+        self.secret = secret ?? (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+    }
+
+    /// `WWW-Authenticate` values, SHA-256 first (RFC 8760 §2.4: the preferred algorithm first).
+    public func challenges(now: Duration, stale: Bool = false) -> [String] {
+        let nonce = makeNonce(now: now)
+        return DigestAlgorithm.allCases.map { algorithm in
+            "Digest realm=\(SIPSyntax.quote(realm)), nonce=\"\(nonce)\", algorithm=\(algorithm.rawValue), qop=\"auth\""
+                + (stale ? ", stale=TRUE" : "")
+        }
+    }
+
+    /// Checks the request's `Authorization` against the user's stored credential.
+    public func verify(
+        _ request: SIPRequest, now: Duration, credential: (String) -> DigestCredential?
+    ) -> DigestOutcome {
+        let headers = request.headers.fields.filter { $0.name == "Authorization" }.map(\.value)
+        // A phone may send several (one per realm); ours is the one for our realm.
+        let parsed = headers.compactMap(Self.parameters).filter { $0["realm"] == realm }
+        guard let fields = parsed.first else { return headers.isEmpty ? .missing : .rejected("no credentials for this realm") }
+        guard let username = fields["username"], let nonce = fields["nonce"], let uri = fields["uri"],
+            let response = fields["response"]
+        else { return .rejected("incomplete Authorization") }
+        let algorithm: DigestAlgorithm
+        switch fields["algorithm"]?.uppercased() {
+        case nil, "MD5": algorithm = .md5
+        case "SHA-256": algorithm = .sha256
+        case .some(let other): return .rejected("unsupported algorithm \(other)")
+        }
+        guard let stored = credential(username), let ha1 = stored.ha1[algorithm] else {
+            return .rejected("unknown user")
+        }
+        guard let issued = nonceTime(nonce) else { return .rejected("not a nonce of this server") }
+        let expected: String
+        switch fields["qop"]?.lowercased() {
+        case nil:
+            expected = Self.response(algorithm, ha1: ha1, nonce: nonce, method: "\(request.method)", uri: uri)
+        case "auth":
+            guard let nc = fields["nc"], let cnonce = fields["cnonce"] else { return .rejected("qop=auth without nc or cnonce") }
+            expected = Self.response(
+                algorithm, ha1: ha1, nonce: nonce, qop: (nc: nc, cnonce: cnonce), method: "\(request.method)", uri: uri)
+        case .some(let other):
+            return .rejected("unsupported qop \(other)")
+        }
+        guard Self.constantTimeEqual(expected, response.lowercased()) else { return .rejected("wrong response") }
+        guard now - issued <= nonceLifetime, issued <= now + .seconds(1) else { return .stale }
+        return .authenticated(username: username)
+    }
+
+    /// The request-digest (RFC 7616 §3.4.1): H(HA1:nonce:nc:cnonce:auth:HA2) with qop=auth,
+    /// H(HA1:nonce:HA2) without, where HA2 = H(method:uri).
+    public static func response(
+        _ algorithm: DigestAlgorithm, ha1: String, nonce: String, qop: (nc: String, cnonce: String)? = nil,
+        method: String, uri: String
+    ) -> String {
+        let ha2 = algorithm.hash("\(method):\(uri)")
+        guard let qop else { return algorithm.hash("\(ha1):\(nonce):\(ha2)") }
+        return algorithm.hash("\(ha1):\(nonce):\(qop.nc):\(qop.cnonce):auth:\(ha2)")
+    }
+
+    func makeNonce(now: Duration) -> String {
+        let milliseconds = String(now.components.seconds * 1000 + now.components.attoseconds / 1_000_000_000_000_000)
+        return milliseconds + "." + mac(milliseconds)
+    }
+
+    private func nonceTime(_ nonce: String) -> Duration? {
+        let (time, signature) = SIPSyntax.splitFirst(nonce, ".")
+        guard let signature, let milliseconds = Int64(time), Self.constantTimeEqual(mac(time), signature) else { return nil }
+        return .milliseconds(milliseconds)
+    }
+
+    private func mac(_ text: String) -> String {
+        // HMAC-SHA-256 (RFC 2104), truncated to 128 bits.
+        let short = secret.count > 64 ? DigestHash.sha256(secret) : secret
+        let key = short + [UInt8](repeating: 0, count: 64 - short.count)
+        let inner = DigestHash.sha256(key.map { $0 ^ 0x36 } + Array(text.utf8))
+        return String(DigestHash.hex(DigestHash.sha256(key.map { $0 ^ 0x5c } + inner)).prefix(32))
+    }
+
+    private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    /// `Digest a="b", c=d, …` → [a: b, c: d] (names lowercased, quotes removed).
+    public static func parameters(_ header: String) -> [String: String]? {
+        let trimmed = SIPSyntax.trim(header)
+        guard trimmed.lowercased().hasPrefix("digest "), trimmed.count > 7 else { return nil }
+        var fields: [String: String] = [:]
+        for part in SIPSyntax.splitOutsideQuotes(String(trimmed.dropFirst(7)), ",") {
+            let (name, value) = SIPSyntax.splitFirst(part, "=")
+            guard let value else { return nil }
+            let text = SIPSyntax.trim(value)
+            fields[SIPSyntax.trim(name).lowercased()] = text.hasPrefix("\"") ? SIPSyntax.unquote(text) : text
+        }
+        return fields
+    }
+}

@@ -1,0 +1,150 @@
+/// SDP offer/answer for one audio stream (RFC 3264, RFC 4566): enough to agree on G.711 (PCMU,
+/// PCMA) and telephone-event with a phone, and to point every peer at the server's own media
+/// address, so the media layer can relay, mix and play music without re-INVITEs.
+public struct SessionDescription: Sendable, Equatable {
+    public struct Codec: Sendable, Equatable {
+        public var payloadType: Int
+        /// `PCMU/8000`, `telephone-event/8000`…
+        public var encoding: String
+
+        public init(payloadType: Int, encoding: String) {
+            self.payloadType = payloadType
+            self.encoding = encoding
+        }
+
+        public static let pcmu = Codec(payloadType: 0, encoding: "PCMU/8000")
+        public static let pcma = Codec(payloadType: 8, encoding: "PCMA/8000")
+        public static let telephoneEvent = Codec(payloadType: 101, encoding: "telephone-event/8000")
+
+        var name: String { String(encoding.split(separator: "/").first ?? "").lowercased() }
+    }
+
+    public enum Direction: String, Sendable { case sendrecv, sendonly, recvonly, inactive }
+
+    public var sessionID: UInt64
+    public var version: UInt64
+    public var address: String
+    public var port: Int
+    public var codecs: [Codec]
+    public var direction: Direction
+
+    public init(sessionID: UInt64, version: UInt64 = 1, address: String, port: Int, codecs: [Codec], direction: Direction = .sendrecv) {
+        self.sessionID = sessionID
+        self.version = version
+        self.address = address
+        self.port = port
+        self.codecs = codecs
+        self.direction = direction
+    }
+
+    public enum ParseError: Error, Equatable, Sendable {
+        case notSDP(String)
+        case noAudio
+        case noConnectionAddress
+    }
+
+    /// Reads the session's connection address and its first audio stream.
+    public init(parsing bytes: [UInt8]) throws(ParseError) {
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw .notSDP("not UTF-8") }
+        // "\r\n" is one Character in Swift: split on any newline.
+        let lines = text.split(whereSeparator: \.isNewline).map(String.init)
+        guard lines.first?.hasPrefix("v=0") == true else { throw .notSDP("no v=0") }
+        var sessionAddress: String?, mediaAddress: String?
+        var sessionID: UInt64 = 0, version: UInt64 = 0
+        var audio: (port: Int, formats: [Int])?
+        var rtpmaps: [Int: String] = [:]
+        var direction = Direction.sendrecv
+        var inAudio = false, seenMedia = false
+        for line in lines {
+            let value = String(line.dropFirst(2))
+            switch line.prefix(2) {
+            case "o=":
+                let fields = value.split(separator: " ")
+                if fields.count >= 3 {
+                    sessionID = UInt64(fields[1]) ?? 0
+                    version = UInt64(fields[2]) ?? 0
+                }
+            case "c=":
+                let fields = value.split(separator: " ")
+                guard fields.count == 3, fields[0] == "IN" else { throw .notSDP(line) }
+                let address = String(fields[2].split(separator: "/").first ?? "")
+                if !seenMedia { sessionAddress = address } else if inAudio { mediaAddress = address }
+            case "m=":
+                seenMedia = true
+                let fields = value.split(separator: " ")
+                inAudio = fields.first == "audio" && audio == nil
+                if inAudio {
+                    guard fields.count >= 4, let port = Int(fields[1].split(separator: "/").first ?? ""),
+                        (0...65535).contains(port)
+                    else { throw .notSDP(line) }
+                    audio = (port, fields.dropFirst(3).compactMap { Int($0) })
+                }
+            case "a=" where inAudio || !seenMedia:
+                if value.hasPrefix("rtpmap:") {
+                    let fields = value.dropFirst(7).split(separator: " ", maxSplits: 1)
+                    if fields.count == 2, let type = Int(fields[0]) {
+                        // The encoding name and clock rate; channels, if any, are dropped.
+                        let parts = fields[1].split(separator: "/")
+                        rtpmaps[type] = parts.prefix(2).joined(separator: "/")
+                    }
+                } else if let parsed = Direction(rawValue: value) {
+                    direction = parsed
+                }
+            default:
+                break
+            }
+        }
+        guard let audio else { throw .noAudio }
+        guard let address = mediaAddress ?? sessionAddress else { throw .noConnectionAddress }
+        self.sessionID = sessionID
+        self.version = version
+        self.address = address
+        port = audio.port
+        codecs = audio.formats.compactMap { type in
+            if let encoding = rtpmaps[type] { return Codec(payloadType: type, encoding: encoding) }
+            // Static payload types need no rtpmap (RFC 3551).
+            switch type {
+            case 0: return .pcmu
+            case 8: return .pcma
+            default: return nil
+            }
+        }
+        self.direction = direction
+    }
+
+    /// The answer to `offer` (RFC 3264 §6): the offer's codecs that we support, in the offer's
+    /// order and with its payload types; nil when no audio codec is common (488).
+    public static func answer(
+        to offer: SessionDescription, address: String, port: Int, sessionID: UInt64, supported: [Codec] = [.pcmu, .pcma, .telephoneEvent]
+    ) -> SessionDescription? {
+        let names = Set(supported.map(\.name))
+        let common = offer.codecs.filter { names.contains($0.name) }
+        guard common.contains(where: { $0.name != "telephone-event" }) else { return nil }
+        let direction: Direction
+        switch offer.direction {
+        case .sendrecv: direction = .sendrecv
+        case .sendonly: direction = .recvonly
+        case .recvonly: direction = .sendonly
+        case .inactive: direction = .inactive
+        }
+        return SessionDescription(sessionID: sessionID, address: address, port: port, codecs: common, direction: direction)
+    }
+
+    public var text: String {
+        let family = address.contains(":") ? "IP6" : "IP4"
+        var lines = [
+            "v=0", "o=switchboard \(sessionID) \(version) IN \(family) \(address)", "s=switchboard",
+            "c=IN \(family) \(address)", "t=0 0",
+            "m=audio \(port) RTP/AVP " + codecs.map { String($0.payloadType) }.joined(separator: " "),
+        ]
+        for codec in codecs {
+            lines.append("a=rtpmap:\(codec.payloadType) \(codec.encoding)")
+            if codec.name == "telephone-event" { lines.append("a=fmtp:\(codec.payloadType) 0-16") }
+        }
+        lines.append("a=ptime:20")
+        lines.append("a=\(direction.rawValue)")
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    public var bytes: [UInt8] { Array(text.utf8) }
+}

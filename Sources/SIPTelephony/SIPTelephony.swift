@@ -1,0 +1,54 @@
+import CallControl
+import Center
+import Logging
+import SIP
+import ServiceLifecycle
+
+/// The center's telephony over SIP: a back-to-back user agent. Customers' INVITEs become calls
+/// in queues; the core's line actions become INVITEs, BYEs and CANCELs to agents' phones; what
+/// the phones do comes back as line events. It is a `Service`: `run()` binds the port and
+/// serves until shutdown.
+public final class SIPTelephony: Telephony, Service {
+    let endpoint: SIPEndpoint
+    private let actions: AsyncStream<[Action]>
+    private let actionsIn: AsyncStream<[Action]>.Continuation
+
+    public init(settings: SIPSettings, clock: any CenterClock, logger: Logger = Logger(label: "switchboard.sip")) {
+        endpoint = SIPEndpoint(settings: settings, clock: clock, logger: logger)
+        (actions, actionsIn) = AsyncStream.makeStream()
+    }
+
+    /// The simulator runs beside SIP (the demo places calls with it and with a softphone alike);
+    /// its line actions are this telephony's, so only its controls are used.
+    public let simulator: SimulatedTelephony? = SimulatedTelephony()
+
+    public func attach(to center: ContactCenter) {
+        simulator?.attach(to: center)
+        endpoint.attachSynchronously(center)
+    }
+
+    public func phoneAvailable(for agent: AgentID) async -> Bool { await endpoint.isRegistered(agent) }
+
+    /// Queued, and carried out in order by `run()`.
+    public func perform(_ actions: [Action]) { actionsIn.yield(actions) }
+
+    /// The port SIP listens on (UDP and TCP), once bound.
+    public func boundPort() async -> Int? { await endpoint.boundPort }
+
+    /// Waits until the port is bound (or binding failed).
+    public func ready() async throws -> Int { try await endpoint.ready() }
+
+
+    public func run() async throws {
+        let endpoint = endpoint
+        let actions = actions
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                for await batch in actions.cancelOnGracefulShutdown() { await endpoint.perform(batch) }
+            }
+            group.addTask { try await endpoint.run() }
+            try await gracefulShutdown()
+            group.cancelAll()
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import CallControl
+import SIP
+
+/// What `serve` is told about SIP: where to listen, which numbers reach which queues, which
+/// sources are trunks, the agents' SIP accounts (as digest hashes), the gateway.
+public struct SIPSettings: Sendable {
+    /// The address SIP binds to and advertises (Via, Contact, SDP).
+    public var host: String
+    /// UDP and TCP; 0 picks a free port.
+    public var port: Int
+    public var realm: String
+    /// Media ports offered in SDP (even ports; RTP is the next issue's).
+    public var rtpPorts: ClosedRange<Int>
+    /// A dialled number (the Request-URI's user) → the queue its calls go to.
+    public var numbers: [String: QueueID]
+    /// Source addresses whose INVITEs are customers' calls (trunks).
+    public var trustedSources: Set<String>
+    /// Each agent's SIP account: the username is the agent's ID.
+    public var credentials: [AgentID: DigestCredential]
+    /// Where calls to outside numbers go; nil: dialled numbers stay simulated (they answer at once).
+    public var gateway: SIPPeer?
+    public var timers: SIPTimerValues
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 5060, realm: String = "switchboard", rtpPorts: ClosedRange<Int> = 20_000...29_999,
+        numbers: [String: QueueID] = [:], trustedSources: Set<String> = ["127.0.0.1", "::1"],
+        credentials: [AgentID: DigestCredential] = [:], gateway: SIPPeer? = nil, timers: SIPTimerValues = SIPTimerValues()
+    ) {
+        self.host = host
+        self.port = port
+        self.realm = realm
+        self.rtpPorts = rtpPorts
+        self.numbers = numbers
+        self.trustedSources = trustedSources
+        self.credentials = credentials
+        self.gateway = gateway
+        self.timers = timers
+    }
+
+    /// The demo: 2000 → sales, 2001 → support, agent1…agent4 with the SIP password `switchboard`,
+    /// loopback trusted as the trunk.
+    public static func demo(host: String = "127.0.0.1", port: Int = 5060, agents: [AgentID]) -> SIPSettings {
+        SIPSettings(
+            host: host, port: port, numbers: ["2000": "sales", "2001": "support"],
+            credentials: Dictionary(uniqueKeysWithValues: agents.map {
+                ($0, DigestCredential(username: $0.rawValue, realm: "switchboard", password: "switchboard"))
+            }))
+    }
+}

@@ -1,0 +1,135 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SIP
+import Synchronization
+
+/// SIP over UDP and TCP on one port (RFC 3261 §18). Datagrams are handed up as bytes (the
+/// endpoint parses them, so it can answer a bad one with 400); a TCP connection is cut into
+/// messages by `SIPStreamFramer`, and one that breaks the framing is closed. Responses and
+/// requests to a TCP peer go back on its connection.
+final class SIPTransport: Sendable {
+    typealias Datagram = AddressedEnvelope<ByteBuffer>
+
+    enum Inbound: Sendable {
+        case datagram([UInt8])
+        case message(SIPMessage)
+    }
+
+    let host: String
+    let port: Int
+    private let udp: NIOAsyncChannel<Datagram, Datagram>
+    private let tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    private let udpWriter = Mutex<NIOAsyncChannelOutboundWriter<Datagram>?>(nil)
+    private let connections = Mutex<[SIPPeer: NIOAsyncChannelOutboundWriter<ByteBuffer>]>([:])
+    private let logger: Logger
+
+    private init(host: String, port: Int, udp: NIOAsyncChannel<Datagram, Datagram>,
+                 tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, logger: Logger) {
+        self.host = host
+        self.port = port
+        self.udp = udp
+        self.tcp = tcp
+        self.logger = logger
+    }
+
+    /// Binds TCP, then UDP on the same port number. With port 0 the system picks TCP's port; if
+    /// that number is taken for UDP, another is tried.
+    static func bind(host: String, port: Int, logger: Logger) async throws -> SIPTransport {
+        let group = MultiThreadedEventLoopGroup.singleton
+        var attempts = 0
+        while true {
+            attempts += 1
+            let tcp = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+            let bound = tcp.channel.localAddress?.port ?? port
+            do {
+                let udp = try await DatagramBootstrap(group: group)
+                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                    // A datagram may be as large as a SIP message may be (the default is 2 KiB).
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                    .bind(host: host, port: bound) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel)
+                        }
+                    }
+                return SIPTransport(host: host, port: bound, udp: udp, tcp: tcp, logger: logger)
+            } catch {
+                try? await tcp.channel.close()
+                if port != 0 || attempts >= 5 { throw error }
+            }
+        }
+    }
+
+    /// Reads both transports until cancelled, handing every message to `deliver`.
+    func run(_ deliver: @escaping @Sendable (Inbound, SIPPeer) async -> Void) async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                try await self.udp.executeThenClose { inbound, outbound in
+                    self.udpWriter.withLock { $0 = outbound }
+                    defer { self.udpWriter.withLock { $0 = nil } }
+                    for try await datagram in inbound {
+                        guard let host = datagram.remoteAddress.ipAddress, let port = datagram.remoteAddress.port else { continue }
+                        await deliver(.datagram(Array(buffer: datagram.data)), SIPPeer(.udp, host: host, port: port))
+                    }
+                }
+            }
+            group.addTask {
+                try await self.tcp.executeThenClose { accepted in
+                    try await withThrowingDiscardingTaskGroup { connections in
+                        for try await connection in accepted {
+                            connections.addTask { await self.serve(connection, deliver) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func serve(
+        _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, _ deliver: @escaping @Sendable (Inbound, SIPPeer) async -> Void
+    ) async {
+        guard let host = connection.channel.remoteAddress?.ipAddress, let port = connection.channel.remoteAddress?.port else {
+            return
+        }
+        let peer = SIPPeer(.tcp, host: host, port: port)
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                self.connections.withLock { $0[peer] = outbound }
+                defer { self.connections.withLock { $0[peer] = nil } }
+                var framer = SIPStreamFramer()
+                for try await buffer in inbound {
+                    framer.append(buffer.readableBytesView)
+                    while let message = try framer.next() { await deliver(.message(message), peer) }
+                }
+            }
+        } catch {
+            // A stream that breaks SIP's framing cannot be resynchronised: the connection closes.
+            logger.debug("SIP TCP connection closed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+
+    func send(_ bytes: [UInt8], to peer: SIPPeer) async {
+        do {
+            switch peer.transport {
+            case .udp:
+                guard let writer = udpWriter.withLock({ $0 }) else { return }
+                let address = try SocketAddress(ipAddress: peer.host, port: peer.port)
+                try await writer.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
+            case .tcp:
+                guard let writer = connections.withLock({ $0[peer] }) else {
+                    logger.debug("no TCP connection to SIP peer", metadata: ["peer": "\(peer)"])
+                    return
+                }
+                try await writer.write(ByteBuffer(bytes: bytes))
+            }
+        } catch {
+            logger.debug("SIP send failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,238 @@
+import CallControl
+import Center
+import Foundation
+import NIOCore
+import NIOPosix
+import SIP
+import Store
+import Synchronization
+import Testing
+
+@testable import SIPTelephony
+
+/// A SIP peer on a loopback UDP port: sends requests to the server and reads what comes back.
+final class TestPhone: Sendable {
+    typealias Datagram = AddressedEnvelope<ByteBuffer>
+    let channel: NIOAsyncChannel<Datagram, Datagram>
+    let port: Int
+    let server: SocketAddress
+    private struct Inbox {
+        var unread: [SIPMessage] = []
+        var waiter: CheckedContinuation<SIPMessage?, Never>?
+    }
+    private final class Shared: Sendable {
+        let state = Mutex(Inbox())
+    }
+    private let inbox = Shared()
+    private let reader: Task<Void, Never>
+    private let writer: NIOAsyncChannelOutboundWriter<Datagram>
+
+    init(serverPort: Int) async throws {
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel) }
+            }
+        self.channel = channel
+        port = channel.channel.localAddress?.port ?? 0
+        server = try SocketAddress(ipAddress: "127.0.0.1", port: serverPort)
+        writer = channel.outbound
+        let inbox = inbox
+        reader = Task {
+            do {
+                for try await datagram in channel.inbound {
+                    guard let message = try? SIPParser.parse(datagram: Array(buffer: datagram.data)) else { continue }
+                    let waiter = inbox.state.withLock { inbox -> CheckedContinuation<SIPMessage?, Never>? in
+                        if let waiter = inbox.waiter {
+                            inbox.waiter = nil
+                            return waiter
+                        }
+                        inbox.unread.append(message)
+                        return nil
+                    }
+                    waiter?.resume(returning: message)
+                }
+            } catch {}
+        }
+    }
+
+    func close() async {
+        reader.cancel()
+        try? await channel.channel.close()
+    }
+
+    func send(_ message: SIPMessage) async throws {
+        try await writer.write(AddressedEnvelope(remoteAddress: server, data: ByteBuffer(bytes: message.serialized())))
+    }
+
+    /// The next message from the server; nil if none comes within 5 s (a guard so a broken server
+    /// fails the test instead of hanging it; no test waits on it to pass).
+    func next() async -> SIPMessage? {
+        let deadline = Task { [inbox] in
+            do { try await Task.sleep(for: .seconds(5)) } catch { return }
+            let waiter = inbox.state.withLock { inbox in
+                defer { inbox.waiter = nil }
+                return inbox.waiter
+            }
+            waiter?.resume(returning: nil)
+        }
+        defer { deadline.cancel() }
+        return await withCheckedContinuation { continuation in
+            let ready = inbox.state.withLock { inbox -> SIPMessage? in
+                if !inbox.unread.isEmpty { return inbox.unread.removeFirst() }
+                inbox.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(returning: ready) }
+        }
+    }
+
+    /// Sends `message` and reads until a final response comes; returns everything read.
+    func exchange(_ message: SIPMessage) async throws -> [SIPMessage] {
+        try await send(message)
+        var received: [SIPMessage] = []
+        while let next = await next() {
+            received.append(next)
+            if case .response(let response) = next, response.status >= 200 { break }
+        }
+        return received
+    }
+
+    func request(_ method: SIPMethod, to uri: String, from user: String, callID: String, cseq: UInt32, body: String = "",
+                 extra: [(String, String)] = []) -> SIPRequest {
+        var headers = SIPHeaders()
+        headers.add("Via", "SIP/2.0/UDP 127.0.0.1:\(port);branch=z9hG4bK\(callID)\(cseq)\(method)")
+        headers.add("Max-Forwards", "70")
+        headers.add("From", "<sip:\(user)@127.0.0.1>;tag=phone\(callID)")
+        headers.add("To", "<\(uri)>")
+        headers.add("Call-ID", callID)
+        headers.add("CSeq", "\(cseq) \(method)")
+        headers.add("Contact", "<sip:\(user)@127.0.0.1:\(port)>")
+        for (name, value) in extra { headers.add(name, value) }
+        if !body.isEmpty { headers.add("Content-Type", "application/sdp") }
+        return SIPRequest(method: method, requestURI: uri, headers: headers, body: Array(body.utf8))
+    }
+}
+
+/// The server with SIP on a free loopback port, a manual clock, an in-memory log.
+struct SIPServerFixture {
+    let clock = ManualClock()
+    let telephony: SIPTelephony
+    let center: ContactCenter
+    let port: Int
+    let running: Task<Void, any Error>
+
+    init() async throws {
+        var settings = SIPSettings.demo(host: "127.0.0.1", port: 0, agents: ["agent1", "agent2"])
+        settings.timers = SIPTimerValues()
+        telephony = SIPTelephony(settings: settings, clock: clock)
+        center = try await ContactCenter(
+            configuration: .demo(passwordHash: ""), store: InMemoryEventStore(), telephony: telephony, clock: clock)
+        await center.start()
+        let telephony = telephony
+        running = Task { try await telephony.run() }
+        port = try await telephony.ready()
+    }
+
+    func stop() async {
+        running.cancel()
+        _ = await running.result
+        await center.stop()
+    }
+
+    /// Waits (bounded, by yielding, never by sleeping) until `condition` holds.
+    func eventually(_ condition: () async -> Bool) async -> Bool {
+        for _ in 0..<20_000 {
+            if await condition() { return true }
+            await Task.yield()
+        }
+        return false
+    }
+}
+
+let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+
+@Suite(.serialized) struct SIPOverTheWire {
+    func register(_ phone: TestPhone, _ server: SIPServerFixture, expires: Int) async throws -> SIPResponse? {
+        let first = phone.request(.register, to: "sip:127.0.0.1:\(server.port)", from: "agent1", callID: "reg1", cseq: 1,
+                                  extra: [("Expires", String(expires))])
+        var challenged = first
+        challenged.headers.set("To", "<sip:agent1@127.0.0.1>")
+        let challenge = try await phone.exchange(.request(challenged))
+        guard case .response(let unauthorized) = challenge.last, unauthorized.status == 401 else { return nil }
+        let offered = unauthorized.headers.values("WWW-Authenticate")
+        #expect(offered.count == 2)
+        #expect(offered.first?.contains("SHA-256") == true)
+        let fields = DigestAuthenticator.parameters(offered[0])!
+        let ha1 = DigestCredential(username: "agent1", realm: "switchboard", password: "switchboard").ha1[.sha256]!
+        let uri = "sip:127.0.0.1:\(server.port)"
+        let response = DigestAuthenticator.response(
+            .sha256, ha1: ha1, nonce: fields["nonce"]!, qop: ("00000001", "abc"), method: "REGISTER", uri: uri)
+        var second = phone.request(.register, to: uri, from: "agent1", callID: "reg1", cseq: 2, extra: [("Expires", String(expires))])
+        second.headers.set("To", "<sip:agent1@127.0.0.1>")
+        second.headers.add("Authorization", "Digest username=\"agent1\", realm=\"switchboard\", nonce=\"\(fields["nonce"]!)\", uri=\"\(uri)\", response=\"\(response)\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"abc\"")
+        let answers = try await phone.exchange(.request(second))
+        guard case .response(let ok) = answers.last else { return nil }
+        return ok
+    }
+
+    @Test func aPhoneRegistersWithDigestAndAnExpiredRegistrationMakesItsAvailableAgentIdle() async throws {
+        let server = try await SIPServerFixture()
+        let phone = try await TestPhone(serverPort: server.port)
+        let ok = try await register(phone, server, expires: 60)
+        #expect(ok?.status == 200)
+        #expect(ok?.headers.values("Contact").first?.hasSuffix(";expires=60") == true)
+        #expect(await server.telephony.phoneAvailable(for: "agent1"))
+
+        _ = try await server.center.execute(.agent("agent1", .login))
+        _ = try await server.center.execute(.agent("agent1", .setAnswerMode(.phone)))
+        _ = try await server.center.execute(.agent("agent1", .setAvailable))
+        server.clock.advance(by: 61_000)
+        let idle = await server.eventually {
+            await server.center.agent("agent1")?.status == .idle(CenterConfiguration.phoneLostIdleCode)
+        }
+        #expect(idle)
+        #expect(await !server.telephony.phoneAvailable(for: "agent1"))
+        await server.stop()
+    }
+
+    @Test func aCustomerINVITEIsAnsweredOnceQueuedAndItsBYEEndsTheCall() async throws {
+        let server = try await SIPServerFixture()
+        let customer = try await TestPhone(serverPort: server.port)
+        let invite = customer.request(
+            .invite, to: "sip:2000@127.0.0.1:\(server.port)", from: "15551234", callID: "call1", cseq: 1, body: pcmuOffer)
+        let answers = try await customer.exchange(.request(invite))
+        let statuses = answers.compactMap { if case .response(let r) = $0 { r.status } else { nil } }
+        #expect(statuses.first == 100)
+        #expect(statuses.last == 200)
+        guard case .response(let ok) = answers.last else { return }
+        let sdp = try SessionDescription(parsing: ok.body)
+        #expect(sdp.address == "127.0.0.1")
+        #expect((20_000...29_999).contains(sdp.port))
+        #expect(sdp.codecs.map(\.encoding) == ["PCMU/8000", "telephone-event/8000"])
+        #expect(await server.center.waiting(in: "sales").count == 1)
+
+        var ack = customer.request(.ack, to: "sip:switchboard@127.0.0.1", from: "15551234", callID: "call1", cseq: 1)
+        ack.headers.set("To", ok.headers["To"])
+        try await customer.send(.request(ack))
+        var bye = customer.request(.bye, to: "sip:switchboard@127.0.0.1", from: "15551234", callID: "call1", cseq: 2)
+        bye.headers.set("To", ok.headers["To"])
+        let byeAnswer = try await customer.exchange(.request(bye))
+        guard case .response(let byeOK) = byeAnswer.last else { Issue.record("no answer to BYE"); return }
+        #expect(byeOK.status == 200)
+        #expect(await server.eventually { await server.center.waiting(in: "sales").isEmpty })
+        await server.stop()
+    }
+
+    @Test func anUnknownNumberGets404AndAnOfferWithoutACommonCodecGets488() async throws {
+        let server = try await SIPServerFixture()
+        let customer = try await TestPhone(serverPort: server.port)
+        let unknown = customer.request(.invite, to: "sip:9999@127.0.0.1", from: "15551234", callID: "c404", cseq: 1, body: pcmuOffer)
+        let notFound = try await customer.exchange(.request(unknown))
+        #expect(notFound.compactMap { if case .response(let r) = $0 { r.status } else { nil } }.last == 404)
+        let g729 = pcmuOffer.replacingOccurrences(of: "RTP/AVP 0 101", with: "RTP/AVP 18")
+        let noCodec = customer.request(.invite, to: "sip:2000@127.0.0.1", from: "15551234", callID: "c488", cseq: 1, body: g729)
+        let refused = try await customer.exchange(.request(noCodec))
+        #expect(refused.compactMap { if case .response(let r) = $0 { r.status } else { nil } }.last == 488)
+        await server.stop()
+    }
+}

@@ -1,0 +1,173 @@
+import Testing
+
+@testable import SIP
+
+@Suite struct Hashes {
+    // RFC 1321 appendix A.5.
+    @Test(arguments: [
+        ("", "d41d8cd98f00b204e9800998ecf8427e"),
+        ("a", "0cc175b9c0f1b6a831c399e269772661"),
+        ("abc", "900150983cd24fb0d6963f7d28e17f72"),
+        ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
+        ("abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
+        (String(repeating: "1234567890", count: 8), "57edf4a22be3c955ac49da2e2107b67a"),
+    ])
+    func md5MatchesRFC1321(input: String, expected: String) {
+        #expect(DigestHash.hex(DigestHash.md5(Array(input.utf8))) == expected)
+    }
+
+    // FIPS 180-4 examples.
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+    ])
+    func sha256MatchesFIPS180(input: String, expected: String) {
+        #expect(DigestHash.hex(DigestHash.sha256(Array(input.utf8))) == expected)
+    }
+}
+
+@Suite struct DigestAuthentication {
+    let realm = "switchboard"
+    let authenticator = DigestAuthenticator(realm: "switchboard", secret: Array(repeating: 7, count: 32))
+    var credential: DigestCredential { DigestCredential(username: "agent1", realm: realm, password: "switchboard") }
+
+    // RFC 7616 §3.9.1: the request-digest of its example, both algorithms.
+    @Test func theRequestDigestMatchesRFC7616sExample() {
+        let nonce = "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v"
+        let cnonce = "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ"
+        let credential = DigestCredential(username: "Mufasa", realm: "http-auth@example.org", password: "Circle of Life")
+        let md5 = DigestAuthenticator.response(
+            .md5, ha1: credential.ha1[.md5]!, nonce: nonce, qop: ("00000001", cnonce), method: "GET", uri: "/dir/index.html")
+        let sha = DigestAuthenticator.response(
+            .sha256, ha1: credential.ha1[.sha256]!, nonce: nonce, qop: ("00000001", cnonce), method: "GET", uri: "/dir/index.html")
+        #expect(md5 == "8ca523f5e9506fed4657c9700eebdbec")
+        #expect(sha == "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1")
+    }
+
+    @Test func theStoredFormHoldsOnlyHashes() {
+        let stored = credential.stored
+        #expect(!stored.contains("switchboard"))
+        #expect(DigestCredential(stored: stored) == credential)
+        #expect(DigestCredential(stored: "md5:xyz") == nil)
+    }
+
+    /// A REGISTER answering `challenge` the way a phone would.
+    func register(answering challenge: String, password: String = "switchboard", algorithm: DigestAlgorithm) -> SIPRequest {
+        var request = Fixture.request(.register)
+        let fields = DigestAuthenticator.parameters(challenge)!
+        let ha1 = DigestCredential(username: "agent1", realm: realm, password: password).ha1[algorithm]!
+        let response = DigestAuthenticator.response(
+            algorithm, ha1: ha1, nonce: fields["nonce"]!, qop: ("00000001", "c0ffee"), method: "REGISTER",
+            uri: "sip:127.0.0.1")
+        request.headers.add(
+            "Authorization",
+            "Digest username=\"agent1\", realm=\"\(realm)\", nonce=\"\(fields["nonce"]!)\", uri=\"sip:127.0.0.1\", "
+                + "response=\"\(response)\", algorithm=\(algorithm.rawValue), cnonce=\"c0ffee\", qop=auth, nc=00000001")
+        return request
+    }
+
+    @Test(arguments: DigestAlgorithm.allCases)
+    func aPhoneAnsweringTheChallengeIsAuthenticated(algorithm: DigestAlgorithm) {
+        let challenges = authenticator.challenges(now: .seconds(100))
+        #expect(challenges.count == 2)
+        #expect(challenges[0].contains("algorithm=SHA-256"))
+        let challenge = challenges.first { $0.contains("algorithm=\(algorithm.rawValue)") }!
+        let outcome = authenticator.verify(register(answering: challenge, algorithm: algorithm), now: .seconds(110)) { _ in credential }
+        #expect(outcome == .authenticated(username: "agent1"))
+    }
+
+    @Test func aWrongPasswordIsRejected() {
+        let challenge = authenticator.challenges(now: .seconds(100))[0]
+        let request = register(answering: challenge, password: "guess", algorithm: .sha256)
+        #expect(authenticator.verify(request, now: .seconds(101)) { _ in credential } == .rejected("wrong response"))
+    }
+
+    @Test func anExpiredNonceWithTheRightPasswordIsStale() {
+        let challenge = authenticator.challenges(now: .seconds(100))[0]
+        let request = register(answering: challenge, algorithm: .sha256)
+        #expect(authenticator.verify(request, now: .seconds(100) + authenticator.nonceLifetime + .seconds(1)) { _ in credential } == .stale)
+        #expect(authenticator.challenges(now: .seconds(500), stale: true)[0].hasSuffix("stale=TRUE"))
+    }
+
+    @Test func aNonceAnotherServerMadeIsRejected() {
+        let other = DigestAuthenticator(realm: realm, secret: Array(repeating: 8, count: 32))
+        let request = register(answering: other.challenges(now: .seconds(100))[0], algorithm: .sha256)
+        #expect(authenticator.verify(request, now: .seconds(101)) { _ in credential } == .rejected("not a nonce of this server"))
+    }
+
+    @Test func noAuthorizationIsMissingAndAnUnknownUserIsRejected() {
+        #expect(authenticator.verify(Fixture.request(.register), now: .zero) { _ in credential } == .missing)
+        let request = register(answering: authenticator.challenges(now: .zero)[0], algorithm: .md5)
+        #expect(authenticator.verify(request, now: .zero) { _ in nil } == .rejected("unknown user"))
+    }
+}
+
+@Suite struct Registrations {
+    let peer = SIPPeer(.udp, host: "127.0.0.1", port: 5070)
+
+    func register(contact: String, expires: Int?, callID: String = "reg-1", cseq: UInt32 = 1) -> SIPRequest {
+        var request = Fixture.request(.register)
+        request.headers.set("Call-ID", callID)
+        request.headers.set("CSeq", "\(cseq) REGISTER")
+        request.headers.add("Contact", contact)
+        if let expires { request.headers.add("Expires", String(expires)) }
+        return request
+    }
+
+    @Test func aRegisterBindsTheContactAndTheOKListsItWithItsExpiry() {
+        var registrar = Registrar()
+        let (response, changes) = registrar.register(
+            register(contact: "<sip:agent1@127.0.0.1:5070>", expires: 600), user: "agent1", from: peer, now: .seconds(10), toTag: "r")
+        #expect(response.status == 200)
+        #expect(response.headers.values("Contact") == ["<sip:agent1@127.0.0.1:5070>;expires=600"])
+        #expect(changes == [.registered(user: "agent1")])
+        #expect(registrar.contacts(of: "agent1").map(\.contact) == ["sip:agent1@127.0.0.1:5070"])
+        #expect(registrar.nextExpiry == .seconds(610))
+    }
+
+    @Test func anIntervalBelowTheMinimumGets423WithMinExpires() {
+        var registrar = Registrar()
+        let (response, changes) = registrar.register(
+            register(contact: "<sip:agent1@127.0.0.1>", expires: 5), user: "agent1", from: peer, now: .zero, toTag: "r")
+        #expect(response.status == 423)
+        #expect(response.headers["Min-Expires"] == "60")
+        #expect(changes.isEmpty)
+    }
+
+    @Test func aRegistrationThatRunsOutIsNoticedAsExpired() {
+        var registrar = Registrar()
+        _ = registrar.register(register(contact: "<sip:agent1@127.0.0.1>", expires: 60), user: "agent1", from: peer, now: .zero, toTag: "r")
+        #expect(registrar.expire(now: .seconds(59)) == [])
+        #expect(registrar.expire(now: .seconds(60)) == [.unregistered(user: "agent1", expired: true)])
+        #expect(registrar.contacts(of: "agent1").isEmpty)
+    }
+
+    @Test func expiresZeroRemovesTheBindingAndStarRemovesThemAll() {
+        var registrar = Registrar()
+        _ = registrar.register(register(contact: "<sip:agent1@a.example>", expires: 600), user: "agent1", from: peer, now: .zero, toTag: "r")
+        _ = registrar.register(register(contact: "<sip:agent1@b.example>", expires: 600, cseq: 2), user: "agent1", from: peer, now: .zero, toTag: "r")
+        let (_, none) = registrar.register(
+            register(contact: "<sip:agent1@a.example>", expires: 0, cseq: 3), user: "agent1", from: peer, now: .zero, toTag: "r")
+        #expect(none.isEmpty)
+        #expect(registrar.contacts(of: "agent1").map(\.contact) == ["sip:agent1@b.example"])
+        let (response, changes) = registrar.register(register(contact: "*", expires: 0, cseq: 4), user: "agent1", from: peer, now: .zero, toTag: "r")
+        #expect(response.status == 200)
+        #expect(changes == [.unregistered(user: "agent1", expired: false)])
+    }
+
+    @Test func aLateRegisterWithAnOlderCSeqIsRefused() {
+        var registrar = Registrar()
+        _ = registrar.register(register(contact: "<sip:agent1@a.example>", expires: 600, cseq: 5), user: "agent1", from: peer, now: .zero, toTag: "r")
+        let (response, _) = registrar.register(
+            register(contact: "<sip:agent1@a.example>", expires: 0, cseq: 4), user: "agent1", from: peer, now: .zero, toTag: "r")
+        #expect(response.status == 500)
+        #expect(registrar.contacts(of: "agent1").count == 1)
+    }
+
+    @Test func starWithoutExpiresZeroIsABadRequest() {
+        var registrar = Registrar()
+        let (response, _) = registrar.register(register(contact: "*", expires: 60), user: "agent1", from: peer, now: .zero, toTag: "r")
+        #expect(response.status == 400)
+    }
+}
