@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "SIPTelephony",
             dependencies: [
-                "SIP", "Center", "CallControl",
+                "SIP", "Center", "CallControl", "Store",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

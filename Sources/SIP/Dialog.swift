@@ -1,7 +1,7 @@
 /// A dialog (RFC 3261 §12): what a 2xx to an INVITE establishes between two user agents, and
 /// what every later request in the call carries — Call-ID, both tags, the remote target, the
 /// route set, the CSeq numbers. The B2BUA holds one per leg.
-public struct SIPDialog: Sendable, Equatable {
+public struct SIPDialog: Sendable, Equatable, Codable {
     public var callID: String
     public var localTag: String
     public var remoteTag: String

@@ -1,7 +1,7 @@
 /// Where a message came from or goes: a transport and an address. Over TCP the shell maps the
 /// peer to its connection.
-public struct SIPPeer: Hashable, Sendable, CustomStringConvertible {
-    public enum Transport: String, Sendable { case udp = "UDP", tcp = "TCP" }
+public struct SIPPeer: Hashable, Sendable, Codable, CustomStringConvertible {
+    public enum Transport: String, Sendable, Codable { case udp = "UDP", tcp = "TCP" }
     public var transport: Transport
     public var host: String
     public var port: Int
@@ -294,7 +294,7 @@ public struct TransactionLayer: Sendable {
 
     /// Where responses go (RFC 3261 §18.2.2): over TCP, back on the connection; over UDP, to the
     /// `received` address and the `rport` port or else the sent-by port.
-    static func responseDestination(_ request: SIPRequest, from peer: SIPPeer) -> SIPPeer {
+    public static func responseDestination(_ request: SIPRequest, from peer: SIPPeer) -> SIPPeer {
         guard !peer.reliable, let via = request.topVia else { return peer }
         let host = (via.parameters["received"] ?? nil) ?? via.host
         let port = ((via.parameters["rport"] ?? nil).flatMap { Int($0) }) ?? via.port ?? 5060

@@ -1,7 +1,9 @@
 import CallControl
 import Center
 import Logging
+import Foundation
 import SIP
+import Store
 import Synchronization
 
 /// The SIP user agent behind `SIPTelephony`: the transaction layer and its timers, the
@@ -66,7 +68,11 @@ actor SIPEndpoint {
     private var invitesSent: [ClientTransactionID: (InteractionID, Leg)] = [:]
     private var nextMediaPort: Int
 
-    init(settings: SIPSettings, clock: any CenterClock, logger: Logger) {
+    /// Where each open leg is written down, so a restart after a crash can end it (see `recover`).
+    let records: (any EventStore)?
+
+    init(settings: SIPSettings, clock: any CenterClock, records: (any EventStore)?, logger: Logger) {
+        self.records = records
         self.settings = settings
         self.clock = clock
         self.logger = logger
@@ -84,7 +90,7 @@ actor SIPEndpoint {
     var boundPort: Int? { transport?.port }
 
     func ready() async throws -> Int {
-        if let port = transport?.port { return port }
+        if isReady, let port = transport?.port { return port }
         if let bindError { throw bindError }
         return try await withCheckedThrowingContinuation { readyWaiters.append($0) }
     }
@@ -106,8 +112,6 @@ actor SIPEndpoint {
             throw error
         }
         self.transport = transport
-        for waiter in readyWaiters { waiter.resume(returning: transport.port) }
-        readyWaiters = []
         logger.info("SIP listening", metadata: ["host": "\(settings.host)", "port": "\(transport.port)"])
         let outbox = outbox
         defer { sleeper?.cancel() }
@@ -116,7 +120,9 @@ actor SIPEndpoint {
                 for await (bytes, peer) in outbox { await transport.send(bytes, to: peer) }
             }
             group.addTask {
-                try await transport.run { inbound, peer in await self.receive(inbound, from: peer) }
+                try await transport.run(onReady: { await self.transportReady() }) { inbound, peer in
+                    await self.receive(inbound, from: peer)
+                }
             }
             group.addTask {
                 // The transports end when cancelled; the outbox then has nothing more to write.
@@ -125,6 +131,16 @@ actor SIPEndpoint {
             }
         }
     }
+
+    /// The port can send: legs the last run left open are ended, then the server says it is ready.
+    private func transportReady() async {
+        await recover()
+        isReady = true
+        for waiter in readyWaiters { waiter.resume(returning: transport?.port ?? 0) }
+        readyWaiters = []
+    }
+
+    private var isReady = false
 
     private func send(_ message: SIPMessage, to peer: SIPPeer) {
         outboxIn.yield((message.serialized(), peer))
@@ -282,6 +298,7 @@ actor SIPEndpoint {
         let interaction = InteractionID.make(at: clock.now())
         calls[interaction] = Call(
             customer: CustomerLeg(transaction: id, invite: invite, peer: peer, localTag: toTag, answer: answer), mediaPort: port)
+        await save(SavedLeg(interaction: interaction, leg: .customer, state: .waiting, invite: invite, dialog: nil, peer: peer))
         let caller = invite.from?.uri?.user.map(DialNumber.init).flatMap { $0.isWellFormed ? $0 : nil } ?? DialNumber("anonymous")
         do {
             let (outcome, _) = try await center.execute(.arrival(interaction, queue: queue, from: caller))
@@ -370,10 +387,13 @@ actor SIPEndpoint {
             send(.request(dialog.ack(inviteCSeq: phone.invite.cseq?.number ?? 1, via: makeVia(phone.peer))), to: phone.peer)
             calls[interaction]?.phones[leg] = phone
             dialogs[dialog.callID + ";" + dialog.localTag] = (interaction, leg)
-            if firstAnswer { await lineEvent(interaction, .answered(leg)) }
+            if firstAnswer {
+                await save(SavedLeg(interaction: interaction, leg: leg, state: .connected, invite: nil, dialog: dialog, peer: phone.peer))
+                await lineEvent(interaction, .answered(leg))
+            }
         default:
             invitesSent[id] = nil
-            calls[interaction]?.phones[leg] = nil
+            forget(interaction, leg)
             let failure: RingFailure
             switch response.status {
             case 486, 600: failure = .busy
@@ -389,7 +409,7 @@ actor SIPEndpoint {
         cancelledInvites[client] = nil
         guard let (interaction, leg) = invitesSent.removeValue(forKey: client) else { return }
         guard calls[interaction]?.phones[leg]?.dialog == nil else { return }
-        calls[interaction]?.phones[leg] = nil
+        forget(interaction, leg)
         await lineEvent(interaction, .ringFailed(leg, .unreachable))
     }
 
@@ -437,7 +457,10 @@ actor SIPEndpoint {
         customer.dialog = SIPDialog.server(answering: customer.invite, localTag: customer.localTag, peer: customer.peer)
         customer.answeredAt = clock.now()
         calls[id]?.customer = customer
-        if let dialog = customer.dialog { dialogs[dialog.callID + ";" + dialog.localTag] = (id, .customer) }
+        if let dialog = customer.dialog {
+            dialogs[dialog.callID + ";" + dialog.localTag] = (id, .customer)
+            await save(SavedLeg(interaction: id, leg: .customer, state: .connected, invite: nil, dialog: dialog, peer: customer.peer))
+        }
         await respond(ok, to: customer.transaction)
         if !customer.peer.reliable {
             answerIntervals[id] = settings.timers.t1
@@ -477,6 +500,7 @@ actor SIPEndpoint {
         let (transaction, outputs) = layer.send(request, to: peer)
         calls[id]?.phones[leg] = PhoneLeg(transaction: transaction, invite: request, peer: peer)
         invitesSent[transaction] = (id, leg)
+        await save(SavedLeg(interaction: id, leg: leg, state: .ringing, invite: request, dialog: nil, peer: peer))
         await handle(outputs)
     }
 
@@ -487,6 +511,7 @@ actor SIPEndpoint {
         let (transaction, outputs) = layer.send(request, to: peer)
         calls[id]?.phones[leg] = PhoneLeg(transaction: transaction, invite: request, peer: peer)
         invitesSent[transaction] = (id, leg)
+        await save(SavedLeg(interaction: id, leg: leg, state: .ringing, invite: request, dialog: nil, peer: peer))
         await handle(outputs)
     }
 
@@ -519,6 +544,11 @@ actor SIPEndpoint {
     /// Drops a leg; the call goes when it has none left.
     private func forget(_ id: InteractionID, _ leg: Leg) {
         guard var call = calls[id] else { return }
+        if let records {
+            // Queued in the store's one writer, behind the save it undoes.
+            let key = SavedLeg.key(id, leg)
+            Task { try? await records.removeLine(key: key) }
+        }
         switch leg {
         case .customer:
             if let dialog = call.customer?.dialog { dialogs[dialog.callID + ";" + dialog.localTag] = nil }
@@ -541,6 +571,99 @@ actor SIPEndpoint {
             }
         } catch {
             logger.warning("line event failed", metadata: ["task": "\(id)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Restart
+
+    /// An open leg as written down: enough to end it after a crash.
+    struct SavedLeg: Codable {
+        enum State: String, Codable {
+            /// A customer's INVITE not yet answered: it gets a final response.
+            case waiting
+            /// Our INVITE to a phone or gateway, not yet answered: CANCEL.
+            case ringing
+            /// A dialog: BYE.
+            case connected
+        }
+
+        var interaction: String
+        var leg: String
+        var state: State
+        var invite: String?
+        var dialog: SIPDialog?
+        var peer: SIPPeer
+
+        init(interaction: InteractionID, leg: Leg, state: State, invite: SIPRequest?, dialog: SIPDialog?, peer: SIPPeer) {
+            self.interaction = interaction.rawValue
+            self.leg = Self.name(leg)
+            self.state = state
+            self.invite = invite.map { String(decoding: $0.serialized(), as: UTF8.self) }
+            self.dialog = dialog
+            self.peer = peer
+        }
+
+        static func name(_ leg: Leg) -> String {
+            switch leg {
+            case .customer: "customer"
+            case .agent(let agent): "agent:" + agent.rawValue
+            case .dialNumber(let number): "number:" + number.rawValue
+            }
+        }
+
+        static func key(_ id: InteractionID, _ leg: Leg) -> String { "sip|" + id.rawValue + "|" + name(leg) }
+
+        var parsedLeg: Leg? {
+            if leg == "customer" { return .customer }
+            if leg.hasPrefix("agent:") { return .agent(AgentID(String(leg.dropFirst(6)))) }
+            if leg.hasPrefix("number:") { return .dialNumber(DialNumber(String(leg.dropFirst(7)))) }
+            return nil
+        }
+    }
+
+    private func save(_ leg: SavedLeg) async {
+        guard let records, let data = try? JSONEncoder().encode(leg) else { return }
+        do {
+            try await records.saveLine(key: "sip|" + leg.interaction + "|" + leg.leg, body: String(decoding: data, as: UTF8.self))
+        } catch {
+            logger.warning("could not write down a SIP leg", metadata: ["task": "\(leg.interaction)", "error": "\(error)"])
+        }
+    }
+
+    /// After a crash: every leg the last run left open is ended — a BYE in its dialog, a CANCEL
+    /// for a ring, a 480 for a customer not yet answered — and the center hears that the leg hung
+    /// up, so no call stays stuck in it. (The calls do not carry on: their media died with the
+    /// process.)
+    func recover() async {
+        guard let records, let saved = try? await records.lines() else { return }
+        for record in saved where record.key.hasPrefix("sip|") {
+            defer { Task { try? await records.removeLine(key: record.key) } }
+            guard let leg = try? JSONDecoder().decode(SavedLeg.self, from: Data(record.body.utf8)), let which = leg.parsedLeg else {
+                continue
+            }
+            let interaction = InteractionID(leg.interaction)
+            let invite = leg.invite.flatMap { text -> SIPRequest? in
+                guard case .request(let request) = try? SIPParser.parse(datagram: Array(text.utf8)) else { return nil }
+                return request
+            }
+            switch leg.state {
+            case .waiting:
+                if let invite {
+                    let response = SIPResponse(
+                        answering: invite, status: 480, reason: "Temporarily Unavailable (the server restarted)", toTag: Self.makeTag())
+                    send(.response(response), to: TransactionLayer.responseDestination(invite, from: leg.peer))
+                }
+                await lineEvent(interaction, .hungUp(which))
+            case .ringing:
+                if let invite { await handle(layer.send(Self.cancelRequest(for: invite), to: leg.peer).1) }
+                await lineEvent(interaction, .ringFailed(which, .unreachable))
+            case .connected:
+                if var dialog = leg.dialog {
+                    await handle(layer.send(dialog.request(.bye, via: makeVia(leg.peer)), to: leg.peer).1)
+                }
+                await lineEvent(interaction, .hungUp(which))
+            }
+            logger.info("ended a SIP leg left open by the last run", metadata: ["task": "\(interaction)", "leg": "\(leg.leg)"])
         }
     }
 

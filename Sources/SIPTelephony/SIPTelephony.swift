@@ -3,6 +3,7 @@ import Center
 import Logging
 import SIP
 import ServiceLifecycle
+import Store
 
 /// The center's telephony over SIP: a back-to-back user agent. Customers' INVITEs become calls
 /// in queues; the core's line actions become INVITEs, BYEs and CANCELs to agents' phones; what
@@ -13,8 +14,12 @@ public final class SIPTelephony: Telephony, Service {
     private let actions: AsyncStream<[Action]>
     private let actionsIn: AsyncStream<[Action]>.Continuation
 
-    public init(settings: SIPSettings, clock: any CenterClock, logger: Logger = Logger(label: "switchboard.sip")) {
-        endpoint = SIPEndpoint(settings: settings, clock: clock, logger: logger)
+    /// `records`: where open legs are written down (the server's store), so that after a crash
+    /// the next start ends every one of them; nil keeps nothing.
+    public init(
+        settings: SIPSettings, clock: any CenterClock, records: (any EventStore)?, logger: Logger = Logger(label: "switchboard.sip")
+    ) {
+        endpoint = SIPEndpoint(settings: settings, clock: clock, records: records, logger: logger)
         (actions, actionsIn) = AsyncStream.makeStream()
     }
 
@@ -46,7 +51,10 @@ public final class SIPTelephony: Telephony, Service {
             group.addTask {
                 for await batch in actions.cancelOnGracefulShutdown() { await endpoint.perform(batch) }
             }
-            group.addTask { try await endpoint.run() }
+            group.addTask {
+                // Failing to bind ends the server; being stopped for a shutdown is how it ends.
+                do { try await endpoint.run() } catch where Task.isCancelled {}
+            }
             try await gracefulShutdown()
             group.cancelAll()
         }

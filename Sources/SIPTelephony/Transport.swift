@@ -49,8 +49,9 @@ final class SIPTransport: Sendable {
                 }
             let bound = tcp.channel.localAddress?.port ?? port
             do {
+                // No SO_REUSEADDR: on Linux it would let another socket bind the same UDP port and
+                // take the datagrams meant for us.
                 let udp = try await DatagramBootstrap(group: group)
-                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
                     // A datagram may be as large as a SIP message may be (the default is 2 KiB).
                     .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                     .bind(host: host, port: bound) { channel in
@@ -66,12 +67,16 @@ final class SIPTransport: Sendable {
         }
     }
 
-    /// Reads both transports until cancelled, handing every message to `deliver`.
-    func run(_ deliver: @escaping @Sendable (Inbound, SIPPeer) async -> Void) async throws {
+    /// Reads both transports until cancelled, handing every message to `deliver`; `onReady` runs
+    /// once messages can be sent.
+    func run(
+        onReady: @escaping @Sendable () async -> Void, _ deliver: @escaping @Sendable (Inbound, SIPPeer) async -> Void
+    ) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 try await self.udp.executeThenClose { inbound, outbound in
                     self.udpWriter.withLock { $0 = outbound }
+                    await onReady()
                     defer { self.udpWriter.withLock { $0 = nil } }
                     for try await datagram in inbound {
                         guard let host = datagram.remoteAddress.ipAddress, let port = datagram.remoteAddress.port else { continue }

@@ -28,6 +28,17 @@ public protocol EventStore: Sendable {
     func purge(endedBefore cutoff: Timestamp) async throws -> Int
     /// Closes the store; nothing is appended after.
     func close() async throws
+    /// What a telephony must find again after a crash (SIP: the dialog of each open call leg, so
+    /// every leg gets a BYE), by key, beside the log. Saving a key again replaces it.
+    func saveLine(key: String, body: String) async throws
+    func removeLine(key: String) async throws
+    func lines() async throws -> [LineRecord]
+}
+
+public struct LineRecord: Equatable, Sendable {
+    public var key: String
+    public var body: String
+    public init(key: String, body: String) { (self.key, self.body) = (key, body) }
 }
 
 /// A snapshot of the center's live state as the store keeps it: opaque bytes of a schema the
@@ -60,6 +71,7 @@ public final class InMemoryEventStore: EventStore {
         var events: [Int: Event] = [:]
         var snapshots: [StoredSnapshot] = []
         var finished: [InteractionID: FinishedInteraction] = [:]
+        var lines: [String: String] = [:]
     }
 
     private let state = Mutex(State())
@@ -98,6 +110,12 @@ public final class InMemoryEventStore: EventStore {
             Array(state.finished.values.filter { $0.matches(query) }.sorted { ($0.endedAt, $0.id) > ($1.endedAt, $1.id) }
                 .prefix(query.limit))
         }
+    }
+
+    public func saveLine(key: String, body: String) { state.withLock { $0.lines[key] = body } }
+    public func removeLine(key: String) { state.withLock { $0.lines[key] = nil } }
+    public func lines() -> [LineRecord] {
+        state.withLock { $0.lines.sorted { $0.key < $1.key }.map { LineRecord(key: $0.key, body: $0.value) } }
     }
 
     public func purge(endedBefore cutoff: Timestamp) -> Int {

@@ -53,6 +53,8 @@ public final class SQLiteEventStore: EventStore {
                 _ = try await connection.query(statement, [])
             }
             try await migrate(connection)
+            // The telephony's open legs: a side table, not part of the log's schema.
+            _ = try await connection.query("CREATE TABLE IF NOT EXISTS lines (key TEXT PRIMARY KEY, body TEXT NOT NULL)", [])
         } catch {
             try? await connection.close()
             throw error
@@ -366,6 +368,27 @@ public final class SQLiteEventStore: EventStore {
         }
         if removed > 0 { try await write { _ = try await $0.query("PRAGMA incremental_vacuum", []) } }
         return removed
+    }
+
+    /// Written in the writer's queue like every other write, so a line saved after an append is
+    /// stored after it.
+    public func saveLine(key: String, body: String) async throws {
+        try await write { connection in
+            _ = try await connection.query("INSERT OR REPLACE INTO lines (key, body) VALUES (?, ?)", [.text(key), .text(body)])
+        }
+    }
+
+    public func removeLine(key: String) async throws {
+        try await write { connection in
+            _ = try await connection.query("DELETE FROM lines WHERE key = ?", [.text(key)])
+        }
+    }
+
+    public func lines() async throws -> [LineRecord] {
+        try await connection.query("SELECT key, body FROM lines ORDER BY key", []).compactMap { row in
+            guard let key = row.column("key")?.string, let body = row.column("body")?.string else { return nil }
+            return LineRecord(key: key, body: body)
+        }
     }
 
     public func close() async throws { try await connection.close() }

@@ -93,7 +93,7 @@ struct Serve: AsyncParsableCommand {
         switch kind {
         case "sip":
             let sip = try sipSettings(settings)
-            let sipTelephony = SIPTelephony(settings: sip, clock: options.clock)
+            let sipTelephony = SIPTelephony(settings: sip, clock: options.clock, records: store)
             line = sipTelephony
             Task {
                 if let port = try? await sipTelephony.ready() {

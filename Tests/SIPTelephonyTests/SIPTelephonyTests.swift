@@ -121,12 +121,16 @@ struct SIPServerFixture {
     let port: Int
     let running: Task<Void, any Error>
 
-    init() async throws {
+    let store: InMemoryEventStore
+
+    /// `store`: a store the last run left (a restart), else a new one.
+    init(store: InMemoryEventStore = InMemoryEventStore()) async throws {
+        self.store = store
         var settings = SIPSettings.demo(host: "127.0.0.1", port: 0, agents: ["agent1", "agent2"])
         settings.timers = SIPTimerValues()
-        telephony = SIPTelephony(settings: settings, clock: clock)
+        telephony = SIPTelephony(settings: settings, clock: clock, records: store)
         center = try await ContactCenter(
-            configuration: .demo(passwordHash: ""), store: InMemoryEventStore(), telephony: telephony, clock: clock)
+            configuration: .demo(passwordHash: ""), store: store, telephony: telephony, clock: clock)
         await center.start()
         let telephony = telephony
         running = Task { try await telephony.run() }
@@ -234,5 +238,34 @@ let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.
         let refused = try await customer.exchange(.request(noCodec))
         #expect(refused.compactMap { if case .response(let r) = $0 { r.status } else { nil } }.last == 488)
         await server.stop()
+    }
+
+    @Test func afterACrashEveryLegTheLastRunLeftOpenGetsABYEAndItsCallEnds() async throws {
+        let first = try await SIPServerFixture()
+        let customer = try await TestPhone(serverPort: first.port)
+        let invite = customer.request(
+            .invite, to: "sip:2000@127.0.0.1:\(first.port)", from: "15551234", callID: "crash1", cseq: 1, body: pcmuOffer)
+        let answers = try await customer.exchange(.request(invite))
+        guard case .response(let ok) = answers.last, ok.status == 200 else { Issue.record("not answered"); return }
+        var ack = customer.request(.ack, to: "sip:switchboard@127.0.0.1", from: "15551234", callID: "crash1", cseq: 1)
+        ack.headers.set("To", ok.headers["To"])
+        try await customer.send(.request(ack))
+        #expect(try await first.store.lines().count == 1)
+        #expect(await first.center.waiting(in: "sales").count == 1)
+        // The process dies: nothing is cleaned up; only the store remains.
+        first.running.cancel()
+        _ = await first.running.result
+
+        // The next start rebuilds the center (the call is live in it) and ends the legs it finds.
+        let second = try await SIPServerFixture(store: first.store)
+        guard case .request(let bye) = await customer.next() else { Issue.record("no BYE after the restart"); return }
+        #expect(bye.method == .bye)
+        #expect(bye.callID == "crash1")
+        #expect(bye.from?.tag == ok.to?.tag)
+        try await customer.send(.response(SIPResponse(answering: bye, status: 200)))
+        #expect(await second.eventually { await second.center.waiting(in: "sales").isEmpty })
+        #expect(await second.eventually { (try? await second.store.lines().isEmpty) == true })
+        await second.stop()
+        await first.center.stop()
     }
 }

@@ -11,6 +11,11 @@ center's state, and each SIPp's message trace (-trace_msg) for what that peer ha
 A SIPp peer that must act when the test says so (a customer hanging up, a phone hanging up) waits
 in its scenario for a cue: an INFO the test sends straight to that SIPp's port with the call's
 Call-ID (SIPp files a message under its call by Call-ID). It never goes through the server.
+
+An agent's phone is two SIPp runs on one UDP port: the first registers, the next waits for the
+server's INVITE, which goes where the REGISTER came from. SIPp before 3.7.3 (Debian 12 has 3.6.1)
+cannot answer the server's SHA-256 challenge; there the REGISTER is done by `register_by_hand`,
+and the SIPp runs that must answer it are expected failures (see test_registration.py).
 """
 import hashlib
 import os
@@ -524,6 +529,16 @@ class User:
 
 def participant(task, agent):
     return next((p for p in task["participants"] if p.get("agentId") == agent), None)
+
+
+def tag(name_address):
+    """The tag parameter of a From or To value."""
+    match = re.search(r";\s*tag=([^;\s]+)", name_address or "")
+    return match.group(1) if match else None
+
+
+def cseq_number(message):
+    return int(message.header("CSeq").split()[0])
 
 
 def sdp_media(body):

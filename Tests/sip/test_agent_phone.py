@@ -1,7 +1,7 @@
 """Agents who answer on their SIP phone (station "phone"): the server, a B2BUA, INVITEs the phone's
 registered contact for a customer's call, bridges the two dialogs, and hangs up one side when the
 other does. SIPp plays the customer and the phone; the REST API plays the agent's desktop."""
-from conftest import User, eventually, first, participant, sdp_media
+from conftest import User, cseq_number, eventually, first, participant, sdp_media, tag
 
 
 def phone_station(server, peers, scenario, agent="agent1"):
@@ -36,7 +36,14 @@ def test_phone_station_agent_is_invited_answers_and_gets_bye_when_the_customer_h
     assert invite.header("Content-Type") == "application/sdp", invite.text
     address, port, payloads = sdp_media(invite.body)
     assert address == "127.0.0.1" and 20000 <= port <= 29999 and 0 in payloads, invite.body
-    assert phone.wait_for("received", start="ACK").header("Call-ID") == invite.header("Call-ID")
+    # The ACK of the phone's 200 (RFC 3261 §13.2.2.4): to the phone's Contact, in the dialog, the
+    # INVITE's CSeq number.
+    ack = phone.wait_for("received", start="ACK")
+    answer = first(phone.messages(), "sent", status=200, method="INVITE")
+    assert ack.request_uri == f"sip:agent1@127.0.0.1:{phone.port}", ack.start_line
+    assert ack.header("Call-ID") == invite.header("Call-ID")
+    assert tag(ack.header("From")) == tag(invite.header("From")) and tag(ack.header("To")) == tag(answer.header("To"))
+    assert ack.header("CSeq") == f"{cseq_number(invite)} ACK", ack.text
 
     task = connected_task(agent)
     assert task["status"] == "connected" and task["customer"]["state"] == "connected", task
@@ -48,6 +55,9 @@ def test_phone_station_agent_is_invited_answers_and_gets_bye_when_the_customer_h
     messages = phone.succeeded()
     bye = first(messages, "received", start="BYE")
     assert bye is not None and bye.header("Call-ID") == invite.header("Call-ID"), "the server hangs up the phone"
+    assert bye.request_uri == f"sip:agent1@127.0.0.1:{phone.port}", bye.start_line
+    assert tag(bye.header("From")) == tag(invite.header("From")) and tag(bye.header("To")) == tag(answer.header("To"))
+    assert cseq_number(bye) > cseq_number(invite), bye.text
     assert first(messages, "sent", status=200, method="BYE"), "the phone answers the BYE 200"
 
     ended = eventually(lambda: (seen := agent.task(task["id"])) and seen["status"] == "ended" and seen,
@@ -67,7 +77,14 @@ def test_phone_station_agent_hanging_up_first_ends_the_call_and_the_customer_get
     messages = phone.succeeded()
     assert first(messages, "received", status=200, method="BYE"), "the server answers the phone's BYE"
     messages = customer.succeeded()
-    assert first(messages, "received", start="BYE"), "the server hangs up the customer"
+    bye = first(messages, "received", start="BYE")
+    assert bye is not None, "the server hangs up the customer"
+    # In the customer's dialog (RFC 3261 §12.2.1.1): to its Contact, with both tags swapped.
+    invite = first(messages, "sent", start="INVITE")
+    answer = first(messages, "received", status=200, method="INVITE")
+    assert bye.request_uri == f"sip:15550202@127.0.0.1:{customer.port}", bye.start_line
+    assert bye.header("Call-ID") == invite.header("Call-ID")
+    assert tag(bye.header("From")) == tag(answer.header("To")) and tag(bye.header("To")) == tag(invite.header("From"))
     assert first(messages, "sent", status=200, method="BYE")
 
     ended = eventually(lambda: (seen := agent.task(task["id"])) and seen["status"] == "ended" and seen,

@@ -1,0 +1,268 @@
+"""Real softphones (baresip) against a real Switchboard server, all on 127.0.0.1.
+
+Each softphone is a `baresip -f DIR` with its own configuration folder (filled from
+`baresip.conf.template`), a WAV file as its microphone, no sound card, and the `ctrl_tcp` module
+on its own loopback port: the test drives it with JSON netstrings and reads its events. Every
+process started here is stopped by a fixture finalizer, also when the test fails."""
+import json
+import math
+import os
+import shutil
+import socket
+import string
+import struct
+import subprocess
+import sys
+import threading
+import time
+import wave
+
+import pytest
+import requests
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+from switchboard_server import BINARY, Server  # noqa: E402
+
+BARESIP = shutil.which("baresip")
+TEMPLATE = os.path.join(HERE, "baresip.conf.template")
+
+
+def eventually(probe, done, timeout, message, interval=0.05):
+    """Polls `probe()` until `done(observation)`, at most `timeout` seconds; returns the observation.
+    On timeout, fails with `message` and the last observation."""
+    deadline = time.monotonic() + timeout
+    while True:
+        observation = probe()
+        if done(observation):
+            return observation
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{message} (not within {timeout} s; last seen: {observation!r})")
+        time.sleep(interval)
+
+
+def free_port():
+    """A loopback port free for both TCP and UDP right now (SIP uses both on one port)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                    udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port")
+
+
+class Desktop:
+    """One signed-in user speaking the REST API."""
+
+    def __init__(self, url, username, password="switchboard"):
+        self.url = url
+        self.name = username
+        answer = requests.post(f"{url}/v1/auth/login", json={"username": username, "password": password}, timeout=10)
+        assert answer.status_code == 200, f"{username} cannot sign in: {answer.status_code} {answer.text}"
+        self.token = answer.json()["token"]
+
+    def call(self, method, path, body=None):
+        return requests.request(method, f"{self.url}{path}", json=body,
+                                headers={"Authorization": f"Bearer {self.token}"}, timeout=10)
+
+
+class Softphone:
+    """One baresip process and its ctrl_tcp connection."""
+
+    def __init__(self, directory, name, account, wav):
+        self.name = name
+        self.directory = directory
+        os.makedirs(directory)
+        self.sip_port = free_port()
+        self.ctrl_port = free_port()
+        while self.ctrl_port == self.sip_port:
+            self.ctrl_port = free_port()
+        with open(TEMPLATE) as template:
+            config = string.Template(template.read()).substitute(
+                sip_port=self.sip_port, ctrl_port=self.ctrl_port, wav=wav)
+        with open(os.path.join(directory, "config"), "w") as file:
+            file.write(config)
+        with open(os.path.join(directory, "accounts"), "w") as file:
+            file.write(account + "\n")
+        with open(os.path.join(directory, "contacts"), "w") as file:
+            file.write("")
+        self.log_path = os.path.join(directory, "baresip.log")
+        self.log = open(self.log_path, "w")
+        self.events = []          # every ctrl_tcp event, in order
+        self.responses = {}       # token → response
+        self.condition = threading.Condition()
+        self.sock = None
+        self.tokens = 0
+        self.closed = False
+        self.process = subprocess.Popen([BARESIP, "-f", directory, "-v", "-s"], cwd=directory,
+                                        stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def connect(self):
+        """Waits (bounded) until ctrl_tcp accepts a connection, then reads it in a thread."""
+        name = self.name
+        self.sock = eventually(self._connect, lambda sock: sock is not None, 15,
+                               f"{name}: baresip's ctrl_tcp does not accept connections on 127.0.0.1:{self.ctrl_port}"
+                               f"\n{self.log_text()}")
+        self.reader = threading.Thread(target=self._read, name=f"ctrl_tcp {name}", daemon=True)
+        self.reader.start()
+
+    def _connect(self):
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.name}: baresip exited with {self.process.returncode}\n{self.log_text()}")
+        try:
+            return socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
+        except OSError:
+            return None
+
+    def _read(self):
+        """Splits the stream into netstrings (`LEN:JSON,`): responses by token, events in order."""
+        buffer = b""
+        self.sock.settimeout(None)
+        while True:
+            try:
+                chunk = self.sock.recv(65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                with self.condition:
+                    self.closed = True
+                    self.condition.notify_all()
+                return
+            buffer += chunk
+            while b":" in buffer:
+                length, _, rest = buffer.partition(b":")
+                size = int(length)
+                if len(rest) < size + 1:
+                    break
+                message = json.loads(rest[:size])
+                buffer = rest[size + 1:]
+                with self.condition:
+                    if message.get("response"):
+                        self.responses[message.get("token")] = message
+                    else:
+                        self.events.append(message)
+                    self.condition.notify_all()
+
+    def command(self, command, params=None, timeout=10):
+        """Sends a command and returns its response ({response, ok, data, token})."""
+        self.tokens += 1
+        token = f"{self.name}-{self.tokens}"
+        body = {"command": command, "token": token}
+        if params is not None:
+            body["params"] = params
+        payload = json.dumps(body).encode()
+        self.sock.sendall(str(len(payload)).encode() + b":" + payload + b",")
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while token not in self.responses:
+                left = deadline - time.monotonic()
+                assert left > 0, f"{self.name}: no response to {body} within {timeout} s\n{self.log_text()}"
+                self.condition.wait(left)
+            return self.responses.pop(token)
+
+    def wait_event(self, kind, timeout, after=0):
+        """The first event of type `kind` at or after index `after`; its index comes back too."""
+        deadline = time.monotonic() + timeout
+        with self.condition:
+            while True:
+                for index in range(after, len(self.events)):
+                    if self.events[index].get("type") == kind:
+                        return index, self.events[index]
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    seen = [event.get("type") for event in self.events]
+                    raise AssertionError(f"{self.name}: no {kind} event within {timeout} s (events: {seen})"
+                                         f"\n{self.log_text()}")
+                self.condition.wait(left)
+
+    def log_text(self, tail=12000):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path, errors="replace") as file:
+            text = file.read()
+        return f"--- {self.name}'s baresip log (last {tail} chars) ---\n{text[-tail:]}"
+
+    def stop(self):
+        """`quit` over ctrl_tcp, then SIGTERM, then SIGKILL; each bounded."""
+        if self.process.poll() is None and self.sock is not None:
+            try:
+                self.sock.settimeout(2)
+                payload = json.dumps({"command": "quit", "token": "quit"}).encode()
+                self.sock.sendall(str(len(payload)).encode() + b":" + payload + b",")
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self.sock is not None:
+            self.sock.close()
+        self.log.close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A demo server on free loopback ports (HTTP and SIP). The binary may be rebuilt in place
+    meanwhile: while it is missing, or stops before listening, wait and try again (bounded)."""
+    if BARESIP is None:
+        pytest.fail("baresip is not installed (apt-get install -y baresip-core)")
+    deadline = time.monotonic() + 180
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            if not os.access(BINARY, os.X_OK):
+                raise RuntimeError(f"{BINARY} is missing")
+            running = Server(tmp_path / f"switchboard-{attempt}.sqlite")
+            break
+        except (RuntimeError, OSError) as error:
+            if time.monotonic() >= deadline:
+                pytest.fail(f"the server could not be started: {error}")
+            time.sleep(1)
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+@pytest.fixture
+def wav(tmp_path):
+    """60 s of a quiet 440 Hz tone, 8 kHz mono 16-bit (G.711's rate): the customer's microphone.
+    Long enough that aufile does not reach the end (which would end the call) during the test."""
+    path = tmp_path / "tone.wav"
+    rate = 8000
+    frame = b"".join(struct.pack("<h", int(3000 * math.sin(2 * math.pi * 440 * n / rate))) for n in range(rate // 10))
+    with wave.open(str(path), "wb") as file:
+        file.setnchannels(1)
+        file.setsampwidth(2)
+        file.setframerate(rate)
+        file.writeframes(frame * 600)
+    return str(path)
+
+
+@pytest.fixture
+def softphone(tmp_path, wav):
+    """Starts baresip softphones: `softphone(name, account_line)`; all are stopped afterwards, and
+    their logs are printed (pytest shows them when the test fails)."""
+    started = []
+
+    def start(name, account):
+        phone = Softphone(str(tmp_path / name), name, account, wav)
+        started.append(phone)  # before connecting: stopped even if that fails
+        phone.connect()
+        return phone
+
+    yield start
+    for phone in started:
+        phone.stop()
+    for phone in started:
+        print(phone.log_text(tail=20000))
