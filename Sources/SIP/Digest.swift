@@ -69,17 +69,26 @@ public struct DigestAuthenticator: Sendable {
     public var nonceLifetime: Duration
     private let secret: [UInt8]
 
-    public init(realm: String, nonceLifetime: Duration = .seconds(300), secret: [UInt8]? = nil) {
+    /// The algorithms offered, in order of preference: SHA-256 first is RFC 8760's order, but
+    /// some deployed phones (Debian bookworm's baresip 1.0, SIPp 3.6) stop at a first challenge
+    /// they cannot answer instead of taking the next, so the order is configurable.
+    public var algorithms: [DigestAlgorithm]
+
+    public init(
+        realm: String, algorithms: [DigestAlgorithm] = [.sha256, .md5], nonceLifetime: Duration = .seconds(300),
+        secret: [UInt8]? = nil
+    ) {
         self.realm = realm
+        self.algorithms = algorithms
         self.nonceLifetime = nonceLifetime
         var generator = SystemRandomNumberGenerator()
         self.secret = secret ?? (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    /// `WWW-Authenticate` values, SHA-256 first (RFC 8760 §2.4: the preferred algorithm first).
+    /// `WWW-Authenticate` values, one per algorithm offered, the preferred first (RFC 8760 §2.4).
     public func challenges(now: Duration, stale: Bool = false) -> [String] {
         let nonce = makeNonce(now: now)
-        return DigestAlgorithm.allCases.map { algorithm in
+        return algorithms.map { algorithm in
             "Digest realm=\(SIPSyntax.quote(realm)), nonce=\"\(nonce)\", algorithm=\(algorithm.rawValue), qop=\"auth\""
                 + (stale ? ", stale=TRUE" : "")
         }
@@ -102,6 +111,7 @@ public struct DigestAuthenticator: Sendable {
         case "SHA-256": algorithm = .sha256
         case .some(let other): return .rejected("unsupported algorithm \(other)")
         }
+        guard algorithms.contains(algorithm) else { return .rejected("algorithm \(algorithm.rawValue) is not offered") }
         guard let stored = credential(username), let ha1 = stored.ha1[algorithm] else {
             return .rejected("unknown user")
         }

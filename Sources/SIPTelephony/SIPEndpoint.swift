@@ -77,7 +77,7 @@ actor SIPEndpoint {
         self.clock = clock
         self.logger = logger
         layer = TransactionLayer(timers: settings.timers)
-        authenticator = DigestAuthenticator(realm: settings.realm)
+        authenticator = DigestAuthenticator(realm: settings.realm, algorithms: settings.digestAlgorithms)
         (outbox, outboxIn) = AsyncStream.makeStream()
         nextMediaPort = settings.rtpPorts.lowerBound + settings.rtpPorts.lowerBound % 2
     }

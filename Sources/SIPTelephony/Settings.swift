@@ -20,6 +20,8 @@ public struct SIPSettings: Sendable {
     /// Where calls to outside numbers go; nil: dialled numbers stay simulated (they answer at once).
     public var gateway: SIPPeer?
     public var timers: SIPTimerValues
+    /// Digest algorithms offered to phones, preferred first (default SHA-256, then MD5).
+    public var digestAlgorithms: [DigestAlgorithm] = [.sha256, .md5]
 
     public init(
         host: String = "127.0.0.1", port: Int = 5060, realm: String = "switchboard", rtpPorts: ClosedRange<Int> = 20_000...29_999,

@@ -32,6 +32,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address SIP listens on and advertises (default: --host).") var sipHost: String?
     @Option(help: "The SIP port, UDP and TCP (0: any free port).") var sipPort = 5060
     @Option(help: "Media (RTP) ports offered in SDP, as FIRST-LAST.") var rtpPorts = "20000-29999"
+    @Option(help: "Digest algorithms offered to phones, preferred first: 'sha256,md5', 'md5,sha256' or one of them (older phones stop at a first SHA-256 challenge).")
+    var sipDigest = "sha256,md5"
     @Option(help: "SQLite durability: 'full' (fsync at every commit: survives a power cut) or 'normal' (survives a crash of the process).")
     var sync = "full"
     @Option(help: "On SIGTERM or SIGINT: how long live calls may take to end before the server stops (seconds).")
@@ -50,6 +52,7 @@ struct Serve: AsyncParsableCommand {
         }
         if !(0...65535).contains(sipPort) { throw ValidationError("--sip-port must be between 0 and 65535") }
         if rtpRange == nil { throw ValidationError("--rtp-ports is FIRST-LAST, two ports with FIRST < LAST") }
+        if digestAlgorithms == nil { throw ValidationError("--sip-digest is sha256, md5, or both separated by a comma") }
         if SQLiteEventStore.Durability(rawValue: sync) == nil { throw ValidationError("--sync is 'full' or 'normal'") }
         if drainSeconds < 0 { throw ValidationError("--drain-seconds must be 0 or more") }
         if snapshotSeconds < 1 { throw ValidationError("--snapshot-seconds must be 1 or more") }
@@ -109,6 +112,19 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    var digestAlgorithms: [DigestAlgorithm]? {
+        let names = sipDigest.split(separator: ",").map { $0.lowercased() }
+        let algorithms = names.compactMap { name -> DigestAlgorithm? in
+            switch name {
+            case "sha256", "sha-256": .sha256
+            case "md5": .md5
+            default: nil
+            }
+        }
+        guard !algorithms.isEmpty, algorithms.count == names.count, Set(algorithms).count == algorithms.count else { return nil }
+        return algorithms
+    }
+
     var rtpRange: ClosedRange<Int>? {
         let parts = rtpPorts.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 2, parts[0] < parts[1], parts[0] >= 1024, parts[1] <= 65535 else { return nil }
@@ -147,6 +163,7 @@ extension Serve {
             settings = .demo(host: host, port: sipPort, agents: configuration.agents.map { AgentID($0.id) })
         }
         settings.rtpPorts = rtpRange ?? settings.rtpPorts
+        settings.digestAlgorithms = digestAlgorithms ?? settings.digestAlgorithms
         return settings
     }
 

@@ -571,3 +571,70 @@ def peers(server, tmp_path):
 @pytest.fixture
 def supervisor(server):
     return User(server, "supervisor1")
+
+
+# MARK: Desktop commands, phone stations and the line-action barrier (for the spec's rows over SIP)
+
+def command(user, task_id, action, body=None, expect=200):
+    """`user`'s desktop sends `action` (a path after /v1/tasks/{id}/, e.g. "consult/conference")
+    and expects the HTTP status `expect`; returns the answer's JSON (a snapshot, or the refusal)."""
+    answer = user.call("POST", f"/v1/tasks/{task_id}/{action}", body)
+    assert answer.status_code == expect, f"{user.name} {action}: {answer.status_code} {answer.text}"
+    return answer.json()
+
+
+def on_phone_station(server, agent, available=True):
+    """`agent` signed in on the phone station (their phone must be registered already), and made
+    available unless told otherwise. Returns the desktop."""
+    desk = User(server, agent)
+    chosen = desk.station("phone")
+    assert chosen.status_code == 200 and chosen.json()["station"] == "phone", chosen.text
+    if available:
+        desk.available()
+    return desk
+
+
+def number_participant(task, number):
+    return next((p for p in task["participants"] if p.get("number") == number), None)
+
+
+def task_state(user, task_id, check, what, timeout=DEADLINE):
+    """Polls the task as `user` sees it until `check(snapshot)` holds; returns that snapshot."""
+    def seen():
+        snapshot = user.task(task_id)
+        return snapshot if snapshot is not None and check(snapshot) else None
+    return eventually(seen, what, timeout)
+
+
+class Bystander:
+    """An agent on no call (agent3 unless told) whose idle-code changes are a barrier for line actions.
+
+    A command's line actions (INVITE, BYE, CANCEL) go to the SIP layer only once its events are
+    stored, in command order; the REST API can show the new state a moment before. A command
+    answered after the one under test has had its events stored after it, so once `settle()`
+    returns, every earlier command's line actions are already with the SIP layer. A peer that must
+    NOT be hung up runs a scenario that fails on a BYE before its cue; the test cues it only after
+    `settle()`, so a BYE the server wrongly sent is in that SIPp's socket ahead of the cue."""
+
+    CODES = ("lunch", "break")
+
+    def __init__(self, server, agent="agent3"):
+        self.desk = User(server, agent)  # signing in leaves the agent idle
+        self.turn = 0
+
+    def settle(self):
+        code = self.CODES[self.turn % 2]
+        self.turn += 1
+        answer = self.desk.call("PUT", "/v1/me/state", {"state": "idle", "idleCodeId": code})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["idleCodeId"] == code, answer.text
+
+
+def received_requests(sipp, method):
+    """The requests of `method` this SIPp has received so far."""
+    return [m for m in sipp.messages() if m.direction == "received" and not m.is_response and m.method == method]
+
+
+def still_waiting(sipp):
+    """Asserts the SIPp is still running its scenario (not ended nor aborted)."""
+    assert sipp.process.poll() is None, f"{sipp.scenario} ended early (exit {sipp.process.returncode}).\n{sipp.report()}"

@@ -22,6 +22,7 @@ import requests
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
+import switchboard_server  # noqa: E402
 from switchboard_server import BINARY, Server  # noqa: E402
 
 BARESIP = shutil.which("baresip")
@@ -210,8 +211,32 @@ class Softphone:
         self.log.close()
 
 
+class _StartWatch:
+    """Stands in for `subprocess` inside the harness while it starts the server: records the process,
+    so that a server which never prints its addresses is killed after `seconds` (the harness reads
+    its output without a deadline; killing it ends that read)."""
+    PIPE, DEVNULL = subprocess.PIPE, subprocess.DEVNULL
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.started = []
+        self.timer = None
+
+    def Popen(self, *args, **kwargs):  # noqa: N802 (subprocess's name)
+        process = subprocess.Popen(*args, **kwargs)
+        self.started.append(process)
+        self.timer = threading.Timer(self.seconds, lambda: process.poll() is None and process.kill())
+        self.timer.daemon = True
+        self.timer.start()
+        return process
+
+    def cancel(self):
+        if self.timer is not None:
+            self.timer.cancel()
+
+
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, monkeypatch):
     """A demo server on free loopback ports (HTTP and SIP). The binary may be rebuilt in place
     meanwhile: while it is missing, or stops before listening, wait and try again (bounded)."""
     if BARESIP is None:
@@ -220,12 +245,24 @@ def server(tmp_path):
     attempt = 0
     while True:
         attempt += 1
+        watch = _StartWatch(seconds=60)
         try:
             if not os.access(BINARY, os.X_OK):
                 raise RuntimeError(f"{BINARY} is missing")
-            running = Server(tmp_path / f"switchboard-{attempt}.sqlite")
+            with monkeypatch.context() as patch:
+                patch.setattr(switchboard_server, "subprocess", watch)
+                # Debian bookworm's baresip (libre 1.1) gives up on a 401 that carries any SHA-256
+                # challenge, first or not (ENOSYS): the server offers it MD5 alone.
+                running = Server(tmp_path / f"switchboard-{attempt}.sqlite", "--drain-seconds", "0",
+                                 "--sip-digest", "md5")
+            watch.cancel()
             break
         except (RuntimeError, OSError) as error:
+            watch.cancel()
+            for process in watch.started:
+                if process.poll() is None:
+                    process.kill()
+                process.wait(timeout=10)
             if time.monotonic() >= deadline:
                 pytest.fail(f"the server could not be started: {error}")
             time.sleep(1)
