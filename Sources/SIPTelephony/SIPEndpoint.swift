@@ -60,6 +60,9 @@ actor SIPEndpoint {
         var customer: CustomerLeg?
         var phones: [Leg: PhoneLeg] = [:]
         var mediaPort: Int
+        /// The customer was handed to an outside number: the call is over for the center, and the
+        /// server keeps the customer's and the number's legs bridged until one of them hangs up.
+        var handedOff = false
     }
 
     private var calls: [InteractionID: Call] = [:]
@@ -278,6 +281,14 @@ actor SIPEndpoint {
         guard settings.trustedSources.contains(peer.host) else {
             return await respond(SIPResponse(answering: invite, status: 403, reason: "Forbidden (not a trunk)", toTag: toTag), to: id)
         }
+        // An agent's own phone calling (a second call to consult or conference from the phone): the
+        // spec keeps those on the Agent Desktop.
+        if let user = invite.from?.uri?.user, settings.credentials[AgentID(user)] != nil {
+            return await respond(SIPResponse(
+                answering: invite, status: 403,
+                reason: "Forbidden (calls from an agent's phone: use the Agent Desktop to consult or conference)",
+                toTag: toTag), to: id)
+        }
         guard let number = invite.uri?.user, let queue = settings.numbers[number] else {
             return await respond(SIPResponse(answering: invite, status: 404, reason: "Not Found (no such number)", toTag: toTag), to: id)
         }
@@ -332,6 +343,7 @@ actor SIPEndpoint {
         }
         await respond(SIPResponse(answering: request, status: 200), to: id)
         forget(interaction, leg)
+        if calls[interaction]?.handedOff == true { return await endHandedOff(interaction) }
         await lineEvent(interaction, .hungUp(leg))
     }
 
@@ -389,11 +401,12 @@ actor SIPEndpoint {
             dialogs[dialog.callID + ";" + dialog.localTag] = (interaction, leg)
             if firstAnswer {
                 await save(SavedLeg(interaction: interaction, leg: leg, state: .connected, invite: nil, dialog: dialog, peer: phone.peer))
-                await lineEvent(interaction, .answered(leg))
+                if calls[interaction]?.handedOff != true { await lineEvent(interaction, .answered(leg)) }
             }
         default:
             invitesSent[id] = nil
             forget(interaction, leg)
+            if calls[interaction]?.handedOff == true { return await endHandedOff(interaction) }
             let failure: RingFailure
             switch response.status {
             case 486, 600: failure = .busy
@@ -435,10 +448,8 @@ actor SIPEndpoint {
                 await hangUp(id, leg)
             case .setMedia:
                 break  // who hears whom: the media layer's (the next issue); every leg already points at us
-            case .handOff(let id, _):
-                // The customer goes to an outside number: without a gateway that number is simulated,
-                // and the customer's leg is the server's to keep until the far end hangs up.
-                _ = id
+            case .handOff(let id, let number):
+                await handOff(id, to: number)
             case .notifyAgent, .agentStateChanged, .startTimer, .cancelTimer:
                 break
             }
@@ -466,6 +477,25 @@ actor SIPEndpoint {
             answerIntervals[id] = settings.timers.t1
             schedule(.answer(id), after: settings.timers.t1)
         }
+    }
+
+    /// A transfer to an outside number: the number's leg (already up after a consult, else a new
+    /// INVITE through the gateway) stays bridged with the customer's. Without a gateway the number
+    /// is simulated and the customer's leg stays until the customer hangs up.
+    private func handOff(_ id: InteractionID, to number: DialNumber) async {
+        guard calls[id] != nil else { return }
+        calls[id]?.handedOff = true
+        let leg = Leg.dialNumber(number)
+        if calls[id]?.phones[leg] == nil, let gateway = settings.gateway {
+            await invite(id, leg, uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", to: gateway)
+        }
+    }
+
+    /// After a hand-off, one side hanging up ends the other.
+    private func endHandedOff(_ id: InteractionID) async {
+        guard let call = calls[id], call.handedOff else { return }
+        if call.customer != nil { await hangUp(id, .customer) }
+        for leg in call.phones.keys { await hangUp(id, leg) }
     }
 
     private func ring(_ id: InteractionID, _ leg: Leg) async {

@@ -268,4 +268,16 @@ let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.
         await second.stop()
         await first.center.stop()
     }
+
+    @Test func aCallFromAnAgentsOwnPhoneIsRefusedWith403ForTheDesktop() async throws {
+        let server = try await SIPServerFixture()
+        let phone = try await TestPhone(serverPort: server.port)
+        let second = phone.request(.invite, to: "sip:2000@127.0.0.1:\(server.port)", from: "agent1", callID: "own", cseq: 1, body: pcmuOffer)
+        let answers = try await phone.exchange(.request(second))
+        guard case .response(let refusal) = answers.last else { Issue.record("no answer"); return }
+        #expect(refusal.status == 403)
+        #expect(refusal.reason.contains("Agent Desktop"))
+        #expect(await server.center.waiting(in: "sales").isEmpty)
+        await server.stop()
+    }
 }
