@@ -191,7 +191,8 @@ def configuration(agent_count):
     except ImportError:
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "bcrypt"], check=True)
         import bcrypt
-    hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()
+    # The server reads the $2a$ spelling of bcrypt (the same hash as $2b$).
+    hashed = "$2a$" + bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(4)).decode()[4:]
     agents = [f"a{i:05d}" for i in range(agent_count)]
     digest = lambda agent: (f"md5:{sha(f'{agent}:switchboard:{PASSWORD}', 'MD5')},"
                             f"sha256:{sha(f'{agent}:switchboard:{PASSWORD}', 'SHA-256')}")
@@ -274,7 +275,9 @@ def main():
         register_all(sip_port, agents, phones_port)
         session = requests.Session()
         for agent in agents:
-            token = session.post(f"{url}/v1/login", json={"username": agent, "password": PASSWORD}).json()["token"]
+            answer = session.post(f"{url}/v1/auth/login", json={"username": agent, "password": PASSWORD})
+            assert answer.ok, f"{agent} cannot sign in: {answer.text}"
+            token = answer.json()["token"]
             headers = {"Authorization": f"Bearer {token}"}
             assert session.put(f"{url}/v1/me/station", json={"station": "phone"}, headers=headers).ok
             assert session.put(f"{url}/v1/me/state", json={"state": "available"}, headers=headers).ok
@@ -306,8 +309,18 @@ def main():
         elapsed = time.monotonic() - started
         phones.terminate()
         ok, failed = counts(directory, "b2bua_customer")
+        answered, _ = counts(directory, "b2bua_phone")
         times = setup_times(directory, "b2bua_customer")
-        wrapped = session.get(f"{url}/v1/interactions?limit=1", headers=headers).status_code
+        # Every call was wrapped up (auto wrap-up, 1 s): the agents are all available again.
+        supervisor = session.post(f"{url}/v1/auth/login", json={"username": "supervisor1", "password": PASSWORD}).json()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            views = session.get(f"{url}/v1/agents", headers={"Authorization": f"Bearer {supervisor['token']}"}).json()
+            available = sum(1 for view in views if view["state"] == "available")
+            if available == len(agents):
+                break
+            time.sleep(0.5)
+        print(f"agent phones answered {answered} calls; {available} of {len(agents)} agents available again after wrap-up")
         print(f"Switchboard: {ok} calls completed, {failed} failed, in {elapsed:.1f} s: {ok / elapsed:.0f} calls/s; "
               f"setup p50 {percentile(times, 0.5):.1f} ms, p99 {percentile(times, 0.99):.1f} ms ({len(times)} samples)")
 
@@ -317,7 +330,6 @@ def main():
         print(f"SIPp to SIPp: {ok2} calls completed, {failed2} failed, in {elapsed2:.1f} s: {ok2 / elapsed2:.0f} calls/s; "
               f"setup p50 {percentile(times2, 0.5):.1f} ms, p99 {percentile(times2, 0.99):.1f} ms")
         print(f"ratio: Switchboard / SIPp-to-SIPp = {(ok / elapsed) / (ok2 / elapsed2):.2f}; traces in {directory}")
-        del wrapped
     finally:
         for process in processes:
             if process.poll() is None:
