@@ -22,8 +22,13 @@ actor SIPEndpoint {
     private var readyWaiters: [CheckedContinuation<Int, any Error>] = []
     private var bindError: (any Error)?
 
-    private let outbox: AsyncStream<([UInt8], SIPPeer)>
-    private let outboxIn: AsyncStream<([UInt8], SIPPeer)>.Continuation
+    enum Outgoing: Sendable {
+        case message(SIPMessage)
+        /// The answer to a CRLF keep-alive.
+        case pong
+    }
+    private let outbox: AsyncStream<(Outgoing, SIPPeer)>
+    private let outboxIn: AsyncStream<(Outgoing, SIPPeer)>.Continuation
 
     // Timers: one sleeping task, for the earliest deadline.
     enum Timer: Hashable {
@@ -32,7 +37,7 @@ actor SIPEndpoint {
         case answer(InteractionID)
         case registrations
     }
-    private var deadlines: [Timer: Timestamp] = [:]
+    private var deadlines = TimerQueue<Timer>()
     private var answerIntervals: [InteractionID: Duration] = [:]
     private var sleeper: Task<Void, Never>?
     private var sleeperDeadline: Timestamp?
@@ -120,7 +125,13 @@ actor SIPEndpoint {
         defer { sleeper?.cancel() }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
-                for await (bytes, peer) in outbox { await transport.send(bytes, to: peer) }
+                // Serialized here, off the actor.
+                for await (outgoing, peer) in outbox {
+                    switch outgoing {
+                    case .message(let message): await transport.send(message.serialized(), to: peer)
+                    case .pong: await transport.send([13, 10], to: peer)
+                    }
+                }
             }
             group.addTask {
                 try await transport.run(onReady: { await self.transportReady() }) { inbound, peer in
@@ -146,32 +157,35 @@ actor SIPEndpoint {
     private var isReady = false
 
     private func send(_ message: SIPMessage, to peer: SIPPeer) {
-        outboxIn.yield((message.serialized(), peer))
+        outboxIn.yield((.message(message), peer))
     }
 
     // MARK: Inbound
 
-    func receive(_ inbound: SIPTransport.Inbound, from peer: SIPPeer) async {
-        let message: SIPMessage
+    /// Parsing happens before the actor (on the transport's task), so it runs beside the
+    /// actor's work on another core; only what parsed, or the answer to what did not, comes in.
+    nonisolated func receive(_ inbound: SIPTransport.Inbound, from peer: SIPPeer) async {
         switch inbound {
         case .message(let parsed):
-            message = parsed
+            await handleMessage(parsed, from: peer)
         case .datagram(let bytes):
             // Keep-alives (RFC 5626 §4.4.1: CRLF pings) are answered with a pong over UDP too.
             if bytes == [13, 10, 13, 10] {
-                outboxIn.yield(([13, 10], peer))
+                outboxIn.yield((.pong, peer))
                 return
             }
             do {
-                message = try SIPParser.parse(datagram: bytes)
+                await handleMessage(try SIPParser.parse(datagram: bytes), from: peer)
             } catch {
                 if let response = SIPParser.errorResponse(to: bytes, error: error) {
-                    send(.response(response), to: peer)
+                    outboxIn.yield((.message(.response(response)), peer))
                 }
                 logger.debug("refused SIP datagram", metadata: ["peer": "\(peer)", "error": "\(error)"])
-                return
             }
         }
+    }
+
+    private func handleMessage(_ message: SIPMessage, from peer: SIPPeer) async {
         await handle(layer.receive(message, from: peer))
     }
 
@@ -180,7 +194,7 @@ actor SIPEndpoint {
             switch output {
             case .send(let message, let peer): send(message, to: peer)
             case .startTimer(let id, let after): schedule(.transaction(id), after: after)
-            case .cancelTimer(let id): deadlines[.transaction(id)] = nil
+            case .cancelTimer(let id): deadlines.remove(.transaction(id))
             case .request(let request, let id, let peer): await handleRequest(request, id, from: peer)
             case .ack(let ack, _): handleAck(ack)
             case .response(let response, let id): await handleResponse(response, id)
@@ -365,7 +379,7 @@ actor SIPEndpoint {
     private func handleAck(_ ack: SIPRequest) {
         guard case .some((let interaction, .customer)) = dialog(of: ack) else { return }
         calls[interaction]?.customer?.acknowledged = true
-        deadlines[.answer(interaction)] = nil
+        deadlines.remove(.answer(interaction))
         answerIntervals[interaction] = nil
     }
 
@@ -574,16 +588,12 @@ actor SIPEndpoint {
     /// Drops a leg; the call goes when it has none left.
     private func forget(_ id: InteractionID, _ leg: Leg) {
         guard var call = calls[id] else { return }
-        if let records {
-            // Queued in the store's one writer, behind the save it undoes.
-            let key = SavedLeg.key(id, leg)
-            Task { try? await records.removeLine(key: key) }
-        }
+        if records != nil { record(LineRecord(key: SavedLeg.key(id, leg), body: nil)) }
         switch leg {
         case .customer:
             if let dialog = call.customer?.dialog { dialogs[dialog.callID + ";" + dialog.localTag] = nil }
             call.customer = nil
-            deadlines[.answer(id)] = nil
+            deadlines.remove(.answer(id))
             answerIntervals[id] = nil
         case .agent, .dialNumber:
             if let dialog = call.phones[leg]?.dialog { dialogs[dialog.callID + ";" + dialog.localTag] = nil }
@@ -652,12 +662,38 @@ actor SIPEndpoint {
     }
 
     private func save(_ leg: SavedLeg) async {
-        guard let records, let data = try? JSONEncoder().encode(leg) else { return }
-        do {
-            try await records.saveLine(key: "sip|" + leg.interaction + "|" + leg.leg, body: String(decoding: data, as: UTF8.self))
-        } catch {
-            logger.warning("could not write down a SIP leg", metadata: ["task": "\(leg.interaction)", "error": "\(error)"])
+        guard records != nil, let data = try? JSONEncoder().encode(leg) else { return }
+        record(LineRecord(key: "sip|" + leg.interaction + "|" + leg.leg, body: String(decoding: data, as: UTF8.self)))
+    }
+
+    /// Changes to the written-down legs, in order, not yet handed to the store.
+    private var unwrittenLines: [LineRecord] = []
+    private var writingLines = false
+
+    /// Queues a change; one writer hands everything queued to the store at a time, so changes keep
+    /// their order, calls never wait on the disk, and the store commits them with the events.
+    private func record(_ change: LineRecord) {
+        unwrittenLines.append(change)
+        guard !writingLines, let records else { return }
+        writingLines = true
+        Task {
+            while let changes = await self.takeUnwrittenLines() {
+                do {
+                    try await records.writeLines(changes)
+                } catch {
+                    self.logger.warning("could not write down SIP legs", metadata: ["error": "\(error)"])
+                }
+            }
         }
+    }
+
+    private func takeUnwrittenLines() -> [LineRecord]? {
+        guard !unwrittenLines.isEmpty else {
+            writingLines = false
+            return nil
+        }
+        defer { unwrittenLines = [] }
+        return unwrittenLines
     }
 
     /// After a crash: every leg the last run left open is ended — a BYE in its dialog, a CANCEL
@@ -666,11 +702,11 @@ actor SIPEndpoint {
     /// process.)
     func recover() async {
         guard let records, let saved = try? await records.lines() else { return }
-        for record in saved where record.key.hasPrefix("sip|") {
-            defer { Task { try? await records.removeLine(key: record.key) } }
-            guard let leg = try? JSONDecoder().decode(SavedLeg.self, from: Data(record.body.utf8)), let which = leg.parsedLeg else {
-                continue
-            }
+        for saved in saved where saved.key.hasPrefix("sip|") {
+            record(LineRecord(key: saved.key, body: nil))
+            guard let body = saved.body, let leg = try? JSONDecoder().decode(SavedLeg.self, from: Data(body.utf8)),
+                let which = leg.parsedLeg
+            else { continue }
             let interaction = InteractionID(leg.interaction)
             let invite = leg.invite.flatMap { text -> SIPRequest? in
                 guard case .request(let request) = try? SIPParser.parse(datagram: Array(text.utf8)) else { return nil }
@@ -702,22 +738,22 @@ actor SIPEndpoint {
     private func schedule(_ timer: Timer, after: Duration) {
         let (seconds, attoseconds) = after.components
         let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        deadlines[timer] = clock.now().adding(milliseconds: milliseconds)
+        deadlines.set(timer, at: clock.now().adding(milliseconds: milliseconds))
         armSleeper()
     }
 
     private func scheduleRegistrations() {
         guard let next = registrar.nextExpiry else {
-            deadlines[.registrations] = nil
+            deadlines.remove(.registrations)
             return
         }
         let (seconds, attoseconds) = next.components
-        deadlines[.registrations] = Timestamp(milliseconds: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        deadlines.set(.registrations, at: Timestamp(milliseconds: seconds * 1000 + attoseconds / 1_000_000_000_000_000))
         armSleeper()
     }
 
     private func armSleeper() {
-        guard let earliest = deadlines.values.min() else { return }
+        guard let earliest = deadlines.earliest() else { return }
         if let sleeperDeadline, sleeperDeadline <= earliest, sleeper != nil { return }
         sleeper?.cancel()
         sleeperDeadline = earliest
@@ -732,9 +768,7 @@ actor SIPEndpoint {
         sleeper = nil
         sleeperDeadline = nil
         let now = clock.now()
-        let due = deadlines.filter { $0.value <= now }.sorted { $0.value < $1.value }.map(\.key)
-        for timer in due {
-            deadlines[timer] = nil
+        for timer in deadlines.popDue(now: now) {
             switch timer {
             case .transaction(let id):
                 await handle(layer.timerFired(id))

@@ -29,16 +29,17 @@ public protocol EventStore: Sendable {
     /// Closes the store; nothing is appended after.
     func close() async throws
     /// What a telephony must find again after a crash (SIP: the dialog of each open call leg, so
-    /// every leg gets a BYE), by key, beside the log. Saving a key again replaces it.
-    func saveLine(key: String, body: String) async throws
-    func removeLine(key: String) async throws
+    /// every leg gets a BYE), by key, beside the log: each change sets a key (again: replaces it)
+    /// or removes it, in order. Written in the same group commit as the events around it.
+    func writeLines(_ changes: [LineRecord]) async throws
     func lines() async throws -> [LineRecord]
 }
 
+/// A telephony's record of one line; `body` nil (in a change) removes it.
 public struct LineRecord: Equatable, Sendable {
     public var key: String
-    public var body: String
-    public init(key: String, body: String) { (self.key, self.body) = (key, body) }
+    public var body: String?
+    public init(key: String, body: String?) { (self.key, self.body) = (key, body) }
 }
 
 /// A snapshot of the center's live state as the store keeps it: opaque bytes of a schema the
@@ -112,8 +113,9 @@ public final class InMemoryEventStore: EventStore {
         }
     }
 
-    public func saveLine(key: String, body: String) { state.withLock { $0.lines[key] = body } }
-    public func removeLine(key: String) { state.withLock { $0.lines[key] = nil } }
+    public func writeLines(_ changes: [LineRecord]) {
+        state.withLock { state in for change in changes { state.lines[change.key] = change.body } }
+    }
     public func lines() -> [LineRecord] {
         state.withLock { $0.lines.sorted { $0.key < $1.key }.map { LineRecord(key: $0.key, body: $0.value) } }
     }

@@ -24,6 +24,8 @@ public final class SQLiteEventStore: EventStore {
         /// values per event, seven per finished-interaction row.
         case append(events: [SQLiteData], finished: [SQLiteData], done: CheckedContinuation<Void, any Error>)
         case write(@Sendable (SQLiteConnection) async throws -> Void, done: CheckedContinuation<Void, any Error>)
+        /// A telephony's line records: batched with appends, in the same commit.
+        case lines([LineRecord], done: CheckedContinuation<Void, any Error>)
 
         static let eventColumns = 5
         static let finishedColumns = 7
@@ -159,9 +161,13 @@ public final class SQLiteEventStore: EventStore {
                     taken = queue.jobs.prefix(1)
                 } else {
                     taken = queue.jobs.prefix { job in
-                        guard case .append = job else { return false }
-                        defer { count += job.events }
-                        return count == 0 || count + job.events <= Self.eventsPerWrite
+                        switch job {
+                        case .write: return false
+                        case .lines: return true
+                        case .append:
+                            defer { count += job.events }
+                            return count == 0 || count + job.events <= Self.eventsPerWrite
+                        }
                     }
                 }
                 queue.jobs.removeFirst(taken.count)
@@ -174,14 +180,23 @@ public final class SQLiteEventStore: EventStore {
                 continue
             }
             var events: [SQLiteData] = [], finished: [SQLiteData] = []
+            var lines: [LineRecord] = []
             var waiting: [CheckedContinuation<Void, any Error>] = []
-            for case .append(let eventBinds, let finishedBinds, let done) in batch {
-                events += eventBinds
-                finished += finishedBinds
-                waiting.append(done)
+            for job in batch {
+                switch job {
+                case .append(let eventBinds, let finishedBinds, let done):
+                    events += eventBinds
+                    finished += finishedBinds
+                    waiting.append(done)
+                case .lines(let changes, let done):
+                    lines += changes
+                    waiting.append(done)
+                case .write:
+                    break  // never batched
+                }
             }
             do {
-                try await insert(events: events, finished: finished)
+                try await insert(events: events, finished: finished, lines: lines)
                 for done in waiting { done.resume() }
             } catch {
                 for done in waiting { done.resume(throwing: error) }
@@ -191,10 +206,10 @@ public final class SQLiteEventStore: EventStore {
 
     /// One statement for the events alone (atomic on its own); with finished interactions, both
     /// statements in one transaction. Either way the batch is stored whole or not at all.
-    private func insert(events: [SQLiteData], finished: [SQLiteData]) async throws {
+    private func insert(events: [SQLiteData], finished: [SQLiteData], lines: [LineRecord]) async throws {
         let eventRows = Array(repeating: "(?, ?, ?, ?, ?)", count: events.count / Job.eventColumns).joined(separator: ", ")
         let eventInsert = "INSERT INTO events (seq, at, interaction, agent, body) VALUES \(eventRows)"
-        guard !finished.isEmpty else {
+        guard !finished.isEmpty || !lines.isEmpty else {
             _ = try await connection.query(eventInsert, events)
             return
         }
@@ -203,9 +218,19 @@ public final class SQLiteEventStore: EventStore {
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
             if !events.isEmpty { _ = try await connection.query(eventInsert, events) }
-            _ = try await connection.query(
-                "INSERT INTO finished (interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at) VALUES \(finishedRows)",
-                finished)
+            if !finished.isEmpty {
+                _ = try await connection.query(
+                    "INSERT INTO finished (interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at) VALUES \(finishedRows)",
+                    finished)
+            }
+            for change in lines {
+                if let body = change.body {
+                    _ = try await connection.query(
+                        "INSERT OR REPLACE INTO lines (key, body) VALUES (?, ?)", [.text(change.key), .text(body)])
+                } else {
+                    _ = try await connection.query("DELETE FROM lines WHERE key = ?", [.text(change.key)])
+                }
+            }
             _ = try await connection.query("COMMIT", [])
         } catch {
             _ = try? await connection.query("ROLLBACK", [])
@@ -370,18 +395,10 @@ public final class SQLiteEventStore: EventStore {
         return removed
     }
 
-    /// Written in the writer's queue like every other write, so a line saved after an append is
-    /// stored after it.
-    public func saveLine(key: String, body: String) async throws {
-        try await write { connection in
-            _ = try await connection.query("INSERT OR REPLACE INTO lines (key, body) VALUES (?, ?)", [.text(key), .text(body)])
-        }
-    }
-
-    public func removeLine(key: String) async throws {
-        try await write { connection in
-            _ = try await connection.query("DELETE FROM lines WHERE key = ?", [.text(key)])
-        }
+    /// Queued with the appends and committed with them (no commit, no fsync, of their own).
+    public func writeLines(_ changes: [LineRecord]) async throws {
+        guard !changes.isEmpty else { return }
+        try await withCheckedThrowingContinuation { done in enqueue(.lines(changes, done: done)) }
     }
 
     public func lines() async throws -> [LineRecord] {

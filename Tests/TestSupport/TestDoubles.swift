@@ -71,8 +71,7 @@ public final class ControlledStore: EventStore {
     public func latestSnapshot() async throws -> StoredSnapshot? { try await inner.latestSnapshot() }
     public func finished(_ query: FinishedQuery) async throws -> [FinishedInteraction] { try await inner.finished(query) }
     public func purge(endedBefore cutoff: Timestamp) async throws -> Int { try await inner.purge(endedBefore: cutoff) }
-    public func saveLine(key: String, body: String) async throws { try await inner.saveLine(key: key, body: body) }
-    public func removeLine(key: String) async throws { try await inner.removeLine(key: key) }
+    public func writeLines(_ changes: [LineRecord]) async throws { try await inner.writeLines(changes) }
     public func lines() async throws -> [LineRecord] { try await inner.lines() }
 }
 
