@@ -194,6 +194,7 @@ public struct SIPResponse: Sendable, Equatable {
         case 403: "Forbidden"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
         case 407: "Proxy Authentication Required"
         case 408: "Request Timeout"
         case 413: "Request Entity Too Large"
