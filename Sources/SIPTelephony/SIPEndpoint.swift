@@ -325,16 +325,44 @@ actor SIPEndpoint {
             customer: CustomerLeg(transaction: id, invite: invite, peer: peer, localTag: toTag, answer: answer), mediaPort: port)
         await save(SavedLeg(interaction: interaction, leg: .customer, state: .waiting, invite: invite, dialog: nil, peer: peer))
         let caller = invite.from?.uri?.user.map(DialNumber.init).flatMap { $0.isWellFormed ? $0 : nil } ?? DialNumber("anonymous")
-        do {
-            let (outcome, _) = try await center.execute(.arrival(interaction, queue: queue, from: caller))
-            if let rejection = outcome.rejection {
-                calls[interaction] = nil
-                await respond(SIPResponse(answering: invite, status: 480, reason: "Temporarily Unavailable (\(rejection))", toTag: toTag), to: id)
+        inOrder(interaction) {
+            do {
+                let (outcome, _) = try await center.execute(.arrival(interaction, queue: queue, from: caller))
+                if let rejection = outcome.rejection {
+                    await self.refuseArrival(interaction, status: 480, reason: "Temporarily Unavailable (\(rejection))")
+                }
+            } catch {
+                await self.refuseArrival(interaction, status: 503, reason: nil)
             }
-        } catch {
-            calls[interaction] = nil
-            await respond(SIPResponse(answering: invite, status: 503, toTag: toTag), to: id)
         }
+    }
+
+    private func refuseArrival(_ id: InteractionID, status: Int, reason: String?) async {
+        guard let customer = calls[id]?.customer else { return }
+        forget(id, .customer)
+        await respond(SIPResponse(answering: customer.invite, status: status, reason: reason, toTag: customer.localTag), to: customer.transaction)
+    }
+
+    /// What the center is told about one call goes in order, one command after the other; calls
+    /// do not wait on each other, nor does the SIP layer wait on any (each command waits for its
+    /// events to be durable, and many calls' commands then share one commit).
+    private var chains: [InteractionID: Task<Void, Never>] = [:]
+
+    private func inOrder(_ id: InteractionID, _ work: @escaping @Sendable () async -> Void) {
+        let previous = chains[id]
+        let task = Task {
+            await previous?.value
+            await work()
+        }
+        chains[id] = task
+        Task {
+            await task.value
+            self.chainDone(id, task)
+        }
+    }
+
+    private func chainDone(_ id: InteractionID, _ task: Task<Void, Never>) {
+        if chains[id] == task { chains[id] = nil }
     }
 
     private func reinvite(_ invite: SIPRequest, _ id: ServerTransactionID) async {
@@ -604,13 +632,16 @@ actor SIPEndpoint {
 
     private func lineEvent(_ id: InteractionID, _ event: LineEvent) async {
         guard let center else { return }
-        do {
-            let (outcome, _) = try await center.execute(.line(id, event))
-            if let rejection = outcome.rejection {
-                logger.debug("line event refused", metadata: ["task": "\(id)", "event": "\(event)", "why": "\(rejection)"])
+        let logger = logger
+        inOrder(id) {
+            do {
+                let (outcome, _) = try await center.execute(.line(id, event))
+                if let rejection = outcome.rejection {
+                    logger.debug("line event refused", metadata: ["task": "\(id)", "event": "\(event)", "why": "\(rejection)"])
+                }
+            } catch {
+                logger.warning("line event failed", metadata: ["task": "\(id)", "error": "\(error)"])
             }
-        } catch {
-            logger.warning("line event failed", metadata: ["task": "\(id)", "error": "\(error)"])
         }
     }
 
