@@ -684,6 +684,45 @@ actor SIPEndpoint {
 
         static func key(_ id: InteractionID, _ leg: Leg) -> String { "sip|" + id.rawValue + "|" + name(leg) }
 
+        /// Written by hand (JSONEncoder was 4 % of the server's CPU under load); read back with
+        /// JSONDecoder, which takes the same keys.
+        var json: String {
+            var out = JSONText()
+            out.object { json in
+                if let dialog {
+                    json.key("dialog")
+                    json.object { json in
+                        json.member("callID", dialog.callID)
+                        json.member("localAddress", dialog.localAddress)
+                        json.member("localCSeq", Int64(dialog.localCSeq))
+                        json.member("localTag", dialog.localTag)
+                        Self.write(dialog.peer, as: "peer", to: &json)
+                        json.member("remoteAddress", dialog.remoteAddress)
+                        json.member("remoteCSeq", dialog.remoteCSeq.map(Int64.init))
+                        json.member("remoteTag", dialog.remoteTag)
+                        json.member("remoteTarget", dialog.remoteTarget)
+                        json.key("routeSet")
+                        json.array(dialog.routeSet) { json, route in json.string(route) }
+                    }
+                }
+                json.member("interaction", interaction)
+                json.member("invite", invite)
+                json.member("leg", leg)
+                Self.write(peer, as: "peer", to: &json)
+                json.member("state", state.rawValue)
+            }
+            return String(decoding: out.bytes, as: UTF8.self)
+        }
+
+        private static func write(_ peer: SIPPeer, as name: StaticString, to json: inout JSONText) {
+            json.key(name)
+            json.object { json in
+                json.member("host", peer.host)
+                json.member("port", peer.port)
+                json.member("transport", peer.transport.rawValue)
+            }
+        }
+
         var parsedLeg: Leg? {
             if leg == "customer" { return .customer }
             if leg.hasPrefix("agent:") { return .agent(AgentID(String(leg.dropFirst(6)))) }
@@ -693,8 +732,8 @@ actor SIPEndpoint {
     }
 
     private func save(_ leg: SavedLeg) async {
-        guard records != nil, let data = try? JSONEncoder().encode(leg) else { return }
-        record(LineRecord(key: "sip|" + leg.interaction + "|" + leg.leg, body: String(decoding: data, as: UTF8.self)))
+        guard records != nil else { return }
+        record(LineRecord(key: "sip|" + leg.interaction + "|" + leg.leg, body: leg.json))
     }
 
     /// Changes to the written-down legs, in order, not yet handed to the store.

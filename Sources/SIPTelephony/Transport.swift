@@ -23,6 +23,8 @@ final class SIPTransport: Sendable {
     private let udpWriter = Mutex<NIOAsyncChannelOutboundWriter<Datagram>?>(nil)
     private let connections = Mutex<[SIPPeer: NIOAsyncChannelOutboundWriter<ByteBuffer>]>([:])
     private let logger: Logger
+    private let datagramsInFlight = Atomic<Int>(0)
+    static let maximumInFlight = 256
 
     private init(host: String, port: Int, udp: NIOAsyncChannel<Datagram, Datagram>,
                  tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, logger: Logger) {
@@ -80,7 +82,19 @@ final class SIPTransport: Sendable {
                     defer { self.udpWriter.withLock { $0 = nil } }
                     for try await datagram in inbound {
                         guard let host = datagram.remoteAddress.ipAddress, let port = datagram.remoteAddress.port else { continue }
-                        await deliver(.datagram(Array(buffer: datagram.data)), SIPPeer(.udp, host: host, port: port))
+                        let bytes = Array(buffer: datagram.data), peer = SIPPeer(.udp, host: host, port: port)
+                        // Datagrams are parsed and handled side by side (UDP promises no order, and
+                        // the transaction layer copes with any); past a bound the reader waits, so
+                        // a flood cannot pile up tasks.
+                        if self.datagramsInFlight.wrappingAdd(1, ordering: .relaxed).newValue <= Self.maximumInFlight {
+                            Task {
+                                await deliver(.datagram(bytes), peer)
+                                self.datagramsInFlight.wrappingSubtract(1, ordering: .relaxed)
+                            }
+                        } else {
+                            await deliver(.datagram(bytes), peer)
+                            self.datagramsInFlight.wrappingSubtract(1, ordering: .relaxed)
+                        }
                     }
                 }
             }
