@@ -413,9 +413,14 @@ extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
 }
 
-extension SIPMessage {
-    /// The parsed top Via, CSeq, From, To and Call-ID: what every layer reads. A message the
-    /// parser accepted always has them (it refuses one that does not).
+/// A message or its request or response: what carries header fields. The typed values every layer
+/// reads come from here, parsed from the text when asked (a message the parser accepted always has
+/// them: it refuses one that does not).
+public protocol SIPHeaderCarrier {
+    var headers: SIPHeaders { get }
+}
+
+extension SIPHeaderCarrier {
     public var topVia: SIPVia? { headers.values("Via").first.flatMap { try? SIPVia(parsing: $0) } }
     public var cseq: SIPCSeq? { headers["CSeq"].flatMap { try? SIPCSeq(parsing: $0) } }
     public var from: SIPNameAddress? { headers["From"].flatMap { try? SIPNameAddress(parsing: $0) } }
@@ -423,18 +428,6 @@ extension SIPMessage {
     public var callID: String? { headers["Call-ID"] }
 }
 
-extension SIPRequest {
-    public var topVia: SIPVia? { SIPMessage.request(self).topVia }
-    public var cseq: SIPCSeq? { SIPMessage.request(self).cseq }
-    public var from: SIPNameAddress? { SIPMessage.request(self).from }
-    public var to: SIPNameAddress? { SIPMessage.request(self).to }
-    public var callID: String? { headers["Call-ID"] }
-}
-
-extension SIPResponse {
-    public var topVia: SIPVia? { SIPMessage.response(self).topVia }
-    public var cseq: SIPCSeq? { SIPMessage.response(self).cseq }
-    public var from: SIPNameAddress? { SIPMessage.response(self).from }
-    public var to: SIPNameAddress? { SIPMessage.response(self).to }
-    public var callID: String? { headers["Call-ID"] }
-}
+extension SIPMessage: SIPHeaderCarrier {}
+extension SIPRequest: SIPHeaderCarrier {}
+extension SIPResponse: SIPHeaderCarrier {}
