@@ -73,6 +73,26 @@ public enum SIPParser {
         return head.message
     }
 
+    /// The header block's lines, cut at each CRLF on the bytes (cutting the text Character by
+    /// Character was the parser's largest cost); nil when the block is not UTF-8.
+    static func lines(_ bytes: ArraySlice<UInt8>) -> [String]? {
+        guard String(validating: bytes, as: UTF8.self) != nil else { return nil }
+        var lines: [String] = []
+        var start = bytes.startIndex
+        var index = bytes.startIndex
+        while index + 1 < bytes.endIndex {
+            if bytes[index] == 13, bytes[index + 1] == 10 {
+                lines.append(String(decoding: bytes[start..<index], as: UTF8.self))
+                index += 2
+                start = index
+            } else {
+                index += 1
+            }
+        }
+        lines.append(String(decoding: bytes[start..<bytes.endIndex], as: UTF8.self))
+        return lines
+    }
+
     /// Where the header block ends: the index of the CRLF CRLF, and where the body starts.
     static func headerEnd(_ bytes: [UInt8], from start: Int) -> (lineEnd: Int, bodyStart: Int)? {
         var index = start
@@ -118,8 +138,7 @@ public enum SIPParser {
 
     /// The start line and header fields (everything before the blank line), checked.
     static func parseHead(_ bytes: ArraySlice<UInt8>) throws(SIPParseError) -> Head {
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw .notUTF8 }
-        var lines = text.components(separatedBy: "\r\n")
+        guard var lines = lines(bytes) else { throw .notUTF8 }
         let first = lines.removeFirst()
         let startLine = try parseStartLine(first)
         var headers = SIPHeaders()
@@ -297,8 +316,7 @@ extension SIPParser {
         var start = 0
         while start + 1 < bytes.count, bytes[start] == 13, bytes[start + 1] == 10 { start += 2 }
         let end = headerEnd(bytes, from: start)?.lineEnd ?? bytes.count
-        guard end > start, let text = String(validating: bytes[start..<end], as: UTF8.self) else { return nil }
-        var lines = text.components(separatedBy: "\r\n")
+        guard end > start, var lines = lines(bytes[start..<end]) else { return nil }
         let first = lines.removeFirst()
         // Only requests are answered, and only ones whose method can be read.
         guard !first.uppercased().hasPrefix("SIP/"), let method = first.split(separator: " ").first,
