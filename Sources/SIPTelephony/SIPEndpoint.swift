@@ -38,7 +38,6 @@ actor SIPEndpoint {
         case registrations
     }
     private var deadlines = TimerQueue<Timer>()
-    private var answerIntervals: [InteractionID: Duration] = [:]
     private var sleeper: Task<Void, Never>?
     private var sleeperDeadline: Timestamp?
 
@@ -50,8 +49,8 @@ actor SIPEndpoint {
         var localTag: String
         var answer: SessionDescription?
         var dialog: SIPDialog?
-        var acknowledged = false
-        var answeredAt: Timestamp?
+        /// The 200 OK sent, retransmitted as it is until the ACK comes (nil once it has).
+        var unacknowledged: (ok: SIPResponse, sentAt: Timestamp, interval: Duration)?
     }
 
     struct PhoneLeg {
@@ -406,9 +405,8 @@ actor SIPEndpoint {
 
     private func handleAck(_ ack: SIPRequest) {
         guard case .some((let interaction, .customer)) = dialog(of: ack) else { return }
-        calls[interaction]?.customer?.acknowledged = true
+        calls[interaction]?.customer?.unacknowledged = nil
         deadlines.remove(.answer(interaction))
-        answerIntervals[interaction] = nil
     }
 
     private func dialog(of request: SIPRequest) -> (InteractionID, Leg)? {
@@ -446,7 +444,6 @@ actor SIPEndpoint {
                 if calls[interaction]?.handedOff != true { await lineEvent(interaction, .answered(leg)) }
             }
         default:
-            invitesSent[id] = nil
             forget(interaction, leg)
             if calls[interaction]?.handedOff == true { return await endHandedOff(interaction) }
             let failure: RingFailure
@@ -508,17 +505,14 @@ actor SIPEndpoint {
         ok.body = sdp.bytes
         ok.headers.add("Content-Type", "application/sdp")
         customer.dialog = SIPDialog.server(answering: customer.invite, localTag: customer.localTag, peer: customer.peer)
-        customer.answeredAt = clock.now()
+        if !customer.peer.reliable { customer.unacknowledged = (ok, clock.now(), settings.timers.t1) }
         calls[id]?.customer = customer
         if let dialog = customer.dialog {
             dialogs[dialog.callID + ";" + dialog.localTag] = (id, .customer)
             await save(SavedLeg(interaction: id, leg: .customer, state: .connected, invite: nil, dialog: dialog, peer: customer.peer))
         }
         await respond(ok, to: customer.transaction)
-        if !customer.peer.reliable {
-            answerIntervals[id] = settings.timers.t1
-            schedule(.answer(id), after: settings.timers.t1)
-        }
+        if !customer.peer.reliable { schedule(.answer(id), after: settings.timers.t1) }
     }
 
     /// A transfer to an outside number: the number's leg (already up after a consult, else a new
@@ -563,23 +557,11 @@ actor SIPEndpoint {
     }
 
     private func invite(_ id: InteractionID, _ leg: Leg, uri: String, to peer: SIPPeer) async {
-        guard let call = calls[id] else {
-            // A call the SIP layer does not carry (a simulated one): phones still ring for it.
-            return await inviteWithoutCustomer(id, leg, uri: uri, to: peer)
-        }
+        // A call the SIP layer does not carry yet (a simulated customer): phones still ring for it.
+        if calls[id] == nil { calls[id] = Call(customer: nil, mediaPort: allocateMediaPort()) }
+        guard let call = calls[id] else { return }
         let callerNumber = call.customer?.invite.from?.uri?.user ?? "switchboard"
         let request = makeInvite(uri: uri, caller: callerNumber, peer: peer, mediaPort: call.mediaPort)
-        let (transaction, outputs) = layer.send(request, to: peer)
-        calls[id]?.phones[leg] = PhoneLeg(transaction: transaction, invite: request, peer: peer)
-        invitesSent[transaction] = (id, leg)
-        await save(SavedLeg(interaction: id, leg: leg, state: .ringing, invite: request, dialog: nil, peer: peer))
-        await handle(outputs)
-    }
-
-    private func inviteWithoutCustomer(_ id: InteractionID, _ leg: Leg, uri: String, to peer: SIPPeer) async {
-        let port = allocateMediaPort()
-        calls[id] = Call(customer: nil, mediaPort: port)
-        let request = makeInvite(uri: uri, caller: "switchboard", peer: peer, mediaPort: port)
         let (transaction, outputs) = layer.send(request, to: peer)
         calls[id]?.phones[leg] = PhoneLeg(transaction: transaction, invite: request, peer: peer)
         invitesSent[transaction] = (id, leg)
@@ -608,7 +590,6 @@ actor SIPEndpoint {
                 await handle(layer.send(Self.cancelRequest(for: phone.invite), to: phone.peer).1)
                 cancelledInvites[phone.transaction] = (phone.invite, phone.peer)
             }
-            invitesSent[phone.transaction] = nil
             forget(id, leg)
         }
     }
@@ -622,9 +603,11 @@ actor SIPEndpoint {
             if let dialog = call.customer?.dialog { dialogs[dialog.callID + ";" + dialog.localTag] = nil }
             call.customer = nil
             deadlines.remove(.answer(id))
-            answerIntervals[id] = nil
         case .agent, .dialNumber:
-            if let dialog = call.phones[leg]?.dialog { dialogs[dialog.callID + ";" + dialog.localTag] = nil }
+            if let phone = call.phones[leg] {
+                if let dialog = phone.dialog { dialogs[dialog.callID + ";" + dialog.localTag] = nil }
+                invitesSent[phone.transaction] = nil
+            }
             call.phones[leg] = nil
         }
         calls[id] = call.customer == nil && call.phones.isEmpty ? nil : call
@@ -854,24 +837,16 @@ actor SIPEndpoint {
     }
 
     private func retransmitAnswer(_ id: InteractionID) async {
-        guard let customer = calls[id]?.customer, !customer.acknowledged, let interval = answerIntervals[id],
-            let answeredAt = customer.answeredAt
-        else { return }
-        if clock.now().milliseconds - answeredAt.milliseconds >= Int64((settings.timers.t1 * 64).components.seconds * 1000) {
+        guard let customer = calls[id]?.customer, let (ok, sentAt, interval) = customer.unacknowledged else { return }
+        if clock.now().milliseconds - sentAt.milliseconds >= Int64((settings.timers.t1 * 64).components.seconds * 1000) {
             // No ACK in 64×T1: the session ends (RFC 3261 §13.3.1.4).
             await hangUp(id, .customer)
             await lineEvent(id, .hungUp(.customer))
             return
         }
-        var ok = SIPResponse(answering: customer.invite, status: 200, toTag: customer.localTag)
-        ok.headers.add("Contact", contact)
-        if let sdp = customer.answer {
-            ok.body = sdp.bytes
-            ok.headers.add("Content-Type", "application/sdp")
-        }
         await respond(ok, to: customer.transaction)
         let next = min(interval * 2, settings.timers.t2)
-        answerIntervals[id] = next
+        calls[id]?.customer?.unacknowledged?.interval = next
         schedule(.answer(id), after: next)
     }
 
