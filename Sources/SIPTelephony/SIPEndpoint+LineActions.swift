@@ -1,0 +1,214 @@
+import CallControl
+import Center
+import Foundation
+import SIP
+import Store
+
+/// The center's line actions carried out over SIP, and the messages the B2BUA builds for them.
+extension SIPEndpoint {
+    // MARK: The center's line actions
+
+    func perform(_ actions: [Action]) async {
+        for action in actions {
+            switch action {
+            case .answerCustomer(let id):
+                await answerCustomer(id)
+            case .ring(let id, let leg):
+                await ring(id, leg)
+            case .hangUp(let id, let leg):
+                await hangUp(id, leg)
+            case .setMedia:
+                break  // who hears whom: the media layer's (the next issue); every leg already points at us
+            case .handOff(let id, let number):
+                await handOff(id, to: number)
+            case .notifyAgent, .agentStateChanged, .startTimer, .cancelTimer:
+                break
+            }
+        }
+    }
+
+    func answerCustomer(_ id: InteractionID) async {
+        guard var customer = calls[id]?.customer, customer.dialog == nil else { return }
+        var ok = SIPResponse(answering: customer.invite, status: 200, toTag: customer.localTag)
+        ok.headers.add("Contact", contact)
+        let sdp = customer.answer ?? SessionDescription(
+            sessionID: Self.sessionID(), address: settings.host, port: calls[id]?.mediaPort ?? 0,
+            codecs: [.pcmu, .pcma, .telephoneEvent])
+        ok.body = sdp.bytes
+        ok.headers.add("Content-Type", "application/sdp")
+        customer.dialog = SIPDialog.server(answering: customer.invite, localTag: customer.localTag, peer: customer.peer)
+        if !customer.peer.reliable { customer.unacknowledged = (ok, clock.now(), settings.timers.t1) }
+        calls[id]?.customer = customer
+        if let dialog = customer.dialog {
+            dialogs[dialog.callID + ";" + dialog.localTag] = (id, .customer)
+            await save(SavedLeg(interaction: id, leg: .customer, state: .connected, invite: nil, dialog: dialog, peer: customer.peer))
+        }
+        await respond(ok, to: customer.transaction)
+        if !customer.peer.reliable { schedule(.answer(id), after: settings.timers.t1) }
+    }
+
+    /// A transfer to an outside number: the number's leg (already up after a consult, else a new
+    /// INVITE through the gateway) stays bridged with the customer's. Without a gateway the number
+    /// is simulated and the customer's leg stays until the customer hangs up.
+    func handOff(_ id: InteractionID, to number: DialNumber) async {
+        guard calls[id] != nil else { return }
+        calls[id]?.handedOff = true
+        let leg = Leg.dialNumber(number)
+        if calls[id]?.phones[leg] == nil, let gateway = settings.gateway {
+            await invite(id, leg, uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", to: gateway)
+        }
+    }
+
+    /// After a hand-off, one side hanging up ends the other.
+    func endHandedOff(_ id: InteractionID) async {
+        guard let call = calls[id], call.handedOff else { return }
+        if call.customer != nil { await hangUp(id, .customer) }
+        for leg in call.phones.keys { await hangUp(id, leg) }
+    }
+
+    func ring(_ id: InteractionID, _ leg: Leg) async {
+        switch leg {
+        case .customer:
+            return
+        case .dialNumber(let number):
+            guard let gateway = settings.gateway else {
+                // No gateway: the number answers at once, as in the simulator.
+                await lineEvent(id, .answered(leg))
+                return
+            }
+            await invite(id, leg, uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", to: gateway)
+        case .agent(let agent):
+            // Only an agent whose station is their phone is rung; the others answer on the desktop.
+            guard let center, await center.agent(agent)?.answerMode == .phone else { return }
+            guard let binding = registrar.contacts(of: agent.rawValue).last else {
+                await lineEvent(id, .ringFailed(leg, .unreachable))
+                return
+            }
+            await invite(id, leg, uri: binding.contact, to: binding.source)
+        }
+    }
+
+    func invite(_ id: InteractionID, _ leg: Leg, uri: String, to peer: SIPPeer) async {
+        // A call the SIP layer does not carry yet (a simulated customer): phones still ring for it.
+        if calls[id] == nil { calls[id] = Call(customer: nil, mediaPort: allocateMediaPort()) }
+        guard let call = calls[id] else { return }
+        let callerNumber = call.customer?.invite.from?.uri?.user ?? "switchboard"
+        let request = makeInvite(uri: uri, caller: callerNumber, peer: peer, mediaPort: call.mediaPort)
+        let (transaction, outputs) = layer.send(request, to: peer)
+        calls[id]?.phones[leg] = PhoneLeg(transaction: transaction, invite: request, peer: peer)
+        invitesSent[transaction] = (id, leg)
+        await save(SavedLeg(interaction: id, leg: leg, state: .ringing, invite: request, dialog: nil, peer: peer))
+        await handle(outputs)
+    }
+
+    func hangUp(_ id: InteractionID, _ leg: Leg) async {
+        guard let call = calls[id] else { return }
+        switch leg {
+        case .customer:
+            guard let customer = call.customer else { return }
+            if var dialog = customer.dialog {
+                let bye = dialog.request(.bye, via: makeVia(customer.peer))
+                await handle(layer.send(bye, to: customer.peer).1)
+            } else {
+                await respond(SIPResponse(answering: customer.invite, status: 480, toTag: customer.localTag), to: customer.transaction)
+            }
+            forget(id, .customer)
+        case .agent, .dialNumber:
+            guard let phone = call.phones[leg] else { return }
+            if var dialog = phone.dialog {
+                await handle(layer.send(dialog.request(.bye, via: makeVia(phone.peer)), to: phone.peer).1)
+            } else {
+                // Still ringing: CANCEL with the INVITE's branch (RFC 3261 §9.1).
+                await handle(layer.send(Self.cancelRequest(for: phone.invite), to: phone.peer).1)
+                cancelledInvites[phone.transaction] = (phone.invite, phone.peer)
+            }
+            forget(id, leg)
+        }
+    }
+
+    /// Drops a leg; the call goes when it has none left.
+    func forget(_ id: InteractionID, _ leg: Leg) {
+        guard var call = calls[id] else { return }
+        if records != nil { record(LineRecord(key: SavedLeg.key(id, leg), body: nil)) }
+        switch leg {
+        case .customer:
+            if let dialog = call.customer?.dialog { dialogs[dialog.callID + ";" + dialog.localTag] = nil }
+            call.customer = nil
+            deadlines.remove(.answer(id))
+        case .agent, .dialNumber:
+            if let phone = call.phones[leg] {
+                if let dialog = phone.dialog { dialogs[dialog.callID + ";" + dialog.localTag] = nil }
+                invitesSent[phone.transaction] = nil
+            }
+            call.phones[leg] = nil
+        }
+        calls[id] = call.customer == nil && call.phones.isEmpty ? nil : call
+    }
+
+    func lineEvent(_ id: InteractionID, _ event: LineEvent) async {
+        guard let center else { return }
+        let logger = logger
+        inOrder(id) {
+            do {
+                let (outcome, _) = try await center.execute(.line(id, event))
+                if let rejection = outcome.rejection {
+                    logger.debug("line event refused", metadata: ["task": "\(id)", "event": "\(event)", "why": "\(rejection)"])
+                }
+            } catch {
+                logger.warning("line event failed", metadata: ["task": "\(id)", "error": "\(error)"])
+            }
+        }
+    }
+
+
+    // MARK: Building messages
+
+    var contact: String { "<sip:switchboard@\(SIPPeerText.host(settings.host)):\(transport?.port ?? settings.port)>" }
+
+    func makeVia(_ peer: SIPPeer) -> SIPVia {
+        var parameters = SIPParameters()
+        parameters["branch"] = .some("z9hG4bK" + Self.makeTag())
+        parameters["rport"] = .some(nil)
+        return SIPVia(transport: peer.transport.rawValue, host: settings.host, port: transport?.port ?? settings.port, parameters: parameters)
+    }
+
+    func makeInvite(uri: String, caller: String, peer: SIPPeer, mediaPort: Int) -> SIPRequest {
+        var headers = SIPHeaders()
+        headers.add("Via", makeVia(peer).text)
+        headers.add("Max-Forwards", "70")
+        let host = SIPPeerText.host(settings.host)
+        headers.add("From", "<sip:\(caller)@\(host)>;tag=\(Self.makeTag())")
+        headers.add("To", "<\(uri)>")
+        headers.add("Call-ID", Self.makeTag() + Self.makeTag() + "@" + host)
+        headers.add("CSeq", "1 INVITE")
+        headers.add("Contact", contact)
+        headers.add("Content-Type", "application/sdp")
+        let offer = SessionDescription(
+            sessionID: Self.sessionID(), address: settings.host, port: mediaPort, codecs: [.pcmu, .pcma, .telephoneEvent])
+        return SIPRequest(method: .invite, requestURI: uri, headers: headers, body: offer.bytes)
+    }
+
+    static func cancelRequest(for invite: SIPRequest) -> SIPRequest {
+        var headers = SIPHeaders()
+        if let via = invite.headers.values("Via").first { headers.add("Via", via) }
+        headers.add("Max-Forwards", "70")
+        for name in ["From", "To", "Call-ID"] { headers.add(name, invite.headers[name] ?? "") }
+        headers.add("CSeq", "\(invite.cseq?.number ?? 1) CANCEL")
+        return SIPRequest(method: .cancel, requestURI: invite.requestURI, headers: headers)
+    }
+
+    func mediaAnswer(for id: InteractionID, offer: [UInt8]) -> SessionDescription? {
+        guard !offer.isEmpty, let parsed = try? SessionDescription(parsing: offer) else { return nil }
+        return SessionDescription.answer(to: parsed, address: settings.host, port: calls[id]?.mediaPort ?? 0, sessionID: Self.sessionID())
+    }
+
+    func allocateMediaPort() -> Int {
+        let port = nextMediaPort
+        nextMediaPort += 2
+        if nextMediaPort > settings.rtpPorts.upperBound { nextMediaPort = settings.rtpPorts.lowerBound + settings.rtpPorts.lowerBound % 2 }
+        return port
+    }
+
+    static func makeTag() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }
+    static func sessionID() -> UInt64 { UInt64.random(in: 1...UInt64(Int64.max)) }
+}
