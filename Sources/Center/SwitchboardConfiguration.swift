@@ -25,12 +25,17 @@ public struct SwitchboardConfiguration: Codable, Sendable {
     /// customers' calls, the gateway that reaches outside numbers.
     public struct SIP: Codable, Sendable {
         public var numbers: [String: String]
+        /// Source addresses whose INVITEs are customers' calls without a challenge.
         public var trunks: [String]
+        /// Trunks that sign in instead: username → digest hashes (`md5:HEX,sha256:HEX`, as
+        /// `switchboard sip-hash USERNAME` makes them). An INVITE from any other address is
+        /// challenged (401) and becomes a customer's call once it answers with one of these.
+        public var trunkAccounts: [String: String]?
         /// `host:port` of the outbound gateway; none: dialled numbers stay simulated.
         public var gateway: String?
 
-        public init(numbers: [String: String], trunks: [String], gateway: String? = nil) {
-            (self.numbers, self.trunks, self.gateway) = (numbers, trunks, gateway)
+        public init(numbers: [String: String], trunks: [String], trunkAccounts: [String: String]? = nil, gateway: String? = nil) {
+            (self.numbers, self.trunks, self.trunkAccounts, self.gateway) = (numbers, trunks, trunkAccounts, gateway)
         }
     }
 

@@ -244,6 +244,9 @@ public struct SIPStreamFramer: Sendable {
 
     public mutating func append(_ bytes: some Sequence<UInt8>) { buffer.append(contentsOf: bytes) }
 
+    /// Whether bytes of an unfinished message wait (after `next()` has returned nil).
+    public var holdsPartialMessage: Bool { !buffer.isEmpty }
+
     /// The next complete message, or nil until more bytes come.
     public mutating func next() throws(SIPParseError) -> SIPMessage? {
         var start = 0

@@ -115,7 +115,8 @@ actor SIPEndpoint {
     func run() async throws {
         let transport: SIPTransport
         do {
-            transport = try await SIPTransport.bind(host: settings.host, port: settings.port, logger: logger)
+            transport = try await SIPTransport.bind(
+                host: settings.host, port: settings.port, incompleteTimeout: settings.tcpIncompleteTimeout, logger: logger)
         } catch {
             bindError = error
             for waiter in readyWaiters { waiter.resume(throwing: error) }
@@ -295,8 +296,24 @@ actor SIPEndpoint {
 
     /// A customer's call: a trunk's INVITE to a configured number joins that number's queue.
     func incomingCall(_ invite: SIPRequest, _ id: ServerTransactionID, from peer: SIPPeer, toTag: String) async {
-        guard settings.trustedSources.contains(peer.host) else {
-            return await respond(SIPResponse(answering: invite, status: 403, reason: "Forbidden (not a trunk)", toTag: toTag), to: id)
+        if !settings.trustedSources.contains(peer.host) {
+            // Not a trusted address: a trunk that signs in with digest, or no one.
+            guard !settings.trunkCredentials.isEmpty else {
+                return await respond(SIPResponse(answering: invite, status: 403, reason: "Forbidden (not a trunk)", toTag: toTag), to: id)
+            }
+            let outcome = authenticator.verify(invite, now: now, credential: { settings.trunkCredentials[$0] })
+            switch outcome {
+            case .authenticated:
+                break
+            case .missing, .stale:
+                var challenge = SIPResponse(answering: invite, status: 401, toTag: toTag)
+                for value in authenticator.challenges(now: now, stale: outcome == .stale) { challenge.headers.add("WWW-Authenticate", value) }
+                return await respond(challenge, to: id)
+            case .rejected(let why):
+                // Not challenged again: a trunk with a wrong secret would otherwise loop.
+                return await respond(SIPResponse(
+                    answering: invite, status: 403, reason: "Forbidden (trunk credentials: \(why))", toTag: toTag), to: id)
+            }
         }
         // An agent's own phone calling (a second call to consult or conference from the phone): the
         // spec keeps those on the Agent Desktop.

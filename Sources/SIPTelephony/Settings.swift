@@ -15,6 +15,8 @@ public struct SIPSettings: Sendable {
     public var numbers: [String: QueueID]
     /// Source addresses whose INVITEs are customers' calls (trunks).
     public var trustedSources: Set<String>
+    /// Trunks that authenticate with digest instead of by address: username → credential.
+    public var trunkCredentials: [String: DigestCredential] = [:]
     /// Each agent's SIP account: the username is the agent's ID.
     public var credentials: [AgentID: DigestCredential]
     /// Where calls to outside numbers go; nil: dialled numbers stay simulated (they answer at once).
@@ -22,6 +24,10 @@ public struct SIPSettings: Sendable {
     public var timers: SIPTimerValues
     /// Digest algorithms offered to phones, preferred first (default SHA-256, then MD5).
     public var digestAlgorithms: [DigestAlgorithm] = [.sha256, .md5]
+    /// A TCP connection that has not finished a message this long after its last bytes (a
+    /// half-open connection, or one trickling a message) is closed. Connections between whole
+    /// messages are left open: a phone registered over TCP is reached on its connection.
+    public var tcpIncompleteTimeout: Duration = .seconds(32)
 
     public init(
         host: String = "127.0.0.1", port: Int = 5060, realm: String = "switchboard", rtpPorts: ClosedRange<Int> = 20_000...29_999,

@@ -25,25 +25,31 @@ final class SIPTransport: Sendable {
     private let logger: Logger
     private let datagramsInFlight = Atomic<Int>(0)
     static let maximumInFlight = 256
+    private let incompleteTimeout: TimeAmount
 
     private init(host: String, port: Int, udp: NIOAsyncChannel<Datagram, Datagram>,
-                 tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, logger: Logger) {
+                 tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, incompleteTimeout: Duration,
+                 logger: Logger) {
         self.host = host
         self.port = port
         self.udp = udp
         self.tcp = tcp
         self.logger = logger
+        let (seconds, attoseconds) = incompleteTimeout.components
+        self.incompleteTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     /// Binds TCP, then UDP on the same port number. With port 0 the system picks TCP's port; if
     /// that number is taken for UDP, another is tried.
-    static func bind(host: String, port: Int, logger: Logger) async throws -> SIPTransport {
+    static func bind(host: String, port: Int, incompleteTimeout: Duration, logger: Logger) async throws -> SIPTransport {
         let group = MultiThreadedEventLoopGroup.singleton
         var attempts = 0
         while true {
             attempts += 1
             let tcp = try await ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                // A phone that vanishes while registered over TCP is found by the kernel's keep-alives.
+                .childChannelOption(.socketOption(.so_keepalive), value: 1)
                 .bind(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -61,7 +67,8 @@ final class SIPTransport: Sendable {
                             try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel)
                         }
                     }
-                return SIPTransport(host: host, port: bound, udp: udp, tcp: tcp, logger: logger)
+                return SIPTransport(
+                    host: host, port: bound, udp: udp, tcp: tcp, incompleteTimeout: incompleteTimeout, logger: logger)
             } catch {
                 try? await tcp.channel.close()
                 if port != 0 || attempts >= 5 { throw error }
@@ -122,9 +129,20 @@ final class SIPTransport: Sendable {
                 self.connections.withLock { $0[peer] = outbound }
                 defer { self.connections.withLock { $0[peer] = nil } }
                 var framer = SIPStreamFramer()
+                // A connection must finish a message within the timeout of connecting, and of
+                // each byte of an unfinished one: a half-open or trickling connection cannot hold
+                // a socket for ever. Between whole messages it may stay quiet.
+                let channel = connection.channel
+                func closeUnlessFinished() -> Scheduled<Void> {
+                    channel.eventLoop.scheduleTask(in: incompleteTimeout) { channel.close(promise: nil) }
+                }
+                var deadline: Scheduled<Void>? = closeUnlessFinished()
+                defer { deadline?.cancel() }
                 for try await buffer in inbound {
+                    deadline?.cancel()
                     framer.append(buffer.readableBytesView)
                     while let message = try framer.next() { await deliver(.message(message), peer) }
+                    deadline = framer.holdsPartialMessage ? closeUnlessFinished() : nil
                 }
             }
         } catch {

@@ -34,6 +34,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Media (RTP) ports offered in SDP, as FIRST-LAST.") var rtpPorts = "20000-29999"
     @Option(help: "Digest algorithms offered to phones, preferred first: 'sha256,md5', 'md5,sha256' or one of them (older phones stop at a first SHA-256 challenge).")
     var sipDigest = "sha256,md5"
+    @Option(name: .customLong("sip-tcp-timeout"), help: "Seconds a SIP TCP connection may hold an unfinished message (or none, after connecting) before it is closed.")
+    var sipTCPTimeout = 32
     @Option(help: "SQLite durability: 'full' (fsync at every commit: survives a power cut) or 'normal' (survives a crash of the process).")
     var sync = "full"
     @Option(help: "On SIGTERM or SIGINT: how long live calls may take to end before the server stops (seconds).")
@@ -52,6 +54,7 @@ struct Serve: AsyncParsableCommand {
         }
         if !(0...65535).contains(sipPort) { throw ValidationError("--sip-port must be between 0 and 65535") }
         if rtpRange == nil { throw ValidationError("--rtp-ports is FIRST-LAST, two ports with FIRST < LAST") }
+        if !(1...3600).contains(sipTCPTimeout) { throw ValidationError("--sip-tcp-timeout must be between 1 and 3600 seconds") }
         if digestAlgorithms == nil { throw ValidationError("--sip-digest is sha256, md5, or both separated by a comma") }
         if SQLiteEventStore.Durability(rawValue: sync) == nil { throw ValidationError("--sync is 'full' or 'normal'") }
         if drainSeconds < 0 { throw ValidationError("--drain-seconds must be 0 or more") }
@@ -156,14 +159,23 @@ extension Serve {
                 }
                 gateway = SIPPeer(.udp, host: String(parts[0]), port: port)
             }
+            var trunkCredentials: [String: DigestCredential] = [:]
+            for (username, stored) in sip.trunkAccounts ?? [:] {
+                guard let credential = DigestCredential(stored: stored) else {
+                    throw ValidationError("invalid configuration: sip.trunkAccounts.\(username) is not md5:HEX,sha256:HEX")
+                }
+                trunkCredentials[username] = credential
+            }
             settings = SIPSettings(
                 host: host, port: sipPort, numbers: sip.numbers.mapValues { QueueID($0) }, trustedSources: Set(sip.trunks),
                 credentials: credentials, gateway: gateway)
+            settings.trunkCredentials = trunkCredentials
         } else {
             settings = .demo(host: host, port: sipPort, agents: configuration.agents.map { AgentID($0.id) })
         }
         settings.rtpPorts = rtpRange ?? settings.rtpPorts
         settings.digestAlgorithms = digestAlgorithms ?? settings.digestAlgorithms
+        settings.tcpIncompleteTimeout = .seconds(sipTCPTimeout)
         return settings
     }
 

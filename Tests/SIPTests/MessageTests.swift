@@ -155,6 +155,20 @@ let basicInvite = [
         }
     }
 
+    @Test func aFramerHoldsAPartialMessageUntilItIsWholeAndKeepAliveCRLFsAreNotOne() throws {
+        let one = sipBytes(basicInvite, body: "v=0\n")
+        var framer = SIPStreamFramer()
+        framer.append(Array("\r\n\r\n".utf8))
+        #expect(try framer.next() == nil)
+        #expect(!framer.holdsPartialMessage)
+        framer.append(one[..<20])
+        #expect(try framer.next() == nil)
+        #expect(framer.holdsPartialMessage)
+        framer.append(one[20...])
+        #expect(try framer.next() != nil)
+        #expect(!framer.holdsPartialMessage)
+    }
+
     @Test func aStreamMessageWithoutContentLengthIsRefused() {
         var framer = SIPStreamFramer()
         framer.append(sipBytes(basicInvite.filter { !$0.hasPrefix("Content-Length") }))

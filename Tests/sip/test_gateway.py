@@ -74,10 +74,10 @@ class ConfiguredServer:
     """`switchboard serve --config FILE --telephony sip` on free loopback ports; what it prints is
     read (and kept) by a thread, so waiting for its addresses has a deadline."""
 
-    def __init__(self, config_path, database):
+    def __init__(self, config_path, database, *options):
         self.process = subprocess.Popen(
             [binary(), "serve", "--config", str(config_path), "--telephony", "sip", "--host", LOCALHOST,
-             "--port", "0", "--sip-port", "0", "--database", str(database), "--drain-seconds", "0"],
+             "--port", "0", "--sip-port", "0", "--database", str(database), "--drain-seconds", "0", *options],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines = queue.Queue()
         self.output = []
@@ -123,7 +123,8 @@ def gateway_call(tmp_path):
     it, then a customer's call that Agent 1 answers on the phone. Stops them all at the end."""
     started = []
 
-    def start(gateway_scenario):
+    def start(gateway_scenario, phone_scenario="spec_phone_answers_and_waits",
+              customer_scenario="spec_customer_calls_and_waits"):
         workdir = tmp_path / "sipp"
         gateway = Sipp(str(workdir), gateway_scenario)
         started.append(gateway)
@@ -136,10 +137,10 @@ def gateway_call(tmp_path):
         started.append(peers)
 
         # The configured sipDigest lets agent1's phone register (SHA-256 digest).
-        phone = peers.phone("agent1", "spec_phone_answers_and_waits")
+        phone = peers.phone("agent1", phone_scenario)
         agent1 = on_phone_station(server, "agent1")
         bystander = Bystander(server)
-        customer = peers.customer("spec_customer_calls_and_waits", caller=CALLER)
+        customer = peers.customer(customer_scenario, caller=CALLER)
         phone.wait_for("received", start="ACK")
 
         def connected():
@@ -238,3 +239,28 @@ def test_a_gateway_answering_503_fails_the_dialled_partys_ring_and_the_customer_
     resumed = command(agent1, task_id, "resume")
     assert resumed["status"] == "connected" and resumed["customer"]["state"] == "connected", resumed
     hang_up_the_rest(agent1, task_id, bystander, customer, phone)
+
+
+def test_a_blind_transfer_to_a_dial_number_invites_it_through_the_gateway_byes_agent1s_phone_and_the_customers_bye_ends_it(
+        gateway_call):
+    gateway, server, agent1, phone, customer, bystander, task_id = gateway_call(
+        "gateway_answers", phone_scenario="agent_phone_answers", customer_scenario="customer_calls_and_hangs_up")
+    transferred = command(agent1, task_id, "transfer", {"destinationType": "dialNumber", "to": NUMBER})
+    assert participant(transferred, "agent1")["state"] == "left", transferred
+
+    invite = gateway.wait_for("received", start="INVITE")
+    assert invite.request_uri == f"sip:{NUMBER}@127.0.0.1:{gateway.port}", invite.start_line
+    assert invite.header("From").startswith(f"<sip:{CALLER}@127.0.0.1>"), "the customer's number is the caller's"
+    gateway.wait_for("received", start="ACK")
+    assert first(phone.succeeded(), "received", start="BYE"), "Agent 1's phone is hung up"
+    eventually(lambda: agent1.me()["state"] == "wrapUp", "Agent 1 to be in wrap-up")
+
+    bystander.settle()
+    still_waiting(customer)
+    still_waiting(gateway)
+    assert received_requests(customer, "BYE") == [], "the customer stays on the line with the number"
+    customer.cue()  # the customer hangs up: the server hangs up the number
+    assert first(customer.succeeded(), "received", status=200, method="BYE")
+    bye = first(gateway.succeeded(), "received", start="BYE")
+    assert bye.header("Call-ID") == invite.header("Call-ID"), bye.text
+    command(agent1, task_id, "wrapup", {"wrapUpCodeId": "resolved"})

@@ -12,7 +12,7 @@ import time
 import uuid
 
 import test_robustness as robustness
-from conftest import DEADLINE, LOCALHOST, ROOT, SipMessage, eventually, first
+from conftest import DEADLINE, LOCALHOST, ROOT, Server, SipMessage, eventually, first
 
 TORTURE = os.path.join(ROOT, "Tests", "SIPTests", "Fixtures", "torture")
 
@@ -393,3 +393,44 @@ def test_half_open_and_unframed_tcp_connections_do_not_stop_udp_calls_or_new_tcp
         for connection in (half, garbage, fresh):
             if connection is not None:
                 connection.close()
+
+
+def test_a_tcp_connection_that_finishes_no_message_within_the_timeout_is_closed_and_one_between_messages_stays_open(
+        tmp_path):
+    """With `--sip-tcp-timeout 1`: a connection that has sent a whole REGISTER (answered 401) and
+    then nothing stays open; a connection that sends nothing, and one that sends half a REGISTER,
+    are both closed by the server (EOF) within the deadline, each more than a second after the
+    first connection's message was finished. Then the first connection carries a second REGISTER,
+    answered 401 on it: a quiet connection between messages (a phone registered over TCP) is kept."""
+    server = Server(tmp_path / "switchboard.sqlite", "--drain-seconds", "0", "--sip-tcp-timeout", "1")
+    address = (LOCALHOST, server.sip_port)
+    connections = []
+    try:
+        kept = socket.create_connection(address, timeout=DEADLINE)
+        connections.append(kept)
+        kept_port = kept.getsockname()[1]
+        call_id = f"kept-{uuid.uuid4().hex}@{LOCALHOST}"
+        kept.sendall(register_over_tcp(server.sip_port, kept_port, call_id, uuid.uuid4().hex).encode() + b"\r\n")
+        assert read_tcp_message(kept, time.monotonic() + DEADLINE).status == 401
+        finished = time.monotonic()
+
+        silent = socket.create_connection(address, timeout=DEADLINE)
+        trickling = socket.create_connection(address, timeout=DEADLINE)
+        connections += [silent, trickling]
+        trickling.sendall(register_over_tcp(server.sip_port, trickling.getsockname()[1],
+                                            f"trickle-{uuid.uuid4().hex}@{LOCALHOST}", uuid.uuid4().hex)
+                          .encode()[:120])
+        assert closed_by_server(silent, time.monotonic() + DEADLINE) == b""
+        assert closed_by_server(trickling, time.monotonic() + DEADLINE) == b""
+        assert time.monotonic() - finished > 1.0
+
+        second = register_over_tcp(server.sip_port, kept_port, call_id, uuid.uuid4().hex).replace(
+            "CSeq: 1 REGISTER", "CSeq: 2 REGISTER")
+        kept.sendall(second.encode() + b"\r\n")
+        answer = read_tcp_message(kept, time.monotonic() + DEADLINE)
+        assert answer.status == 401 and answer.header("CSeq") == "2 REGISTER", answer.text
+        assert server.process.poll() is None, "the server is still running"
+    finally:
+        for connection in connections:
+            connection.close()
+        server.stop()
