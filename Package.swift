@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CallControl", "Store", "Center",
+                "CallControl", "Store", "Center", "Hashing",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -62,7 +62,9 @@ let package = Package(
         ),
         // SIP (RFC 3261) as pure values: the message syntax, the transaction machines and layer,
         // the registrar, digest authentication. No I/O, no clock.
-        .target(name: "SIP"),
+        .target(name: "SIP", dependencies: ["Hashing"]),
+        // MD5 and SHA-256, written here (swift-crypto's BoringSSL would cost minutes per clean build).
+        .target(name: "Hashing"),
         // The center's telephony over SIP: UDP and TCP on SwiftNIO, the transaction layer's timers on
         // the center's clock, the registrar, and the B2BUA that turns line actions into SIP and back.
         .target(
@@ -96,7 +98,7 @@ let package = Package(
         // Test doubles (a store that can hold or fail its writes, a telephony that records).
         .target(name: "TestSupport", dependencies: ["CallControl", "Store", "Center"], path: "Tests/TestSupport"),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl"]),
-        .testTarget(name: "SIPTests", dependencies: ["SIP"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashing"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SIPTelephonyTests",
             dependencies: ["SIPTelephony", "SIP", "Center", "Store", "CallControl", "TestSupport"]

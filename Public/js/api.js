@@ -17,7 +17,10 @@ export function setToken(value) {
   token = value;
 }
 
-/** Called when the server no longer knows our token (signed out elsewhere, or restarted). */
+/**
+ * Called with the ApiError when the server refuses our token (401): its code says why —
+ * sessionExpired, signedOut, signedOutBySupervisor (the message names them), or unauthorized.
+ */
 export function onUnauthorized(handler) {
   unauthorized = handler;
 }
@@ -63,13 +66,14 @@ export async function request(method, path, body, { idempotencyKey, retries = 0 
       data = null;
     }
     if (response.ok) return data;
-    if (response.status === 401 && token) unauthorized();
     const error = data && data.error ? data.error : {};
-    throw new ApiError(
+    const failure = new ApiError(
       response.status,
       error.code ?? `http${response.status}`,
       error.message ?? `the server answered ${response.status} ${response.statusText}`.trim(),
     );
+    if (response.status === 401 && token) unauthorized(failure);
+    throw failure;
   }
 }
 
@@ -79,6 +83,8 @@ const segment = encodeURIComponent;
 export const api = {
   health: () => get('/health'),
   login: (username, password) => request('POST', '/v1/auth/login', { username, password }),
+  /** Ends this tab's session: {signedOut, leftCenter}; 409 callInProgress / wrapUpOwed while the agent owes a call. */
+  logout: () => request('POST', '/v1/auth/logout'),
   me: () => get('/v1/me'),
   setState: (state, idleCodeId) =>
     request('PUT', '/v1/me/state', idleCodeId ? { state, idleCodeId } : { state }),
@@ -95,6 +101,15 @@ export const api = {
     }),
 
   agents: () => get('/v1/agents'),
+  /** Supervisors: who is signed in, [{user, role, displayName, sessions, desktops, signedInAt, lastSeenAt}]. */
+  sessions: () => get('/v1/sessions'),
+  /** Supervisors: signs the agent out of the center and ends their sessions (409 while they owe a call). */
+  signOutAgent: (agentId) => request('POST', `/v1/agents/${segment(agentId)}/logout`),
+  /** Supervisors: sets the agent idle with a reason (after their call, if they are on one). */
+  setAgentIdle: (agentId, idleCodeId) =>
+    request('PUT', `/v1/agents/${segment(agentId)}/state`, { state: 'idle', idleCodeId }),
+  /** The agent's recent history, newest first: [{at, action, by?, byName?, detail?}]. */
+  audit: (agentId, limit = 20) => get(`/v1/agents/${segment(agentId)}/audit?limit=${limit}`),
   queues: () => get('/v1/queues'),
   wrapUpCodes: () => get('/v1/wrapup-codes'),
   idleCodes: () => get('/v1/idle-codes'),

@@ -1,7 +1,9 @@
 // The page's entry point: sign-in and sign-out, then the agent's desktop or the supervisor's
 // view, fed by one TaskStore that Sync keeps in step with the server (REST, then the stream).
 // The token lives in sessionStorage, so a reload keeps this tab signed in and each tab signs in
-// on its own.
+// on its own. A session that ends without this tab's Sign out (it ran out, a supervisor signed the
+// agent out, another path ended it) brings the sign-in form back saying why: the server tells it
+// on the stream (sessionEnded) or in a 401's code.
 import { api, describeError, onUnauthorized, setToken } from './api.js';
 import { AgentDesktop } from './desktop.js';
 import { $, setText } from './dom.js';
@@ -10,6 +12,7 @@ import { SupervisorView } from './supervisor.js';
 import { TaskStore } from './store.js';
 import { Sync } from './sync.js';
 import { startTicker } from './time.js';
+import { sessionEndedWords } from './words.js';
 
 const SESSION = 'switchboard.session';
 const NOTICE = 'switchboard.notice';
@@ -25,13 +28,81 @@ function savedSession() {
   }
 }
 
-/** Forgets this tab's token (the server keeps the agent signed in to the center) and starts over. */
-function signOut(notice) {
+let leaving = false;
+/** While this tab's Sign out is on its way: its own end, told by the stream or a 401, waits for the answer. */
+let signingOut = false;
+let endedMeanwhile = null;
+
+/** Forgets this tab's token and starts over at the sign-in form, which says `notice`. */
+function leave(notice) {
+  if (leaving) return; // several refusals can arrive at once; the first says why
+  leaving = true;
   const session = savedSession();
   sessionStorage.removeItem(SESSION);
   if (session) sessionStorage.removeItem(`switchboard.seq.${session.token}`);
   if (notice) sessionStorage.setItem(NOTICE, notice);
   window.location.reload();
+}
+
+/** "supervisor 1 signed you out" → "Supervisor 1 signed you out." */
+function sentence(text) {
+  const words = String(text ?? '').trim();
+  if (!words) return '';
+  return `${words[0].toUpperCase()}${words.slice(1)}${/[.!?]$/.test(words) ? '' : '.'}`;
+}
+
+/** Why a 401 sent us back: its code in words; a supervisor's sign-out is named by the server's message. */
+function refusalNotice(failure) {
+  if (failure.code === 'signedOutBySupervisor' && failure.message) return sentence(failure.message);
+  return sessionEndedWords(failure.code);
+}
+
+/**
+ * The Sign out button: the server ends this tab's session (and takes the agent out of the center
+ * when it was their last). Refused while the agent has a call or owes a wrap-up: the server's
+ * words say so beside the page's top, and the agent stays signed in.
+ */
+async function signOut() {
+  const button = $('#sign-out');
+  const error = $('#sign-out-error');
+  setText(error, '');
+  button.disabled = true;
+  button.setAttribute('aria-busy', 'true');
+  signingOut = true;
+  endedMeanwhile = null;
+  try {
+    const answer = await api.logout();
+    // The agent's other desktops (tabs) keep them in the center: say so, so nobody is surprised.
+    const stays = answer && answer.leftCenter === false && document.body.dataset.role === 'agent';
+    leave(stays ? 'You have signed out. Your other open desktops keep you signed in to the center.' : 'You have signed out.');
+  } catch (failure) {
+    // The session ended anyway (the answer was lost on the way): say so as the server did.
+    if (endedMeanwhile) {
+      leave(endedMeanwhile);
+      return;
+    }
+    // A 401: the session had already ended, and onUnauthorized is taking us to the sign-in form.
+    if (failure.status === 401) return;
+    setText(error, failure.status === 409
+      ? `You are still signed in: ${describeError(failure)}`
+      : `Sign out failed: ${describeError(failure)}`);
+  } finally {
+    signingOut = false;
+    button.disabled = false;
+    button.removeAttribute('aria-busy');
+  }
+}
+
+/**
+ * The session ended without this tab asking (or as it asked): back to the sign-in form with the
+ * words for `code`. Our own Sign out's end waits for its answer, which says more.
+ */
+function sessionEnded(code, notice) {
+  if (signingOut && code === 'signedOut') {
+    endedMeanwhile = notice;
+    return;
+  }
+  leave(notice);
 }
 
 function announce(text) {
@@ -96,7 +167,7 @@ async function loadDirectory() {
 
 async function enter(session, health) {
   setToken(session.token);
-  onUnauthorized(() => signOut('Your session has ended (the server may have restarted). Please sign in again.'));
+  onUnauthorized((failure) => sessionEnded(failure.code, refusalNotice(failure)));
   const { agents, queues, wrapUpCodes, idleCodes } = await loadDirectory();
   const names = new Map(agents.map((agent) => [agent.id, agent.displayName]));
   const queueNames = new Map(queues.map((queue) => [queue.id, queue.name]));
@@ -109,15 +180,23 @@ async function enter(session, health) {
   if (!agent) document.title = 'Switchboard — Supervisor';
 
   const store = new TaskStore(agent ? session.user : null);
+  if (agent) {
+    // A refusal to sign out names the call or the wrap-up: once none is left, it no longer holds.
+    store.addEventListener('change', () => {
+      if (store.list().length === 0) setText($('#sign-out-error'), '');
+    });
+  }
   const view = agent
     ? new AgentDesktop({ agentId: session.user, store, names, queueNames, idleCodes, wrapUpCodes, announce })
-    : new SupervisorView({ store, names, queueNames, idleCodes, wrapUpCodes });
+    : new SupervisorView({ store, names, queueNames, idleCodes, wrapUpCodes, announce });
   if (health.simulator) new SimulatorPanel({ store, queues, agents, me: agent ? session.user : null });
 
   const connection = $('#connection');
   const sync = new Sync(session.token, store, {
     onMe: (me) => view.showMe(me),
     onAgent: (agentView) => view.onAgent(agentView),
+    onNotice: (message) => view.onNotice?.(message),
+    onSessionEnded: (message) => sessionEnded(message.reason, sessionEndedWords(message.reason, message.by)),
     refetch: () => view.refetch?.(),
     onStatus: (state) => {
       connection.dataset.connection = state;

@@ -8,7 +8,7 @@ import { $, h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
 import { RecentCalls } from './past.js';
 import { tick } from './time.js';
-import { AGENT_STATE_WORDS, STATION_HINTS, STATION_WORDS, STATUS_WORDS, SYSTEM_IDLE_WORDS } from './words.js';
+import { AGENT_STATE_WORDS, STATION_HINTS, STATION_WORDS, STATUS_WORDS, idleWords } from './words.js';
 
 /** The viewer's own (latest) entry among the task's participants. */
 export function entryOf(task, agentId) {
@@ -56,6 +56,7 @@ export class AgentDesktop {
     this.dialog = new WrapUpDialog(this, wrapUpCodes);
     this.recent = new RecentCalls({ agentId, store, names, queueNames, wrapUpCodes });
     this.setUpStatePanel();
+    this.setUpNotice();
     this.setUpStation();
     this.listShortcuts();
     store.addEventListener('change', () => this.render());
@@ -81,11 +82,10 @@ export class AgentDesktop {
     this.me = me;
     const badge = $('#my-state');
     badge.dataset.state = me.state;
-    const idleName = this.idleCodes.find((code) => code.id === me.idleCodeId)?.name
-      ?? SYSTEM_IDLE_WORDS[me.idleCodeId] ?? me.idleCodeId;
+    const idleName = idleWords(this.idleCodes, me.idleCodeId);
     setText(badge, me.state === 'idle' && idleName ? `Idle · ${idleName}` : AGENT_STATE_WORDS[me.state] ?? me.state);
     $('#my-state-time').dataset.elapsedFrom = String(me.since);
-    const pending = this.idleCodes.find((code) => code.id === me.pendingIdleCodeId)?.name ?? me.pendingIdleCodeId;
+    const pending = idleWords(this.idleCodes, me.pendingIdleCodeId);
     const pendingLine = $('#pending-idle');
     pendingLine.hidden = !pending;
     setText(pendingLine, pending ? `Idle (${pending}) once this call is over.` : '');
@@ -99,6 +99,39 @@ export class AgentDesktop {
     if (view.id !== this.agentId) return;
     this.showMe({ id: view.id, role: 'agent', state: view.state, idleCodeId: view.idleCodeId, since: view.since,
       pendingIdleCodeId: view.pendingIdleCodeId, station: view.station });
+  }
+
+  // MARK: Notices: what a supervisor did to this agent
+
+  setUpNotice() {
+    $('#desk-notice-dismiss').addEventListener('click', () => this.clearNotice({ refocus: true }));
+  }
+
+  /**
+   * A "notice" stream message. setIdleBySupervisor: a supervisor set this agent Idle (at once, or
+   * once the call is over); a banner says who and why until the agent dismisses it or changes
+   * their state, and the words are announced.
+   */
+  onNotice(message) {
+    if (message.notice !== 'setIdleBySupervisor') return; // a newer server may say more
+    const by = message.by || 'A supervisor';
+    const reason = idleWords(this.idleCodes, message.idleCodeId);
+    const text = `${by} set you to Idle${reason ? ` (${reason})` : ''}.`;
+    const banner = $('#desk-notice');
+    banner.dataset.notice = message.notice;
+    setText($('#desk-notice-text'), text);
+    banner.hidden = false;
+    this.announce(text);
+  }
+
+  clearNotice({ refocus = false } = {}) {
+    const banner = $('#desk-notice');
+    if (banner.hidden) return;
+    const hadFocus = banner.contains(document.activeElement);
+    banner.hidden = true;
+    delete banner.dataset.notice;
+    setText($('#desk-notice-text'), '');
+    if (refocus && hadFocus) $('[data-action="state/available"]').focus();
   }
 
   // MARK: The station: where offers are answered
@@ -163,6 +196,7 @@ export class AgentDesktop {
     button.disabled = true;
     try {
       this.showMe(await api.setState(state, idleCodeId));
+      this.clearNotice(); // the agent has chosen their state since
     } catch (failure) {
       setText(error, `${state === 'available' ? 'Available' : 'Go idle'} failed: ${describeError(failure)}`);
     } finally {
@@ -502,8 +536,7 @@ class DestinationPicker {
     const { agentId, idleCodes } = this.card.desktop;
     const firstChoice = !this.agents.value;
     fillOptions(this.agents, agents.filter((agent) => agent.id !== agentId).map((agent) => {
-      const reason = agent.state === 'idle' && agent.idleCodeId
-        ? ` (${idleCodes.find((code) => code.id === agent.idleCodeId)?.name ?? agent.idleCodeId})` : '';
+      const reason = agent.state === 'idle' && agent.idleCodeId ? ` (${idleWords(idleCodes, agent.idleCodeId)})` : '';
       return {
         value: agent.id,
         text: `${agent.displayName} — ${AGENT_STATE_WORDS[agent.state] ?? agent.state}${reason}`,

@@ -1,29 +1,39 @@
-// The supervisor's view: every agent's state and time in it, each queue's waiting calls and
-// longest wait, every call in progress with its participants, and two charts. Agents and calls
-// come from the stream alone: fetched afresh each time it is ready (Sync calls `refetch` and
-// refreshes the tasks), then kept live by its messages, so nothing is missed and nothing polls
-// them. Queues and today's wrap-ups are polled every 2 s (the stream does not carry them), which
-// also gives the waiting chart its samples. Below them, the calls that are over: Past
-// interactions (past.js), filtered and paged, each with its timeline.
+// The supervisor's view: every agent's state and time in it, who is signed in, and per agent
+// Sign out, Set idle and their recent History; each queue's waiting calls and longest wait, every
+// call in progress with its participants, and two charts. Agents and calls come from the stream
+// alone: fetched afresh each time it is ready (Sync calls `refetch` and refreshes the tasks), then
+// kept live by its messages, so nothing is missed and nothing polls them; who is signed in is
+// fetched with them and again whenever an agent's message comes (no timer). Queues and today's
+// wrap-ups are polled every 2 s (the stream does not carry them), which also gives the waiting
+// chart its samples. Below them, the calls that are over: Past interactions (past.js), filtered
+// and paged, each with its timeline.
 import { api, describeError } from './api.js';
 import { drawBarChart, drawLineChart } from './charts.js';
 import { $, h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
 import { PastInteractionsPanel } from './past.js';
-import { clockTime, now, tick } from './time.js';
-import { AGENT_STATE_WORDS, STATUS_WORDS } from './words.js';
+import { clockTime, dateTime, now, tick } from './time.js';
+import { AGENT_STATE_WORDS, AUDIT_WORDS, STATUS_WORDS, idleWords } from './words.js';
+
+/** How many of an agent's latest history entries History shows. */
+const HISTORY_LIMIT = 20;
 
 const SAMPLE_EVERY = 2000;
 const CHART_WINDOW = 10 * 60 * 1000;
 
 export class SupervisorView {
-  constructor({ store, names, queueNames, idleCodes, wrapUpCodes }) {
+  constructor({ store, names, queueNames, idleCodes, wrapUpCodes, announce }) {
     this.store = store;
     this.names = names;
     this.queueNames = queueNames;
-    this.idleNames = new Map(idleCodes.map((code) => [code.id, code.name]));
+    this.idleCodes = idleCodes;
     this.wrapUpCodes = wrapUpCodes;
+    this.announce = announce ?? (() => {});
     this.agents = new Map();
+    this.rows = new Map(); // agent id → AgentRow, kept and updated in place
+    this.sessions = null; // user → GET /v1/sessions entry; null until first fetched
+    this.sessionsLoading = false;
+    this.sessionsAgain = false;
     this.queues = [];
     this.samples = []; // [{t, waiting: {queueId: count}}]
     this.today = {};
@@ -38,9 +48,11 @@ export class SupervisorView {
 
   showMe() {} // a supervisor has no agent state
 
-  /** An agent's state changed (stream). */
+  /** An agent's state changed (stream): a sign-in or a sign-out may be why, so ask who is signed in. */
   onAgent(view) {
     if (this.remember(view)) this.renderAgents();
+    this.loadSessions();
+    this.rows.get(view.id)?.history.refresh();
   }
 
   /**
@@ -49,9 +61,44 @@ export class SupervisorView {
    * stream's messages until this is in; a failure makes Sync try the whole refresh again.
    */
   async refetch() {
+    this.loadSessions(); // beside the agents, not holding up the stream when it fails
     const agents = await api.agents();
     for (const agent of agents) this.remember(agent);
     this.renderAgents();
+  }
+
+  /**
+   * Who is signed in (GET /v1/sessions). Asked again while one is on its way, it asks once more
+   * when that one is in, so the answer shown is never older than the latest reason to ask.
+   */
+  async loadSessions() {
+    if (this.sessionsLoading) {
+      this.sessionsAgain = true;
+      return;
+    }
+    this.sessionsLoading = true;
+    try {
+      const list = await api.sessions();
+      this.sessions = new Map(list.map((entry) => [entry.user, entry]));
+      setText($('#sv-sessions-error'), '');
+      this.renderSessions();
+    } catch (failure) {
+      setText($('#sv-sessions-error'), `Could not tell who is signed in: ${describeError(failure)}`);
+    } finally {
+      this.sessionsLoading = false;
+      if (this.sessionsAgain) {
+        this.sessionsAgain = false;
+        this.loadSessions();
+      }
+    }
+  }
+
+  renderSessions() {
+    for (const row of this.rows.values()) row.showSession(this.sessions?.get(row.id) ?? null, this.sessions !== null);
+    const supervisors = [...(this.sessions?.values() ?? [])].filter((entry) => entry.role === 'supervisor');
+    setText($('#sv-supervisors'), supervisors.length
+      ? `Supervisors signed in: ${supervisors.map((entry) => entry.displayName ?? entry.user).join(', ')}.`
+      : '');
   }
 
   /** Keeps an agent's view unless a newer one (a later state start) is already shown. */
@@ -81,19 +128,25 @@ export class SupervisorView {
     }
   }
 
+  /** One row per agent (and its History row under it), in id order, updated in place. */
   renderAgents() {
-    const rows = [...this.agents.values()].sort((a, b) => a.id.localeCompare(b.id)).map((agent) => {
-      const idle = agent.state === 'idle' && agent.idleCodeId ? ` · ${this.idleNames.get(agent.idleCodeId) ?? agent.idleCodeId}` : '';
-      const since = agent.state === 'loggedOut' || !agent.since
-        ? '—'
-        : h('span', { 'data-elapsed-from': agent.since }, '');
-      return h('tr', { 'data-agent': agent.id, 'data-state': agent.state },
-        h('th', { scope: 'row' }, agent.displayName ?? agent.id),
-        h('td', {}, agent.team ?? ''),
-        h('td', {}, h('span', { class: 'state-badge small', 'data-state': agent.state }, `${AGENT_STATE_WORDS[agent.state] ?? agent.state}${idle}`)),
-        h('td', { class: 'numeric' }, since));
-    });
-    replaceChildren($('#sv-agents tbody'), rows);
+    const body = $('#sv-agents tbody');
+    const agents = [...this.agents.values()].sort((a, b) => a.id.localeCompare(b.id));
+    let index = 0;
+    for (const agent of agents) {
+      let row = this.rows.get(agent.id);
+      if (!row) {
+        row = new AgentRow(this, agent.id);
+        this.rows.set(agent.id, row);
+        if (this.sessions) row.showSession(this.sessions.get(agent.id) ?? null, true);
+      }
+      row.update(agent);
+      // Moved only when out of place: moving a row would take the focus off its controls.
+      for (const element of [row.element, row.history.row]) {
+        if (body.children[index] !== element) body.insertBefore(element, body.children[index] ?? null);
+        index += 1;
+      }
+    }
     tick($('#sv-agents'));
   }
 
@@ -173,5 +226,230 @@ export class SupervisorView {
     if (!card) return;
     fillParticipants(card.table.tBodies[0], card.task, { names: this.names });
     tick(card.table);
+  }
+}
+
+/**
+ * An agent's row: name, team, state, time in it, whether they are signed in, and the supervisor's
+ * controls — Sign out, Set idle with a reason, History. A refusal is said in the row's alert.
+ */
+class AgentRow {
+  constructor(view, id) {
+    this.view = view;
+    this.id = id;
+    this.agent = null;
+    this.busy = false;
+    this.session = null;
+    this.name = h('th', { scope: 'row' });
+    this.team = h('td');
+    this.badge = h('span', { class: 'state-badge small' });
+    this.pending = h('span', { class: 'pending-note', hidden: true });
+    this.time = h('td', { class: 'numeric' });
+    this.signedIn = h('td', { class: 'signed-in', 'data-signed-in': 'unknown' }, '…');
+    this.signOut = h('button', { type: 'button', class: 'small', 'data-sv': 'sign-out', onclick: () => this.runSignOut() }, 'Sign out');
+    this.idleCode = h('select', { class: 'small', 'data-sv': 'idle-code' },
+      view.idleCodes.map((code) => h('option', { value: code.id }, code.name)));
+    this.setIdle = h('button', { type: 'button', class: 'small', 'data-sv': 'set-idle', onclick: () => this.runSetIdle() }, 'Set idle');
+    this.error = h('p', { class: 'error', role: 'alert', 'data-sv': 'error' });
+    this.history = new AgentHistory(view, id);
+    this.element = h('tr', { 'data-agent': id },
+      this.name,
+      this.team,
+      h('td', {}, this.badge, this.pending),
+      this.time,
+      this.signedIn,
+      h('td', { class: 'agent-controls' },
+        h('div', { class: 'row-controls', role: 'group' },
+          this.signOut,
+          h('span', { class: 'set-idle' }, this.idleCode, this.setIdle),
+          this.history.button),
+        this.error));
+  }
+
+  label() {
+    return this.agent?.displayName ?? this.id;
+  }
+
+  update(agent) {
+    const previous = this.agent;
+    this.agent = agent;
+    const name = agent.displayName ?? agent.id;
+    const { idleCodes } = this.view;
+    this.element.dataset.state = agent.state;
+    setText(this.name, name);
+    setText(this.team, agent.team ?? '');
+    const idle = agent.state === 'idle' && agent.idleCodeId ? ` · ${idleWords(idleCodes, agent.idleCodeId)}` : '';
+    this.badge.dataset.state = agent.state;
+    setText(this.badge, `${AGENT_STATE_WORDS[agent.state] ?? agent.state}${idle}`);
+    const pending = idleWords(idleCodes, agent.pendingIdleCodeId);
+    this.pending.hidden = !pending;
+    setText(this.pending, pending ? `Idle (${pending}) after the call` : '');
+    if (agent.state === 'loggedOut' || !agent.since) {
+      replaceChildren(this.time, '—');
+    } else {
+      let clock = this.time.querySelector('[data-elapsed-from]');
+      if (!clock) replaceChildren(this.time, clock = h('span', {}, ''));
+      clock.dataset.elapsedFrom = String(agent.since);
+    }
+    // The controls name the agent, since every row has the same ones.
+    this.signOut.setAttribute('aria-label', `Sign out: ${name}`);
+    this.idleCode.setAttribute('aria-label', `Idle reason for ${name}`);
+    this.setIdle.setAttribute('aria-label', `Set idle: ${name}`);
+    this.history.name(name);
+    // A refusal explained the state it met; once the state moved on, it no longer holds.
+    if (previous && previous.state !== agent.state) setText(this.error, '');
+    this.setBusy(this.busy);
+  }
+
+  /** The agent's entry in GET /v1/sessions (null: not signed in); known: whether the list has come. */
+  showSession(entry, known) {
+    this.session = entry;
+    if (!known) return;
+    this.signedIn.dataset.signedIn = String(Boolean(entry));
+    this.signedIn.dataset.sessions = String(entry?.sessions ?? 0);
+    this.signedIn.dataset.desktops = String(entry?.desktops ?? 0);
+    if (!entry) {
+      replaceChildren(this.signedIn, h('span', { class: 'signed-out' }, 'Not signed in'));
+    } else {
+      const desktops = entry.desktops ?? 0;
+      replaceChildren(this.signedIn,
+        h('span', { class: 'signed-in-yes' }, 'Signed in'),
+        entry.signedInAt ? [' since ', h('time', { datetime: new Date(entry.signedInAt).toISOString() }, clockTime(entry.signedInAt))] : null,
+        h('br'),
+        h('span', { class: 'hint' }, desktops === 1 ? '1 desktop open' : `${desktops} desktops open`));
+      if (entry.lastSeenAt) this.signedIn.title = `Last seen ${dateTime(entry.lastSeenAt)}`;
+    }
+    this.setBusy(this.busy);
+  }
+
+  setBusy(busy) {
+    this.busy = busy;
+    const out = this.agent?.state === 'loggedOut';
+    this.element.setAttribute('aria-busy', String(busy));
+    // Nothing to sign out of, and nobody to set idle, once the agent has left the center.
+    this.signOut.disabled = busy || (out && !this.session);
+    this.setIdle.disabled = busy || out;
+    this.idleCode.disabled = busy || out;
+  }
+
+  async act(label, work, done) {
+    if (this.busy) return;
+    this.setBusy(true);
+    setText(this.error, '');
+    try {
+      const answer = await work();
+      // An answer that is the agent's view (their new state) is shown at once.
+      if (answer && answer.id === this.id && typeof answer.state === 'string' && this.view.remember(answer)) {
+        this.view.renderAgents();
+      }
+      this.view.announce(done());
+    } catch (failure) {
+      setText(this.error, `${label} failed: ${describeError(failure)}`);
+    } finally {
+      this.setBusy(false);
+      this.view.loadSessions();
+      this.history.refresh();
+    }
+  }
+
+  runSignOut() {
+    const name = this.label();
+    this.act('Sign out', () => api.signOutAgent(this.id), () => `${name} is signed out.`);
+  }
+
+  runSetIdle() {
+    const name = this.label();
+    const code = this.idleCode.value;
+    const reason = idleWords(this.view.idleCodes, code);
+    this.act('Set idle', () => api.setAgentIdle(this.id, code), () => `${name} is set to Idle (${reason}).`);
+  }
+}
+
+let histories = 0;
+
+/** An agent's recent history (GET /v1/agents/{id}/audit), in a row opened under theirs. */
+class AgentHistory {
+  constructor(view, id) {
+    histories += 1;
+    this.view = view;
+    this.id = id;
+    this.open = false;
+    this.request = 0;
+    const panelId = `agent-history-${histories}`;
+    this.panel = h('div', { class: 'agent-history', id: panelId, 'data-history': id, role: 'region' });
+    this.button = h('button', {
+      type: 'button', class: 'small', 'data-sv': 'history', 'aria-expanded': 'false', 'aria-controls': panelId,
+      onclick: () => this.toggle(),
+    }, 'History');
+    this.row = h('tr', { class: 'history-row', 'data-history-for': id, hidden: true },
+      h('td', { colspan: 6 }, this.panel));
+  }
+
+  name(agentName) {
+    this.button.setAttribute('aria-label', `History: ${agentName}`);
+    this.panel.setAttribute('aria-label', `History of ${agentName}`);
+  }
+
+  toggle() {
+    if (this.open) this.close();
+    else this.show();
+  }
+
+  close() {
+    this.open = false;
+    this.request += 1;
+    this.row.hidden = true;
+    this.button.setAttribute('aria-expanded', 'false');
+    setText(this.button, 'History');
+  }
+
+  show() {
+    this.open = true;
+    this.row.hidden = false;
+    this.button.setAttribute('aria-expanded', 'true');
+    setText(this.button, 'Hide history');
+    this.panel.dataset.state = 'loading';
+    replaceChildren(this.panel, h('p', { class: 'hint' }, 'Loading the history…'));
+    this.load();
+  }
+
+  /** Fetched again while open (the agent's state changed, or a control was used); nothing when closed. */
+  refresh() {
+    if (this.open) this.load();
+  }
+
+  async load() {
+    const request = ++this.request;
+    this.panel.setAttribute('aria-busy', 'true');
+    let content;
+    let state;
+    try {
+      content = this.list(await api.audit(this.id, HISTORY_LIMIT));
+      state = 'ready';
+    } catch (failure) {
+      content = h('p', { class: 'error', role: 'alert' }, `Could not load the history: ${describeError(failure)}`);
+      state = 'error';
+    }
+    if (request !== this.request) return; // closed, or asked again, meanwhile
+    this.panel.dataset.state = state;
+    this.panel.setAttribute('aria-busy', 'false');
+    replaceChildren(this.panel, content);
+  }
+
+  /** Newest first, as the server gives them: when, what (in words), by whom, and any detail. */
+  list(entries) {
+    if (entries.length === 0) return h('p', { class: 'empty' }, 'Nothing recorded yet.');
+    const { idleCodes } = this.view;
+    return h('ol', { class: 'history-list' }, entries.map((entry) => {
+      const by = entry.byName ?? entry.by;
+      // An idle code in the detail reads as its name ("Break"), as everywhere else.
+      const detail = entry.detail && idleCodes.some((code) => code.id === entry.detail)
+        ? idleWords(idleCodes, entry.detail) : entry.detail;
+      return h('li', { 'data-audit': entry.action, 'data-at': entry.at },
+        h('time', { class: 'numeric', datetime: new Date(entry.at).toISOString() }, dateTime(entry.at)),
+        h('span', { class: 'history-action' }, AUDIT_WORDS[entry.action] ?? entry.action),
+        by ? h('span', { class: 'history-by' }, `by ${by}`) : null,
+        detail && detail !== entry.action ? h('span', { class: 'history-detail' }, detail) : null);
+    }));
   }
 }

@@ -9,8 +9,10 @@ import { EventStream } from './stream.js';
 export class Sync {
   /**
    * store: the TaskStore. handlers: onMe(me), onAgent(agentView), onStatus(state),
-   * onError(error) when a refresh failed (it is retried), and refetch() (optional): the view's
-   * own fetches for each refresh, a promise that applies them (messages are held until it is in).
+   * onError(error) when a refresh failed (it is retried), refetch() (optional): the view's
+   * own fetches for each refresh, a promise that applies them (messages are held until it is in),
+   * onNotice(message) (optional): a notice for the user ({notice: 'setIdleBySupervisor', by, …}),
+   * and onSessionEnded(message): the server ended this session ({reason, by?}) and closes the stream.
    */
   constructor(token, store, handlers) {
     this.store = store;
@@ -70,6 +72,12 @@ export class Sync {
   }
 
   receive(message) {
+    if (message.type === 'sessionEnded') {
+      // Not held back behind a refresh: nothing after it matters, and the stream is closing.
+      this.stop();
+      this.handlers.onSessionEnded?.(message);
+      return;
+    }
     if (this.held) this.held.push(message);
     else this.handle(message);
   }
@@ -89,6 +97,9 @@ export class Sync {
         break;
       case 'resync':
         this.refresh();
+        break;
+      case 'notice':
+        this.handlers.onNotice?.(message);
         break;
       default:
         break; // a newer server may send more kinds; nothing here depends on them

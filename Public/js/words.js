@@ -30,7 +30,40 @@ export const STATION_HINTS = {
 };
 
 /** The idle reasons the system gives on its own (not in the center's idle code list). */
-export const SYSTEM_IDLE_WORDS = { rona: 'Ring no answer', phoneLost: 'Phone not registered' };
+export const SYSTEM_IDLE_WORDS = {
+  rona: 'Ring no answer',
+  phoneLost: 'Phone not registered',
+  desktopDisconnected: 'Desktop disconnected',
+};
+
+/** An idle reason's name: the center's own list first, then the system's reserved ones. */
+export function idleWords(idleCodes, id) {
+  if (!id) return null;
+  return idleCodes.find((code) => code.id === id)?.name ?? SYSTEM_IDLE_WORDS[id] ?? id;
+}
+
+/** An agent's history (GET /v1/agents/{id}/audit): its actions in words. */
+export const AUDIT_WORDS = {
+  signedIn: 'Signed in',
+  signedOut: 'Signed out',
+  sessionExpired: 'Session expired',
+  signedOutBySupervisor: 'Signed out by a supervisor',
+  setIdleBySupervisor: 'Set idle by a supervisor',
+  desktopDisconnected: 'Desktop disconnected (set idle)',
+};
+
+/**
+ * What the sign-in form says when a session ended on its own or elsewhere, by the server's code
+ * (a 401's error code, or a sessionEnded message's reason). `by`: the supervisor, when one did it.
+ */
+export function sessionEndedWords(code, by) {
+  switch (code) {
+    case 'sessionExpired': return 'Your session has ended. Sign in again.';
+    case 'signedOut': return 'You have signed out.';
+    case 'signedOutBySupervisor': return by ? `You were signed out by ${by}.` : 'You were signed out by a supervisor.';
+    default: return 'Your session has ended (the server may have restarted). Please sign in again.';
+  }
+}
 
 export const PARTY_STATE_WORDS = { ringing: 'Ringing', connected: 'Connected', held: 'On hold', left: 'Left' };
 

@@ -44,6 +44,10 @@ public enum AgentCommand: Hashable, Sendable {
     /// The telephony lost the agent's phone (its SIP registration expired or was removed): an
     /// available agent in phone mode goes idle (`phoneLost`), so no offer rings a phone that is gone.
     case phoneLost
+    /// Every one of the agent's desktops has been gone for the grace period: an available agent
+    /// goes idle (`desktopClosed`), so no offer waits on a closed browser. Nobody on a call,
+    /// in wrap-up or already idle is touched.
+    case desktopLost
 
     public var name: String {
         switch self {
@@ -53,6 +57,7 @@ public enum AgentCommand: Hashable, Sendable {
         case .setIdle: "setIdle"
         case .setAnswerMode: "setAnswerMode"
         case .phoneLost: "phoneLost"
+        case .desktopLost: "desktopLost"
         }
     }
 }

@@ -38,6 +38,9 @@ public struct CenterConfiguration: Equatable, Sendable {
     public static let ringNoAnswerIdleCode: IdleCodeID = "rona"
     /// The idle code the system gives an available agent whose phone stopped being registered.
     public static let phoneLostIdleCode: IdleCodeID = "phoneLost"
+    /// The idle code the system gives an available agent whose desktops have all been closed
+    /// for the grace period.
+    public static let desktopLostIdleCode: IdleCodeID = "desktopClosed"
 
     public init(
         agents: [AgentProfile],
@@ -108,6 +111,9 @@ public struct CenterConfiguration: Equatable, Sendable {
         }
         if idleCodes.contains(Self.phoneLostIdleCode) {
             found.append(.init(field: "idleCodes", message: "'\(Self.phoneLostIdleCode)' is reserved for a phone that is gone"))
+        }
+        if idleCodes.contains(Self.desktopLostIdleCode) {
+            found.append(.init(field: "idleCodes", message: "'\(Self.desktopLostIdleCode)' is reserved for a desktop that is gone"))
         }
         if ringNoAnswerMilliseconds <= 0 {
             found.append(.init(field: "ringNoAnswerSeconds", message: "must be greater than zero"))

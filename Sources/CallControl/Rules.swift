@@ -326,6 +326,11 @@ extension CallCenter {
             case .available: return .success(.wentIdle(CenterConfiguration.phoneLostIdleCode))
             case .loggedOut, .idle, .reserved, .engaged, .wrapUp: return .failure(.alreadyInState)
             }
+        case .desktopLost:
+            switch agent.status {
+            case .available: return .success(.wentIdle(CenterConfiguration.desktopLostIdleCode))
+            case .loggedOut, .idle, .reserved, .engaged, .wrapUp: return .failure(.alreadyInState)
+            }
         }
     }
 }

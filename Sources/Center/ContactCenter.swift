@@ -11,9 +11,9 @@ import Store
 public actor ContactCenter {
     public nonisolated let configuration: SwitchboardConfiguration
     private var center: CallCenter
-    private let store: any EventStore
+    let store: any EventStore
     private let telephony: any Telephony
-    private let clock: any CenterClock
+    let clock: any CenterClock
     /// Armed timers and their deadlines; one sleeping task wakes for the earliest.
     private var timers: [TimerID: Timestamp] = [:]
     private var timerWake: (at: Timestamp, task: Task<Void, Never>)?
@@ -24,7 +24,7 @@ public actor ContactCenter {
     /// Agents' display names, by id, for the views the API and the event stream show.
     private let displayNames: [String: String]
     /// Each signed-in user's event stream, by user id.
-    private var feeds: [String: Feed] = [:]
+    var feeds: [String: Feed] = [:]
     /// Set when the store refused a write: memory is then ahead of the log, so no more commands
     /// are taken until a restart rebuilds the center from the log.
     private var storeFailed = false
@@ -37,14 +37,19 @@ public actor ContactCenter {
     /// Wrap-up reasons applied, per local day (days since 1970) and code: the supervisor's chart.
     /// Bounded: the last two days.
     private var wrapUpsByDay: [Int64: [String: Int]] = [:]
+    /// How long an available agent's desktops may all be closed before the agent goes idle.
+    let desktopGrace: Duration
+    /// Agents with no desktop open, and when their grace period ends (woken with the timers).
+    var desktopDeadlines: [AgentID: Timestamp] = [:]
 
     /// Rebuilds the live center from the store's log and attaches the telephony. Timers start
     /// with `start()`.
     public init(
         configuration: SwitchboardConfiguration, store: any EventStore, telephony: any Telephony,
-        clock: any CenterClock = SystemClock(), retentionDays: Int = 90
+        clock: any CenterClock = SystemClock(), retentionDays: Int = 90, desktopGrace: Duration = .seconds(60)
     ) async throws {
         self.configuration = configuration
+        self.desktopGrace = desktopGrace
         retentionMilliseconds = Int64(retentionDays) * 86_400_000
         self.store = store
         self.telephony = telephony
@@ -126,6 +131,11 @@ public actor ContactCenter {
     /// Runs the timers the rebuilt state needs (after a restart, those already due fire now).
     public func start() {
         running = true
+        // No desktop is connected yet (after a restart, none is): every signed-in agent's grace
+        // period starts now.
+        for agent in center.agents.values where agent.status == .available && !hasDesktop(agent.id) {
+            desktopDeadlines[agent.id] = graceEnd()
+        }
         scheduleTimers()
     }
 
@@ -142,7 +152,7 @@ public actor ContactCenter {
         for feed in feeds.values { for subscriber in feed.subscribers.values { subscriber.finish() } }
     }
 
-    public func now() -> Timestamp { clock.now() }
+    public nonisolated func now() -> Timestamp { clock.now() }
 
     // MARK: - Commands
 
@@ -331,6 +341,10 @@ public actor ContactCenter {
                     notices.append((agent.rawValue, Notice(type: "taskRemoved", taskId: id.rawValue, version: version)))
                 }
             case .agentStateChanged(let agent):
+                // Available with no desktop open (closed during a call, or never opened): the grace period runs.
+                if center.agents[agent]?.status == .available, !hasDesktop(agent), desktopDeadlines[agent] == nil {
+                    armDesktopGrace(agent)
+                }
                 guard let view = agentView(agent) else { continue }
                 for user in [agent.rawValue] + configuration.supervisors.map(\.id) {
                     notices.append((user, Notice(type: "agent", agent: view)))
@@ -363,11 +377,14 @@ public actor ContactCenter {
         let missed = since.map { feed.messages(after: $0) } ?? []
         feed.subscribers[id] = continuation
         feeds[user] = feed
+        desktopDeadlines[AgentID(user)] = nil  // a desktop is back: its grace period is over
         return (id, missed, feed.nextSequence - 1, stream)
     }
 
     public func unsubscribe(_ user: String, _ id: UUID) {
         feeds[user]?.subscribers.removeValue(forKey: id)?.finish()
+        let agent = AgentID(user)
+        if center.agents[agent]?.status == .available, !hasDesktop(agent) { armDesktopGrace(agent) }
     }
 
     public func agentView(_ id: AgentID) -> AgentView? {
@@ -391,9 +408,15 @@ public actor ContactCenter {
         if running, timerWake.map({ deadline < $0.at }) ?? true { wake(at: deadline) }
     }
 
+    func armDesktopGrace(_ agent: AgentID) {
+        let deadline = graceEnd()
+        desktopDeadlines[agent] = deadline
+        if running, timerWake.map({ deadline < $0.at }) ?? true { wake(at: deadline) }
+    }
+
     /// Sleeps until the earliest deadline (none: nobody sleeps).
     private func scheduleTimers() {
-        guard running, let next = timers.values.min() else { return }
+        guard running, let next = [timers.values.min(), desktopDeadlines.values.min()].compactMap({ $0 }).min() else { return }
         if timerWake?.at != next { wake(at: next) }
     }
 
@@ -415,6 +438,11 @@ public actor ContactCenter {
         for (timer, _) in due where timers[timer] != nil {
             timers[timer] = nil
             _ = try? await execute(.timerFired(timer))
+        }
+        for (agent, deadline) in desktopDeadlines.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) where deadline <= now {
+            guard desktopDeadlines[agent] == deadline else { continue }  // a desktop came back meanwhile
+            desktopDeadlines[agent] = nil
+            await desktopGraceEnded(agent)
         }
         scheduleTimers()
     }

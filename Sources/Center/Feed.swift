@@ -80,7 +80,7 @@ struct Feed {
 
 /// A message on the event stream: `{seq, type, task?, taskId?, agent?, version?}`; `seq` is set when the
 /// user's feed publishes it.
-struct Notice: Encodable {
+struct Notice {
     var seq = 0
     var type: String
     var task: TaskSnapshot?
@@ -88,6 +88,8 @@ struct Notice: Encodable {
     var agent: AgentView?
     /// For `taskRemoved`: the task's version when it left the user.
     var version: Int?
+    /// A notice's own members (`notice`, `by`, …), written after the others.
+    var fields: [(String, String)] = []
 
     func json() -> String { String(decoding: jsonBytes, as: UTF8.self) }
 
@@ -119,6 +121,7 @@ extension Notice: JSONWritable {
             json.member("taskId", taskId)
             json.member("type", type)
             if let version { json.member("version", version) }
+            for (name, value) in fields { json.member(named: name, value) }
         }
     }
 }

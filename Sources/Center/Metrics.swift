@@ -8,6 +8,8 @@ public final class ServerMetrics: Sendable {
     private let commandDuration: DurationHistogram
     private let storeDuration: DurationHistogram
     private let eventsStored: Counter
+    /// Audit-trail lines the store refused (what they recorded still happened).
+    let auditFailures: Counter
 
     public init() {
         let buckets: [Duration] = [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
@@ -20,6 +22,8 @@ public final class ServerMetrics: Sendable {
             name: "switchboard_store_append_duration_seconds", buckets: buckets,
             help: "One append of a command's events to the event store.")
         eventsStored = registry.makeCounter(name: "switchboard_events_stored_total", help: "Events appended to the log.")
+        auditFailures = registry.makeCounter(
+            name: "switchboard_audit_failures_total", help: "Audit-trail lines the store could not write.")
     }
 
     func commandRan(_ command: Command, accepted: Bool, duration: Duration) {

@@ -46,6 +46,11 @@ public struct PeriodicService: Service {
     let work: @Sendable () async -> Void
     let atShutdown: Bool
 
+    /// Runs `work` every `interval` on the clock (and once more at shutdown if asked).
+    public init(clock: any CenterClock, every interval: Duration, atShutdown: Bool = false, work: @escaping @Sendable () async -> Void) {
+        (self.clock, self.interval, self.atShutdown, self.work) = (clock, interval, atShutdown, work)
+    }
+
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while true {
@@ -62,14 +67,14 @@ public struct PeriodicService: Service {
     public static func snapshots(center: ContactCenter, clock: any CenterClock, every interval: Duration, logger: Logger)
         -> PeriodicService
     {
-        PeriodicService(clock: clock, interval: interval, work: {
+        PeriodicService(clock: clock, every: interval, atShutdown: true, work: {
             guard await center.hasEventsSinceSnapshot() else { return }
             do {
                 try await center.writeSnapshot()
             } catch {
                 logger.warning("snapshot failed; the log replays in full until the next one", metadata: ["error": "\(error)"])
             }
-        }, atShutdown: true)
+        })
     }
 
     /// Removes the finished calls older than the center's retention, with their events, and gives
@@ -77,14 +82,14 @@ public struct PeriodicService: Service {
     public static func retention(center: ContactCenter, clock: any CenterClock, every interval: Duration, logger: Logger)
         -> PeriodicService
     {
-        PeriodicService(clock: clock, interval: interval, work: {
+        PeriodicService(clock: clock, every: interval, atShutdown: false, work: {
             do {
                 let removed = try await center.applyRetention()
                 if removed > 0 { logger.info("retention: removed finished calls", metadata: ["calls": "\(removed)"]) }
             } catch {
                 logger.warning("retention failed; tried again next time", metadata: ["error": "\(error)"])
             }
-        }, atShutdown: false)
+        })
     }
 }
 

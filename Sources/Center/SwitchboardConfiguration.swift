@@ -129,28 +129,40 @@ public struct SwitchboardConfiguration: Codable, Sendable {
 
     /// Reads a JSON configuration file; a problem names the file, the field and what is wrong.
     public static func load(path: String) throws -> SwitchboardConfiguration {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigurationFileError(file: path, field: "-", problem: "cannot be read")
-        }
-        let configuration: SwitchboardConfiguration
-        do {
-            configuration = try JSONDecoder().decode(SwitchboardConfiguration.self, from: data)
-        } catch let DecodingError.keyNotFound(key, context) {
-            let field = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
-            throw ConfigurationFileError(file: path, field: field, problem: "is missing")
-        } catch let DecodingError.typeMismatch(_, context) {
-            let field = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ConfigurationFileError(file: path, field: field, problem: "has the wrong type")
-        } catch {
-            throw ConfigurationFileError(file: path, field: "-", problem: "is not valid JSON")
-        }
+        let configuration = try check(path: path).get()
         if let problem = configuration.problems().first {
             throw ConfigurationFileError(file: path, field: problem.field, problem: problem.message)
         }
         return configuration
+    }
+
+    /// Reads a configuration file without judging its contents (`problems()` does): a file that
+    /// cannot be read or decoded is one error naming the field, e.g. `agents[2].team`.
+    public static func check(path: String) -> Result<SwitchboardConfiguration, ConfigurationFileError> {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            return .failure(ConfigurationFileError(file: path, field: "-", problem: "cannot be read"))
+        }
+        func field(_ path: [any CodingKey]) -> String {
+            var text = ""
+            for key in path {
+                if let index = key.intValue { text += "[\(index)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+            }
+            return text.isEmpty ? "-" : text
+        }
+        do {
+            return .success(try JSONDecoder().decode(SwitchboardConfiguration.self, from: data))
+        } catch let DecodingError.keyNotFound(key, context) {
+            return .failure(ConfigurationFileError(file: path, field: field(context.codingPath + [key]), problem: "is missing"))
+        } catch let DecodingError.typeMismatch(_, context) {
+            return .failure(ConfigurationFileError(file: path, field: field(context.codingPath), problem: "has the wrong type"))
+        } catch let DecodingError.valueNotFound(_, context) {
+            return .failure(ConfigurationFileError(file: path, field: field(context.codingPath), problem: "is null"))
+        } catch {
+            return .failure(ConfigurationFileError(file: path, field: "-", problem: "is not valid JSON"))
+        }
     }
 
     /// The demo center: agent1…agent4 and supervisor1, all with the password "switchboard",

@@ -7,6 +7,8 @@ struct APIError: Error {
     var status: HTTPResponse.Status
     var code: String
     var message: String
+    /// Sent as `Retry-After` (seconds).
+    var retryAfter: Int?
 
     static let storeUnavailable = APIError(
         status: .serviceUnavailable, code: "storeUnavailable", message: "the event store refused a write; restart the server")
@@ -22,6 +24,24 @@ struct APIError: Error {
     static let notFound = APIError(status: .notFound, code: "notFound", message: "no such task for you")
     static let badCredentials = APIError(status: .unauthorized, code: "badCredentials", message: "unknown user or wrong password")
     static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, code: "badRequest", message: message) }
+    static func tooManyAttempts(retryAfterSeconds seconds: Int) -> APIError {
+        var error = APIError(
+            status: .tooManyRequests, code: "tooManyAttempts",
+            message: "too many failed sign-ins: try again in \(seconds) seconds")
+        error.retryAfter = seconds
+        return error
+    }
+
+    /// A token that no longer stands for a live session: the code says why.
+    static func sessionEnded(_ ending: Sessions.Ending, by: String?) -> APIError {
+        let message =
+            switch ending {
+            case .signedOut: "this session was signed out: sign in again"
+            case .sessionExpired: "your session has ended: sign in again"
+            case .signedOutBySupervisor: "you were signed out by \(by ?? "a supervisor"): sign in again"
+            }
+        return APIError(status: .unauthorized, code: ending.rawValue, message: message)
+    }
 
     /// The answer's body: `{"error": {"code", "message"}}`.
     var body: Data { encodeJSON(["error": ["code": code, "message": message]]) }

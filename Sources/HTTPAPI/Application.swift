@@ -2,6 +2,7 @@ import CallControl
 import Center
 import Foundation
 import Hummingbird
+import HTTPTypes
 import HummingbirdBcrypt
 import HummingbirdWebSocket
 import Logging
@@ -16,10 +17,13 @@ public struct SwitchboardContext: RequestContext, WebSocketRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let webSocket: WebSocketHandlerReference<Self>
     public var session: Sessions.Session?
+    /// The client's address (sign-in attempts are counted per address).
+    public let remoteAddress: SocketAddress?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
+        remoteAddress = source.channel.remoteAddress
     }
 
     /// The signed-in user; `Authenticator` guarantees one on the routes it guards.
@@ -49,6 +53,10 @@ public struct ServerOptions: Sendable {
     public var onRunning: @Sendable (Int) -> Void = { _ in }
     /// Told when the drain begins (new calls refused).
     public var onDrain: @Sendable () -> Void = {}
+    /// When sessions run out.
+    public var sessions = Sessions.Policy()
+    /// How long an available agent's desktops may all be closed before the agent goes idle.
+    public var desktopGrace: Duration = .seconds(60)
 
     public init() {}
 }
@@ -83,11 +91,12 @@ public func buildApplication(
     let logger = Logger(label: "Switchboard")
     let center = try await ContactCenter(
         configuration: configuration, store: store, telephony: telephony, clock: options.clock,
-        retentionDays: options.retentionDays)
-    let sessions = Sessions()
+        retentionDays: options.retentionDays, desktopGrace: options.desktopGrace)
+    let sessions = Sessions(store: store, clock: options.clock, policy: options.sessions)
+    try await sessions.load()
+    let accounts = Accounts(center: center, sessions: sessions)
     let router = buildRouter(
-        center: center, sessions: sessions, simulator: telephony.simulator, telephony: telephony, desktop: options.desktop,
-        logger: logger)
+        accounts: accounts, simulator: telephony.simulator, telephony: telephony, desktop: options.desktop, logger: logger)
     let onRunning = options.onRunning
     let application = Application(
         router: router,
@@ -106,6 +115,14 @@ public func buildApplication(
     ] + telephonyServices + [
         PeriodicService.snapshots(center: center, clock: options.clock, every: options.snapshotInterval, logger: logger),
         PeriodicService.retention(center: center, clock: options.clock, every: options.retentionInterval, logger: logger),
+        // Sessions that ran out end (their streams are told), and when each was last used is written down.
+        PeriodicService(clock: options.clock, every: options.sessions.sweepInterval) {
+            do {
+                try await accounts.sweep()
+            } catch {
+                logger.warning("session sweep failed; tried again next time", metadata: ["error": "\(error)"])
+            }
+        },
         application,
         CallDrainService(
             center: center, clock: options.clock, bound: options.drainBound, logger: logger, onDrain: options.onDrain),
@@ -135,12 +152,20 @@ struct Authenticator: RouterMiddleware {
         _ request: Request, context: SwitchboardContext, next: (Request, SwitchboardContext) async throws -> Response
     ) async throws -> Response {
         let bearer = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
-        guard let token = bearer ?? request.uri.queryParameters.get("token"), let session = sessions.session(for: token)
-        else { throw APIError.unauthorized }
-        var context = context
-        context.session = session
-        return try await next(request, context)
+        guard let token = bearer ?? request.uri.queryParameters.get("token") else { throw APIError.unauthorized }
+        switch sessions.lookup(token) {
+        case .live(let session):
+            var context = context
+            context.session = session
+            return try await next(request, context)
+        case .ended(let ending, let by):
+            throw APIError.sessionEnded(ending, by: by.map(displayName))
+        case .unknown:
+            throw APIError.unauthorized
+        }
     }
+
+    let displayName: @Sendable (String) -> String
 }
 
 /// Turns every failure into the API's error body, `{"error": {"code", "message"}}`: refusals as
@@ -178,8 +203,27 @@ struct ErrorMiddleware: RouterMiddleware {
 
 extension APIError {
     var response: Response {
-        Response(
-            status: status, headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+/// The headers every answer carries, the desktop's files included: a Content-Security-Policy
+/// allowing this origin only (no inline script or style, no framing), no MIME sniffing, no referrer.
+struct SecurityHeaders: RouterMiddleware {
+    static let policy =
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        + "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+    func handle(
+        _ request: Request, context: SwitchboardContext, next: (Request, SwitchboardContext) async throws -> Response
+    ) async throws -> Response {
+        var response = try await next(request, context)
+        response.headers[.contentSecurityPolicy] = Self.policy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "no-referrer"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        return response
     }
 }

@@ -29,7 +29,17 @@ public func buildRouter(
     center: ContactCenter, sessions: Sessions, simulator: SimulatedTelephony?, telephony: (any Telephony)? = nil,
     desktop: String? = nil, logger: Logger = Logger(label: "Switchboard")
 ) -> Router<SwitchboardContext> {
+    buildRouter(
+        accounts: Accounts(center: center, sessions: sessions), simulator: simulator, telephony: telephony, desktop: desktop,
+        logger: logger)
+}
+
+func buildRouter(
+    accounts: Accounts, simulator: SimulatedTelephony?, telephony: (any Telephony)?, desktop: String?, logger: Logger
+) -> Router<SwitchboardContext> {
+    let center = accounts.center, sessions = accounts.sessions
     let router = Router(context: SwitchboardContext.self)
+    router.add(middleware: SecurityHeaders())
     router.add(middleware: ErrorMiddleware(logger: logger))
     if let desktop { router.add(middleware: FileMiddleware(desktop, searchForIndexHtml: true)) }
     let api = API(center: center, sessions: sessions)
@@ -44,9 +54,55 @@ public func buildRouter(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
             body: .init(byteBuffer: ByteBuffer(bytes: center.metrics.registry.emitToBuffer())))
     }
-    router.post("/v1/auth/login") { request, _ in try await api.login(request) }
+    router.post("/v1/auth/login") { request, context in
+        let body = try await api.decode(LoginRequest.self, request)
+        let address = context.remoteAddress?.ipAddress ?? "unknown"
+        return api.json(try await accounts.login(username: body.username, password: body.password, address: address))
+    }
 
-    let v1 = router.group("/v1").add(middleware: Authenticator(sessions: sessions))
+    let v1 = router.group("/v1").add(middleware: Authenticator(sessions: sessions, displayName: accounts.displayName))
+    v1.post("/auth/logout") { _, context in api.json(try await accounts.logout(try context.user())) }
+    v1.get("/sessions") { _, context in
+        try accounts.requireSupervisor(try context.user())
+        var found: [SignedInView] = []
+        for summary in sessions.signedIn() {
+            found.append(SignedInView(summary, displayName: accounts.displayName(of: summary.user)))
+        }
+        return api.json(found)
+    }
+    v1.post("/agents/:agentId/logout") { _, context in
+        let agent = AgentID(context.parameters.get("agentId") ?? "")
+        try await accounts.signOut(agent, by: try context.user())
+        guard let view = await center.agentView(agent) else { throw APIError.notFound }
+        return api.json(view)
+    }
+    v1.put("/agents/:agentId/state") { request, context in
+        let agent = AgentID(context.parameters.get("agentId") ?? "")
+        let supervisor = try context.user()
+        try accounts.requireSupervisor(supervisor)
+        let body = try await api.decode(StateRequest.self, request)
+        guard body.state == "idle", let code = body.idleCodeId else {
+            throw APIError.badRequest("a supervisor sets an agent 'idle', with an idleCodeId")
+        }
+        try await accounts.setIdle(agent, code: IdleCodeID(code), by: supervisor)
+        guard let view = await center.agentView(agent) else { throw APIError.notFound }
+        return api.json(view)
+    }
+    v1.get("/agents/:agentId/audit") { request, context in
+        let subject = context.parameters.get("agentId") ?? ""
+        let user = try context.user()
+        guard user.role == .supervisor || user.user == subject else {
+            throw APIError(status: .forbidden, code: "notASupervisor", message: "only supervisors may read another's history")
+        }
+        try await accounts.requireAgent(AgentID(subject))
+        var limit = 50
+        if let text = request.uri.queryParameters.get("limit") {
+            guard let value = Int(text), (1...500).contains(value) else { throw APIError.badRequest("limit is 1 to 500") }
+            limit = value
+        }
+        let entries = try await center.auditTrail(of: subject, limit: limit)
+        return api.json(entries.map { AuditView($0, byName: $0.by.map(accounts.displayName)) })
+    }
     v1.get("/me") { _, context in try await api.me(try context.user()) }
     v1.put("/me/state") { request, context in try await api.changeState(request, try context.user()) }
     v1.put("/me/station") { request, context in
@@ -107,7 +163,8 @@ public func buildRouter(
     v1.ws("/notifications") { inbound, outbound, context in
         guard let session = context.requestContext.session else { return }
         let since = context.request.uri.queryParameters.get("since").flatMap { Int($0) }
-        await streamEvents(center: center, user: session.user, since: since, inbound: inbound, outbound: outbound)
+        await streamEvents(
+            accounts: accounts, session: session, since: since, inbound: inbound, outbound: outbound)
     }
 
     if let simulator {
@@ -135,11 +192,15 @@ public func buildRouter(
 }
 
 /// Sends the user's event stream on a WebSocket: what was missed after `since` (or `resync` when it
-/// is no longer all kept), then `ready`, then every new message until either side closes.
+/// is no longer all kept), then `ready`, then every new message until either side closes, or the
+/// session ends (`sessionEnded`, then the server closes).
 func streamEvents(
-    center: ContactCenter, user: String, since: Int?, inbound: WebSocketInboundStream,
+    accounts: Accounts, session: Sessions.Session, since: Int?, inbound: WebSocketInboundStream,
     outbound: WebSocketOutboundWriter
 ) async {
+    let center = accounts.center, user = session.user
+    accounts.sessions.streamOpened(session.id)
+    defer { accounts.sessions.streamClosed(session.id) }
     let (id, missed, position, stream) = await center.subscribe(user, since: since)
     if missed == nil {
         // Too far behind: the client must reload its tasks.
@@ -156,6 +217,16 @@ func streamEvents(
         group.addTask {
             // Reading until the client goes away; it sends nothing we need.
             do { for try await _ in inbound {} } catch {}
+        }
+        group.addTask {
+            guard let ended = await accounts.sessions.waitForEnd(of: session.id) else { return }
+            var json = JSONText()
+            json.object { json in
+                if let by = ended.endedBy { json.member("by", accounts.displayName(of: by)) }
+                json.member("reason", ended.ended ?? Sessions.Ending.signedOut.rawValue)
+                json.member("type", "sessionEnded")
+            }
+            try? await outbound.write(.text(String(decoding: json.bytes, as: UTF8.self)))
         }
         await group.next()
         group.cancelAll()
@@ -179,6 +250,41 @@ struct PastInteraction: Encodable {
         arrivedAt = finished.arrivedAt.milliseconds
         endedAt = finished.endedAt.milliseconds
         agents = finished.agents.map { Handling(agentId: $0.agent.rawValue, wrapUpCodeId: $0.wrapUpCode?.rawValue) }
+    }
+}
+
+/// Someone signed in, as `GET /v1/sessions` lists them.
+struct SignedInView: Encodable {
+    var user: String
+    var role: String
+    var displayName: String
+    var sessions: Int
+    var desktops: Int
+    var signedInAt: Int64
+    var lastSeenAt: Int64
+
+    init(_ summary: Sessions.Summary, displayName: String) {
+        user = summary.user
+        role = summary.role.rawValue
+        self.displayName = displayName
+        sessions = summary.sessions
+        desktops = summary.streams
+        signedInAt = summary.signedInAt.milliseconds
+        lastSeenAt = summary.lastSeenAt.milliseconds
+    }
+}
+
+/// A line of an agent's audit trail, as the API shows it.
+struct AuditView: Encodable {
+    var at: Int64
+    var action: String
+    var by: String?
+    var byName: String?
+    var detail: String?
+
+    init(_ entry: AuditEntry, byName: String?) {
+        (at, action, by, detail) = (entry.at.milliseconds, entry.action, entry.by, entry.detail)
+        self.byName = byName
     }
 }
 
@@ -223,29 +329,6 @@ struct API: Sendable {
         }
         if let rejection = outcome.rejection { throw APIError(rejection) }
         return snapshot
-    }
-
-    func login(_ request: Request) async throws -> Response {
-        let body = try await decode(LoginRequest.self, request)
-        let configuration = center.configuration
-        let role: Sessions.Role
-        let hash: String
-        if let agent = configuration.agents.first(where: { $0.id == body.username }) {
-            role = .agent
-            hash = agent.passwordHash
-        } else if let supervisor = configuration.supervisors.first(where: { $0.id == body.username }) {
-            role = .supervisor
-            hash = supervisor.passwordHash
-        } else {
-            throw APIError.badCredentials
-        }
-        guard Bcrypt.verify(body.password, hash: hash) else { throw APIError.badCredentials }
-        let agent = AgentID(body.username)
-        if role == .agent, await center.agent(agent)?.status == .loggedOut {
-            try await run(.agent(agent, .login))
-        }
-        let token = sessions.open(Sessions.Session(user: body.username, role: role))
-        return json(["token": token, "agentId": body.username, "role": role.rawValue])
     }
 
     func me(_ session: Sessions.Session) async throws -> Response {

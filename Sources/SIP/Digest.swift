@@ -1,3 +1,4 @@
+import Hashing
 /// HTTP digest authentication as SIP uses it (RFC 3261 §22, RFC 8760): MD5 and SHA-256, qop=auth.
 ///
 /// A user's secret is kept only as HA1 = H(username:realm:password) per algorithm, never the

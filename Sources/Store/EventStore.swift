@@ -33,6 +33,12 @@ public protocol EventStore: Sendable {
     /// or removes it, in order. Written in the same group commit as the events around it.
     func writeLines(_ changes: [LineRecord]) async throws
     func lines() async throws -> [LineRecord]
+    /// Sign-in sessions (tokens only as hashes), so a restart signs no one out.
+    func writeSessions(_ changes: [SessionChange]) async throws
+    func sessions() async throws -> [SessionRecord]
+    /// The audit trail: appended, read per subject newest first, purged with the calls.
+    func appendAudit(_ entries: [AuditEntry]) async throws
+    func audit(of subject: String, limit: Int) async throws -> [AuditEntry]
 }
 
 /// A telephony's record of one line; `body` nil (in a change) removes it.
@@ -73,6 +79,8 @@ public final class InMemoryEventStore: EventStore {
         var snapshots: [StoredSnapshot] = []
         var finished: [InteractionID: FinishedInteraction] = [:]
         var lines: [String: String] = [:]
+        var sessions: [String: SessionRecord] = [:]
+        var audit: [AuditEntry] = []
     }
 
     private let state = Mutex(State())
@@ -120,8 +128,28 @@ public final class InMemoryEventStore: EventStore {
         state.withLock { $0.lines.sorted { $0.key < $1.key }.map { LineRecord(key: $0.key, body: $0.value) } }
     }
 
+    public func writeSessions(_ changes: [SessionChange]) {
+        state.withLock { state in
+            for change in changes {
+                switch change {
+                case .put(let record): state.sessions[record.tokenHash] = record
+                case .remove(let hash): state.sessions[hash] = nil
+                }
+            }
+        }
+    }
+
+    public func sessions() -> [SessionRecord] { state.withLock { $0.sessions.values.sorted { $0.createdAt < $1.createdAt } } }
+
+    public func appendAudit(_ entries: [AuditEntry]) { state.withLock { $0.audit += entries } }
+
+    public func audit(of subject: String, limit: Int) -> [AuditEntry] {
+        state.withLock { Array($0.audit.filter { $0.subject == subject }.reversed().prefix(limit)) }
+    }
+
     public func purge(endedBefore cutoff: Timestamp) -> Int {
         state.withLock { state in
+            state.audit.removeAll { $0.at < cutoff }
             guard let oldest = state.snapshots.first?.at else { return 0 }
             let limit = min(cutoff, oldest)
             let gone = Set(state.finished.values.filter { $0.endedAt < limit }.map(\.id))

@@ -35,6 +35,14 @@ public struct JSONText {
         needsComma = false
     }
 
+    /// A member whose name is known only at run time (escaped like any string).
+    public mutating func member(named name: String, _ value: String) {
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+        string(value)
+    }
+
     public mutating func string(_ value: String) {
         separate()
         bytes.append(UInt8(ascii: "\""))

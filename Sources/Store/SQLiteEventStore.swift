@@ -13,7 +13,7 @@ public final class SQLiteEventStore: EventStore {
         case full, normal
     }
 
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
 
     /// Every write goes through one queue, so a transaction of the writer never has another
     /// write inside it. Group commit: appends that arrive while a write is in flight wait together
@@ -57,6 +57,8 @@ public final class SQLiteEventStore: EventStore {
             try await migrate(connection)
             // The telephony's open legs: a side table, not part of the log's schema.
             _ = try await connection.query("CREATE TABLE IF NOT EXISTS lines (key TEXT PRIMARY KEY, body TEXT NOT NULL)", [])
+            // Sign-in sessions and the audit trail: side tables too.
+            for statement in accountTables { _ = try await connection.query(statement, []) }
         } catch {
             try? await connection.close()
             throw error
@@ -137,7 +139,7 @@ public final class SQLiteEventStore: EventStore {
     }
 
     /// Runs a write in its turn in the queue.
-    private func write(_ body: @escaping @Sendable (SQLiteConnection) async throws -> Void) async throws {
+    func write(_ body: @escaping @Sendable (SQLiteConnection) async throws -> Void) async throws {
         try await withCheckedThrowingContinuation { done in enqueue(.write(body, done: done)) }
     }
 
@@ -391,6 +393,8 @@ public final class SQLiteEventStore: EventStore {
             guard count > 0 else { break }
             removed += count
         }
+        // The audit trail is kept as long as the calls.
+        try await write { _ = try await $0.query("DELETE FROM audit WHERE at < ?", [.integer(Int(cutoff.milliseconds))]) }
         if removed > 0 { try await write { _ = try await $0.query("PRAGMA incremental_vacuum", []) } }
         return removed
     }

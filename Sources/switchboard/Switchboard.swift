@@ -14,7 +14,10 @@ import Store
 struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Switchboard: contact-center call control.",
-        subcommands: [Serve.self, Simulate.self, Load.self, TerminalDemo.self, Routes.self, SIPHash.self],
+        subcommands: [
+            Serve.self, Simulate.self, Load.self, TerminalDemo.self, Routes.self, SIPHash.self, Passwd.self, CheckConfig.self,
+            InitConfig.self,
+        ],
         defaultSubcommand: Serve.self)
 }
 
@@ -44,6 +47,12 @@ struct Serve: AsyncParsableCommand {
     var snapshotSeconds = 10
     @Option(help: "How many days finished calls are kept (their events and their place among past interactions).")
     var retentionDays = 90
+    @Option(help: "A session unused this long ends (seconds; an open desktop counts as use).")
+    var sessionIdleSeconds = 3_600
+    @Option(help: "A session this old ends, used or not (seconds).")
+    var sessionMaxSeconds = 43_200
+    @Option(help: "How long an available agent's desktops may all be closed before the agent goes idle (seconds).")
+    var desktopGraceSeconds = 60
     @Option(help: "The Agent Desktop's folder (default: Public in the working directory, else the repository's).")
     var desktop: String?
 
@@ -61,6 +70,9 @@ struct Serve: AsyncParsableCommand {
         if snapshotSeconds < 1 { throw ValidationError("--snapshot-seconds must be 1 or more") }
         if !(1...36_500).contains(retentionDays) { throw ValidationError("--retention-days must be between 1 and 36500") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+        if !(1...31_536_000).contains(sessionIdleSeconds) { throw ValidationError("--session-idle-seconds must be between 1 and 31536000") }
+        if !(1...31_536_000).contains(sessionMaxSeconds) { throw ValidationError("--session-max-seconds must be between 1 and 31536000") }
+        if !(1...86_400).contains(desktopGraceSeconds) { throw ValidationError("--desktop-grace-seconds must be between 1 and 86400") }
         if let desktop, !FileManager.default.fileExists(atPath: desktop + "/index.html") {
             throw ValidationError("--desktop: no index.html in '\(desktop)'")
         }
@@ -91,6 +103,8 @@ struct Serve: AsyncParsableCommand {
         options.drainBound = .seconds(drainSeconds)
         options.snapshotInterval = .seconds(snapshotSeconds)
         options.retentionDays = retentionDays
+        options.sessions = Sessions.Policy(idle: .seconds(sessionIdleSeconds), maximumAge: .seconds(sessionMaxSeconds))
+        options.desktopGrace = .seconds(desktopGraceSeconds)
         let host = self.host
         // Unbuffered: scripts and tests read the address, and the drain, from these lines.
         options.onRunning = { port in FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(port)/\n".utf8)) }
@@ -215,7 +229,8 @@ struct Routes: AsyncParsableCommand {
         let simulator = SimulatedTelephony()
         let center = try await ContactCenter(
             configuration: .demo(passwordHash: ""), store: InMemoryEventStore(), telephony: simulator)
-        let router = buildRouter(center: center, sessions: Sessions(), simulator: simulator)
+        let router = buildRouter(
+            center: center, sessions: Sessions(store: InMemoryEventStore(), clock: SystemClock()), simulator: simulator)
         var lines = Set<String>()
         for route in router.routes {
             let path = route.path.description

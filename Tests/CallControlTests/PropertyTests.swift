@@ -14,7 +14,7 @@ struct PropertyTests {
         "conferenced", "wrapUpAssist", "consulting", "held", "ended", "offerTimedOut", "consultOfferTimedOut",
         "conferenceTransferred", "consultTransferred", "blindTransferred", "conferenceExited", "conferenceEnded",
         "customerLeft", "automatic wrap-up", "consultOffered", "consultAnswered(number)", "ringFailed",
-        "ringFailed(number)", "answered on the phone", "answerModeSet",
+        "ringFailed(number)", "answered on the phone", "answerModeSet", "desktopClosed", "signedOut",
     ]
 
     @Test(arguments: 0..<batches)
@@ -109,7 +109,10 @@ struct RandomWorld {
             // Mostly making agents available again, so calls find someone.
             let change: AgentCommand =
                 chance(60) ? .setAvailable
-                : pick([.login, .logout, .setIdle(pick(["break", "lunch", "bogus"])), .setAnswerMode(pick(AnswerMode.allCases))])
+                : pick([
+                    .login, .logout, .setIdle(pick(["break", "lunch", "bogus"])), .setAnswerMode(pick(AnswerMode.allCases)),
+                    .desktopLost, .phoneLost,
+                ])
             return .agent(chance(98) ? agent : "nobody", change)
         case 8..<14:
             nextCall += 1
@@ -206,6 +209,22 @@ struct RandomWorld {
             if center != before { problems.append("rejected \(command) changed the center") }
         case .accepted(let events, _):
             log += events
+            // Leaving the center, or going idle for a closed desktop, never touches live work.
+            if case .agent(let agent, let change) = command, let was = before.agents[agent]?.status {
+                switch change {
+                case .desktopLost:
+                    if was != .available { problems.append("desktopLost changed \(agent), who was \(was)") }
+                    if center.agents[agent]?.status != .idle(CenterConfiguration.desktopLostIdleCode) {
+                        problems.append("desktopLost left \(agent) \(String(describing: center.agents[agent]?.status))")
+                    }
+                    reached.insert("desktopClosed")
+                case .logout:
+                    if was.task != nil { problems.append("\(agent) signed out while \(was)") }
+                    reached.insert("signedOut")
+                case .login, .setAvailable, .setIdle, .setAnswerMode, .phoneLost:
+                    break
+                }
+            }
             for event in events {
                 if case .agent(_, .answerModeSet) = event.subject { reached.insert("answerModeSet") }
                 guard case .interaction(let id, let change) = event.subject else { continue }

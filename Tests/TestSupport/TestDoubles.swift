@@ -73,5 +73,9 @@ public final class ControlledStore: EventStore {
     public func purge(endedBefore cutoff: Timestamp) async throws -> Int { try await inner.purge(endedBefore: cutoff) }
     public func writeLines(_ changes: [LineRecord]) async throws { try await inner.writeLines(changes) }
     public func lines() async throws -> [LineRecord] { try await inner.lines() }
+    public func writeSessions(_ changes: [SessionChange]) async throws { try await inner.writeSessions(changes) }
+    public func sessions() async throws -> [SessionRecord] { try await inner.sessions() }
+    public func appendAudit(_ entries: [AuditEntry]) async throws { try await inner.appendAudit(entries) }
+    public func audit(of subject: String, limit: Int) async throws -> [AuditEntry] { try await inner.audit(of: subject, limit: limit) }
 }
 

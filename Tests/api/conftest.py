@@ -57,3 +57,22 @@ def desktops(server):
         return answer.json()["taskId"]
 
     return agent1, agent2, place_call
+
+
+@pytest.fixture
+def start_server(tmp_path):
+    """Starts servers with the `serve` options given (each on its own SQLite file, "--drain-seconds 0"
+    unless the options say otherwise), and stops every one it started afterwards."""
+    started = []
+
+    def start(*options):
+        if "--drain-seconds" not in options:
+            options = (*options, "--drain-seconds", "0")
+        running = Server(tmp_path / f"switchboard-{len(started)}.sqlite", *options)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        if running.process.poll() is None:
+            running.stop()

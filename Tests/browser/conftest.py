@@ -25,10 +25,16 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "serve(*options): more options for the test's `serve` (e.g. --session-max-seconds 4)")
+
+
 @pytest.fixture
-def server(tmp_path):
+def server(tmp_path, request):
     # Live calls are left to the test's end: stop at once instead of draining them.
-    running = Server(tmp_path / "switchboard.sqlite", "--desktop", PUBLIC, "--drain-seconds", "0")
+    marker = request.node.get_closest_marker("serve")
+    extra = marker.args if marker else ()
+    running = Server(tmp_path / "switchboard.sqlite", "--desktop", PUBLIC, "--drain-seconds", "0", *extra)
     yield running
     if running.process.poll() is None:
         running.stop()
@@ -81,14 +87,24 @@ def browsers(server, request):
     open_browser.tab = open_tab
     yield open_browser
     uncaught = []
-    for driver in {id(page.driver): page.driver for page in pages}.values():
+    refused = []
+    for page in {id(page.driver): page for page in pages}.values():
         try:
-            # A script error the page did not catch is a bug even when the test passed.
-            uncaught += [entry["message"] for entry in driver.get_log("browser") if entry.get("source") == "javascript"]
-            driver.quit()
+            entries = page.console()
+            # A script error the page did not catch is a bug even when the test passed; so is
+            # anything the server's Content-Security-Policy refused (an inline style, say).
+            uncaught += [entry["message"] for entry in entries if entry.get("source") == "javascript"]
+            refused += [entry["message"] for entry in entries if is_csp_violation(entry)]
+            page.driver.quit()
         except Exception:  # a browser that already died must not hide the test's own outcome
             pass
     assert not uncaught, f"uncaught script errors in the page: {uncaught}"
+    assert not refused, f"the page broke the Content-Security-Policy: {refused}"
+
+
+def is_csp_violation(entry):
+    """A console entry of Chromium's saying the page's Content-Security-Policy refused something."""
+    return "Content Security Policy" in entry.get("message", "")
 
 
 @pytest.hookimpl(hookwrapper=True)

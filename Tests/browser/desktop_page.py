@@ -77,6 +77,33 @@ return line && !line.hidden && line.offsetParent !== null ? line.textContent : n
 """
 
 
+# An agent's row in the supervisor's Agents table.
+AGENT_ROW = """
+const row = document.querySelector(`#sv-agents tr[data-agent="${arguments[0]}"]`);
+if (!row) return null;
+const signedIn = row.querySelector('[data-signed-in]');
+return {
+  state: row.dataset.state,
+  text: row.querySelector('.state-badge').textContent + ' ' + row.querySelector('.pending-note').textContent,
+  signedIn: {true: true, false: false}[signedIn.dataset.signedIn] ?? null,
+  sessions: signedIn.dataset.sessions === undefined ? null : Number(signedIn.dataset.sessions),
+  desktops: signedIn.dataset.desktops === undefined ? null : Number(signedIn.dataset.desktops),
+  error: row.querySelector('[data-sv="error"]').textContent,
+};
+"""
+
+# An agent's History panel in the supervisor's view, if open.
+AGENT_HISTORY = """
+const panel = document.querySelector(`#sv-agents [data-history="${arguments[0]}"]`);
+if (!panel || panel.closest('[hidden]')) return null;
+return {
+  state: panel.dataset.state ?? null,
+  entries: [...panel.querySelectorAll('li[data-audit]')].map((entry) => ({
+    action: entry.dataset.audit, at: Number(entry.dataset.at), text: entry.textContent})),
+};
+"""
+
+
 def duration(milliseconds):
     """As the desktop writes a duration: 65_000 → "1:05", 3_725_000 → "1:02:05"."""
     total = max(0, milliseconds // 1000)
@@ -118,6 +145,16 @@ class DesktopPage:
         self.here()
         return WebDriverWait(self.driver, timeout, poll_frequency=0.05).until(safe, f"{self.name}: {message}")
 
+    def console(self):
+        """Every entry of the browser's console log so far (the page's errors, refusals of its
+        Content-Security-Policy). Reading the log empties it, so what was read is kept on the driver
+        (shared by its tabs) and each call answers all of it."""
+        kept = getattr(self.driver, "kept_console", None)
+        if kept is None:
+            kept = self.driver.kept_console = []
+        kept += self.driver.get_log("browser")
+        return list(kept)
+
     def js(self, script, *args):
         self.here()
         return self.driver.execute_script(script, *args)
@@ -156,6 +193,40 @@ class DesktopPage:
         view = "#agent-view" if user.startswith("agent") else "#supervisor-view"
         self.wait_visible(view, f"{view} after signing in")
         self.wait_live()
+
+    def token(self):
+        """This tab's session token, as the desktop keeps it (None when signed out)."""
+        return self.js("return JSON.parse(sessionStorage.getItem('switchboard.session') ?? 'null')?.token ?? null")
+
+    def sign_out(self):
+        """Clicks Sign out (the server may refuse it: see sign_out_error)."""
+        self.wait(lambda d: self.find("#sign-out").is_enabled(), "Sign out to be ready")
+        self.find("#sign-out").click()
+
+    def login_notice(self):
+        """What the sign-in form says above the fields, when it is shown (else None)."""
+        return self.js("""
+            const view = document.querySelector('#login-view');
+            const notice = document.querySelector('#login-notice');
+            return view.hidden || notice.hidden ? null : notice.textContent;
+        """)
+
+    def wait_signed_out(self, notice, timeout=TIMEOUT):
+        """Waits for the sign-in form saying `notice` (after a reload: the page starts over)."""
+        try:
+            self.wait(lambda d: self.login_notice() == notice, f"the sign-in form saying {notice!r}", timeout=timeout)
+        except Exception:
+            raise AssertionError(f"{self.name}: the sign-in form says {self.login_notice()!r}, expected {notice!r}")
+
+    def sign_out_error(self):
+        return self.find("#sign-out-error").text
+
+    def desk_notice(self):
+        """The banner telling the agent what a supervisor did (None when none is shown)."""
+        return self.js("""
+            const banner = document.querySelector('#desk-notice');
+            return banner.hidden ? null : document.querySelector('#desk-notice-text').textContent;
+        """)
 
     def wait_live(self):
         self.wait(lambda d: self.find("#connection").get_attribute("data-connection") == "live", "the live stream")
@@ -344,3 +415,36 @@ class DesktopPage:
         Select(self.wait_visible("#sim-agent")).select_by_value(agent)
         self.find('[data-sim="agent-hangup"]').click()
         self.wait(lambda d: "hung up" in self.find("#sim-status").text, f"{agent}'s phone to hang up")
+
+    # MARK: the supervisor's agent rows
+
+    def agent_row(self, agent):
+        """An agent's row as the supervisor sees it: state, the state's words, whether they are
+        signed in (True, False, or None before it is known), sessions and desktops, the row's alert."""
+        return self.js(AGENT_ROW, agent)
+
+    def wait_agent_row(self, agent, message, **expected):
+        """Waits until the agent's row has every field in `expected` (text: a part of the state's words)."""
+        def matches(driver):
+            row = self.agent_row(agent)
+            if not row:
+                return False
+            for key, value in expected.items():
+                if key in ("text", "error"):
+                    if value not in row[key]:
+                        return False
+                elif row[key] != value:
+                    return False
+            return True
+        try:
+            self.wait(matches, message)
+        except Exception:
+            raise AssertionError(f"{self.name}: {agent}'s row is {self.agent_row(agent)}, expected {expected} ({message})")
+
+    def agent_control(self, agent, control):
+        """A control in the agent's row: sign-out, idle-code, set-idle, history."""
+        return self.find(f"#sv-agents tr[data-agent='{agent}'] [data-sv='{control}']")
+
+    def agent_history(self, agent):
+        """The agent's History as shown: its state (loading, ready, error) and entries, newest first."""
+        return self.js(AGENT_HISTORY, agent)

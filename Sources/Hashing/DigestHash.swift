@@ -1,8 +1,8 @@
-/// MD5 (RFC 1321) and SHA-256 (FIPS 180-4), the two digest algorithms SIP authentication uses
-/// (RFC 8760). Written here rather than pulling in swift-crypto, whose BoringSSL would add
-/// minutes to every clean build for two small functions. Not for anything but digest auth.
-enum DigestHash {
-    static func md5(_ message: [UInt8]) -> [UInt8] {
+/// MD5 (RFC 1321) and SHA-256 (FIPS 180-4): the two digest algorithms SIP authentication uses
+/// (RFC 8760), and SHA-256 for storing sign-in tokens hashed. Written here rather than pulling in
+/// swift-crypto, whose BoringSSL would add minutes to every clean build for two small functions.
+public enum DigestHash {
+    public static func md5(_ message: [UInt8]) -> [UInt8] {
         let shifts: [UInt32] = [
             7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
             5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
@@ -49,7 +49,7 @@ enum DigestHash {
         return [a0, b0, c0, d0].flatMap { word in (0..<4).map { UInt8(truncatingIfNeeded: word >> ($0 * 8)) } }
     }
 
-    static func sha256(_ message: [UInt8]) -> [UInt8] {
+    public static func sha256(_ message: [UInt8]) -> [UInt8] {
         // The first 32 bits of the fractional parts of the cube roots of the first 64 primes.
         let k: [UInt32] = [
             0x428a_2f98, 0x7137_4491, 0xb5c0_fbcf, 0xe9b5_dba5, 0x3956_c25b, 0x59f1_11f1, 0x923f_82a4, 0xab1c_5ed5,
@@ -110,7 +110,7 @@ enum DigestHash {
         return stride(from: 0, to: bytes.count, by: 64).map { Array(bytes[$0..<$0 + 64]) }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String {
+    public static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef")
         var out = ""
         out.reserveCapacity(bytes.count * 2)
