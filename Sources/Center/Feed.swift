@@ -80,7 +80,7 @@ struct Feed {
 
 /// A message on the event stream: `{seq, type, task?, taskId?, agent?, version?}`; `seq` is set when the
 /// user's feed publishes it.
-struct Notice {
+struct Notice: Encodable {
     var seq = 0
     var type: String
     var task: TaskSnapshot?
@@ -90,6 +90,9 @@ struct Notice {
     var version: Int?
     /// A notice's own members (`notice`, `by`, …), written after the others.
     var fields: [(String, String)] = []
+
+    // `Encodable` (the tests compare the hand-written JSON with JSONEncoder's) for the fixed members.
+    enum CodingKeys: String, CodingKey { case seq, type, task, taskId, agent, version }
 
     func json() -> String { String(decoding: jsonBytes, as: UTF8.self) }
 

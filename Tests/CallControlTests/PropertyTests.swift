@@ -210,16 +210,16 @@ struct RandomWorld {
         case .accepted(let events, _):
             log += events
             // Leaving the center, or going idle for a closed desktop, never touches live work.
-            if case .agent(let agent, let change) = command, let was = before.agents[agent]?.status {
+            if case .agent(let agent, let change) = command, let was = before.agents[agent] {
                 switch change {
                 case .desktopLost:
-                    if was != .available { problems.append("desktopLost changed \(agent), who was \(was)") }
+                    if was.status != .available { problems.append("desktopLost changed \(agent), who was \(was.status)") }
                     if center.agents[agent]?.status != .idle(CenterConfiguration.desktopLostIdleCode) {
                         problems.append("desktopLost left \(agent) \(String(describing: center.agents[agent]?.status))")
                     }
                     reached.insert("desktopClosed")
                 case .logout:
-                    if was.task != nil { problems.append("\(agent) signed out while \(was)") }
+                    if was.task != nil { problems.append("\(agent) signed out while \(was.status)") }
                     reached.insert("signedOut")
                 case .login, .setAvailable, .setIdle, .setAnswerMode, .phoneLost:
                     break

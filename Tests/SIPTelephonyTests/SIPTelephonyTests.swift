@@ -129,8 +129,10 @@ struct SIPServerFixture {
         var settings = SIPSettings.demo(host: "127.0.0.1", port: 0, agents: ["agent1", "agent2"])
         settings.timers = SIPTimerValues()
         telephony = SIPTelephony(settings: settings, clock: clock, records: store)
+        // No desktops here: their grace period (idle once all are closed) is out of these tests' way.
         center = try await ContactCenter(
-            configuration: .demo(passwordHash: ""), store: store, telephony: telephony, clock: clock)
+            configuration: .demo(passwordHash: ""), store: store, telephony: telephony, clock: clock,
+            desktopGrace: .seconds(86_400))
         await center.start()
         let telephony = telephony
         running = Task { try await telephony.run() }
