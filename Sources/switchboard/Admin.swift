@@ -11,11 +11,17 @@ import SIP
     import Darwin
 #endif
 
+/// A refusal of an administrator's command: its message on standard error, exit status 1, no usage text.
+struct CommandFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 /// Reads a password: from the terminal without echo (asked twice), or one line of standard input.
 func readPassword(prompt: String) throws -> String {
     guard isatty(STDIN_FILENO) == 1 else {
         guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-            throw ValidationError("give the password on standard input")
+            throw CommandFailure("give the password on standard input")
         }
         return line
     }
@@ -33,8 +39,8 @@ func readPassword(prompt: String) throws -> String {
         return readLine(strippingNewline: true) ?? ""
     }
     let first = ask(prompt)
-    guard !first.isEmpty else { throw ValidationError("the password is empty") }
-    guard ask("Again: ") == first else { throw ValidationError("the two passwords differ") }
+    guard !first.isEmpty else { throw CommandFailure("the password is empty") }
+    guard ask("Again: ") == first else { throw CommandFailure("the two passwords differ") }
     return first
 }
 
@@ -114,7 +120,7 @@ struct InitConfig: ParsableCommand {
 
     func run() throws {
         guard !FileManager.default.fileExists(atPath: file) else {
-            throw ValidationError("\(file) exists already: choose another name (it is never overwritten)")
+            throw CommandFailure("\(file) exists already: choose another name (it is never overwritten)")
         }
         var configuration = SwitchboardConfiguration.demo(passwordHash: PasswordHash.make("switchboard", cost: 10))
         for index in configuration.agents.indices {
@@ -128,7 +134,7 @@ struct InitConfig: ParsableCommand {
         do {
             try encoder.encode(configuration).write(to: URL(fileURLWithPath: file), options: .withoutOverwriting)
         } catch {
-            throw ValidationError("cannot write \(file): \(error.localizedDescription)")
+            throw CommandFailure("cannot write \(file): \(error.localizedDescription)")
         }
         print("""
             wrote \(file): the demo's center. Every password is "switchboard": give each person their own
