@@ -63,6 +63,8 @@ let package = Package(
         // SIP (RFC 3261) as pure values: the message syntax, the transaction machines and layer,
         // the registrar, digest authentication. No I/O, no clock.
         .target(name: "SIP", dependencies: ["Hashing"]),
+        // RTP media as pure values: packets, G.711, the jitter buffer, the N−1 mixer, who hears whom.
+        .target(name: "Media", dependencies: ["CallControl"]),
         // MD5 and SHA-256, written here (swift-crypto's BoringSSL would cost minutes per clean build).
         .target(name: "Hashing"),
         // The center's telephony over SIP: UDP and TCP on SwiftNIO, the transaction layer's timers on
@@ -98,6 +100,7 @@ let package = Package(
         // Test doubles (a store that can hold or fail its writes, a telephony that records).
         .target(name: "TestSupport", dependencies: ["CallControl", "Store", "Center"], path: "Tests/TestSupport"),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "CallControl"]),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashing"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SIPTelephonyTests",

@@ -124,6 +124,11 @@ public struct SwitchboardConfiguration: Codable, Sendable {
             found.append(.init(field: "supervisors[\(index)].passwordHash", message: "is not a bcrypt hash"))
         }
         if agents.isEmpty { found.append(.init(field: "agents", message: "at least one agent is required")) }
+        let served = Set(queues.flatMap(\.teams))
+        for (index, agent) in agents.enumerated() where !served.contains(agent.team) {
+            found.append(.init(
+                field: "agents[\(index)].team", message: "'\(agent.team)' serves no queue: this agent would never be offered a call"))
+        }
         return found
     }
 

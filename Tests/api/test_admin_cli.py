@@ -90,15 +90,25 @@ def test_check_config_names_each_problem_by_its_field_path(tmp_path):
     original = starter(tmp_path)
 
     def spoil(configuration):
-        configuration["agents"][0]["team"] = "no-such-team"  # a team no queue is served by
         configuration["agents"][1]["passwordHash"] = "switchboard"  # a password, not a bcrypt hash
+        configuration["supervisors"][0]["passwordHash"] = "md5:0123"
+        configuration["desktopProfile"]["defaultWrapUpCode"] = "no-such-code"
 
     checked = check(broken_copy(tmp_path, original, "broken.json", spoil))
     output = checked.stdout + checked.stderr
     assert checked.returncode == 1, output
-    assert re.search(r"agents\[0\]\.team\b", output), output
-    assert re.search(r"agents\[1\]\.passwordHash\b", output), output
+    for field in (r"agents\[1\]\.passwordHash", r"supervisors\[0\]\.passwordHash", r"defaultWrapUpCode"):
+        assert re.search(field + r"\b", output), (field, output)
     assert "is valid" not in output
+
+
+def test_check_config_names_an_agents_team_that_no_queue_serves(tmp_path):
+    original = starter(tmp_path)
+    spoiled = broken_copy(tmp_path, original, "team.json", lambda c: c["agents"][0].update(team="no-such-team"))
+    checked = check(spoiled)
+    output = checked.stdout + checked.stderr
+    assert checked.returncode == 1, output
+    assert re.search(r"agents\[0\]\.team\b", output), output
 
 
 def test_check_config_names_a_missing_field_by_its_path(tmp_path):

@@ -1,6 +1,7 @@
 """A desktop that goes away (docs/sessions.md): once every event stream of an Available agent has
-been closed for --desktop-grace-seconds, the agent is made idle with `desktopDisconnected`; a
-reconnect within the grace, a call, wrap-up or idle leave the agent as they are."""
+been closed for --desktop-grace-seconds, the agent is made idle with the reserved idle code
+`desktopClosed` (the audit says `desktopDisconnected`); a reconnect within the grace, a call,
+wrap-up or idle leave the agent as they are."""
 import time
 
 from conftest import Server
@@ -8,10 +9,10 @@ from session_tools import Desktop, Stream, agent_in_directory, audit, connected_
 
 
 def disconnected(agent):
-    return agent["state"] == "idle" and agent.get("idleCodeId") == "desktopDisconnected"
+    return agent["state"] == "idle" and agent.get("idleCodeId") == "desktopClosed"
 
 
-def test_an_available_agent_whose_desktop_closed_becomes_idle_desktop_disconnected_after_the_grace(start_server):
+def test_an_available_agent_whose_desktop_closed_becomes_idle_desktop_closed_after_the_grace(start_server):
     server = start_server("--desktop-grace-seconds", "1")
     supervisor, agent = Desktop(server, "supervisor1"), Desktop(server, "agent1")
     stream = Stream(agent)
@@ -19,12 +20,12 @@ def test_an_available_agent_whose_desktop_closed_becomes_idle_desktop_disconnect
     closed_at = time.monotonic()
     stream.close()
     seen = eventually(lambda: agent_in_directory(supervisor, "agent1"), disconnected,
-                      "agent1 becomes idle with desktopDisconnected")
+                      "agent1 becomes idle with desktopClosed")
     assert time.monotonic() - closed_at >= 0.9, f"idled before the grace was over: {seen}"
     latest = audit(supervisor, "agent1")[0]
     assert latest["action"] == "desktopDisconnected", latest
     # The agent's session is still theirs: the desktop, back, offers Available again.
-    assert agent.call("GET", "/v1/me").json()["idleCodeId"] == "desktopDisconnected"
+    assert agent.call("GET", "/v1/me").json()["idleCodeId"] == "desktopClosed"
     agent.available()
 
 
@@ -97,6 +98,6 @@ def test_after_a_restart_the_grace_starts_again_for_agents_with_no_desktop(tmp_p
     try:
         supervisor = Desktop(restarted, "supervisor1")
         eventually(lambda: agent_in_directory(supervisor, "agent1"), disconnected,
-                   "agent1, Available with no desktop after the restart, becomes idle with desktopDisconnected")
+                   "agent1, Available with no desktop after the restart, becomes idle with desktopClosed")
     finally:
         restarted.stop()
