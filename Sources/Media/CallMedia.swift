@@ -1,0 +1,182 @@
+import CallControl
+
+/// One call's media as a value: its legs (each with the codec it chose), who hears whom (from the
+/// core's `MediaPlan`), and each leg's outbound stream. Packets and 20 ms ticks go in; the packets
+/// to send come out, each addressed to a leg. No sockets, no clock: the shell binds the ports,
+/// latches each leg's address, and calls `tick` every 20 ms.
+///
+/// - A leg that hears one other party gets that party's packets as they arrive (a relay:
+///   transcoded only when the two chose different laws; RFC 4733 events passed through).
+/// - A leg in a conversation of three or more gets an N−1 mix on the tick, from every member's
+///   jitter buffer, so loss and reordering on one leg never stall the others.
+/// - A leg on music gets the music source's current frame on the tick.
+/// - A leg that hears nothing gets nothing.
+///
+/// Each leg's outbound stream keeps one SSRC and continues its sequence numbers and timestamps
+/// across changes of source (relay, mix, music), so phones see one steady stream.
+public struct CallMedia: Sendable {
+    public struct LegMedia: Sendable {
+        public var law: G711.Law
+        /// The payload type the leg uses for `telephone-event`, if it offered one.
+        public var eventPayloadType: UInt8?
+        var jitter = JitterBuffer()
+        // The leg's outbound stream.
+        let ssrc: UInt32
+        var sequence: UInt16
+        var timestamp: UInt32
+        /// While relaying: how the source's sequence numbers and timestamps map onto ours.
+        var relayOffsets: (source: Leg, sequence: UInt16, timestamp: UInt32)?
+    }
+
+    /// A packet to send to a leg (to the address it latched).
+    public struct Outbound: Equatable, Sendable {
+        public var to: Leg
+        public var packet: RTPPacket
+    }
+
+    public private(set) var legs: [Leg: LegMedia] = [:]
+    public private(set) var plan = MediaPlan.silent
+    public private(set) var hearing: [Leg: Hearing] = [:]
+    /// Digits sent by each leg (RFC 4733), oldest first: for a later IVR, and the tests.
+    public private(set) var digits: [(leg: Leg, digit: Character)] = []
+    private var lastEvent: [Leg: UInt32] = [:]
+    private var nextSSRC: UInt32
+
+    public init(seed: UInt32) { nextSSRC = seed }
+
+    public mutating func addLeg(_ leg: Leg, law: G711.Law, eventPayloadType: UInt8?) {
+        nextSSRC = nextSSRC &* 1_664_525 &+ 1_013_904_223  // a different SSRC per leg
+        legs[leg] = LegMedia(
+            law: law, eventPayloadType: eventPayloadType, ssrc: nextSSRC, sequence: UInt16(truncatingIfNeeded: nextSSRC >> 7),
+            timestamp: nextSSRC >> 3)
+        rehear()
+    }
+
+    public mutating func removeLeg(_ leg: Leg) {
+        legs[leg] = nil
+        rehear()
+    }
+
+    public mutating func setPlan(_ plan: MediaPlan) {
+        self.plan = plan
+        rehear()
+    }
+
+    private mutating func rehear() {
+        hearing = hearings(for: plan, legs: Set(legs.keys))
+        for (leg, heard) in hearing {
+            if case .relay(let source) = heard, legs[leg]?.relayOffsets?.source == source { continue }
+            legs[leg]?.relayOffsets = nil  // a new source: offsets are set by its first packet
+        }
+    }
+
+    /// A packet from a leg: relayed at once to whoever hears only that leg; kept for the mix when
+    /// the leg is mixed.
+    public mutating func received(_ packet: RTPPacket, from source: Leg) -> [Outbound] {
+        guard let sender = legs[source] else { return [] }
+        let isEvent = sender.eventPayloadType.map { $0 == packet.payloadType } ?? false
+        if isEvent, let event = TelephoneEvent(parsing: packet.payload), event.end, lastEvent[source] != packet.timestamp,
+            let digit = event.digit
+        {
+            lastEvent[source] = packet.timestamp  // an event's end is sent three times
+            digits.append((source, digit))
+        }
+        guard isEvent || G711.Law(payloadType: packet.payloadType) != nil else { return [] }  // not a codec we took
+        var out: [Outbound] = []
+        var mixed = false
+        for (listener, heard) in hearing {
+            switch heard {
+            case .relay(let from) where from == source:
+                if let packet = relay(packet, from: source, to: listener, isEvent: isEvent) {
+                    out.append(Outbound(to: listener, packet: packet))
+                }
+            case .mix(let of) where of.contains(source):
+                mixed = true
+            case .relay, .mix, .music, .nothing:
+                break
+            }
+        }
+        if mixed, !isEvent, let law = G711.Law(payloadType: packet.payloadType) {
+            legs[source]?.jitter.insert(sequence: packet.sequence, frame: G711.decode(packet.payload, law))
+        }
+        return out
+    }
+
+    private mutating func relay(_ packet: RTPPacket, from source: Leg, to listener: Leg, isEvent: Bool) -> RTPPacket? {
+        guard var target = legs[listener], let sender = legs[source] else { return nil }
+        if target.relayOffsets == nil {
+            // Continue our stream where it stopped: the next number, a frame after our last timestamp.
+            target.relayOffsets = (
+                source, target.sequence &+ 1 &- packet.sequence, target.timestamp &+ UInt32(Frame.samples) &- packet.timestamp
+            )
+        }
+        guard let offsets = target.relayOffsets else { return nil }
+        var out = packet
+        out.ssrc = target.ssrc
+        out.csrcs = []
+        out.sequence = packet.sequence &+ offsets.sequence
+        out.timestamp = packet.timestamp &+ offsets.timestamp
+        if isEvent {
+            guard let type = target.eventPayloadType else { return nil }  // the listener takes no events
+            out.payloadType = type
+        } else if sender.law != target.law {
+            out.payloadType = target.law.payloadType
+            out.payload = G711.transcode(packet.payload, from: sender.law, to: target.law)
+        }
+        // Only forward moves the stream on (a reordered packet keeps its place, not ours).
+        if sequenceDistance(from: target.sequence, to: out.sequence) > 0 { target.sequence = out.sequence }
+        if Int32(bitPattern: out.timestamp &- target.timestamp) > 0 { target.timestamp = out.timestamp }
+        legs[listener] = target
+        return out
+    }
+
+    /// The 20 ms tick: each mixed leg's N−1 mix, and the music to those who hear it (`music`: the
+    /// source's frame for this tick, linear; nil when there is none).
+    public mutating func tick(music: [Int16]?) -> [Outbound] {
+        var out: [Outbound] = []
+        // Every mixed source gives one frame per tick, whether or not it arrived.
+        var sources = Set<Leg>()
+        for heard in hearing.values { if case .mix(let of) = heard { sources.formUnion(of) } }
+        var frames: [Leg: [Int16]] = [:]
+        for source in sources { frames[source] = legs[source]?.jitter.tick() ?? Frame.silence }
+        var musicEncoded: [G711.Law: [UInt8]] = [:]
+        for (listener, heard) in hearing.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+            let linear: [Int16]
+            switch heard {
+            case .mix(let of):
+                linear = mix(of.map { frames[$0] ?? Frame.silence })
+            case .music:
+                guard let music, let law = legs[listener]?.law else { continue }
+                if musicEncoded[law] == nil { musicEncoded[law] = G711.encode(music, law) }
+                if let packet = nextPacket(to: listener, payload: musicEncoded[law] ?? []) {
+                    out.append(Outbound(to: listener, packet: packet))
+                }
+                continue
+            case .relay, .nothing:
+                continue
+            }
+            guard let law = legs[listener]?.law, let packet = nextPacket(to: listener, payload: G711.encode(linear, law)) else {
+                continue
+            }
+            out.append(Outbound(to: listener, packet: packet))
+        }
+        return out
+    }
+
+    /// The leg's next packet of its own stream (mix or music).
+    private mutating func nextPacket(to listener: Leg, payload: [UInt8]) -> RTPPacket? {
+        guard var target = legs[listener] else { return nil }
+        target.sequence &+= 1
+        target.timestamp &+= UInt32(Frame.samples)
+        target.relayOffsets = nil
+        legs[listener] = target
+        return RTPPacket(
+            payloadType: target.law.payloadType, sequence: target.sequence, timestamp: target.timestamp, ssrc: target.ssrc,
+            payload: payload)
+    }
+
+    /// Loss and lateness seen on a leg's inbound stream (what its jitter buffer counted).
+    public func statistics(of leg: Leg) -> (received: Int, lost: Int, late: Int)? {
+        legs[leg].map { ($0.jitter.received, $0.jitter.lost, $0.jitter.late) }
+    }
+}
