@@ -65,6 +65,16 @@ let package = Package(
         .target(name: "SIP", dependencies: ["Hashing"]),
         // RTP media as pure values: packets, G.711, the jitter buffer, the N−1 mixer, who hears whom.
         .target(name: "Media", dependencies: ["CallControl"]),
+        // The media on the wire: a port pair per leg, symmetric RTP, the 20 ms clock (SwiftNIO UDP).
+        .target(
+            name: "MediaService",
+            dependencies: [
+                "Media", "CallControl",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // MD5 and SHA-256, written here (swift-crypto's BoringSSL would cost minutes per clean build).
         .target(name: "Hashing"),
         // The center's telephony over SIP: UDP and TCP on SwiftNIO, the transaction layer's timers on
@@ -72,7 +82,7 @@ let package = Package(
         .target(
             name: "SIPTelephony",
             dependencies: [
-                "SIP", "Center", "CallControl", "Store",
+                "SIP", "Center", "CallControl", "Store", "Media", "MediaService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,6 +111,14 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CallControl", "Store", "Center"], path: "Tests/TestSupport"),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "CallControl"]),
+        .testTarget(
+            name: "MediaServiceTests",
+            dependencies: [
+                "MediaService", "Media", "CallControl",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashing"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SIPTelephonyTests",

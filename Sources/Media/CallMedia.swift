@@ -21,9 +21,9 @@ public struct CallMedia: Sendable {
         public var eventPayloadType: UInt8?
         var jitter = JitterBuffer()
         // The leg's outbound stream.
-        let ssrc: UInt32
-        var sequence: UInt16
-        var timestamp: UInt32
+        public let ssrc: UInt32
+        public internal(set) var sequence: UInt16
+        public internal(set) var timestamp: UInt32
         /// While relaying: how the source's sequence numbers and timestamps map onto ours.
         var relayOffsets: (source: Leg, sequence: UInt16, timestamp: UInt32)?
     }

@@ -10,9 +10,10 @@ public struct MusicSource: Sendable {
         self.samples = samples.isEmpty ? Frame.silence : samples
     }
 
-    /// The built-in music, made here rather than shipped: a gentle four-note phrase (523, 659,
-    /// 784 and 659 Hz, a quarter of a second each, with soft edges) that is easy to recognise,
-    /// for people and for the tests.
+    /// The built-in music, made here rather than shipped: a gentle four-note phrase (about C, E,
+    /// G and E: 520, 660, 780 and 660 Hz, whole hertz so a one-second detector window sees each
+    /// exactly; a quarter of a second each, with soft edges) that is easy to recognise, for
+    /// people and for the tests.
     public static func builtIn() -> MusicSource {
         var samples: [Int16] = []
         for frequency in Self.builtInNotes {
@@ -26,7 +27,7 @@ public struct MusicSource: Sendable {
         return MusicSource(samples: samples)
     }
 
-    public static let builtInNotes: [Double] = [523.25, 659.25, 783.99, 659.25]
+    public static let builtInNotes: [Double] = [520, 660, 780, 660]
 
     public mutating func next() -> [Int16] {
         var frame = [Int16]()

@@ -1,0 +1,308 @@
+import CallControl
+import Foundation
+import Logging
+import Media
+import NIOCore
+import NIOPosix
+
+/// The server's RTP media (RFC 3550) on SwiftNIO UDP: a port pair per leg (RTP on the even port,
+/// RTCP on the odd one) from the configured range, each call's `CallMedia` deciding what every
+/// leg hears, and one 20 ms clock for the mixes and the music.
+///
+/// Everything runs on one event loop: the sockets' reads, the tick, and every change — so the
+/// state needs no lock, and a packet in becomes packets out without a thread hop. Public methods
+/// may be called from anywhere; they hop onto the loop.
+///
+/// Symmetric RTP: each leg is sent to the address its packets come from (the first packet latches
+/// it; until then, the address its SDP gave), from the port it was given, and packets from any
+/// other source after the latch are dropped.
+public final class MediaEngine: Sendable {
+    public let host: String
+    let ports: ClosedRange<Int>
+    let loop: any EventLoop
+    let state: NIOLoopBoundBox<State>
+    let logger: Logger
+
+    /// Where a leg's media is.
+    public struct LegKey: Hashable, Sendable {
+        public var call: InteractionID
+        public var leg: Leg
+        public init(_ call: InteractionID, _ leg: Leg) { (self.call, self.leg) = (call, leg) }
+    }
+
+    final class Socket {
+        let rtp: any Channel
+        let rtcp: any Channel
+        let port: Int
+        /// From the leg's SDP: where to send until its first packet comes.
+        var described: SocketAddress?
+        /// Where its packets come from: where it is sent from then on.
+        var latched: SocketAddress?
+        var sent = 0, sentOctets = 0, received = 0, dropped = 0
+        var lastReport: RTCPReport?
+
+        init(rtp: any Channel, rtcp: any Channel, port: Int) { (self.rtp, self.rtcp, self.port) = (rtp, rtcp, port) }
+
+        var destination: SocketAddress? { latched ?? described }
+    }
+
+    final class State {
+        var calls: [InteractionID: CallMedia] = [:]
+        var sockets: [LegKey: Socket] = [:]
+        var nextPort: Int
+        var music: MusicSource
+        var ticking: Scheduled<Void>?
+        var tickStart = NIODeadline.now()
+        var ticks: Int64 = 0
+        /// The longest a tick's work took, and how late ticks ran (for the benchmark and the metrics).
+        var tickWork: [Int64] = []
+
+        init(firstPort: Int, music: MusicSource) {
+            nextPort = firstPort
+            self.music = music
+        }
+    }
+
+    public init(host: String, ports: ClosedRange<Int>, music: MusicSource = .builtIn(), logger: Logger = Logger(label: "switchboard.media")) {
+        self.host = host
+        self.ports = ports
+        self.logger = logger
+        loop = MultiThreadedEventLoopGroup.singleton.next()
+        let first = ports.lowerBound + ports.lowerBound % 2
+        state = NIOLoopBoundBox.makeBoxSendingValue(State(firstPort: first, music: music), eventLoop: loop)
+    }
+
+    // MARK: Legs
+
+    public enum OpenError: Error { case noFreePort }
+
+    /// Binds a port pair for the leg and returns the RTP port (for its SDP).
+    public func open(_ key: LegKey) async throws -> Int {
+        if let port = try await loop.submit({ self.state.value.sockets[key]?.port }).get() { return port }
+        let span = (ports.upperBound - ports.lowerBound + 1) / 2
+        for _ in 0..<max(span, 1) {
+            let port = try await loop.submit { () -> Int in
+                let state = self.state.value
+                let port = state.nextPort
+                state.nextPort += 2
+                if state.nextPort + 1 > self.ports.upperBound { state.nextPort = self.ports.lowerBound + self.ports.lowerBound % 2 }
+                return port
+            }.get()
+            if try await loop.submit({ self.state.value.sockets.values.contains { $0.port == port } }).get() { continue }
+            guard let rtp = try? await bind(port, key, rtcp: false) else { continue }
+            guard let rtcp = try? await bind(port + 1, key, rtcp: true) else {
+                try? await rtp.close()
+                continue
+            }
+            try await loop.submit {
+                self.state.value.sockets[key] = Socket(rtp: rtp, rtcp: rtcp, port: port)
+                self.startTicking()
+            }.get()
+            return port
+        }
+        throw OpenError.noFreePort
+    }
+
+    private func bind(_ port: Int, _ key: LegKey, rtcp: Bool) async throws -> any Channel {
+        try await DatagramBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Receiver(engine: self, key: key, rtcp: rtcp))
+                }
+            }
+            .bind(host: host, port: port).get()
+    }
+
+    /// What the leg's SDP said: where it receives, the law it chose, its `telephone-event` type.
+    /// From here on the leg has media (it is heard and hears as the plan says).
+    public func describe(_ key: LegKey, remote: (host: String, port: Int)?, law: G711.Law, eventPayloadType: UInt8?) {
+        loop.execute {
+            let state = self.state.value
+            guard let socket = state.sockets[key] else { return }
+            if let remote, remote.port > 0, let address = try? SocketAddress(ipAddress: remote.host, port: remote.port) {
+                socket.described = address
+            }
+            var call = state.calls[key.call] ?? CallMedia(seed: UInt32(truncatingIfNeeded: key.call.rawValue.hashValue))
+            if call.legs[key.leg]?.law != law || call.legs[key.leg]?.eventPayloadType != eventPayloadType {
+                call.addLeg(key.leg, law: law, eventPayloadType: eventPayloadType)
+            }
+            state.calls[key.call] = call
+        }
+    }
+
+    /// Who hears whom in the call from now on.
+    public func apply(_ call: InteractionID, _ plan: MediaPlan) {
+        loop.execute {
+            let state = self.state.value
+            var media = state.calls[call] ?? CallMedia(seed: UInt32(truncatingIfNeeded: call.rawValue.hashValue))
+            media.setPlan(plan)
+            state.calls[call] = media
+        }
+    }
+
+    /// The leg is over: it receives nothing, sends nowhere, and its ports go back to the range.
+    public func close(_ key: LegKey) {
+        loop.execute {
+            let state = self.state.value
+            if let socket = state.sockets.removeValue(forKey: key) {
+                socket.rtp.close(promise: nil)
+                socket.rtcp.close(promise: nil)
+            }
+            state.calls[key.call]?.removeLeg(key.leg)
+            if state.sockets.keys.allSatisfy({ $0.call != key.call }) { state.calls[key.call] = nil }
+        }
+    }
+
+    /// Closes every leg (at shutdown).
+    public func closeAll() async {
+        try? await loop.submit {
+            let state = self.state.value
+            for socket in state.sockets.values {
+                socket.rtp.close(promise: nil)
+                socket.rtcp.close(promise: nil)
+            }
+            state.sockets = [:]
+            state.calls = [:]
+            state.ticking?.cancel()
+            state.ticking = nil
+        }.get()
+    }
+
+    // MARK: Packets
+
+    /// A datagram on a leg's RTP port.
+    func received(_ envelope: AddressedEnvelope<ByteBuffer>, on key: LegKey) {
+        let state = state.value
+        guard let socket = state.sockets[key] else { return }
+        if let latched = socket.latched, latched != envelope.remoteAddress {
+            socket.dropped += 1  // not the leg's source: dropped
+            return
+        }
+        guard let packet = try? RTPPacket(parsing: envelope.data.readableBytesView) else {
+            socket.dropped += 1
+            return
+        }
+        if socket.latched == nil { socket.latched = envelope.remoteAddress }
+        socket.received += 1
+        guard var call = state.calls[key.call] else { return }
+        let out = call.received(packet, from: key.leg)
+        state.calls[key.call] = call
+        send(out, in: key.call)
+    }
+
+    /// A datagram on a leg's RTCP port: reports are read (and kept for the statistics).
+    func receivedControl(_ envelope: AddressedEnvelope<ByteBuffer>, on key: LegKey) {
+        guard let socket = state.value.sockets[key], let reports = RTCPReport.parse(compound: Array(envelope.data.readableBytesView))
+        else { return }
+        socket.lastReport = reports.last
+    }
+
+    private func send(_ packets: [CallMedia.Outbound], in call: InteractionID) {
+        let state = state.value
+        for outbound in packets {
+            guard let socket = state.sockets[LegKey(call, outbound.to)], let destination = socket.destination else { continue }
+            let bytes = outbound.packet.serialized()
+            socket.sent += 1
+            socket.sentOctets += outbound.packet.payload.count
+            socket.rtp.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: bytes)), promise: nil)
+        }
+    }
+
+    // MARK: The 20 ms clock
+
+    private func startTicking() {
+        let state = state.value
+        guard state.ticking == nil else { return }
+        state.tickStart = .now()
+        state.ticks = 0
+        scheduleTick()
+    }
+
+    /// Ticks on absolute deadlines (start + n × 20 ms), so lateness never accumulates into drift.
+    private func scheduleTick() {
+        let state = state.value
+        state.ticks += 1
+        let deadline = state.tickStart + .milliseconds(state.ticks * Int64(Frame.milliseconds))
+        state.ticking = loop.scheduleTask(deadline: deadline) { self.tick() }
+    }
+
+    private func tick() {
+        let state = state.value
+        let began = NIODeadline.now()
+        // One music source for every listener, playing on whether or not anyone listens.
+        let music = state.music.next()
+        for id in Array(state.calls.keys) {
+            guard var call = state.calls[id] else { continue }
+            let out = call.tick(music: music)
+            state.calls[id] = call
+            send(out, in: id)
+        }
+        if state.ticks % 250 == 0 { sendReports() }
+        let work = (NIODeadline.now() - began).nanoseconds
+        if state.tickWork.count >= 3_000 { state.tickWork.removeFirst(1_000) }
+        state.tickWork.append(work)
+        if state.sockets.isEmpty {
+            state.ticking = nil  // no legs: the clock stops until the next one
+        } else {
+            scheduleTick()
+        }
+    }
+
+    /// An RTCP sender report on every leg that was sent to, every 5 s.
+    private func sendReports() {
+        let seconds = Date().timeIntervalSince1970 + 2_208_988_800  // NTP counts from 1900
+        let ntp = UInt64(seconds) << 32 | UInt64((seconds - seconds.rounded(.down)) * 4_294_967_296)
+        for (key, socket) in state.value.sockets where socket.sent > 0 {
+            guard let destination = socket.destination, let media = state.value.calls[key.call]?.legs[key.leg] else { continue }
+            let report = RTCPReport.sender(
+                ssrc: media.ssrc, ntp: ntp, rtpTimestamp: media.timestamp, packets: UInt32(truncatingIfNeeded: socket.sent),
+                octets: UInt32(truncatingIfNeeded: socket.sentOctets), blocks: [])
+            guard let control = try? SocketAddress(ipAddress: destination.ipAddress ?? host, port: (destination.port ?? 0) + 1) else { continue }
+            socket.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: control, data: ByteBuffer(bytes: report.serialized())), promise: nil)
+        }
+    }
+
+    // MARK: Reading
+
+    public struct LegFigures: Sendable {
+        public var port: Int
+        public var sent: Int
+        public var received: Int
+        public var dropped: Int
+        public var latched: String?
+    }
+
+    public func figures(_ key: LegKey) async -> LegFigures? {
+        try? await loop.submit { () -> LegFigures? in
+            guard let socket = self.state.value.sockets[key] else { return nil }
+            return LegFigures(
+                port: socket.port, sent: socket.sent, received: socket.received, dropped: socket.dropped,
+                latched: socket.latched.map { "\($0.ipAddress ?? ""):\($0.port ?? 0)" })
+        }.get()
+    }
+
+    /// Digits each leg of the call has sent (RFC 4733), oldest first.
+    public func digits(_ call: InteractionID) async -> [(Leg, Character)] {
+        (try? await loop.submit { self.state.value.calls[call]?.digits.map { ($0.leg, $0.digit) } ?? [] }.get()) ?? []
+    }
+
+    /// How long each recent tick's work took, in nanoseconds.
+    public func tickDurations() async -> [Int64] {
+        (try? await loop.submit { self.state.value.tickWork }.get()) ?? []
+    }
+}
+
+/// Hands a leg's datagrams to the engine (on the engine's loop: every channel is bound there).
+final class Receiver: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let engine: MediaEngine
+    let key: MediaEngine.LegKey
+    let rtcp: Bool
+
+    init(engine: MediaEngine, key: MediaEngine.LegKey, rtcp: Bool) { (self.engine, self.key, self.rtcp) = (engine, key, rtcp) }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        if rtcp { engine.receivedControl(envelope, on: key) } else { engine.received(envelope, on: key) }
+    }
+}

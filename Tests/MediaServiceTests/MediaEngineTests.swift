@@ -1,0 +1,162 @@
+import CallControl
+import Media
+import MediaService
+import NIOCore
+import NIOPosix
+import Synchronization
+import Testing
+
+/// The media engine over real UDP on loopback: each test phone sends its own tone every 20 ms
+/// from its own port and keeps what it receives; a Goertzel detector says whom it heard.
+/// What a phone received, decoded.
+final class Tape: Sendable {
+    let audio = Mutex<[Int16]>([])
+}
+
+final class TonePhone: Sendable {
+    let channel: any Channel
+    let port: Int
+    private let tape = Tape()
+    let lastShares = Mutex("")
+    private let sending = Mutex<RepeatedTask?>(nil)
+    let law: G711.Law
+
+    init(frequency: Double, law: G711.Law = .mu) async throws {
+        self.law = law
+        let tape = tape
+        channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(Recorder { envelope in
+                        guard let packet = try? RTPPacket(parsing: envelope.data.readableBytesView),
+                            let law = G711.Law(payloadType: packet.payloadType)
+                        else { return }
+                        tape.audio.withLock { $0 += G711.decode(packet.payload, law) }
+                    })
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
+        self.frequency = frequency
+    }
+
+    let frequency: Double
+
+    /// Starts sending 20 ms packets of its tone to `port` on the engine.
+    func send(to enginePort: Int) throws {
+        let destination = try SocketAddress(ipAddress: "127.0.0.1", port: enginePort)
+        let state = Mutex((ToneGenerator(frequencies: [frequency]), UInt16(0), UInt32(0)))
+        let channel = channel, law = law
+        let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(20)) { _ in
+            let (frame, sequence, timestamp) = state.withLock { state -> ([Int16], UInt16, UInt32) in
+                state.1 &+= 1
+                state.2 &+= 160
+                return (state.0.next(), state.1, state.2)
+            }
+            let packet = RTPPacket(payloadType: law.payloadType, sequence: sequence, timestamp: timestamp, ssrc: 77,
+                                   payload: G711.encode(frame, law))
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet.serialized())), promise: nil)
+        }
+        sending.withLock { $0 = task }
+    }
+
+    func clear() { tape.audio.withLock { $0 = [] } }
+
+    /// Waits (polling, with a deadline) until a second and a half of audio has come in, then says
+    /// which of the frequencies its last second holds (the first half second settles the change).
+    func hears(_ frequencies: [String: Double], samples: Int = 8_000) async throws -> Set<String> {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while tape.audio.withLock({ $0.count }) < samples * 3 / 2, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let audio = tape.audio.withLock { Array($0.suffix(samples)) }
+        var found = Set(frequencies.filter { toneShare(of: $0.value, in: audio) > 0.1 }.keys)
+        lastShares.withLock { $0 = frequencies.mapValues { toneShare(of: $0, in: audio) }.description + " music \(MusicSource.builtInNotes.map { toneShare(of: $0, in: audio) })" }
+        // A note that sounds a quarter of the window scores about 1/16 of a steady tone.
+        if MusicSource.builtInNotes.contains(where: { toneShare(of: $0, in: audio) > 0.03 }) { found.insert("music") }
+        return found
+    }
+
+    var samplesHeard: Int { tape.audio.withLock { $0.count } }
+
+    func stop() async {
+        sending.withLock { $0?.cancel() }
+        try? await channel.close()
+    }
+}
+
+final class Recorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let onRead: @Sendable (AddressedEnvelope<ByteBuffer>) -> Void
+    init(_ onRead: @escaping @Sendable (AddressedEnvelope<ByteBuffer>) -> Void) { self.onRead = onRead }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { onRead(Self.unwrapInboundIn(data)) }
+}
+
+@Suite(.serialized) struct MediaEngineTests {
+    static let tones: [String: Double] = ["customer": 440, "agent1": 1_000, "agent2": 1_500]
+    let call: InteractionID = "call-1"
+
+    @Test func overRealUDPTheConsultIsPrivateAndTheConferenceMixesEveryoneButEachListener() async throws {
+        let engine = MediaEngine(host: "127.0.0.1", ports: 40_000...40_999)
+        let customer = try await TonePhone(frequency: 440, law: .a)
+        let agent1 = try await TonePhone(frequency: 1_000)
+        let agent2 = try await TonePhone(frequency: 1_500)
+        let phones: [(Leg, TonePhone)] = [(.customer, customer), (.agent("agent1"), agent1), (.agent("agent2"), agent2)]
+        for (leg, phone) in phones {
+            let key = MediaEngine.LegKey(call, leg)
+            let port = try await engine.open(key)
+            #expect(port % 2 == 0 && (40_000...40_999).contains(port))
+            engine.describe(key, remote: ("127.0.0.1", phone.port), law: phone.law, eventPayloadType: 101)
+            try phone.send(to: port)
+        }
+
+        // Consulting: the customer hears music (and only music), the agents each other.
+        engine.apply(call, MediaPlan(consultation: [.agent("agent1"), .agent("agent2")], customerHearsMusic: true))
+        for phone in [customer, agent1, agent2] { phone.clear() }
+        #expect(try await customer.hears(Self.tones) == ["music"])
+        #expect(try await agent1.hears(Self.tones) == ["agent2"])
+        #expect(try await agent2.hears(Self.tones) == ["agent1"])
+
+        // Conferenced: each hears the other two (the customer on A-law, the agents on µ-law).
+        engine.apply(call, MediaPlan(conversation: [.customer, .agent("agent1"), .agent("agent2")]))
+        for phone in [customer, agent1, agent2] { phone.clear() }
+        #expect(try await customer.hears(Self.tones) == ["agent1", "agent2"])
+        #expect(try await agent1.hears(Self.tones) == ["customer", "agent2"], "\(agent1.lastShares.withLock { $0 })")
+        #expect(try await agent2.hears(Self.tones) == ["customer", "agent1"], "\(agent2.lastShares.withLock { $0 })")
+
+        // Symmetric RTP: each leg latched its phone's address.
+        let figures = await engine.figures(MediaEngine.LegKey(call, .customer))
+        #expect(figures?.latched == "127.0.0.1:\(customer.port)")
+
+        // Agent 2's leg ends: it receives nothing more; the other two hear each other.
+        engine.close(MediaEngine.LegKey(call, .agent("agent2")))
+        engine.apply(call, MediaPlan(conversation: [.customer, .agent("agent1")]))
+        #expect(await engine.figures(MediaEngine.LegKey(call, .agent("agent2"))) == nil)
+        for phone in [customer, agent1, agent2] { phone.clear() }
+        #expect(try await customer.hears(Self.tones) == ["agent1"])
+        #expect(agent2.samplesHeard == 0)
+
+        for (_, phone) in phones { await phone.stop() }
+        await engine.closeAll()
+    }
+
+    @Test func packetsFromAnotherSourceAfterTheLatchAreDropped() async throws {
+        let engine = MediaEngine(host: "127.0.0.1", ports: 41_000...41_099)
+        let (customer, agent1, intruder) = (try await TonePhone(frequency: 440), try await TonePhone(frequency: 1_000),
+                                            try await TonePhone(frequency: 1_500))
+        let customerPort = try await engine.open(MediaEngine.LegKey(call, .customer))
+        let agentPort = try await engine.open(MediaEngine.LegKey(call, .agent("agent1")))
+        engine.describe(MediaEngine.LegKey(call, .customer), remote: ("127.0.0.1", customer.port), law: .mu, eventPayloadType: nil)
+        engine.describe(MediaEngine.LegKey(call, .agent("agent1")), remote: ("127.0.0.1", agent1.port), law: .mu, eventPayloadType: nil)
+        engine.apply(call, MediaPlan(conversation: [.customer, .agent("agent1")]))
+        try customer.send(to: customerPort)
+        try agent1.send(to: agentPort)
+        #expect(try await agent1.hears(Self.tones) == ["customer"])
+        try intruder.send(to: customerPort)  // someone else aims at the customer's port
+        agent1.clear()
+        #expect(try await agent1.hears(Self.tones) == ["customer"], "the intruder's tone is never relayed")
+        #expect((await engine.figures(MediaEngine.LegKey(call, .customer)))?.dropped ?? 0 > 0)
+        for phone in [customer, agent1, intruder] { await phone.stop() }
+        await engine.closeAll()
+    }
+}
