@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "SIPTelephony",
+                "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "SIPTelephony", "Media",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

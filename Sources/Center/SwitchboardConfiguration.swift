@@ -33,6 +33,8 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         public var trunkAccounts: [String: String]?
         /// `host:port` of the outbound gateway; none: dialled numbers stay simulated.
         public var gateway: String?
+        /// The music on hold: a WAV file (8 kHz mono: 16-bit PCM, µ-law or A-law); none: the built-in music.
+        public var music: String?
 
         public init(numbers: [String: String], trunks: [String], trunkAccounts: [String: String]? = nil, gateway: String? = nil) {
             (self.numbers, self.trunks, self.trunkAccounts, self.gateway) = (numbers, trunks, trunkAccounts, gateway)

@@ -16,7 +16,7 @@ public struct SessionDescription: Sendable, Equatable {
         public static let pcma = Codec(payloadType: 8, encoding: "PCMA/8000")
         public static let telephoneEvent = Codec(payloadType: 101, encoding: "telephone-event/8000")
 
-        var name: String { String(encoding.split(separator: "/").first ?? "").lowercased() }
+        public var name: String { String(encoding.split(separator: "/").first ?? "").lowercased() }
     }
 
     public enum Direction: String, Sendable { case sendrecv, sendonly, recvonly, inactive }

@@ -1,6 +1,8 @@
 import CallControl
 import Center
 import Foundation
+import Media
+import MediaService
 import SIP
 import Store
 
@@ -17,8 +19,8 @@ extension SIPEndpoint {
                 await ring(id, leg)
             case .hangUp(let id, let leg):
                 await hangUp(id, leg)
-            case .setMedia:
-                break  // who hears whom: the media layer's (the next issue); every leg already points at us
+            case .setMedia(let id, let plan):
+                media.apply(id, plan)
             case .handOff(let id, let number):
                 await handOff(id, to: number)
             case .notifyAgent, .agentStateChanged, .startTimer, .cancelTimer:
@@ -32,7 +34,7 @@ extension SIPEndpoint {
         var ok = SIPResponse(answering: customer.invite, status: 200, toTag: customer.localTag)
         ok.headers.add("Contact", contact)
         let sdp = customer.answer ?? SessionDescription(
-            sessionID: Self.sessionID(), address: settings.host, port: calls[id]?.mediaPort ?? 0,
+            sessionID: Self.sessionID(), address: settings.host, port: customer.mediaPort,
             codecs: [.pcmu, .pcma, .telephoneEvent])
         ok.body = sdp.bytes
         ok.headers.add("Content-Type", "application/sdp")
@@ -57,6 +59,8 @@ extension SIPEndpoint {
         if calls[id]?.phones[leg] == nil, let gateway = settings.gateway {
             await invite(id, leg, uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", to: gateway)
         }
+        // The center is done with the call: the customer and the number hear each other.
+        media.apply(id, MediaPlan(conversation: [.customer, leg]))
     }
 
     /// After a hand-off, one side hanging up ends the other.
@@ -90,12 +94,16 @@ extension SIPEndpoint {
 
     func invite(_ id: InteractionID, _ leg: Leg, uri: String, to peer: SIPPeer) async {
         // A call the SIP layer does not carry yet (a simulated customer): phones still ring for it.
-        if calls[id] == nil { calls[id] = Call(customer: nil, mediaPort: allocateMediaPort()) }
+        guard let port = try? await media.open(MediaEngine.LegKey(id, leg)) else {
+            logger.warning("no free media port: the ring fails", metadata: ["task": "\(id)", "leg": "\(leg)"])
+            return await lineEvent(id, .ringFailed(leg, .unreachable))
+        }
+        if calls[id] == nil { calls[id] = Call(customer: nil) }
         guard let call = calls[id] else { return }
         let callerNumber = call.customer?.invite.from?.uri?.user ?? "switchboard"
-        let request = makeInvite(uri: uri, caller: callerNumber, peer: peer, mediaPort: call.mediaPort)
+        let request = makeInvite(uri: uri, caller: callerNumber, peer: peer, mediaPort: port)
         let (transaction, outputs) = layer.send(request, to: peer)
-        calls[id]?.phones[leg] = PhoneLeg(transaction: transaction, invite: request, peer: peer)
+        calls[id]?.phones[leg] = PhoneLeg(transaction: transaction, mediaPort: port, invite: request, peer: peer)
         invitesSent[transaction] = (id, leg)
         await save(SavedLeg(interaction: id, leg: leg, state: .ringing, invite: request, dialog: nil, peer: peer))
         await handle(outputs)
@@ -128,6 +136,7 @@ extension SIPEndpoint {
 
     /// Drops a leg; the call goes when it has none left.
     func forget(_ id: InteractionID, _ leg: Leg) {
+        media.close(MediaEngine.LegKey(id, leg))  // it receives nothing and sends nowhere from now on
         guard var call = calls[id] else { return }
         if records != nil { record(LineRecord(key: SavedLeg.key(id, leg), body: nil)) }
         switch leg {
@@ -197,16 +206,30 @@ extension SIPEndpoint {
         return SIPRequest(method: .cancel, requestURI: invite.requestURI, headers: headers)
     }
 
-    func mediaAnswer(for id: InteractionID, offer: [UInt8]) -> SessionDescription? {
+    /// The answer to a new offer in a dialog (re-INVITE, UPDATE): the leg's own port again, and
+    /// the media engine told where the leg now receives.
+    func mediaAnswer(for id: InteractionID, _ leg: Leg, offer: [UInt8]) -> SessionDescription? {
         guard !offer.isEmpty, let parsed = try? SessionDescription(parsing: offer) else { return nil }
-        return SessionDescription.answer(to: parsed, address: settings.host, port: calls[id]?.mediaPort ?? 0, sessionID: Self.sessionID())
+        let port = leg == .customer ? calls[id]?.customer?.mediaPort : calls[id]?.phones[leg]?.mediaPort
+        guard let port, let answer = SessionDescription.answer(to: parsed, address: settings.host, port: port, sessionID: Self.sessionID())
+        else { return nil }
+        describeMedia(id, leg, remote: parsed, agreed: answer)
+        return answer
     }
 
-    func allocateMediaPort() -> Int {
-        let port = nextMediaPort
-        nextMediaPort += 2
-        if nextMediaPort > settings.rtpPorts.upperBound { nextMediaPort = settings.rtpPorts.lowerBound + settings.rtpPorts.lowerBound % 2 }
-        return port
+    /// Tells the media engine where the leg receives (the remote SDP) and what was agreed: the
+    /// first audio codec of the answer, and the leg's own `telephone-event` payload type.
+    func describeMedia(_ id: InteractionID, _ leg: Leg, remote: SessionDescription, agreed: SessionDescription) {
+        let law = agreed.codecs.lazy.compactMap { codec -> G711.Law? in
+            switch codec.name {
+            case "pcmu": .mu
+            case "pcma": .a
+            default: nil
+            }
+        }.first
+        guard let law else { return }
+        let event = remote.codecs.first { $0.name == "telephone-event" }.map { UInt8(truncatingIfNeeded: $0.payloadType) }
+        media.describe(MediaEngine.LegKey(id, leg), remote: (remote.address, remote.port), law: law, eventPayloadType: event)
     }
 
     static func makeTag() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }

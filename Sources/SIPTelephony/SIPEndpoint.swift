@@ -2,6 +2,8 @@ import CallControl
 import Center
 import Logging
 import Foundation
+import Media
+import MediaService
 import SIP
 import Store
 import Synchronization
@@ -44,6 +46,8 @@ actor SIPEndpoint {
     // Calls.
     struct CustomerLeg {
         var transaction: ServerTransactionID
+        /// The leg's RTP port on the server (its SDP's port).
+        var mediaPort: Int
         var invite: SIPRequest
         var peer: SIPPeer
         var localTag: String
@@ -55,6 +59,7 @@ actor SIPEndpoint {
 
     struct PhoneLeg {
         var transaction: ClientTransactionID
+        var mediaPort: Int
         var invite: SIPRequest
         var peer: SIPPeer
         var dialog: SIPDialog?
@@ -63,7 +68,6 @@ actor SIPEndpoint {
     struct Call {
         var customer: CustomerLeg?
         var phones: [Leg: PhoneLeg] = [:]
-        var mediaPort: Int
         /// The customer was handed to an outside number: the call is over for the center, and the
         /// server keeps the customer's and the number's legs bridged until one of them hangs up.
         var handedOff = false
@@ -73,7 +77,8 @@ actor SIPEndpoint {
     /// Dialogs by Call-ID and our tag: which call and leg an in-dialog request is for.
     var dialogs: [String: (InteractionID, Leg)] = [:]
     var invitesSent: [ClientTransactionID: (InteractionID, Leg)] = [:]
-    var nextMediaPort: Int
+    /// The legs' RTP: a port pair each, and what each hears.
+    let media: MediaEngine
 
     /// Where each open leg is written down, so a restart after a crash can end it (see `recover`).
     let records: (any EventStore)?
@@ -86,7 +91,7 @@ actor SIPEndpoint {
         layer = TransactionLayer(timers: settings.timers)
         authenticator = DigestAuthenticator(realm: settings.realm, algorithms: settings.digestAlgorithms)
         (outbox, outboxIn) = AsyncStream.makeStream()
-        nextMediaPort = settings.rtpPorts.lowerBound + settings.rtpPorts.lowerBound % 2
+        media = MediaEngine(host: settings.host, ports: settings.rtpPorts, music: settings.music)
     }
 
     /// Set once, before any call: `attach` is synchronous in the Telephony protocol.
@@ -246,7 +251,9 @@ actor SIPEndpoint {
             // Answered, changing nothing: the server anchors the media, so no re-negotiation reaches the other legs.
             let known = dialog(of: request) != nil
             var response = SIPResponse(answering: request, status: known ? 200 : 481)
-            if known, request.method == .update, let leg = dialog(of: request), let sdp = mediaAnswer(for: leg.0, offer: request.body) {
+            if known, request.method == .update, let (call, leg) = dialog(of: request),
+                let sdp = mediaAnswer(for: call, leg, offer: request.body)
+            {
                 response.body = sdp.bytes
                 response.headers.add("Content-Type", "application/sdp")
             }
@@ -326,23 +333,28 @@ actor SIPEndpoint {
         guard let number = invite.uri?.user, let queue = settings.numbers[number] else {
             return await respond(SIPResponse(answering: invite, status: 404, reason: "Not Found (no such number)", toTag: toTag), to: id)
         }
-        let port = allocateMediaPort()
-        var answer: SessionDescription?
+        var offer: SessionDescription?
         if !invite.body.isEmpty {
-            guard let offer = try? SessionDescription(parsing: invite.body),
-                let made = SessionDescription.answer(to: offer, address: settings.host, port: port, sessionID: Self.sessionID())
+            guard let parsed = try? SessionDescription(parsing: invite.body),
+                SessionDescription.answer(to: parsed, address: settings.host, port: 0, sessionID: 0) != nil
             else {
                 return await respond(SIPResponse(
                     answering: invite, status: 488, reason: "Not Acceptable Here (no common codec: PCMU or PCMA)", toTag: toTag), to: id)
             }
-            answer = made
+            offer = parsed
         }
         guard let center else {
             return await respond(SIPResponse(answering: invite, status: 503, toTag: toTag), to: id)
         }
         let interaction = InteractionID.make(at: clock.now())
+        guard let port = try? await media.open(MediaEngine.LegKey(interaction, .customer)) else {
+            return await respond(SIPResponse(
+                answering: invite, status: 503, reason: "Service Unavailable (no free media port)", toTag: toTag), to: id)
+        }
+        let answer = offer.flatMap { SessionDescription.answer(to: $0, address: settings.host, port: port, sessionID: Self.sessionID()) }
+        if let offer, let answer { describeMedia(interaction, .customer, remote: offer, agreed: answer) }
         calls[interaction] = Call(
-            customer: CustomerLeg(transaction: id, invite: invite, peer: peer, localTag: toTag, answer: answer), mediaPort: port)
+            customer: CustomerLeg(transaction: id, mediaPort: port, invite: invite, peer: peer, localTag: toTag, answer: answer))
         await save(SavedLeg(interaction: interaction, leg: .customer, state: .waiting, invite: invite, dialog: nil, peer: peer))
         let caller = invite.from?.uri?.user.map(DialNumber.init).flatMap { $0.isWellFormed ? $0 : nil } ?? DialNumber("anonymous")
         inOrder(interaction) {
@@ -386,13 +398,13 @@ actor SIPEndpoint {
     }
 
     func reinvite(_ invite: SIPRequest, _ id: ServerTransactionID) async {
-        guard let (interaction, _) = dialog(of: invite) else {
+        guard let (interaction, leg) = dialog(of: invite) else {
             return await respond(SIPResponse(answering: invite, status: 481), to: id)
         }
         // A phone putting the call on hold, or refreshing: answered with the same media address.
         var ok = SIPResponse(answering: invite, status: 200)
         ok.headers.add("Contact", contact)
-        if let sdp = mediaAnswer(for: interaction, offer: invite.body) {
+        if let sdp = mediaAnswer(for: interaction, leg, offer: invite.body) {
             ok.body = sdp.bytes
             ok.headers.add("Content-Type", "application/sdp")
         }
@@ -426,6 +438,10 @@ actor SIPEndpoint {
 
     func handleAck(_ ack: SIPRequest) {
         guard case .some((let interaction, .customer)) = dialog(of: ack) else { return }
+        // A late offer (an INVITE without SDP): our 200 made the offer, the ACK carries the answer.
+        if calls[interaction]?.customer?.answer == nil, !ack.body.isEmpty, let answer = try? SessionDescription(parsing: ack.body) {
+            describeMedia(interaction, .customer, remote: answer, agreed: answer)
+        }
         calls[interaction]?.customer?.unacknowledged = nil
         deadlines.remove(.answer(interaction))
     }
@@ -461,6 +477,9 @@ actor SIPEndpoint {
             calls[interaction]?.phones[leg] = phone
             dialogs[dialog.callID + ";" + dialog.localTag] = (interaction, leg)
             if firstAnswer {
+                if let answer = try? SessionDescription(parsing: response.body) {
+                    describeMedia(interaction, leg, remote: answer, agreed: answer)
+                }
                 await save(SavedLeg(interaction: interaction, leg: leg, state: .connected, invite: nil, dialog: dialog, peer: phone.peer))
                 if calls[interaction]?.handedOff != true { await lineEvent(interaction, .answered(leg)) }
             }

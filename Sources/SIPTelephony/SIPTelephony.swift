@@ -58,5 +58,6 @@ public final class SIPTelephony: Telephony, Service {
             try await gracefulShutdown()
             group.cancelAll()
         }
+        await endpoint.media.closeAll()
     }
 }

@@ -1,4 +1,5 @@
 import CallControl
+import Media
 import SIP
 
 /// What `serve` is told about SIP: where to listen, which numbers reach which queues, which
@@ -28,6 +29,8 @@ public struct SIPSettings: Sendable {
     /// half-open connection, or one trickling a message) is closed. Connections between whole
     /// messages are left open: a phone registered over TCP is reached on its connection.
     public var tcpIncompleteTimeout: Duration = .seconds(32)
+    /// What a customer queued, held or waiting through a consult hears.
+    public var music = MusicSource.builtIn()
 
     public init(
         host: String = "127.0.0.1", port: Int = 5060, realm: String = "switchboard", rtpPorts: ClosedRange<Int> = 20_000...29_999,

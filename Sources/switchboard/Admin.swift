@@ -3,6 +3,7 @@ import CallControl
 import Center
 import Foundation
 import HTTPAPI
+import Media
 import SIP
 
 #if canImport(Glibc)
@@ -101,6 +102,13 @@ func sipProblems(_ configuration: SwitchboardConfiguration) -> [ConfigurationPro
     for (username, stored) in (sip.trunkAccounts ?? [:]).sorted(by: { $0.key < $1.key }) where DigestCredential(stored: stored) == nil {
         found.append(.init(field: "sip.trunkAccounts.\(username)", message: "is not md5:HEX,sha256:HEX (switchboard sip-hash makes it)"))
     }
+    if let path = sip.music {
+        do {
+            _ = try musicSource(path)
+        } catch {
+            found.append(.init(field: "sip.music", message: "\(error)"))
+        }
+    }
     if let gateway = sip.gateway {
         let parts = gateway.split(separator: ":")
         if parts.count != 2 || Int(parts[1]).map({ !(1...65535).contains($0) }) ?? true {
@@ -142,4 +150,19 @@ struct InitConfig: ParsableCommand {
             `switchboard check-config \(file)` and `switchboard serve --config \(file)`.
             """)
     }
+}
+
+/// The music on hold from a WAV file; a problem says what is wrong with it.
+func musicSource(_ path: String) throws -> MusicSource {
+    guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("'\(path)' cannot be read") }
+    let samples: [Int16]
+    do {
+        samples = try WAVFile.samples(Array(data))
+    } catch .notWAV {
+        throw CommandFailure("'\(path)' is not a WAV file")
+    } catch .unsupported(let why) {
+        throw CommandFailure("'\(path)': \(why)")
+    }
+    guard samples.count >= Frame.samples else { throw CommandFailure("'\(path)' holds less than 20 ms of sound") }
+    return MusicSource(samples: samples)
 }

@@ -4,6 +4,7 @@ import Center
 import Foundation
 import HTTPAPI
 import SIP
+import Media
 import SIPTelephony
 import Store
 
@@ -184,6 +185,13 @@ extension Serve {
                 host: host, port: sipPort, numbers: sip.numbers.mapValues { QueueID($0) }, trustedSources: Set(sip.trunks),
                 credentials: credentials, gateway: gateway)
             settings.trunkCredentials = trunkCredentials
+            if let path = sip.music {
+                do {
+                    settings.music = try musicSource(path)
+                } catch {
+                    throw ValidationError("invalid configuration: sip.music: \(error)")
+                }
+            }
         } else {
             settings = .demo(host: host, port: sipPort, agents: configuration.agents.map { AgentID($0.id) })
         }
