@@ -51,9 +51,16 @@ function sentence(text) {
   return `${words[0].toUpperCase()}${words.slice(1)}${/[.!?]$/.test(words) ? '' : '.'}`;
 }
 
-/** Why a 401 sent us back: its code in words; a supervisor's sign-out is named by the server's message. */
+/**
+ * Why a 401 sent us back: its code in words. For a supervisor's sign-out only the message names
+ * them ("you were signed out by Supervisor 1: sign in again"): their name is taken from it when it
+ * reads that way, else the message is shown as the server wrote it.
+ */
 function refusalNotice(failure) {
-  if (failure.code === 'signedOutBySupervisor' && failure.message) return sentence(failure.message);
+  if (failure.code === 'signedOutBySupervisor' && failure.message) {
+    const named = /^you were signed out by (.+?)(?::[^:]*)?$/i.exec(failure.message.trim());
+    return named ? sessionEndedWords(failure.code, named[1]) : sentence(failure.message);
+  }
   return sessionEndedWords(failure.code);
 }
 
@@ -208,6 +215,13 @@ async function enter(session, health) {
     },
   });
   sync.start();
+  // A page left for another (same tab) can be kept in the browser's back-forward cache with its
+  // stream still open: the server would count a desktop nobody sees, and keep offering it calls.
+  // So the stream closes as the page is hidden, and resumes (?since=) if the page comes back.
+  window.addEventListener('pagehide', () => sync.stop());
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted) sync.start();
+  });
 }
 
 async function boot() {

@@ -259,7 +259,7 @@ class AgentRow {
       this.time,
       this.signedIn,
       h('td', { class: 'agent-controls' },
-        h('div', { class: 'row-controls', role: 'group' },
+        this.controls = h('div', { class: 'row-controls', role: 'group' },
           this.signOut,
           h('span', { class: 'set-idle' }, this.idleCode, this.setIdle),
           this.history.button),
@@ -294,6 +294,7 @@ class AgentRow {
     // The controls name the agent, since every row has the same ones.
     this.signOut.setAttribute('aria-label', `Sign out: ${name}`);
     this.idleCode.setAttribute('aria-label', `Idle reason for ${name}`);
+    this.controls.setAttribute('aria-label', `Controls for ${name}`);
     this.setIdle.setAttribute('aria-label', `Set idle: ${name}`);
     this.history.name(name);
     // A refusal explained the state it met; once the state moved on, it no longer holds.
@@ -386,8 +387,16 @@ class AgentHistory {
   }
 
   name(agentName) {
-    this.button.setAttribute('aria-label', `History: ${agentName}`);
+    this.agentName = agentName;
     this.panel.setAttribute('aria-label', `History of ${agentName}`);
+    this.labelButton();
+  }
+
+  /** The button's name starts with its visible words ("History", "Hide history"), then whose. */
+  labelButton() {
+    const words = this.open ? 'Hide history' : 'History';
+    setText(this.button, words);
+    this.button.setAttribute('aria-label', `${words}: ${this.agentName ?? this.id}`);
   }
 
   toggle() {
@@ -400,14 +409,14 @@ class AgentHistory {
     this.request += 1;
     this.row.hidden = true;
     this.button.setAttribute('aria-expanded', 'false');
-    setText(this.button, 'History');
+    this.labelButton();
   }
 
   show() {
     this.open = true;
     this.row.hidden = false;
     this.button.setAttribute('aria-expanded', 'true');
-    setText(this.button, 'Hide history');
+    this.labelButton();
     this.panel.dataset.state = 'loading';
     replaceChildren(this.panel, h('p', { class: 'hint' }, 'Loading the history…'));
     this.load();

@@ -33,7 +33,7 @@ export const STATION_HINTS = {
 export const SYSTEM_IDLE_WORDS = {
   rona: 'Ring no answer',
   phoneLost: 'Phone not registered',
-  desktopDisconnected: 'Desktop disconnected',
+  desktopClosed: 'Desktop disconnected', // the agent's desktops were all closed while they were Available
 };
 
 /** An idle reason's name: the center's own list first, then the system's reserved ones. */

@@ -133,13 +133,15 @@ final class Accounts: Sendable {
             throw APIError.badCredentials
         }
         throttle.withLock { $0.succeeded(name: username) }
+        // The session first, then the agent's return to the center: whoever hears of the agent's
+        // new state (a supervisor's view) and asks who is signed in finds the session already.
+        let (token, expiresAt) = try await sessions.open(user: username, role: role)
+        await center.record(AuditEntry(at: center.now(), subject: username, action: "signedIn"))
         let agent = AgentID(username)
         if role == .agent, await center.agent(agent)?.status == .loggedOut {
             let (outcome, _) = try await center.execute(.agent(agent, .login))
             if let rejection = outcome.rejection { throw APIError(rejection) }
         }
-        let (token, expiresAt) = try await sessions.open(user: username, role: role)
-        await center.record(AuditEntry(at: center.now(), subject: username, action: "signedIn"))
         return SignedIn(
             token: token, agentId: username, role: role.rawValue, displayName: displayName(of: username),
             expiresAt: expiresAt.milliseconds)
@@ -173,13 +175,13 @@ final class Accounts: Sendable {
     /// Ends this session; an agent's last also takes them out of the center, refused while they
     /// have a call or owe a wrap-up (the session then stays).
     func logout(_ session: Sessions.Session) async throws -> SignedOut {
-        var leftCenter = false
-        if let agent = session.agent, sessions.live(of: session.user).allSatisfy({ $0.id == session.id }) {
-            if let refusal = await busyRefusal(agent, supervisor: false) { throw refusal }
-            leftCenter = try await leaveCenter(agent)
-        }
+        let last = session.agent != nil && sessions.live(of: session.user).allSatisfy { $0.id == session.id }
+        if last, let agent = session.agent, let refusal = await busyRefusal(agent, supervisor: false) { throw refusal }
+        // The session ends before the agent's state changes (see `login`).
         try await sessions.end([session.id], .signedOut)
         await center.record(AuditEntry(at: center.now(), subject: session.user, action: "signedOut"))
+        var leftCenter = false
+        if last, let agent = session.agent { leftCenter = try await leaveCenter(agent) }
         return SignedOut(leftCenter: leftCenter)
     }
 
@@ -208,9 +210,9 @@ final class Accounts: Sendable {
         try requireSupervisor(supervisor)
         try await requireAgent(agent)
         if let refusal = await busyRefusal(agent, supervisor: true) { throw refusal }
-        _ = try await leaveCenter(agent)
         try await sessions.end(sessions.live(of: agent.rawValue).map(\.id), .signedOutBySupervisor, by: supervisor.user)
         await center.record(AuditEntry(at: center.now(), subject: agent.rawValue, action: "signedOutBySupervisor", by: supervisor.user))
+        _ = try await leaveCenter(agent)
     }
 
     /// A supervisor sets the agent idle (after their call, if they are on one); their desktop is told who did.
@@ -218,7 +220,12 @@ final class Accounts: Sendable {
         try requireSupervisor(supervisor)
         try await requireAgent(agent)
         let (outcome, _) = try await center.execute(.agent(agent, .setIdle(code)))
-        if let rejection = outcome.rejection { throw APIError(rejection) }
+        if let rejection = outcome.rejection {
+            guard rejection.code != "alreadyInState" else {
+                throw APIError(status: .conflict, code: rejection.code, message: "the agent is already idle for that reason")
+            }
+            throw APIError(rejection)
+        }
         await center.notify(
             agent.rawValue, type: "notice",
             fields: [("notice", "setIdleBySupervisor"), ("by", displayName(of: supervisor.user)), ("idleCodeId", code.rawValue)])

@@ -143,6 +143,20 @@ def test_an_agent_signed_out_by_a_supervisor_is_told_who_did_it(server, browsers
     assert agent_state(server, "agent1")["state"] == "loggedOut"
 
 
+def test_a_desktop_that_missed_the_supervisors_sign_out_learns_who_did_it_when_it_reconnects(server, browsers):
+    proxy = CuttableProxy(server.url)
+    try:
+        agent1 = browsers("agent1", url=proxy.url)
+        proxy.cut()  # the sessionEnded message (with the supervisor's name) cannot reach the desktop
+        agent1.wait(lambda d: agent1.find("#connection").get_attribute("data-connection") == "offline", "offline")
+        RestUser(server, "supervisor1").send("POST", "/v1/agents/agent1/logout")
+        proxy.restore()
+        # The reconnect is refused; GET /v1/me answers 401 signedOutBySupervisor, its message naming them.
+        agent1.wait_signed_out(BY_SUPERVISOR, timeout=30)
+    finally:
+        proxy.close()
+
+
 def test_a_token_the_server_never_issued_sends_the_desktop_back_to_sign_in(browsers):
     page = browsers()
     page.js("sessionStorage.setItem('switchboard.session', JSON.stringify({token: 'f00d', user: 'agent1', role: 'agent'}))")
@@ -189,6 +203,7 @@ def test_a_supervisor_sets_an_agent_idle_and_the_agents_desktop_says_who_and_why
     assert history.get_attribute("aria-expanded") == "false" and history.get_attribute("aria-label") == "History: Agent 2"
     history.click()
     shown = supervisor.wait(lambda d: (h := supervisor.agent_history("agent2")) and h["state"] == "ready" and h, "the history")
+    assert history.get_attribute("aria-expanded") == "true" and history.get_attribute("aria-label") == "Hide history: Agent 2"
     actions = [entry["action"] for entry in shown["entries"]]
     assert actions.count("setIdleBySupervisor") == 2 and "signedIn" in actions, actions
     assert actions.index("setIdleBySupervisor") < actions.index("signedIn"), "newest first"
@@ -198,10 +213,23 @@ def test_a_supervisor_sets_an_agent_idle_and_the_agents_desktop_says_who_and_why
     assert times == sorted(times, reverse=True)
 
 
+def test_the_supervisor_sees_agents_sign_in_and_out_as_it_happens(server, browsers):
+    supervisor = browsers("supervisor1")
+    supervisor.wait_agent_row("agent1", "agent1 not signed in at first", state="loggedOut", signedIn=False)
+    supervisor.wait(lambda d: supervisor.find("#sv-supervisors").text == "Supervisors signed in: Supervisor 1.",
+                    "the supervisors signed in")
+    # No timer asks who is signed in: the agent's own messages (signing in, signing out) do.
+    agent1 = browsers("agent1")
+    supervisor.wait_agent_row("agent1", "agent1 signed in", state="idle", signedIn=True, sessions=1)
+    agent1.sign_out()
+    agent1.wait_signed_out(SIGNED_OUT)
+    supervisor.wait_agent_row("agent1", "agent1 signed out", state="loggedOut", signedIn=False, sessions=0)
+
+
 def test_the_supervisors_sign_out_is_refused_during_a_call_and_then_ends_every_session_of_the_agent(server, browsers):
     supervisor = browsers("supervisor1")
     agent1 = browsers("agent1")
-    supervisor.wait_agent_row("agent1", "agent1 signed in", signedIn=True)
+    supervisor.wait_agent_row("agent1", "agent1 in the center", state="idle")
     task = take_a_call(agent1)
     sign_out = supervisor.agent_control("agent1", "sign-out")
     assert sign_out.get_attribute("aria-label") == "Sign out: Agent 1"
@@ -213,7 +241,7 @@ def test_the_supervisors_sign_out_is_refused_during_a_call_and_then_ends_every_s
     agent1.press("end", task)
     agent1.wrap_up("sale")
     # The refusal explained a call that is over now: it goes with the state it met.
-    supervisor.wait_agent_row("agent1", "the row's alert cleared", state="idle")
+    supervisor.wait_agent_row("agent1", "the row's alert cleared", state="available")
     assert supervisor.agent_row("agent1")["error"] == ""
     sign_out.click()
     agent1.wait_signed_out(BY_SUPERVISOR)
@@ -232,13 +260,17 @@ def test_a_desktop_closed_while_available_leaves_the_agent_idle_as_desktop_disco
     agent1.become_available()
     supervisor.wait_agent_row("agent1", "agent1 Available", state="available")
     agent1.here()
-    agent1.driver.get("about:blank")  # the desktop goes away; the session stays
+    # The tab goes to another page; the browser may keep the desktop in its back-forward cache, but
+    # its stream closes, so the server counts no desktop. The session stays.
+    agent1.driver.get("about:blank")
     supervisor.wait(lambda d: (supervisor.agent_row("agent1") or {}).get("text", "").startswith("Idle · Desktop disconnected"),
                     "agent1 idle as Desktop disconnected", timeout=30)
-    agent1.open()  # the same tab comes back, still signed in
+    agent1.driver.back()  # the desktop comes back (from that cache, or loaded afresh), still signed in
     agent1.wait_live()
     agent1.wait(lambda d: agent1.my_state() == "idle" and agent1.find("#my-state").text == "Idle · Desktop disconnected",
                 "the agent's own state in words")
+    agent1.become_available()
+    supervisor.wait_agent_row("agent1", "agent1 Available again", state="available", desktops=1)
     supervisor.agent_control("agent1", "history").click()
     supervisor.wait(lambda d: (h := supervisor.agent_history("agent1")) and h["state"] == "ready"
                     and any(entry["action"] == "desktopDisconnected" for entry in h["entries"]), "the history entry")
