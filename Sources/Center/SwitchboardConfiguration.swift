@@ -126,12 +126,17 @@ public struct SwitchboardConfiguration: Codable, Sendable {
             found.append(.init(field: "supervisors[\(index)].passwordHash", message: "is not a bcrypt hash"))
         }
         if agents.isEmpty { found.append(.init(field: "agents", message: "at least one agent is required")) }
-        let served = Set(queues.flatMap(\.teams))
-        for (index, agent) in agents.enumerated() where !served.contains(agent.team) {
-            found.append(.init(
-                field: "agents[\(index)].team", message: "'\(agent.team)' serves no queue: this agent would never be offered a call"))
-        }
+
         return found
+    }
+
+    /// What is allowed but may be a mistake: an agent whose team serves no queue is offered calls
+    /// only by a consult or a transfer (an expert's team), or their team's name has a typo.
+    public func warnings() -> [ConfigurationProblem] {
+        let served = Set(queues.flatMap(\.teams))
+        return agents.enumerated().filter { !served.contains($0.element.team) }.map { index, agent in
+            .init(field: "agents[\(index)].team", message: "'\(agent.team)' serves no queue: this agent is offered calls only by consult or transfer")
+        }
     }
 
     /// Reads a JSON configuration file; a problem names the file, the field and what is wrong.

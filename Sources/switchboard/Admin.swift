@@ -76,6 +76,7 @@ struct CheckConfig: ParsableCommand {
             problems = [ConfigurationProblem(field: error.field, message: error.problem)]
         case .success(let configuration):
             problems = configuration.problems() + sipProblems(configuration)
+            for warning in configuration.warnings() { print("\(file): warning: \(warning.field): \(warning.message)") }
         }
         guard !problems.isEmpty else {
             print("\(file) is valid")
