@@ -102,7 +102,9 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "SIPTelephony", "Media",
+                "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "SIPTelephony", "Media", "MediaService",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

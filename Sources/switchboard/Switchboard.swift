@@ -17,7 +17,7 @@ struct Switchboard: AsyncParsableCommand {
         abstract: "Switchboard: contact-center call control.",
         subcommands: [
             Serve.self, Simulate.self, Load.self, TerminalDemo.self, Routes.self, SIPHash.self, Passwd.self, CheckConfig.self,
-            InitConfig.self,
+            InitConfig.self, MediaBench.self,
         ],
         defaultSubcommand: Serve.self)
 }

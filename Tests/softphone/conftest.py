@@ -75,7 +75,8 @@ class Desktop:
 class Softphone:
     """One baresip process and its ctrl_tcp connection."""
 
-    def __init__(self, directory, name, account, wav):
+    def __init__(self, directory, name, account, wav, extra_config=""):
+        """`extra_config`: lines added after the template's (e.g. a module to load and its options)."""
         self.name = name
         self.directory = directory
         os.makedirs(directory)
@@ -87,7 +88,7 @@ class Softphone:
             config = string.Template(template.read()).substitute(
                 sip_port=self.sip_port, ctrl_port=self.ctrl_port, wav=wav)
         with open(os.path.join(directory, "config"), "w") as file:
-            file.write(config)
+            file.write(config + extra_config)
         with open(os.path.join(directory, "accounts"), "w") as file:
             file.write(account + "\n")
         with open(os.path.join(directory, "contacts"), "w") as file:
@@ -271,29 +272,36 @@ def server(tmp_path, monkeypatch):
         running.stop()
 
 
-@pytest.fixture
-def wav(tmp_path):
-    """60 s of a quiet 440 Hz tone, 8 kHz mono 16-bit (G.711's rate): the customer's microphone.
-    Long enough that aufile does not reach the end (which would end the call) during the test."""
-    path = tmp_path / "tone.wav"
+def write_tone_wav(path, frequency, seconds=60, amplitude=3000):
+    """`seconds` of a steady `frequency` (whole hertz, repeating every 0.1 s when a multiple of 10),
+    8 kHz mono 16-bit (G.711's rate), at `path`."""
     rate = 8000
-    frame = b"".join(struct.pack("<h", int(3000 * math.sin(2 * math.pi * 440 * n / rate))) for n in range(rate // 10))
+    frame = b"".join(struct.pack("<h", int(amplitude * math.sin(2 * math.pi * frequency * n / rate)))
+                     for n in range(rate // 10))
     with wave.open(str(path), "wb") as file:
         file.setnchannels(1)
         file.setsampwidth(2)
         file.setframerate(rate)
-        file.writeframes(frame * 600)
+        file.writeframes(frame * (seconds * 10))
     return str(path)
 
 
 @pytest.fixture
+def wav(tmp_path):
+    """60 s of a quiet 440 Hz tone, 8 kHz mono 16-bit (G.711's rate): the customer's microphone.
+    Long enough that aufile does not reach the end (which would end the call) during the test."""
+    return write_tone_wav(tmp_path / "tone.wav", 440)
+
+
+@pytest.fixture
 def softphone(tmp_path, wav):
-    """Starts baresip softphones: `softphone(name, account_line)`; all are stopped afterwards, and
-    their logs are printed (pytest shows them when the test fails)."""
+    """Starts baresip softphones: `softphone(name, account_line)` (optionally with its own
+    `microphone` WAV and `extra_config` lines); all are stopped afterwards, and their logs are
+    printed (pytest shows them when the test fails)."""
     started = []
 
-    def start(name, account):
-        phone = Softphone(str(tmp_path / name), name, account, wav)
+    def start(name, account, microphone=None, extra_config=""):
+        phone = Softphone(str(tmp_path / name), name, account, microphone or wav, extra_config)
         started.append(phone)  # before connecting: stopped even if that fails
         phone.connect()
         return phone

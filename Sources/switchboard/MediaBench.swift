@@ -1,0 +1,225 @@
+import ArgumentParser
+import CallControl
+import Foundation
+import Media
+import MediaService
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// `switchboard media-bench`: the media engine under load on this machine, with its own RTP
+/// generator and checker in the same process (on their own event loop). Calls of two legs are
+/// relayed, calls of three are mixed; every leg's phone sends a 20 ms G.711 packet each 20 ms and
+/// counts what it receives: loss, and how far each arrival strays from 20 ms after the previous
+/// (the jitter the path adds). The engine's CPU is read from /proc for its own thread. First, the
+/// loopback UDP ceiling: how many packets a second one socket can push to another here.
+struct MediaBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "media-bench", abstract: "Measure the media engine: relayed legs and mixed conferences, loss, jitter, CPU.")
+
+    @Option(help: "Relayed calls (two legs each).") var relayed = 500
+    @Option(help: "Mixed conferences (three legs each).") var conferences = 0
+    @Option(help: "Seconds to measure (after a 2 s warm-up).") var seconds = 10
+    @Option(help: "The first of the media ports to use (the engine's range starts here).") var firstPort = 30_000
+
+    func validate() throws {
+        if relayed < 0 || conferences < 0 || relayed + conferences == 0 { throw ValidationError("give --relayed or --conferences") }
+        if !(1...600).contains(seconds) { throw ValidationError("--seconds must be between 1 and 600") }
+    }
+
+    func run() async throws {
+        let generatorGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let ceiling = try await loopbackCeiling(generatorGroup)
+        print(String(format: "loopback UDP ceiling: %.0f packets/s one way (= %.0f legs at 50 packets/s)", ceiling, ceiling / 50))
+
+        let legs = relayed * 2 + conferences * 3
+        let engine = MediaEngine(host: "127.0.0.1", ports: firstPort...(firstPort + legs * 2 + 2_000))
+        var phones: [BenchPhone] = []
+        for index in 0..<(relayed + conferences) {
+            let call = InteractionID("bench-\(index)")
+            let parties: [Leg] = index < relayed ? [.customer, .agent("a")] : [.customer, .agent("a"), .agent("b")]
+            for leg in parties {
+                let key = MediaEngine.LegKey(call, leg)
+                let port = try await engine.open(key)
+                let phone = try await BenchPhone(group: generatorGroup, enginePort: port)
+                engine.describe(key, remote: ("127.0.0.1", phone.port), law: .mu, eventPayloadType: nil)
+                phones.append(phone)
+            }
+            engine.apply(call, MediaPlan(conversation: parties))
+        }
+        let sender = generatorGroup.next().scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(20)) { _ in
+            for phone in phones { phone.send() }
+        }
+        try await Task.sleep(for: .seconds(2))  // warm-up: latching, jitter buffers filling
+        for phone in phones { phone.reset() }
+        let before = engineCPU()
+        let started = ContinuousClock.now
+        try await Task.sleep(for: .seconds(seconds))
+        let elapsed = ContinuousClock.now - started
+        let cpu = engineCPU() - before
+        let results = phones.map { $0.snapshot() }
+        sender.cancel()
+        let ticks = await engine.tickDurations()
+        await engine.closeAll()
+        for phone in phones { await phone.close() }
+        try await generatorGroup.shutdownGracefully()
+
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let expected = results.map { Double($0.sentByPeer) }.reduce(0, +)
+        let received = results.map { Double($0.received) }.reduce(0, +)
+        let deviations = results.flatMap(\.deviations).sorted()
+        func percentile(_ values: [Double], _ p: Double) -> Double {
+            values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
+        }
+        let tickWork = ticks.map { Double($0) / 1e6 }.sorted()
+        print("legs: \(legs) (\(relayed) relayed calls, \(conferences) three-party conferences), \(seconds) s")
+        print(String(format: "packets: expected %.0f, received %.0f, loss %.3f %%", expected, received,
+                     expected > 0 ? max(0, (expected - received) / expected * 100) : 0))
+        print(String(format: "added jitter (|arrival gap − 20 ms|): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
+                     percentile(deviations, 0.5), percentile(deviations, 0.99), deviations.last ?? 0))
+        print(String(format: "tick work: p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d ticks)",
+                     percentile(tickWork, 0.5), percentile(tickWork, 0.99), tickWork.last ?? 0, tickWork.count))
+        print(String(format: "engine CPU: %.1f %% of one core (%.1f µs per leg per second); packets in+out per second: %.0f",
+                     cpu / wall * 100, cpu / wall / Double(legs) * 1e6, received / wall * 2))
+    }
+
+    /// CPU seconds used so far by the engine's event loop thread (the singleton group's threads,
+    /// named NIO-ELT-0-…; the generator's group is the next).
+    func engineCPU() -> Double {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        var ticks = 0.0
+        for task in tasks {
+            guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
+                name.hasPrefix("NIO-SGLTN-0") || name.hasPrefix("NIO-ELT-0"),
+                let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            // After the name: state is field 3, utime 14 and stime 15 (1-based) → indices 11 and 12.
+            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) { ticks += user + system }
+        }
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Packets per second one UDP socket can send to another over loopback, for 2 s.
+    func loopbackCeiling(_ group: any EventLoopGroup) async throws -> Double {
+        let counted = Counter()
+        let sink = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(CountingHandler(counter: counted))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let source = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+        let destination = try SocketAddress(ipAddress: "127.0.0.1", port: sink.localAddress?.port ?? 0)
+        let packet = ByteBuffer(bytes: RTPPacket(payloadType: 0, sequence: 0, timestamp: 0, ssrc: 1,
+                                                 payload: [UInt8](repeating: 0xFF, count: 160)).serialized())
+        let deadline = ContinuousClock.now + .seconds(2)
+        var rounds = 0
+        while ContinuousClock.now < deadline {
+            // Bursts of 64, each waited for, so the socket's buffer is never the limit we measure.
+            try await source.eventLoop.flatSubmit {
+                for _ in 0..<63 { source.write(AddressedEnvelope(remoteAddress: destination, data: packet), promise: nil) }
+                return source.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: packet))
+            }.get()
+            rounds += 1
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let total = counted.value.withLock { $0 }
+        try await source.close()
+        try await sink.close()
+        return Double(total) / 2
+    }
+}
+
+final class Counter: Sendable {
+    let value = Mutex(0)
+}
+
+final class CountingHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let counter: Counter
+    init(counter: Counter) { self.counter = counter }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { counter.value.withLock { $0 += 1 } }
+}
+
+/// One leg's phone in the benchmark: sends a packet each call to `send()`, and notes each packet
+/// it receives: how many, and how far each arrival is from 20 ms after the previous one.
+final class BenchPhone: Sendable {
+    struct Figures: Sendable {
+        var received = 0
+        var last: NIODeadline?
+        var deviations: [Double] = []
+        /// Packets the engine should have sent it (one per 20 ms since the reset).
+        var sentByPeer = 0
+        var since = NIODeadline.now()
+    }
+
+    final class Box: Sendable { let figures = Mutex(Figures()) }
+
+    let channel: any Channel
+    let port: Int
+    let destination: SocketAddress
+    let box = Box()
+    let sequence = Mutex<UInt16>(0)
+    static let payload = G711.encode(ToneGenerator(frequencies: [1_000]).nextCopy(), .mu)
+
+    init(group: any EventLoopGroup, enginePort: Int) async throws {
+        destination = try SocketAddress(ipAddress: "127.0.0.1", port: enginePort)
+        let recorder = BenchRecorder(box: box)
+        channel = try await DatagramBootstrap(group: group)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        port = channel.localAddress?.port ?? 0
+    }
+
+    func send() {
+        let number = sequence.withLock { value -> UInt16 in
+            value &+= 1
+            return value
+        }
+        let packet = RTPPacket(payloadType: 0, sequence: number, timestamp: UInt32(number) &* 160, ssrc: 9, payload: Self.payload)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet.serialized())), promise: nil)
+    }
+
+    func reset() { box.figures.withLock { $0 = Figures(since: .now()) } }
+
+    func snapshot() -> Figures {
+        box.figures.withLock { figures in
+            var copy = figures
+            let span = NIODeadline.now() - figures.since
+            copy.sentByPeer = Int(span.nanoseconds / 20_000_000)
+            return copy
+        }
+    }
+
+    func close() async { try? await channel.close() }
+}
+
+final class BenchRecorder: ChannelInboundHandler, Sendable {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let box: BenchPhone.Box
+    init(box: BenchPhone.Box) { self.box = box }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let now = NIODeadline.now()
+        box.figures.withLock { figures in
+            figures.received += 1
+            if let last = figures.last {
+                figures.deviations.append(abs(Double((now - last).nanoseconds) / 1e6 - 20))
+            }
+            figures.last = now
+        }
+    }
+}
+
+extension ToneGenerator {
+    /// One frame of a fresh generator (for a constant payload).
+    func nextCopy() -> [Int16] {
+        var copy = self
+        return copy.next()
+    }
+}
