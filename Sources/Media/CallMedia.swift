@@ -140,7 +140,7 @@ public struct CallMedia: Sendable {
         var frames: [Leg: [Int16]] = [:]
         for source in sources { frames[source] = legs[source]?.jitter.tick() ?? Frame.silence }
         var musicEncoded: [G711.Law: [UInt8]] = [:]
-        for (listener, heard) in hearing.sorted(by: { "\($0.key)" < "\($1.key)" }) {
+        for (listener, heard) in hearing {
             let linear: [Int16]
             switch heard {
             case .mix(let of):

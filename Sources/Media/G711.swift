@@ -78,8 +78,14 @@ public enum G711 {
         return bytes.map { table[Int($0)] }
     }
 
+    // Encoding by table: one lookup per sample instead of the segment search (64 KiB per law,
+    // made once; the mixer encodes a frame per listener per tick).
+    static let muEncodeTable: [UInt8] = (0...65_535).map { encodeMu(Int16(bitPattern: UInt16($0))) }
+    static let aEncodeTable: [UInt8] = (0...65_535).map { encodeA(Int16(bitPattern: UInt16($0))) }
+
     public static func encode(_ samples: [Int16], _ law: Law) -> [UInt8] {
-        law == .mu ? samples.map(encodeMu) : samples.map(encodeA)
+        let table = law == .mu ? muEncodeTable : aEncodeTable
+        return table.withUnsafeBufferPointer { table in samples.map { table[Int(UInt16(bitPattern: $0))] } }
     }
 
     /// One law's bytes in the other's, through linear (for legs that chose different codecs).

@@ -47,9 +47,10 @@ struct MediaBench: AsyncParsableCommand {
             }
             engine.apply(call, MediaPlan(conversation: parties))
         }
-        let sender = generatorGroup.next().scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(20)) { _ in
-            for phone in phones { phone.send() }
-        }
+        // The phones send on absolute deadlines (start + n × 20 ms), as a phone's clock does.
+        let everyone = phones
+        let sender = Pacer(loop: generatorGroup.next()) { for phone in everyone { phone.send() } }
+        sender.start()
         try await Task.sleep(for: .seconds(2))  // warm-up: latching, jitter buffers filling
         for phone in phones { phone.reset() }
         let before = engineCPU()
@@ -58,14 +59,26 @@ struct MediaBench: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - started
         let cpu = engineCPU() - before
         let results = phones.map { $0.snapshot() }
-        sender.cancel()
+        sender.stop()
         let ticks = await engine.tickDurations()
         await engine.closeAll()
         for phone in phones { await phone.close() }
         try await generatorGroup.shutdownGracefully()
 
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let expected = results.map { Double($0.sentByPeer) }.reduce(0, +)
+        // What each phone should have received: a relayed leg, what its partner sent; a mixed leg,
+        // one packet per 20 ms of the engine's clock.
+        var expected = 0.0
+        var index = 0
+        for call in 0..<(relayed + conferences) {
+            if call < relayed {
+                expected += Double(results[index].sent + results[index + 1].sent)
+                index += 2
+            } else {
+                expected += Double(results[index..<index + 3].map(\.sentByPeer).reduce(0, +))
+                index += 3
+            }
+        }
         let received = results.map { Double($0.received) }.reduce(0, +)
         let deviations = results.flatMap(\.deviations).sorted()
         func percentile(_ values: [Double], _ p: Double) -> Double {
@@ -83,14 +96,14 @@ struct MediaBench: AsyncParsableCommand {
                      cpu / wall * 100, cpu / wall / Double(legs) * 1e6, received / wall * 2))
     }
 
-    /// CPU seconds used so far by the engine's event loop thread (the singleton group's threads,
-    /// named NIO-ELT-0-…; the generator's group is the next).
+    /// CPU seconds used so far by the engine's event loop (a thread of NIO's singleton group,
+    /// named NIO-SGLTN-…; the generator runs on a group of its own).
     func engineCPU() -> Double {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
         var ticks = 0.0
         for task in tasks {
             guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
-                name.hasPrefix("NIO-SGLTN-0") || name.hasPrefix("NIO-ELT-0"),
+                name.hasPrefix("NIO-SGLTN"),
                 let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
                 let close = stat.lastIndex(of: ")")
             else { continue }
@@ -133,6 +146,43 @@ struct MediaBench: AsyncParsableCommand {
     }
 }
 
+/// Runs `work` every 20 ms on absolute deadlines, on one loop, until stopped.
+final class Pacer: Sendable {
+    let loop: any EventLoop
+    let work: @Sendable () -> Void
+    let state: NIOLoopBoundBox<(start: NIODeadline, ticks: Int64, scheduled: Scheduled<Void>?, stopped: Bool)>
+
+    init(loop: any EventLoop, work: @escaping @Sendable () -> Void) {
+        self.loop = loop
+        self.work = work
+        state = .makeBoxSendingValue((NIODeadline.now(), 0, nil, false), eventLoop: loop)
+    }
+
+    func start() {
+        loop.execute {
+            self.state.value.start = .now()
+            self.next()
+        }
+    }
+
+    private func next() {
+        guard !state.value.stopped else { return }
+        state.value.ticks += 1
+        let deadline = state.value.start + .milliseconds(state.value.ticks * 20)
+        state.value.scheduled = loop.scheduleTask(deadline: deadline) {
+            self.work()
+            self.next()
+        }
+    }
+
+    func stop() {
+        loop.execute {
+            self.state.value.stopped = true
+            self.state.value.scheduled?.cancel()
+        }
+    }
+}
+
 final class Counter: Sendable {
     let value = Mutex(0)
 }
@@ -151,8 +201,10 @@ final class BenchPhone: Sendable {
         var received = 0
         var last: NIODeadline?
         var deviations: [Double] = []
-        /// Packets the engine should have sent it (one per 20 ms since the reset).
+        /// Packets the engine should have sent it when mixed (one per 20 ms since the reset).
         var sentByPeer = 0
+        /// Packets it sent since the reset.
+        var sent = 0
         var since = NIODeadline.now()
     }
 
@@ -181,6 +233,7 @@ final class BenchPhone: Sendable {
             value &+= 1
             return value
         }
+        box.figures.withLock { $0.sent += 1 }
         let packet = RTPPacket(payloadType: 0, sequence: number, timestamp: UInt32(number) &* 160, ssrc: 9, payload: Self.payload)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet.serialized())), promise: nil)
     }
