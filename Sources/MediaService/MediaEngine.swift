@@ -105,6 +105,10 @@ public final class MediaEngine: Sendable {
 
     private func bind(_ port: Int, _ key: LegKey, rtcp: Bool) async throws -> any Channel {
         try await DatagramBootstrap(group: loop)
+            // One datagram per wake-up: a leg sends one packet each 20 ms, so reading on until the
+            // socket is empty would cost a second, empty `recvmsg` for nearly every packet (epoll
+            // is level-triggered: a second waiting packet wakes the loop again).
+            .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(Receiver(engine: self, key: key, rtcp: rtcp))
@@ -184,9 +188,9 @@ public final class MediaEngine: Sendable {
         }
         if socket.latched == nil { socket.latched = envelope.remoteAddress }
         socket.received += 1
-        guard var call = state.calls[key.call] else { return }
-        let out = call.received(packet, from: key.leg)
-        state.calls[key.call] = call
+        // Changed in place in the dictionary: a copy out and back would copy its legs on every packet.
+        guard let index = state.calls.index(forKey: key.call) else { return }
+        let out = state.calls.values[index].received(packet, from: key.leg)
         send(out, in: key.call)
     }
 
@@ -201,10 +205,11 @@ public final class MediaEngine: Sendable {
         let state = state.value
         for outbound in packets {
             guard let socket = state.sockets[LegKey(call, outbound.to)], let destination = socket.destination else { continue }
-            let bytes = outbound.packet.serialized()
+            var buffer = socket.rtp.allocator.buffer(capacity: 12 + outbound.packet.payload.count)
+            outbound.packet.write(to: &buffer)
             socket.sent += 1
             socket.sentOctets += outbound.packet.payload.count
-            socket.rtp.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: bytes)), promise: nil)
+            socket.rtp.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
         }
     }
 
@@ -231,11 +236,9 @@ public final class MediaEngine: Sendable {
         let began = NIODeadline.now()
         // One music source for every listener, playing on whether or not anyone listens.
         let music = state.music.next()
-        for id in Array(state.calls.keys) {
-            guard var call = state.calls[id] else { continue }
-            let out = call.tick(music: music)
-            state.calls[id] = call
-            send(out, in: id)
+        for index in state.calls.indices {
+            let out = state.calls.values[index].tick(music: music)
+            send(out, in: state.calls.keys[index])
         }
         if state.ticks % 250 == 0 { sendReports() }
         let work = (NIODeadline.now() - began).nanoseconds
@@ -304,5 +307,18 @@ final class Receiver: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = Self.unwrapInboundIn(data)
         if rtcp { engine.receivedControl(envelope, on: key) } else { engine.received(envelope, on: key) }
+    }
+}
+
+extension RTPPacket {
+    /// Writes the packet straight into a buffer from the channel's allocator (no intermediate array).
+    func write(to buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(0x80 | min(csrcs.count, 15)))
+        buffer.writeInteger((marker ? 0x80 : 0) | (payloadType & 0x7F))
+        buffer.writeInteger(sequence)
+        buffer.writeInteger(timestamp)
+        buffer.writeInteger(ssrc)
+        for csrc in csrcs.prefix(15) { buffer.writeInteger(csrc) }
+        buffer.writeBytes(payload)
     }
 }

@@ -1,6 +1,6 @@
 import CallControl
 import Media
-import MediaService
+@testable import MediaService
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -160,5 +160,15 @@ final class Recorder: ChannelInboundHandler, Sendable {
         #expect((await engine.figures(MediaEngine.LegKey(call, .customer)))?.dropped ?? 0 > 0)
         for phone in [customer, agent1, intruder] { await phone.stop() }
         await engine.closeAll()
+    }
+}
+
+@Suite struct PacketWriting {
+    @Test func aPacketWrittenIntoAByteBufferIsTheSameBytesAsSerialized() {
+        let packet = RTPPacket(payloadType: 8, marker: true, sequence: 513, timestamp: 0x0102_0304, ssrc: 0xA0B0_C0D0, csrcs: [5],
+                               payload: [1, 2, 3, 4])
+        var buffer = ByteBuffer()
+        packet.write(to: &buffer)
+        #expect(Array(buffer.readableBytesView) == packet.serialized())
     }
 }
