@@ -49,6 +49,9 @@ public final class MediaEngine: Sendable {
     final class State {
         var calls: [InteractionID: CallMedia] = [:]
         var sockets: [LegKey: Socket] = [:]
+        /// Open legs per call: a call's media is kept while it has one (a late `setMedia` for a
+        /// call whose legs are all gone must not bring it back, or it would stay for ever).
+        var openLegs: [InteractionID: Int] = [:]
         var nextPort: Int
         var music: MusicSource
         var ticking: Scheduled<Void>?
@@ -96,6 +99,7 @@ public final class MediaEngine: Sendable {
             }
             try await loop.submit {
                 self.state.value.sockets[key] = Socket(rtp: rtp, rtcp: rtcp, port: port)
+                self.state.value.openLegs[key.call, default: 0] += 1
                 self.startTicking()
             }.get()
             return port
@@ -138,6 +142,7 @@ public final class MediaEngine: Sendable {
     public func apply(_ call: InteractionID, _ plan: MediaPlan) {
         loop.execute {
             let state = self.state.value
+            guard state.openLegs[call] != nil else { return }
             var media = state.calls[call] ?? CallMedia(seed: UInt32(truncatingIfNeeded: call.rawValue.hashValue))
             media.setPlan(plan)
             state.calls[call] = media
@@ -148,12 +153,13 @@ public final class MediaEngine: Sendable {
     public func close(_ key: LegKey) {
         loop.execute {
             let state = self.state.value
-            if let socket = state.sockets.removeValue(forKey: key) {
-                socket.rtp.close(promise: nil)
-                socket.rtcp.close(promise: nil)
-            }
+            guard let socket = state.sockets.removeValue(forKey: key) else { return }
+            socket.rtp.close(promise: nil)
+            socket.rtcp.close(promise: nil)
             state.calls[key.call]?.removeLeg(key.leg)
-            if state.sockets.keys.allSatisfy({ $0.call != key.call }) { state.calls[key.call] = nil }
+            let remaining = (state.openLegs[key.call] ?? 1) - 1
+            state.openLegs[key.call] = remaining > 0 ? remaining : nil
+            if remaining <= 0 { state.calls[key.call] = nil }
         }
     }
 
@@ -167,6 +173,7 @@ public final class MediaEngine: Sendable {
             }
             state.sockets = [:]
             state.calls = [:]
+            state.openLegs = [:]
             state.ticking?.cancel()
             state.ticking = nil
         }.get()
@@ -287,6 +294,11 @@ public final class MediaEngine: Sendable {
     /// Digits each leg of the call has sent (RFC 4733), oldest first.
     public func digits(_ call: InteractionID) async -> [(Leg, Character)] {
         (try? await loop.submit { self.state.value.calls[call]?.digits.map { ($0.leg, $0.digit) } ?? [] }.get()) ?? []
+    }
+
+    /// Calls whose media the engine holds (a call with no open leg holds none).
+    public func callsHeld() async -> Int {
+        (try? await loop.submit { self.state.value.calls.count }.get()) ?? 0
     }
 
     /// How long each recent tick's work took, in nanoseconds.

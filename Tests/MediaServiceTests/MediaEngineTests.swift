@@ -172,3 +172,22 @@ final class Recorder: ChannelInboundHandler, Sendable {
         #expect(Array(buffer.readableBytesView) == packet.serialized())
     }
 }
+
+@Suite struct MediaEngineMemory {
+    @Test func aCallsMediaGoesWithItsLastLegAndALateMediaPlanDoesNotBringItBack() async throws {
+        let engine = MediaEngine(host: "127.0.0.1", ports: 42_000...42_099)
+        let call: InteractionID = "call-9"
+        for leg in [Leg.customer, .agent("agent1")] {
+            let key = MediaEngine.LegKey(call, leg)
+            _ = try await engine.open(key)
+            engine.describe(key, remote: nil, law: .mu, eventPayloadType: nil)
+        }
+        engine.apply(call, MediaPlan(conversation: [.customer, .agent("agent1")]))
+        #expect(await engine.callsHeld() == 1)
+        engine.close(MediaEngine.LegKey(call, .customer))
+        engine.close(MediaEngine.LegKey(call, .agent("agent1")))
+        engine.apply(call, .silent)  // the core's last word, after the legs are gone
+        #expect(await engine.callsHeld() == 0)
+        await engine.closeAll()
+    }
+}
