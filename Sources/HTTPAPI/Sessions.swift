@@ -53,6 +53,13 @@ public final class Sessions: Sendable {
         var streams = 0
         /// `lastSeenAt` changed since it was last written.
         var dirty = false
+        /// The `lastSeenAt` the store has.
+        var written: Timestamp
+
+        init(record: SessionRecord) {
+            self.record = record
+            written = record.lastSeenAt
+        }
     }
 
     private struct State {
@@ -262,8 +269,12 @@ public final class Sessions: Sendable {
                     entry.record.lastSeenAt = at
                     entry.dirty = true
                 }
-                if entry.dirty {
+                // When a session was last used is written only when it has moved on by an eighth of
+                // the idle time: after a restart a session may then end that much early, and a busy
+                // floor does not rewrite every session at every sweep.
+                if entry.dirty, entry.record.lastSeenAt.milliseconds - entry.written.milliseconds >= Self.milliseconds(policy.idle) / 8 {
                     entry.dirty = false
+                    entry.written = entry.record.lastSeenAt
                     changes.append(.put(entry.record))
                 }
                 state.byID[id] = entry

@@ -57,25 +57,38 @@ extension SQLiteEventStore {
 
     public func writeSessions(_ changes: [SessionChange]) async throws {
         guard !changes.isEmpty else { return }
+        // A few statements for any number of changes (each statement is a trip to SQLite's thread,
+        // and the writer's queue waits for the whole write).
+        var puts: [String: SessionRecord] = [:], removals = Set<String>()
+        for change in changes {
+            switch change {
+            case .put(let record):
+                puts[record.tokenHash] = record
+                removals.remove(record.tokenHash)
+            case .remove(let hash):
+                puts[hash] = nil
+                removals.insert(hash)
+            }
+        }
+        let rows = Array(puts.values), gone = Array(removals)
         try await write { connection in
             _ = try await connection.query("BEGIN IMMEDIATE", [])
             do {
-                for change in changes {
-                    switch change {
-                    case .put(let record):
-                        _ = try await connection.query(
-                            """
-                            INSERT OR REPLACE INTO sessions (token_hash, user, role, created_at, last_seen_at, ended, ended_by)
-                            VALUES (?, ?, ?, ?, ?, ?, ?)
-                            """,
+                for chunk in stride(from: 0, to: rows.count, by: 500).map({ rows[$0..<min($0 + 500, rows.count)] }) {
+                    let marks = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+                    _ = try await connection.query(
+                        "INSERT OR REPLACE INTO sessions (token_hash, user, role, created_at, last_seen_at, ended, ended_by) VALUES \(marks)",
+                        chunk.flatMap { record -> [SQLiteData] in
                             [
                                 .text(record.tokenHash), .text(record.user), .text(record.role),
                                 .integer(Int(record.createdAt.milliseconds)), .integer(Int(record.lastSeenAt.milliseconds)),
                                 Self.optional(record.ended), Self.optional(record.endedBy),
-                            ])
-                    case .remove(let hash):
-                        _ = try await connection.query("DELETE FROM sessions WHERE token_hash = ?", [.text(hash)])
-                    }
+                            ]
+                        })
+                }
+                for chunk in stride(from: 0, to: gone.count, by: 500).map({ gone[$0..<min($0 + 500, gone.count)] }) {
+                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                    _ = try await connection.query("DELETE FROM sessions WHERE token_hash IN (\(marks))", chunk.map { .text($0) })
                 }
                 _ = try await connection.query("COMMIT", [])
             } catch {
