@@ -111,8 +111,8 @@ let package = Package(
         ),
         // Test doubles (a store that can hold or fail its writes, a telephony that records).
         .target(name: "TestSupport", dependencies: ["CallControl", "Store", "Center"], path: "Tests/TestSupport"),
-        .testTarget(name: "CallControlTests", dependencies: ["CallControl"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "CallControl"]),
+        .testTarget(name: "CallControlTests", dependencies: ["CallControl", "TestSupport"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "CallControl", "TestSupport"]),
         .testTarget(
             name: "MediaServiceTests",
             dependencies: [
@@ -121,7 +121,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashing"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashing", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SIPTelephonyTests",
             dependencies: ["SIPTelephony", "SIP", "Center", "Store", "CallControl", "TestSupport"]

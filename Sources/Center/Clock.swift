@@ -85,5 +85,5 @@ public final class ManualClock: CenterClock {
 
 extension Duration {
     /// Whole milliseconds, as the clock counts.
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
 }

@@ -11,10 +11,7 @@ extension ContactCenter {
     /// How many event streams the user has open (their desktops, tabs included).
     public func openStreams(of user: String) -> Int { feeds[user]?.subscribers.count ?? 0 }
 
-    func graceEnd() -> Timestamp {
-        let (seconds, attoseconds) = desktopGrace.components
-        return clock.now().adding(milliseconds: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
-    }
+    func graceEnd() -> Timestamp { clock.now().adding(milliseconds: desktopGrace.milliseconds) }
 
     /// Every desktop of the agent stayed closed through the grace period: an available agent goes
     /// idle (the core refuses for anyone else, so live calls are never touched). The grace period

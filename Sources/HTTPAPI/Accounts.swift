@@ -82,8 +82,10 @@ final class Accounts: Sendable {
     let sessions: Sessions
     let throttle: Mutex<SignInThrottle>
     /// A bcrypt hash of nothing, at the configuration's cost: a sign-in for a name that does not
-    /// exist is checked against it, so it takes as long as one that does.
-    let decoyHash: String
+    /// exist is checked against it, so it takes as long as one that does. Made at the first such
+    /// sign-in, not at start (at cost 12 it takes a quarter of a second).
+    private let decoy = Mutex<String?>(nil)
+    private let decoyCost: UInt8
 
     init(center: ContactCenter, sessions: Sessions, throttle: SignInThrottle = SignInThrottle()) {
         self.center = center
@@ -94,10 +96,19 @@ final class Accounts: Sendable {
             let parts = hash.split(separator: "$")
             return parts.count >= 2 ? UInt8(parts[1]) : nil
         } ?? 4
-        decoyHash = Bcrypt.hash(UUID().uuidString, cost: cost)
+        decoyCost = cost
     }
 
     var configuration: SwitchboardConfiguration { center.configuration }
+
+    private func decoyHash() -> String {
+        decoy.withLock { decoy in
+            if let decoy { return decoy }
+            let made = Bcrypt.hash(UUID().uuidString, cost: decoyCost)
+            decoy = made
+            return made
+        }
+    }
 
     func displayName(of user: String) -> String {
         configuration.agents.first { $0.id == user }?.displayName
@@ -124,7 +135,7 @@ final class Accounts: Sendable {
         } else if let supervisor = configuration.supervisors.first(where: { $0.id == username }) {
             (role, hash) = (.supervisor, supervisor.passwordHash)
         } else {
-            (role, hash) = (nil, decoyHash)
+            (role, hash) = (nil, decoyHash())
         }
         // Checked whether or not the user exists: the answer takes the same time either way.
         let matches = Bcrypt.verify(password, hash: hash)

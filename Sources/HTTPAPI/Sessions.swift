@@ -89,10 +89,6 @@ public final class Sessions: Sendable {
 
     private var now: Timestamp { clock.now() }
 
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    }
-
     /// Reads the sessions the store kept (at start).
     func load() async throws {
         let records = try await store.sessions()
@@ -112,7 +108,7 @@ public final class Sessions: Sendable {
         let record = SessionRecord(tokenHash: Self.id(of: token), user: user, role: role.rawValue, createdAt: at, lastSeenAt: at)
         try await store.writeSessions([.put(record)])
         state.withLock { $0.byID[record.tokenHash] = Entry(record: record) }
-        return (token, at.adding(milliseconds: Self.milliseconds(policy.maximumAge)))
+        return (token, at.adding(milliseconds: policy.maximumAge.milliseconds))
     }
 
     /// What the token stands for now; a live session's use is noted. A session found run out is
@@ -137,7 +133,7 @@ public final class Sessions: Sendable {
     private func expired(_ entry: Entry, at: Timestamp) -> Bool {
         let age = at.milliseconds - entry.record.createdAt.milliseconds
         let unused = entry.streams > 0 ? 0 : at.milliseconds - entry.record.lastSeenAt.milliseconds
-        return age >= Self.milliseconds(policy.maximumAge) || unused >= Self.milliseconds(policy.idle)
+        return age >= policy.maximumAge.milliseconds || unused >= policy.idle.milliseconds
     }
 
     /// The live sessions of a user.
@@ -249,7 +245,7 @@ public final class Sessions: Sendable {
     /// the others were last used, and forgets ended ones older than the maximum age.
     func sweep() async throws -> [SessionRecord] {
         let at = now
-        let forgetBefore = at.milliseconds - Self.milliseconds(policy.maximumAge)
+        let forgetBefore = at.milliseconds - policy.maximumAge.milliseconds
         let (expired, changes) = state.withLock { state -> ([SessionRecord], [SessionChange]) in
             var expired: [SessionRecord] = []
             var changes: [SessionChange] = []
@@ -272,7 +268,7 @@ public final class Sessions: Sendable {
                 // When a session was last used is written only when it has moved on by an eighth of
                 // the idle time: after a restart a session may then end that much early, and a busy
                 // floor does not rewrite every session at every sweep.
-                if entry.dirty, entry.record.lastSeenAt.milliseconds - entry.written.milliseconds >= Self.milliseconds(policy.idle) / 8 {
+                if entry.dirty, entry.record.lastSeenAt.milliseconds - entry.written.milliseconds >= policy.idle.milliseconds / 8 {
                     entry.dirty = false
                     entry.written = entry.record.lastSeenAt
                     changes.append(.put(entry.record))

@@ -121,7 +121,7 @@ actor SIPEndpoint {
         let transport: SIPTransport
         do {
             transport = try await SIPTransport.bind(
-                host: settings.host, port: settings.port, incompleteTimeout: settings.tcpIncompleteTimeout, logger: logger)
+                host: settings.host, port: settings.port, incompleteTimeout: settings.tcpIncompleteTimeout, clock: clock, logger: logger)
         } catch {
             bindError = error
             for waiter in readyWaiters { waiter.resume(throwing: error) }
@@ -280,12 +280,15 @@ actor SIPEndpoint {
             scheduleRegistrations()
             await apply(changes)
         case .missing, .rejected, .stale:
-            var challenge = SIPResponse(answering: request, status: 401, toTag: toTag)
-            for value in authenticator.challenges(now: now, stale: outcome == .stale) {
-                challenge.headers.add("WWW-Authenticate", value)
-            }
-            await respond(challenge, to: id)
+            await respond(challenge(request, toTag: toTag, stale: outcome == .stale), to: id)
         }
+    }
+
+    /// A 401 with one digest challenge per algorithm offered (RFC 8760), for a REGISTER or a trunk's INVITE.
+    func challenge(_ request: SIPRequest, toTag: String, stale: Bool) -> SIPResponse {
+        var response = SIPResponse(answering: request, status: 401, toTag: toTag)
+        for value in authenticator.challenges(now: now, stale: stale) { response.headers.add("WWW-Authenticate", value) }
+        return response
     }
 
     func apply(_ changes: [Registrar.Change]) async {
@@ -313,9 +316,7 @@ actor SIPEndpoint {
             case .authenticated:
                 break
             case .missing, .stale:
-                var challenge = SIPResponse(answering: invite, status: 401, toTag: toTag)
-                for value in authenticator.challenges(now: now, stale: outcome == .stale) { challenge.headers.add("WWW-Authenticate", value) }
-                return await respond(challenge, to: id)
+                return await respond(challenge(invite, toTag: toTag, stale: outcome == .stale), to: id)
             case .rejected(let why):
                 // Not challenged again: a trunk with a wrong secret would otherwise loop.
                 return await respond(SIPResponse(

@@ -1,3 +1,4 @@
+import Center
 import Logging
 import NIOCore
 import NIOPosix
@@ -25,23 +26,26 @@ final class SIPTransport: Sendable {
     private let logger: Logger
     private let datagramsInFlight = Atomic<Int>(0)
     static let maximumInFlight = 256
-    private let incompleteTimeout: TimeAmount
+    private let incompleteTimeout: Duration
+    private let clock: any CenterClock
 
     private init(host: String, port: Int, udp: NIOAsyncChannel<Datagram, Datagram>,
                  tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, incompleteTimeout: Duration,
-                 logger: Logger) {
+                 clock: any CenterClock, logger: Logger) {
         self.host = host
         self.port = port
         self.udp = udp
         self.tcp = tcp
         self.logger = logger
-        let (seconds, attoseconds) = incompleteTimeout.components
-        self.incompleteTimeout = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        self.incompleteTimeout = incompleteTimeout
+        self.clock = clock
     }
 
     /// Binds TCP, then UDP on the same port number. With port 0 the system picks TCP's port; if
     /// that number is taken for UDP, another is tried.
-    static func bind(host: String, port: Int, incompleteTimeout: Duration, logger: Logger) async throws -> SIPTransport {
+    static func bind(
+        host: String, port: Int, incompleteTimeout: Duration, clock: any CenterClock, logger: Logger
+    ) async throws -> SIPTransport {
         let group = MultiThreadedEventLoopGroup.singleton
         var attempts = 0
         while true {
@@ -68,7 +72,7 @@ final class SIPTransport: Sendable {
                         }
                     }
                 return SIPTransport(
-                    host: host, port: bound, udp: udp, tcp: tcp, incompleteTimeout: incompleteTimeout, logger: logger)
+                    host: host, port: bound, udp: udp, tcp: tcp, incompleteTimeout: incompleteTimeout, clock: clock, logger: logger)
             } catch {
                 try? await tcp.channel.close()
                 if port != 0 || attempts >= 5 { throw error }
@@ -132,11 +136,15 @@ final class SIPTransport: Sendable {
                 // A connection must finish a message within the timeout of connecting, and of
                 // each byte of an unfinished one: a half-open or trickling connection cannot hold
                 // a socket for ever. Between whole messages it may stay quiet.
-                let channel = connection.channel
-                func closeUnlessFinished() -> Scheduled<Void> {
-                    channel.eventLoop.scheduleTask(in: incompleteTimeout) { channel.close(promise: nil) }
+                // On the server's clock, like every SIP timer.
+                let channel = connection.channel, clock = clock, timeout = incompleteTimeout.milliseconds
+                func closeUnlessFinished() -> Task<Void, Never> {
+                    Task {
+                        do { try await clock.sleep(until: clock.now().adding(milliseconds: timeout)) } catch { return }
+                        try? await channel.close()
+                    }
                 }
-                var deadline: Scheduled<Void>? = closeUnlessFinished()
+                var deadline: Task<Void, Never>? = closeUnlessFinished()
                 defer { deadline?.cancel() }
                 for try await buffer in inbound {
                     deadline?.cancel()

@@ -87,8 +87,28 @@ struct CheckConfig: ParsableCommand {
     }
 }
 
-/// What `serve` would refuse in the `sip` section and the agents' `sipDigest`s.
+/// What `serve` would refuse in the `sip` section and the agents' `sipDigest`s, the music file included.
 func sipProblems(_ configuration: SwitchboardConfiguration) -> [ConfigurationProblem] {
+    var found = sipFieldProblems(configuration)
+    if let path = configuration.sip?.music {
+        do {
+            _ = try musicSource(path)
+        } catch {
+            found.append(.init(field: "sip.music", message: "\(error)"))
+        }
+    }
+    return found
+}
+
+/// The gateway's `host:port` as a SIP peer (UDP); nil if it is not that shape.
+func gatewayPeer(_ text: String) -> SIPPeer? {
+    let parts = text.split(separator: ":")
+    guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else { return nil }
+    return SIPPeer(.udp, host: String(parts[0]), port: port)
+}
+
+/// The same, without reading any file.
+func sipFieldProblems(_ configuration: SwitchboardConfiguration) -> [ConfigurationProblem] {
     var found: [ConfigurationProblem] = []
     for (index, agent) in configuration.agents.enumerated() {
         if let stored = agent.sipDigest, DigestCredential(stored: stored) == nil {
@@ -103,18 +123,8 @@ func sipProblems(_ configuration: SwitchboardConfiguration) -> [ConfigurationPro
     for (username, stored) in (sip.trunkAccounts ?? [:]).sorted(by: { $0.key < $1.key }) where DigestCredential(stored: stored) == nil {
         found.append(.init(field: "sip.trunkAccounts.\(username)", message: "is not md5:HEX,sha256:HEX (switchboard sip-hash makes it)"))
     }
-    if let path = sip.music {
-        do {
-            _ = try musicSource(path)
-        } catch {
-            found.append(.init(field: "sip.music", message: "\(error)"))
-        }
-    }
-    if let gateway = sip.gateway {
-        let parts = gateway.split(separator: ":")
-        if parts.count != 2 || Int(parts[1]).map({ !(1...65535).contains($0) }) ?? true {
-            found.append(.init(field: "sip.gateway", message: "is HOST:PORT"))
-        }
+    if let gateway = sip.gateway, gatewayPeer(gateway) == nil {
+        found.append(.init(field: "sip.gateway", message: "is HOST:PORT"))
     }
     return found
 }

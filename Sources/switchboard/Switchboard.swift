@@ -154,37 +154,18 @@ extension Serve {
         let host = sipHost ?? self.host
         var settings: SIPSettings
         if let sip = configuration.sip {
-            let queues = Set(configuration.queues.map(\.id))
-            for (number, queue) in sip.numbers where !queues.contains(queue) {
-                throw ValidationError("invalid configuration: sip.numbers: \(number) goes to '\(queue)', which is not a queue")
+            // The same checks as `check-config`, so `serve` refuses exactly what it reports.
+            if let problem = sipFieldProblems(configuration).first {
+                throw ValidationError("invalid configuration: \(problem.field): \(problem.message)")
             }
             var credentials: [AgentID: DigestCredential] = [:]
             for agent in configuration.agents {
-                guard let stored = agent.sipDigest else { continue }
-                guard let credential = DigestCredential(stored: stored) else {
-                    throw ValidationError("invalid configuration: agents.\(agent.id).sipDigest is not md5:HEX,sha256:HEX")
-                }
-                credentials[AgentID(agent.id)] = credential
-            }
-            var gateway: SIPPeer?
-            if let text = sip.gateway {
-                let parts = text.split(separator: ":")
-                guard parts.count == 2, let port = Int(parts[1]), (1...65535).contains(port) else {
-                    throw ValidationError("invalid configuration: sip.gateway is HOST:PORT")
-                }
-                gateway = SIPPeer(.udp, host: String(parts[0]), port: port)
-            }
-            var trunkCredentials: [String: DigestCredential] = [:]
-            for (username, stored) in sip.trunkAccounts ?? [:] {
-                guard let credential = DigestCredential(stored: stored) else {
-                    throw ValidationError("invalid configuration: sip.trunkAccounts.\(username) is not md5:HEX,sha256:HEX")
-                }
-                trunkCredentials[username] = credential
+                if let credential = agent.sipDigest.flatMap(DigestCredential.init(stored:)) { credentials[AgentID(agent.id)] = credential }
             }
             settings = SIPSettings(
                 host: host, port: sipPort, numbers: sip.numbers.mapValues { QueueID($0) }, trustedSources: Set(sip.trunks),
-                credentials: credentials, gateway: gateway)
-            settings.trunkCredentials = trunkCredentials
+                credentials: credentials, gateway: sip.gateway.flatMap(gatewayPeer))
+            settings.trunkCredentials = (sip.trunkAccounts ?? [:]).compactMapValues(DigestCredential.init(stored:))
             if let path = sip.music {
                 do {
                     settings.music = try musicSource(path)

@@ -1,5 +1,6 @@
 import CallControl
 import Testing
+import TestSupport
 
 /// Thousands of random command sequences from every kind of actor (agents at the desktop, their
 /// phones, customers, dialled parties, timers), valid and invalid alike. After every step the
@@ -37,21 +38,6 @@ struct PropertyTests {
             #expect(world.problems.isEmpty, "seed \(seed): \(world.problems.prefix(3)) after \(world.trail.suffix(6))")
             if !world.problems.isEmpty { return }
         }
-    }
-}
-
-/// A SplitMix64 generator: tiny, fast, and the same sequence for the same seed everywhere.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    /// Seeds are spread by another odd multiplier: with the stream's own increment, seed n+1 would
-    /// replay seed n's stream shifted by one.
-    init(seed: UInt64) { state = (seed &+ 1) &* 0xD6E8_FEB8_6659_FD93 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

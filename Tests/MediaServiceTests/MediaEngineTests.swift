@@ -11,6 +11,44 @@ import Testing
 /// What a phone received, decoded.
 final class Tape: Sendable {
     let audio = Mutex<[Int16]>([])
+    /// Who waits for the tape to reach a length (woken by the recorder, not by polling).
+    private let waiter = Mutex<(count: Int, CheckedContinuation<Void, Never>)?>(nil)
+
+    func record(_ samples: [Int16]) {
+        let count = audio.withLock { audio in
+            audio += samples
+            return audio.count
+        }
+        let ready = waiter.withLock { waiter -> CheckedContinuation<Void, Never>? in
+            guard let (wanted, continuation) = waiter, count >= wanted else { return nil }
+            waiter = nil
+            return continuation
+        }
+        ready?.resume()
+    }
+
+    /// Returns once `count` samples are on the tape, or when `bound` has passed (the test then
+    /// judges what there is).
+    func wait(for count: Int, bound: Duration = .seconds(10)) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withCheckedContinuation { continuation in
+                    let enough = self.audio.withLock { $0.count >= count }
+                    if enough { return continuation.resume() }
+                    self.waiter.withLock { $0 = (count, continuation) }
+                    // It may have filled between the two looks.
+                    if self.audio.withLock({ $0.count >= count }) { self.record([]) }
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: bound)  // a bound on the wait, not a wait for state
+                self.waiter.withLock { $0.take() }?.1.resume()
+            }
+            await group.next()
+            group.cancelAll()
+            self.waiter.withLock { $0.take() }?.1.resume()
+        }
+    }
 }
 
 final class TonePhone: Sendable {
@@ -31,7 +69,7 @@ final class TonePhone: Sendable {
                         guard let packet = try? RTPPacket(parsing: envelope.data.readableBytesView),
                             let law = G711.Law(payloadType: packet.payloadType)
                         else { return }
-                        tape.audio.withLock { $0 += G711.decode(packet.payload, law) }
+                        tape.record(G711.decode(packet.payload, law))
                     })
                 }
             }
@@ -62,13 +100,10 @@ final class TonePhone: Sendable {
 
     func clear() { tape.audio.withLock { $0 = [] } }
 
-    /// Waits (polling, with a deadline) until a second and a half of audio has come in, then says
-    /// which of the frequencies its last second holds (the first half second settles the change).
+    /// Waits until a second and a half of audio has come in, then says which of the
+    /// frequencies its last second holds (the first half second settles the change).
     func hears(_ frequencies: [String: Double], samples: Int = 8_000) async throws -> Set<String> {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while tape.audio.withLock({ $0.count }) < samples * 3 / 2, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        await tape.wait(for: samples * 3 / 2)
         let audio = tape.audio.withLock { Array($0.suffix(samples)) }
         var found = Set(frequencies.filter { toneShare(of: $0.value, in: audio) > 0.02 }.keys)
         lastShares.withLock { $0 = frequencies.mapValues { toneShare(of: $0, in: audio) }.description + " music \(MusicSource.builtInNotes.map { toneShare(of: $0, in: audio) })" }
