@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashing", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
             name: "SIPTelephonyTests",
-            dependencies: ["SIPTelephony", "SIP", "Center", "Store", "CallControl", "TestSupport"]
+            dependencies: ["SIPTelephony", "SIP", "Media", "MediaService", "Center", "Store", "CallControl", "TestSupport"]
         ),
         .testTarget(
             name: "StoreTests",

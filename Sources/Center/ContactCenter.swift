@@ -519,9 +519,31 @@ public actor ContactCenter {
         }
     }
 
+    /// For a telephony restarting after a crash: each of these interactions that is still live,
+    /// with the legs that should still be up (the customer and every party connected or held, not
+    /// ringing: a ring did not survive) and who hears whom now.
+    public func lines(of ids: Set<InteractionID>) -> [InteractionID: LiveLines] {
+        var found: [InteractionID: LiveLines] = [:]
+        for id in ids {
+            guard let interaction = center.interactions[id], interaction.phase != .ended else { continue }
+            var legs = Set<Leg>()
+            if interaction.customer.state == .connected || interaction.customer.state == .held { legs.insert(.customer) }
+            for participant in interaction.participants where participant.state == .connected || participant.state == .held {
+                legs.insert(Leg(participant.party))
+            }
+            found[id] = LiveLines(legs: legs, plan: interaction.mediaPlan)
+        }
+        return found
+    }
+
     /// The interaction an agent's phone is on, if any.
     public func task(of agent: AgentID) -> InteractionID? { center.agents[agent]?.task }
 
     public func waiting(in queue: QueueID) -> [QueueEntry] { center.waiting[queue] ?? [] }
 }
 
+/// A live interaction's lines, as the center sees them (see `ContactCenter.lines(of:)`).
+public struct LiveLines: Equatable, Sendable {
+    public var legs: Set<Leg>
+    public var plan: MediaPlan
+}

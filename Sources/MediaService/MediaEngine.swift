@@ -77,7 +77,11 @@ public final class MediaEngine: Sendable {
 
     // MARK: Legs
 
-    public enum OpenError: Error { case noFreePort }
+    public enum OpenError: Error {
+        case noFreePort
+        /// A leg's port from before a restart is held by someone else, or outside the range now.
+        case portTaken(Int)
+    }
 
     /// Binds a port pair for the leg and returns the RTP port (for its SDP).
     public func open(_ key: LegKey) async throws -> Int {
@@ -92,19 +96,34 @@ public final class MediaEngine: Sendable {
                 return port
             }.get()
             if try await loop.submit({ self.state.value.sockets.values.contains { $0.port == port } }).get() { continue }
-            guard let rtp = try? await bind(port, key, rtcp: false) else { continue }
-            guard let rtcp = try? await bind(port + 1, key, rtcp: true) else {
-                try? await rtp.close()
-                continue
-            }
-            try await loop.submit {
-                self.state.value.sockets[key] = Socket(rtp: rtp, rtcp: rtcp, port: port)
-                self.state.value.openLegs[key.call, default: 0] += 1
-                self.startTicking()
-            }.get()
-            return port
+            if try await bindPair(port, key) { return port }
         }
         throw OpenError.noFreePort
+    }
+
+    /// Binds the leg to the port pair it had before a restart (its phone still sends there), or
+    /// throws `portTaken` when that pair cannot be bound.
+    public func reopen(_ key: LegKey, port: Int) async throws {
+        if try await loop.submit({ self.state.value.sockets[key]?.port }).get() == port { return }
+        guard ports.contains(port), ports.contains(port + 1), port % 2 == 0,
+            try await !loop.submit({ self.state.value.sockets.values.contains { $0.port == port } }).get(),
+            try await bindPair(port, key)
+        else { throw OpenError.portTaken(port) }
+    }
+
+    /// Binds RTP on `port` and RTCP on the next; true when both are bound and the leg is open.
+    private func bindPair(_ port: Int, _ key: LegKey) async throws -> Bool {
+        guard let rtp = try? await bind(port, key, rtcp: false) else { return false }
+        guard let rtcp = try? await bind(port + 1, key, rtcp: true) else {
+            try? await rtp.close()
+            return false
+        }
+        try await loop.submit {
+            self.state.value.sockets[key] = Socket(rtp: rtp, rtcp: rtcp, port: port)
+            self.state.value.openLegs[key.call, default: 0] += 1
+            self.startTicking()
+        }.get()
+        return true
     }
 
     private func bind(_ port: Int, _ key: LegKey, rtcp: Bool) async throws -> any Channel {
@@ -130,7 +149,7 @@ public final class MediaEngine: Sendable {
             if let remote, remote.port > 0, let address = try? SocketAddress(ipAddress: remote.host, port: remote.port) {
                 socket.described = address
             }
-            var call = state.calls[key.call] ?? CallMedia(seed: UInt32(truncatingIfNeeded: key.call.rawValue.hashValue))
+            var call = state.calls[key.call] ?? CallMedia(seed: UInt32.random(in: .min ... .max))
             if call.legs[key.leg]?.law != law || call.legs[key.leg]?.eventPayloadType != eventPayloadType {
                 call.addLeg(key.leg, law: law, eventPayloadType: eventPayloadType)
             }
@@ -143,7 +162,7 @@ public final class MediaEngine: Sendable {
         loop.execute {
             let state = self.state.value
             guard state.openLegs[call] != nil else { return }
-            var media = state.calls[call] ?? CallMedia(seed: UInt32(truncatingIfNeeded: call.rawValue.hashValue))
+            var media = state.calls[call] ?? CallMedia(seed: UInt32.random(in: .min ... .max))
             media.setPlan(plan)
             state.calls[call] = media
         }
@@ -163,20 +182,19 @@ public final class MediaEngine: Sendable {
         }
     }
 
-    /// Closes every leg (at shutdown).
+    /// Closes every leg (at shutdown), and returns once their ports are free.
     public func closeAll() async {
-        try? await loop.submit {
+        let closing = try? await loop.submit { () -> [EventLoopFuture<Void>] in
             let state = self.state.value
-            for socket in state.sockets.values {
-                socket.rtp.close(promise: nil)
-                socket.rtcp.close(promise: nil)
-            }
+            let closing = state.sockets.values.flatMap { [$0.rtp.close(), $0.rtcp.close()] }
             state.sockets = [:]
             state.calls = [:]
             state.openLegs = [:]
             state.ticking?.cancel()
             state.ticking = nil
+            return closing
         }.get()
+        for future in closing ?? [] { try? await future.get() }
     }
 
     // MARK: Packets

@@ -32,6 +32,10 @@ public struct ServerTransactionID: Hashable, Sendable {
 public struct ClientTransactionID: Hashable, Sendable {
     public var branch: String
     public var method: SIPMethod
+
+    /// The client transaction a request we sent began (its top Via's branch).
+    public init(of request: SIPRequest) { (branch, method) = (request.topVia?.branch ?? "", request.method) }
+    init(branch: String, method: SIPMethod) { (self.branch, self.method) = (branch, method) }
 }
 
 public enum TransactionID: Hashable, Sendable {
@@ -168,7 +172,7 @@ public struct TransactionLayer: Sendable {
     /// Sends a request of the TU's in a new client transaction. The request's top Via must carry
     /// a unique branch (the TU makes it).
     public mutating func send(_ request: SIPRequest, to peer: SIPPeer) -> (ClientTransactionID, [Output]) {
-        let id = ClientTransactionID(branch: request.topVia?.branch ?? "", method: request.method)
+        let id = ClientTransactionID(of: request)
         switch request.method {
         case .invite:
             let (machine, actions) = ClientInviteTransaction.start(request, reliable: peer.reliable, timers: timers)
@@ -253,7 +257,8 @@ public struct TransactionLayer: Sendable {
         }
     }
 
-    static func serverID(_ request: SIPRequest) -> ServerTransactionID? {
+    /// The server transaction a request belongs to (RFC 3261 §17.2.3).
+    public static func serverID(_ request: SIPRequest) -> ServerTransactionID? {
         guard let via = request.topVia else { return nil }
         let method: SIPMethod = request.method == .ack ? .invite : request.method
         let sentBy = via.host.lowercased() + ":" + String(via.port ?? 5060)

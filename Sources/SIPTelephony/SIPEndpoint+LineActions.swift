@@ -43,7 +43,7 @@ extension SIPEndpoint {
         calls[id]?.customer = customer
         if let dialog = customer.dialog {
             dialogs[dialog.callID + ";" + dialog.localTag] = (id, .customer)
-            await save(SavedLeg(interaction: id, leg: .customer, state: .connected, invite: nil, dialog: dialog, peer: customer.peer))
+            saveConnected(id, .customer)
         }
         await respond(ok, to: customer.transaction)
         if !customer.peer.reliable { schedule(.answer(id), after: settings.timers.t1) }
@@ -55,6 +55,7 @@ extension SIPEndpoint {
     func handOff(_ id: InteractionID, to number: DialNumber) async {
         guard calls[id] != nil else { return }
         calls[id]?.handedOff = true
+        for leg in calls[id].map({ [Leg.customer] + $0.phones.keys }) ?? [] { saveConnected(id, leg) }
         let leg = Leg.dialNumber(number)
         if calls[id]?.phones[leg] == nil, let gateway = settings.gateway {
             await invite(id, leg, uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", to: gateway)
@@ -214,6 +215,7 @@ extension SIPEndpoint {
         guard let port, let answer = SessionDescription.answer(to: parsed, address: settings.host, port: port, sessionID: Self.sessionID())
         else { return nil }
         describeMedia(id, leg, remote: parsed, agreed: answer)
+        saveConnected(id, leg)
         return answer
     }
 
@@ -230,6 +232,12 @@ extension SIPEndpoint {
         guard let law else { return }
         let event = remote.codecs.first { $0.name == "telephone-event" }.map { UInt8(truncatingIfNeeded: $0.payloadType) }
         media.describe(MediaEngine.LegKey(id, leg), remote: (remote.address, remote.port), law: law, eventPayloadType: event)
+        // Kept with the leg (and written down with it once connected), so a restart can carry its media on.
+        let described = DescribedMedia(host: remote.address, port: remote.port, law: law, eventPayloadType: event)
+        switch leg {
+        case .customer: calls[id]?.customer?.described = described
+        case .agent, .dialNumber: calls[id]?.phones[leg]?.described = described
+        }
     }
 
     static func makeTag() -> String { String(UInt64.random(in: 1...UInt64.max), radix: 36) }

@@ -1,21 +1,43 @@
 import CallControl
 import Center
 import Foundation
+import Media
+import MediaService
 import SIP
 import Store
 
-/// Open legs written down beside the log, and ended after a crash.
+/// What a leg's SDP said: where it receives, the law agreed, its `telephone-event` type.
+struct DescribedMedia: Codable, Equatable {
+    var host: String
+    var port: Int
+    /// "pcmu" or "pcma".
+    var codec: String
+    var eventPayloadType: UInt8?
+
+    init(host: String, port: Int, law: G711.Law, eventPayloadType: UInt8?) {
+        (self.host, self.port, self.eventPayloadType) = (host, port, eventPayloadType)
+        switch law {
+        case .mu: codec = "pcmu"
+        case .a: codec = "pcma"
+        }
+    }
+
+    var law: G711.Law? { codec == "pcmu" ? .mu : codec == "pcma" ? .a : nil }
+}
+
+/// Open legs written down beside the log: after a crash, a leg of a call the center still holds
+/// carries on (its dialog, its media port), and any other is ended.
 extension SIPEndpoint {
     // MARK: Restart
 
-    /// An open leg as written down: enough to end it after a crash.
+    /// An open leg as written down: enough to carry it on, or to end it, after a crash.
     struct SavedLeg: Codable {
         enum State: String, Codable {
             /// A customer's INVITE not yet answered: it gets a final response.
             case waiting
             /// Our INVITE to a phone or gateway, not yet answered: CANCEL.
             case ringing
-            /// A dialog: BYE.
+            /// A dialog: carried on if its call is still live, else BYE.
             case connected
         }
 
@@ -25,14 +47,25 @@ extension SIPEndpoint {
         var invite: String?
         var dialog: SIPDialog?
         var peer: SIPPeer
+        /// The leg's RTP port on the server, and what its SDP said.
+        var mediaPort: Int?
+        var media: DescribedMedia?
+        /// Handed to an outside number: the customer and the number stay bridged without the center.
+        var handedOff: Bool?
 
-        init(interaction: InteractionID, leg: Leg, state: State, invite: SIPRequest?, dialog: SIPDialog?, peer: SIPPeer) {
+        init(
+            interaction: InteractionID, leg: Leg, state: State, invite: SIPRequest?, dialog: SIPDialog?, peer: SIPPeer,
+            mediaPort: Int? = nil, media: DescribedMedia? = nil, handedOff: Bool = false
+        ) {
             self.interaction = interaction.rawValue
             self.leg = Self.name(leg)
             self.state = state
             self.invite = invite.map { String(decoding: $0.serialized(), as: UTF8.self) }
             self.dialog = dialog
             self.peer = peer
+            self.mediaPort = mediaPort
+            self.media = media
+            self.handedOff = handedOff ? true : nil
         }
 
         static func name(_ leg: Leg) -> String {
@@ -66,9 +99,20 @@ extension SIPEndpoint {
                         json.array(dialog.routeSet) { json, route in json.string(route) }
                     }
                 }
+                if handedOff == true { json.member("handedOff", true) }
                 json.member("interaction", interaction)
                 json.member("invite", invite)
                 json.member("leg", leg)
+                if let media {
+                    json.key("media")
+                    json.object { json in
+                        json.member("codec", media.codec)
+                        json.member("eventPayloadType", media.eventPayloadType.map(Int64.init))
+                        json.member("host", media.host)
+                        json.member("port", media.port)
+                    }
+                }
+                if let mediaPort { json.member("mediaPort", mediaPort) }
                 Self.write(peer, as: "peer", to: &json)
                 json.member("state", state.rawValue)
             }
@@ -90,6 +134,30 @@ extension SIPEndpoint {
             if leg.hasPrefix("number:") { return .dialNumber(DialNumber(String(leg.dropFirst(7)))) }
             return nil
         }
+
+        var parsedInvite: SIPRequest? {
+            guard let invite, case .request(let request) = try? SIPParser.parse(datagram: Array(invite.utf8)) else { return nil }
+            return request
+        }
+    }
+
+    /// Writes down a connected leg as it is now (its dialog, its media, whether it was handed off).
+    func saveConnected(_ id: InteractionID, _ leg: Leg) {
+        guard records != nil, let call = calls[id] else { return }
+        let saved: SavedLeg
+        switch leg {
+        case .customer:
+            guard let customer = call.customer, let dialog = customer.dialog else { return }
+            saved = SavedLeg(
+                interaction: id, leg: leg, state: .connected, invite: customer.invite, dialog: dialog, peer: customer.peer,
+                mediaPort: customer.mediaPort, media: customer.described, handedOff: call.handedOff)
+        case .agent, .dialNumber:
+            guard let phone = call.phones[leg], let dialog = phone.dialog else { return }
+            saved = SavedLeg(
+                interaction: id, leg: leg, state: .connected, invite: phone.invite, dialog: dialog, peer: phone.peer,
+                mediaPort: phone.mediaPort, media: phone.described, handedOff: call.handedOff)
+        }
+        record(LineRecord(key: SavedLeg.key(id, leg), body: saved.json))
     }
 
     func save(_ leg: SavedLeg) async {
@@ -124,40 +192,98 @@ extension SIPEndpoint {
         return unwrittenLines
     }
 
-    /// After a crash: every leg the last run left open is ended — a BYE in its dialog, a CANCEL
-    /// for a ring, a 480 for a customer not yet answered — and the center hears that the leg hung
-    /// up, so no call stays stuck in it. (The calls do not carry on: their media died with the
-    /// process.)
+    /// After a crash. A connected leg of a call the center still holds (or of a customer handed to
+    /// an outside number) carries on: its dialog is known again, its RTP port is bound again (its
+    /// phone still sends there) and it hears what the center's plan says now. Every other leg the
+    /// last run left open is ended — a BYE in its dialog, a CANCEL for a ring, a 480 for a
+    /// customer not yet answered — and the center hears that it hung up, so no call stays stuck.
     func recover() async {
-        guard let records, let saved = try? await records.lines() else { return }
-        for saved in saved where saved.key.hasPrefix("sip|") {
-            record(LineRecord(key: saved.key, body: nil))
-            guard let body = saved.body, let leg = try? JSONDecoder().decode(SavedLeg.self, from: Data(body.utf8)),
+        guard let records, let stored = try? await records.lines() else { return }
+        var saved: [(SavedLeg, Leg)] = []
+        for record in stored where record.key.hasPrefix("sip|") {
+            guard let body = record.body, let leg = try? JSONDecoder().decode(SavedLeg.self, from: Data(body.utf8)),
                 let which = leg.parsedLeg
-            else { continue }
-            let interaction = InteractionID(leg.interaction)
-            let invite = leg.invite.flatMap { text -> SIPRequest? in
-                guard case .request(let request) = try? SIPParser.parse(datagram: Array(text.utf8)) else { return nil }
-                return request
+            else {
+                self.record(LineRecord(key: record.key, body: nil))
+                continue
             }
-            switch leg.state {
-            case .waiting:
-                if let invite {
-                    let response = SIPResponse(
-                        answering: invite, status: 480, reason: "Temporarily Unavailable (the server restarted)", toTag: Self.makeTag())
-                    send(.response(response), to: TransactionLayer.responseDestination(invite, from: leg.peer))
-                }
-                await lineEvent(interaction, .hungUp(which))
-            case .ringing:
-                if let invite { await handle(layer.send(Self.cancelRequest(for: invite), to: leg.peer).1) }
-                await lineEvent(interaction, .ringFailed(which, .unreachable))
-            case .connected:
-                if var dialog = leg.dialog {
-                    await handle(layer.send(dialog.request(.bye, via: makeVia(leg.peer)), to: leg.peer).1)
-                }
-                await lineEvent(interaction, .hungUp(which))
-            }
-            logger.info("ended a SIP leg left open by the last run", metadata: ["task": "\(interaction)", "leg": "\(leg.leg)"])
+            saved.append((leg, which))
         }
+        let live = await center?.lines(of: Set(saved.map { InteractionID($0.0.interaction) })) ?? [:]
+        var carriedOn: [InteractionID: MediaPlan] = [:]
+        for (leg, which) in saved {
+            let interaction = InteractionID(leg.interaction)
+            if leg.state == .connected, leg.handedOff == true || live[interaction]?.legs.contains(which) == true,
+                await carryOn(leg, which)
+            {
+                carriedOn[interaction] = live[interaction]?.plan
+                    ?? MediaPlan(conversation: [.customer] + (calls[interaction]?.phones.keys.map { $0 } ?? []))
+                continue
+            }
+            await end(leg, which)
+        }
+        // What each call's parties hear now; any change the center makes later comes after, in order.
+        for (interaction, plan) in carriedOn { media.apply(interaction, plan) }
+    }
+
+    /// Restores a connected leg: its call, its dialog, its media port and what its SDP said.
+    /// False when it cannot be (no dialog or port written down, the port is taken now).
+    func carryOn(_ leg: SavedLeg, _ which: Leg) async -> Bool {
+        let interaction = InteractionID(leg.interaction)
+        guard let dialog = leg.dialog, let port = leg.mediaPort, let invite = leg.parsedInvite else { return false }
+        do {
+            try await media.reopen(MediaEngine.LegKey(interaction, which), port: port)
+        } catch {
+            logger.warning("a SIP leg's media port could not be bound again: the leg is ended",
+                           metadata: ["task": "\(interaction)", "leg": "\(leg.leg)", "port": "\(port)"])
+            return false
+        }
+        if let described = leg.media, let law = described.law {
+            media.describe(
+                MediaEngine.LegKey(interaction, which), remote: (described.host, described.port), law: law,
+                eventPayloadType: described.eventPayloadType)
+        }
+        var call = calls[interaction] ?? Call(customer: nil)
+        if leg.handedOff == true { call.handedOff = true }
+        switch which {
+        case .customer:
+            guard let transaction = TransactionLayer.serverID(invite) else { return false }
+            call.customer = CustomerLeg(
+                transaction: transaction, mediaPort: port, invite: invite, peer: leg.peer, localTag: dialog.localTag, answer: nil,
+                dialog: dialog, described: leg.media)
+        case .agent, .dialNumber:
+            call.phones[which] = PhoneLeg(
+                transaction: ClientTransactionID(of: invite), mediaPort: port, invite: invite, peer: leg.peer, dialog: dialog,
+                described: leg.media)
+        }
+        calls[interaction] = call
+        dialogs[dialog.callID + ";" + dialog.localTag] = (interaction, which)
+        logger.info("a SIP leg carries on after a restart", metadata: ["task": "\(interaction)", "leg": "\(leg.leg)", "port": "\(port)"])
+        return true
+    }
+
+    /// Ends a leg the last run left open, and tells the center it is gone.
+    func end(_ leg: SavedLeg, _ which: Leg) async {
+        let interaction = InteractionID(leg.interaction)
+        record(LineRecord(key: SavedLeg.key(interaction, which), body: nil))
+        let invite = leg.parsedInvite
+        switch leg.state {
+        case .waiting:
+            if let invite {
+                let response = SIPResponse(
+                    answering: invite, status: 480, reason: "Temporarily Unavailable (the server restarted)", toTag: Self.makeTag())
+                send(.response(response), to: TransactionLayer.responseDestination(invite, from: leg.peer))
+            }
+            await lineEvent(interaction, .hungUp(which))
+        case .ringing:
+            if let invite { await handle(layer.send(Self.cancelRequest(for: invite), to: leg.peer).1) }
+            await lineEvent(interaction, .ringFailed(which, .unreachable))
+        case .connected:
+            if var dialog = leg.dialog {
+                await handle(layer.send(dialog.request(.bye, via: makeVia(leg.peer)), to: leg.peer).1)
+            }
+            await lineEvent(interaction, .hungUp(which))
+        }
+        logger.info("ended a SIP leg left open by the last run", metadata: ["task": "\(interaction)", "leg": "\(leg.leg)"])
     }
 }

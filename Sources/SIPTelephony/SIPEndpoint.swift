@@ -53,6 +53,8 @@ actor SIPEndpoint {
         var localTag: String
         var answer: SessionDescription?
         var dialog: SIPDialog?
+        /// What its SDP said (nil until it has said it).
+        var described: DescribedMedia?
         /// The 200 OK sent, retransmitted as it is until the ACK comes (nil once it has).
         var unacknowledged: (ok: SIPResponse, sentAt: Timestamp, interval: Duration)?
     }
@@ -63,6 +65,7 @@ actor SIPEndpoint {
         var invite: SIPRequest
         var peer: SIPPeer
         var dialog: SIPDialog?
+        var described: DescribedMedia?
     }
 
     struct Call {
@@ -131,7 +134,12 @@ actor SIPEndpoint {
         self.transport = transport
         logger.info("SIP listening", metadata: ["host": "\(settings.host)", "port": "\(transport.port)"])
         let outbox = outbox
-        defer { sleeper?.cancel() }
+        defer {
+            sleeper?.cancel()
+            // Stopped before it was ready: whoever waits for it is told, not left waiting.
+            for waiter in readyWaiters { waiter.resume(throwing: CancellationError()) }
+            readyWaiters = []
+        }
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 // Serialized here, off the actor.
@@ -353,9 +361,9 @@ actor SIPEndpoint {
                 answering: invite, status: 503, reason: "Service Unavailable (no free media port)", toTag: toTag), to: id)
         }
         let answer = offer.flatMap { SessionDescription.answer(to: $0, address: settings.host, port: port, sessionID: Self.sessionID()) }
-        if let offer, let answer { describeMedia(interaction, .customer, remote: offer, agreed: answer) }
         calls[interaction] = Call(
             customer: CustomerLeg(transaction: id, mediaPort: port, invite: invite, peer: peer, localTag: toTag, answer: answer))
+        if let offer, let answer { describeMedia(interaction, .customer, remote: offer, agreed: answer) }
         await save(SavedLeg(interaction: interaction, leg: .customer, state: .waiting, invite: invite, dialog: nil, peer: peer))
         let caller = invite.from?.uri?.user.map(DialNumber.init).flatMap { $0.isWellFormed ? $0 : nil } ?? DialNumber("anonymous")
         inOrder(interaction) {
@@ -442,6 +450,7 @@ actor SIPEndpoint {
         // A late offer (an INVITE without SDP): our 200 made the offer, the ACK carries the answer.
         if calls[interaction]?.customer?.answer == nil, !ack.body.isEmpty, let answer = try? SessionDescription(parsing: ack.body) {
             describeMedia(interaction, .customer, remote: answer, agreed: answer)
+            saveConnected(interaction, .customer)
         }
         calls[interaction]?.customer?.unacknowledged = nil
         deadlines.remove(.answer(interaction))
@@ -481,7 +490,7 @@ actor SIPEndpoint {
                 if let answer = try? SessionDescription(parsing: response.body) {
                     describeMedia(interaction, leg, remote: answer, agreed: answer)
                 }
-                await save(SavedLeg(interaction: interaction, leg: leg, state: .connected, invite: nil, dialog: dialog, peer: phone.peer))
+                saveConnected(interaction, leg)
                 if calls[interaction]?.handedOff != true { await lineEvent(interaction, .answered(leg)) }
             }
         default:

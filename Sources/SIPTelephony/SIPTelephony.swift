@@ -15,7 +15,7 @@ public final class SIPTelephony: Telephony, Service {
     private let actionsIn: AsyncStream<[Action]>.Continuation
 
     /// `records`: where open legs are written down (the server's store), so that after a crash
-    /// the next start ends every one of them; nil keeps nothing.
+    /// the next start carries on those of live calls and ends the others; nil keeps nothing.
     public init(
         settings: SIPSettings, clock: any CenterClock, records: (any EventStore)?, logger: Logger = Logger(label: "switchboard.sip")
     ) {
@@ -47,8 +47,21 @@ public final class SIPTelephony: Telephony, Service {
     public func run() async throws {
         let endpoint = endpoint
         let actions = actions
+        do {
+            try await serve(endpoint, actions)
+        } catch {
+            await endpoint.media.closeAll()  // cancelled, or the port could not be bound: the media ports are freed too
+            throw error
+        }
+        await endpoint.media.closeAll()
+    }
+
+    private func serve(_ endpoint: SIPEndpoint, _ actions: AsyncStream<[Action]>) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
+                // Not before the legs the last run left are carried on or ended: the center's
+                // changes since (a hang-up, a new plan) then find them, and come after, in order.
+                guard (try? await endpoint.ready()) != nil else { return }
                 for await batch in actions.cancelOnGracefulShutdown() { await endpoint.perform(batch) }
             }
             group.addTask {
@@ -58,6 +71,5 @@ public final class SIPTelephony: Telephony, Service {
             try await gracefulShutdown()
             group.cancelAll()
         }
-        await endpoint.media.closeAll()
     }
 }

@@ -1,6 +1,8 @@
 import CallControl
 import Center
 import Foundation
+import Media
+import MediaService
 import NIOCore
 import NIOPosix
 import SIP
@@ -123,11 +125,13 @@ struct SIPServerFixture {
 
     let store: InMemoryEventStore
 
-    /// `store`: a store the last run left (a restart), else a new one.
-    init(store: InMemoryEventStore = InMemoryEventStore()) async throws {
+    /// `store`: a store the last run left (a restart), else a new one. `sipPort` and `rtpPorts`: the
+    /// last run's, for a restart (0: a free port).
+    init(store: InMemoryEventStore = InMemoryEventStore(), sipPort: Int = 0, rtpPorts: ClosedRange<Int>? = nil) async throws {
         self.store = store
-        var settings = SIPSettings.demo(host: "127.0.0.1", port: 0, agents: ["agent1", "agent2"])
+        var settings = SIPSettings.demo(host: "127.0.0.1", port: sipPort, agents: ["agent1", "agent2"])
         settings.timers = SIPTimerValues()
+        if let rtpPorts { settings.rtpPorts = rtpPorts }
         telephony = SIPTelephony(settings: settings, clock: clock, records: store)
         // No desktops here: their grace period (idle once all are closed) is out of these tests' way.
         center = try await ContactCenter(
@@ -242,33 +246,86 @@ let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.
         await server.stop()
     }
 
-    @Test func afterACrashEveryLegTheLastRunLeftOpenGetsABYEAndItsCallEnds() async throws {
-        let first = try await SIPServerFixture()
-        let customer = try await TestPhone(serverPort: first.port)
-        let invite = customer.request(
-            .invite, to: "sip:2000@127.0.0.1:\(first.port)", from: "15551234", callID: "crash1", cseq: 1, body: pcmuOffer)
+    /// A customer's call answered (queued), with its SDP naming `media`; then the process dies
+    /// (nothing cleaned up, only the store left) once the customer hears the music. Returns the 200
+    /// OK, the call's media port and the SSRC of the music the customer heard.
+    func callThenCrash(_ first: SIPServerFixture, customer: TestPhone, callID: String, media: RTPListener) async throws
+        -> (SIPResponse, Int, UInt32)?
+    {
+        let offer = pcmuOffer.replacingOccurrences(of: "m=audio 40000", with: "m=audio \(media.port)")
+        let invite = customer.request(.invite, to: "sip:2000@127.0.0.1:\(first.port)", from: "15551234", callID: callID, cseq: 1, body: offer)
         let answers = try await customer.exchange(.request(invite))
-        guard case .response(let ok) = answers.last, ok.status == 200 else { Issue.record("not answered"); return }
-        var ack = customer.request(.ack, to: "sip:switchboard@127.0.0.1", from: "15551234", callID: "crash1", cseq: 1)
+        guard case .response(let ok) = answers.last, ok.status == 200, let sdp = try? SessionDescription(parsing: ok.body) else {
+            Issue.record("not answered")
+            return nil
+        }
+        var ack = customer.request(.ack, to: "sip:switchboard@127.0.0.1", from: "15551234", callID: callID, cseq: 1)
         ack.headers.set("To", ok.headers["To"])
         try await customer.send(.request(ack))
         #expect(try await first.store.lines().count == 1)
         #expect(await first.center.waiting(in: "sales").count == 1)
-        // The process dies: nothing is cleaned up; only the store remains.
+        guard let heard = await media.first(where: { _ in true }) else {
+            Issue.record("the queued customer heard no music before the crash")
+            return nil
+        }
         first.running.cancel()
         _ = await first.running.result
+        return (ok, sdp.port, heard.ssrc)
+    }
 
-        // The next start rebuilds the center (the call is live in it) and ends the legs it finds.
-        let second = try await SIPServerFixture(store: first.store)
+    @Test func afterACrashACallTheCenterStillHoldsCarriesOnInItsDialogAndOnItsMediaPort() async throws {
+        let ports = 38_000...38_099  // this test's own: no other test's leg takes the port while the server is down
+        let first = try await SIPServerFixture(rtpPorts: ports)
+        let customer = try await TestPhone(serverPort: first.port)
+        let media = try await RTPListener()
+        guard let (ok, port, ssrc) = try await callThenCrash(first, customer: customer, callID: "crash1", media: media) else { return }
+
+        let second = try await SIPServerFixture(store: first.store, sipPort: first.port, rtpPorts: ports)
+        #expect(await second.center.waiting(in: "sales").count == 1, "the call is still in its queue")
+        let task = try #require(await second.center.tasks(for: nil).first?.id)
+        let key = MediaEngine.LegKey(InteractionID(task), .customer)
+        #expect(await second.telephony.endpoint.media.figures(key)?.port == port, "the leg's RTP port is bound again")
+        // The queued customer hears the music again, from the port the customer was given, in a
+        // new stream (a new SSRC: the phone must not take it for the old one's continuation).
+        let heard = await media.first { $0.ssrc != ssrc }
+        #expect(heard?.sourcePort == port)
+        #expect(heard?.payloadType == 0)
+        #expect(try await second.store.lines().count == 1, "the leg is still written down")
+
+        // The dialog is known: the customer's BYE is answered, and ends the call.
+        var bye = customer.request(.bye, to: "sip:switchboard@127.0.0.1", from: "15551234", callID: "crash1", cseq: 2)
+        bye.headers.set("To", ok.headers["To"])
+        let answers = try await customer.exchange(.request(bye))
+        #expect(!answers.contains { if case .request = $0 { true } else { false } }, "no BYE came from the server")
+        guard case .response(let byeOK) = answers.last else { Issue.record("no answer to BYE"); return }
+        #expect(byeOK.status == 200)
+        #expect(await second.eventually { await second.center.waiting(in: "sales").isEmpty })
+        #expect(await second.eventually { (try? await second.store.lines().isEmpty) == true })
+        await second.stop()
+        await first.center.stop()
+        await media.close()
+    }
+
+    @Test func afterACrashALegWhoseMediaPortIsTakenGetsABYEAndItsCallEnds() async throws {
+        let ports = 38_100...38_199
+        let first = try await SIPServerFixture(rtpPorts: ports)
+        let customer = try await TestPhone(serverPort: first.port)
+        let media = try await RTPListener()
+        guard let (ok, port, _) = try await callThenCrash(first, customer: customer, callID: "crash2", media: media) else { return }
+        let squatter = try await RTPListener(port: port)  // someone else holds the port now
+
+        let second = try await SIPServerFixture(store: first.store, sipPort: first.port, rtpPorts: ports)
         guard case .request(let bye) = await customer.next() else { Issue.record("no BYE after the restart"); return }
         #expect(bye.method == .bye)
-        #expect(bye.callID == "crash1")
+        #expect(bye.callID == "crash2")
         #expect(bye.from?.tag == ok.to?.tag)
         try await customer.send(.response(SIPResponse(answering: bye, status: 200)))
         #expect(await second.eventually { await second.center.waiting(in: "sales").isEmpty })
         #expect(await second.eventually { (try? await second.store.lines().isEmpty) == true })
         await second.stop()
         await first.center.stop()
+        await media.close()
+        await squatter.close()
     }
 
     @Test func aCallFromAnAgentsOwnPhoneIsRefusedWith403ForTheDesktop() async throws {
@@ -281,5 +338,77 @@ let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.
         #expect(refusal.reason.contains("Agent Desktop"))
         #expect(await server.center.waiting(in: "sales").isEmpty)
         await server.stop()
+    }
+}
+
+/// A UDP socket on loopback that keeps the RTP packets it receives (for a leg's media).
+final class RTPListener: Sendable {
+    typealias Datagram = AddressedEnvelope<ByteBuffer>
+    struct Heard: Sendable {
+        var sourcePort: Int
+        var payloadType: UInt8
+        var ssrc: UInt32
+    }
+    private struct Inbox {
+        var heard: [Heard] = []
+        var waiter: (matching: @Sendable (Heard) -> Bool, continuation: CheckedContinuation<Heard?, Never>)?
+    }
+    let channel: NIOAsyncChannel<Datagram, Datagram>
+    let port: Int
+    private final class Shared: Sendable {
+        let state = Mutex(Inbox())
+    }
+    private let inbox = Shared()
+    private let reader: Task<Void, Never>
+
+    init(port: Int = 0) async throws {
+        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel) }
+            }
+        self.channel = channel
+        self.port = channel.channel.localAddress?.port ?? 0
+        let inbox = inbox
+        reader = Task {
+            do {
+                for try await datagram in channel.inbound {
+                    guard let packet = try? RTPPacket(parsing: datagram.data.readableBytesView) else { continue }
+                    let heard = Heard(sourcePort: datagram.remoteAddress.port ?? 0, payloadType: packet.payloadType, ssrc: packet.ssrc)
+                    let waiter = inbox.state.withLock { inbox -> CheckedContinuation<Heard?, Never>? in
+                        inbox.heard.append(heard)
+                        guard let waiter = inbox.waiter, waiter.matching(heard) else { return nil }
+                        inbox.waiter = nil
+                        return waiter.continuation
+                    }
+                    waiter?.resume(returning: heard)
+                }
+            } catch {}
+        }
+    }
+
+    /// The first packet received that matches; nil if none comes within 5 s (a guard against
+    /// hanging, not a wait to pass).
+    func first(where matching: @escaping @Sendable (Heard) -> Bool) async -> Heard? {
+        let guardTask = Task { [inbox] in
+            do { try await Task.sleep(for: .seconds(5)) } catch { return }
+            inbox.state.withLock { inbox in
+                defer { inbox.waiter = nil }
+                return inbox.waiter?.continuation
+            }?.resume(returning: nil)
+        }
+        defer { guardTask.cancel() }
+        return await withCheckedContinuation { continuation in
+            let found = inbox.state.withLock { inbox -> Heard? in
+                if let found = inbox.heard.first(where: matching) { return found }
+                inbox.waiter = (matching, continuation)
+                return nil
+            }
+            if let found { continuation.resume(returning: found) }
+        }
+    }
+
+    func close() async {
+        reader.cancel()
+        try? await channel.channel.close()
     }
 }

@@ -343,6 +343,31 @@ def test_once_agent1_ends_the_call_no_leg_receives_anything(server, peers, tones
     call.expect(call.listen("ended"), "ended", customer=NOTHING, agent1=NOTHING)
 
 
+# MARK: A restart
+
+def test_after_a_sigkill_and_a_restart_a_conference_carries_on_on_the_same_ports_each_party_hearing_the_other_two(
+        server, peers, tones):
+    call = MediaCall(server, peers, tones, "15550409")
+    call.conference()
+    everyone = {"customer": {"agent1", "agent2"}, "agent1": {"customer", "agent2"}, "agent2": {"customer", "agent1"}}
+    call.expect(call.listen("conferenced"), "conferenced", **everyone)
+
+    server.kill()  # nothing is cleaned up; the peers keep sending to the ports they were given
+    server.restart()
+    # The desktops' sessions and the call are restored; the phones' dialogs and ports are the same.
+    task_state(call.agent1, call.id, lambda t: t["status"] == "conferenced", "the conference after the restart")
+    call.expect(call.listen("conferenced, after the restart"), "conferenced, after the restart", **everyone)
+
+    # The dialogs carry on: Agent 2 exits (a BYE in its old dialog), the two others hear each other.
+    call.stays_on_the_call(call.phone["agent2"])
+    exited = command(call.agent2, call.id, "conference/exit")
+    assert participant(exited, "agent2")["state"] == "left", exited
+    assert first(call.phone["agent2"].succeeded(), "received", start="BYE")
+    call.expect(call.listen("after Agent 2 exits, after the restart"), "after Agent 2 exits, after the restart",
+                customer={"agent1"}, agent1={"customer"}, agent2=NOTHING)
+    call.ends(call.agent1, call.customer, call.phone["agent1"])
+
+
 # MARK: Codecs, digits, a bad network, symmetric RTP
 
 def test_a_customer_on_pcma_and_agent1_on_pcmu_hear_each_other_each_in_its_own_law(server, peers, tones):

@@ -12,26 +12,36 @@ class Server:
     def __init__(self, database, *options):
         """`options` go to `serve`; without them, live calls do not delay stopping (no drain)."""
         self.database = database
-        options = options or ("--drain-seconds", "0")
+        self.options = options or ("--drain-seconds", "0")
         # SIP too (the demo's telephony) on a free port, unless the options choose another telephony.
-        sip = "--telephony" not in options
-        self.process = subprocess.Popen(
-            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", "0", "--sip-port", "0",
-             "--database", str(database), *options],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.sip = "--telephony" not in self.options
         self.url = None
         self.sip_port = None
+        self._start(port=0, sip_port=0)
+
+    def _start(self, port, sip_port):
+        self.process = subprocess.Popen(
+            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port), "--sip-port", str(sip_port),
+             "--database", str(self.database), *self.options],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        url, listening = None, None
         for line in self.process.stdout:  # the server prints its addresses once it listens
             match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
             if match:
-                self.url = match.group(1)
+                url = match.group(1)
             match = re.search(r"SIP is listening: udp and tcp 127\.0\.0\.1:(\d+)", line)
             if match:
-                self.sip_port = int(match.group(1))
-            if self.url and (self.sip_port or not sip):
+                listening = int(match.group(1))
+            if url and (listening or not self.sip):
                 break
         else:
             raise RuntimeError("the server stopped before listening")
+        self.url, self.sip_port = url, listening
+
+    def restart(self):
+        """After `kill()`: the same database, HTTP port and SIP port (desktops and phones still point there)."""
+        assert self.process.poll() is not None, "restart() follows kill()"
+        self._start(port=int(self.url.rsplit(":", 1)[1]), sip_port=self.sip_port or 0)
 
     def stop(self):
         """SIGTERM, as an operator would; SIGKILL if it has not stopped after 10 s."""
