@@ -41,6 +41,10 @@ public struct CallMedia: Sendable {
     public private(set) var digits: [(leg: Leg, digit: Character)] = []
     private var lastEvent: [Leg: UInt32] = [:]
     private var nextSSRC: UInt32
+    /// Made from `hearing` when it changes, for the tick: the conversations of three or more (each
+    /// member hears all the others), and who hears the music.
+    private var mixGroups: [[Leg]] = []
+    private var musicListeners: [Leg] = []
 
     public init(seed: UInt32) { nextSSRC = seed }
 
@@ -64,10 +68,24 @@ public struct CallMedia: Sendable {
 
     private mutating func rehear() {
         hearing = hearings(for: plan, legs: Set(legs.keys))
+        var groups = Set<Set<Leg>>()
+        musicListeners = []
         for (leg, heard) in hearing {
-            if case .relay(let source) = heard, legs[leg]?.relayOffsets?.source == source { continue }
-            legs[leg]?.relayOffsets = nil  // a new source: offsets are set by its first packet
+            switch heard {
+            case .relay(let source):
+                if legs[leg]?.relayOffsets?.source == source { continue }
+                legs[leg]?.relayOffsets = nil  // a new source: offsets are set by its first packet
+            case .mix(let others):
+                groups.insert(others.union([leg]))
+                legs[leg]?.relayOffsets = nil
+            case .music:
+                musicListeners.append(leg)
+                legs[leg]?.relayOffsets = nil
+            case .nothing:
+                legs[leg]?.relayOffsets = nil
+            }
         }
+        mixGroups = groups.map(Array.init)
     }
 
     /// A packet from a leg: relayed at once to whoever hears only that leg; kept for the mix when
@@ -132,33 +150,39 @@ public struct CallMedia: Sendable {
 
     /// The 20 ms tick: each mixed leg's N−1 mix, and the music to those who hear it (`music`: the
     /// source's frame for this tick, linear; nil when there is none).
+    ///
+    /// A conversation's frames are summed once; each member's packet is that sum less their own
+    /// frame, clipped and encoded in one pass (no frame of linear audio per listener).
     public mutating func tick(music: [Int16]?) -> [Outbound] {
         var out: [Outbound] = []
-        // Every mixed source gives one frame per tick, whether or not it arrived.
-        var sources = Set<Leg>()
-        for heard in hearing.values { if case .mix(let of) = heard { sources.formUnion(of) } }
-        var frames: [Leg: [Int16]] = [:]
-        for source in sources { frames[source] = legs[source]?.jitter.tick() ?? Frame.silence }
-        var musicEncoded: [G711.Law: [UInt8]] = [:]
-        for (listener, heard) in hearing {
-            let linear: [Int16]
-            switch heard {
-            case .mix(let of):
-                linear = mix(of.map { frames[$0] ?? Frame.silence })
-            case .music:
-                guard let music, let law = legs[listener]?.law else { continue }
-                if musicEncoded[law] == nil { musicEncoded[law] = G711.encode(music, law) }
-                if let packet = nextPacket(to: listener, payload: musicEncoded[law] ?? []) {
-                    out.append(Outbound(to: listener, packet: packet))
+        out.reserveCapacity(legs.count)
+        for group in mixGroups {
+            // Every member gives one frame per tick, whether or not its packet arrived.
+            var frames: [[Int16]] = []
+            frames.reserveCapacity(group.count)
+            var total = [Int32](repeating: 0, count: Frame.samples)
+            for member in group {
+                let frame = legs[member]?.jitter.tick() ?? Frame.silence
+                let count = min(frame.count, Frame.samples)
+                frame.withUnsafeBufferPointer { samples in
+                    for i in 0..<count { total[i] &+= Int32(samples[i]) }
                 }
-                continue
-            case .relay, .nothing:
-                continue
+                frames.append(frame)
             }
-            guard let law = legs[listener]?.law, let packet = nextPacket(to: listener, payload: G711.encode(linear, law)) else {
-                continue
+            for (index, listener) in group.enumerated() {
+                guard let law = legs[listener]?.law else { continue }
+                let payload = G711.encodeMix(total, lessOwn: frames[index], law)
+                if let packet = nextPacket(to: listener, payload: payload) { out.append(Outbound(to: listener, packet: packet)) }
             }
-            out.append(Outbound(to: listener, packet: packet))
+        }
+        if let music, !musicListeners.isEmpty {
+            var encoded: [G711.Law: [UInt8]] = [:]
+            for listener in musicListeners {
+                guard let law = legs[listener]?.law else { continue }
+                let payload = encoded[law] ?? G711.encode(music, law)
+                encoded[law] = payload
+                if let packet = nextPacket(to: listener, payload: payload) { out.append(Outbound(to: listener, packet: packet)) }
+            }
         }
         return out
     }

@@ -88,6 +88,26 @@ public enum G711 {
         return table.withUnsafeBufferPointer { table in samples.map { table[Int(UInt16(bitPattern: $0))] } }
     }
 
+    /// A listener's share of a mix: `total` less its own frame, clipped to 16 bits and encoded,
+    /// in one pass.
+    public static func encodeMix(_ total: [Int32], lessOwn own: [Int16], _ law: Law) -> [UInt8] {
+        let table = law == .mu ? muEncodeTable : aEncodeTable
+        let count = total.count
+        return [UInt8](unsafeUninitializedCapacity: count) { bytes, initialized in
+            table.withUnsafeBufferPointer { table in
+                total.withUnsafeBufferPointer { total in
+                    own.withUnsafeBufferPointer { own in
+                        for i in 0..<count {
+                            let sample = Int16(clamping: total[i] &- (i < own.count ? Int32(own[i]) : 0))
+                            bytes[i] = table[Int(UInt16(bitPattern: sample))]
+                        }
+                    }
+                }
+            }
+            initialized = count
+        }
+    }
+
     /// One law's bytes in the other's, through linear (for legs that chose different codecs).
     public static func transcode(_ bytes: [UInt8], from: Law, to: Law) -> [UInt8] {
         from == to ? bytes : encode(decode(bytes, from), to)

@@ -21,10 +21,12 @@ struct MediaBench: AsyncParsableCommand {
     @Option(help: "Mixed conferences (three legs each).") var conferences = 0
     @Option(help: "Seconds to measure (after a 2 s warm-up).") var seconds = 10
     @Option(help: "The first of the media ports to use (the engine's range starts here).") var firstPort = 30_000
+    @Option(help: "Event loops the engine spreads calls over (default: one per core).") var shards = System.coreCount
 
     func validate() throws {
         if relayed < 0 || conferences < 0 || relayed + conferences == 0 { throw ValidationError("give --relayed or --conferences") }
         if !(1...600).contains(seconds) { throw ValidationError("--seconds must be between 1 and 600") }
+        if !(1...System.coreCount).contains(shards) { throw ValidationError("--shards must be between 1 and \(System.coreCount)") }
     }
 
     func run() async throws {
@@ -33,7 +35,7 @@ struct MediaBench: AsyncParsableCommand {
         print(String(format: "loopback UDP ceiling: %.0f packets/s one way (= %.0f legs at 50 packets/s)", ceiling, ceiling / 50))
 
         let legs = relayed * 2 + conferences * 3
-        let engine = MediaEngine(host: "127.0.0.1", ports: firstPort...(firstPort + legs * 2 + 2_000))
+        let engine = MediaEngine(host: "127.0.0.1", ports: firstPort...(firstPort + legs * 2 + 2_000), shards: shards)
         var phones: [BenchPhone] = []
         for index in 0..<(relayed + conferences) {
             let call = InteractionID("bench-\(index)")
@@ -84,15 +86,18 @@ struct MediaBench: AsyncParsableCommand {
         func percentile(_ values: [Double], _ p: Double) -> Double {
             values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
         }
-        let tickWork = ticks.map { Double($0) / 1e6 }.sorted()
-        print("legs: \(legs) (\(relayed) relayed calls, \(conferences) three-party conferences), \(seconds) s")
+        let tickWork = ticks.whole.map { Double($0) / 1e6 }.sorted()
+        let mixWork = ticks.mixing.map { Double($0) / 1e6 }.sorted()
+        print("legs: \(legs) (\(relayed) relayed calls, \(conferences) three-party conferences), \(seconds) s, \(shards) shard(s)")
         print(String(format: "packets: expected %.0f, received %.0f, loss %.3f %%", expected, received,
                      expected > 0 ? max(0, (expected - received) / expected * 100) : 0))
         print(String(format: "added jitter (|arrival gap − 20 ms|): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
                      percentile(deviations, 0.5), percentile(deviations, 0.99), deviations.last ?? 0))
-        print(String(format: "tick work: p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d ticks)",
+        print(String(format: "tick work (mixing and writing): p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d ticks, all shards)",
                      percentile(tickWork, 0.5), percentile(tickWork, 0.99), tickWork.last ?? 0, tickWork.count))
-        print(String(format: "engine CPU: %.1f %% of one core (%.1f µs per leg per second); packets in+out per second: %.0f",
+        print(String(format: "  of which mixing (packets made, not written): p50 %.3f ms, p99 %.3f ms, max %.3f ms",
+                     percentile(mixWork, 0.5), percentile(mixWork, 0.99), mixWork.last ?? 0))
+        print(String(format: "engine CPU (all shards): %.1f %% of one core (%.1f µs per leg per second); packets in+out per second: %.0f",
                      cpu / wall * 100, cpu / wall / Double(legs) * 1e6, received / wall * 2))
     }
 
