@@ -43,15 +43,17 @@ struct MediaBench: AsyncParsableCommand {
             for leg in parties {
                 let key = MediaEngine.LegKey(call, leg)
                 let port = try await engine.open(key)
-                let phone = try await BenchPhone(group: generatorGroup, enginePort: port)
+                let phone = try await BenchPhone(group: generatorGroup, enginePort: port, stamped: index < relayed)
                 engine.describe(key, remote: ("127.0.0.1", phone.port), law: .mu, eventPayloadType: nil)
                 phones.append(phone)
             }
             engine.apply(call, MediaPlan(conversation: parties))
         }
-        // The phones send on absolute deadlines (start + n × 20 ms), as a phone's clock does.
-        let everyone = phones
-        let sender = Pacer(loop: generatorGroup.next()) { for phone in everyone { phone.send() } }
+        // Each phone sends every 20 ms on absolute deadlines, as a phone's clock does. Phones are
+        // not in step with each other: the pacer wakes every millisecond and a twentieth of them
+        // send each time, so packets reach the engine spread over the 20 ms, not in one burst.
+        let phases = (0..<20).map { phase in stride(from: phase, to: phones.count, by: 20).map { phones[$0] } }
+        let sender = Pacer(loop: generatorGroup.next()) { step in for phone in phases[Int(step % 20)] { phone.send() } }
         sender.start()
         try await Task.sleep(for: .seconds(2))  // warm-up: latching, jitter buffers filling
         for phone in phones { phone.reset() }
@@ -82,17 +84,27 @@ struct MediaBench: AsyncParsableCommand {
             }
         }
         let received = results.map { Double($0.received) }.reduce(0, +)
+        let expectedBySequence = results.map { Double($0.expectedBySequence) }.reduce(0, +)
         let deviations = results.flatMap(\.deviations).sorted()
         func percentile(_ values: [Double], _ p: Double) -> Double {
             values.isEmpty ? 0 : values[min(values.count - 1, Int(Double(values.count) * p))]
         }
+        let transits = results.flatMap(\.transits).sorted()
         let tickWork = ticks.whole.map { Double($0) / 1e6 }.sorted()
         let mixWork = ticks.mixing.map { Double($0) / 1e6 }.sorted()
         print("legs: \(legs) (\(relayed) relayed calls, \(conferences) three-party conferences), \(seconds) s, \(shards) shard(s)")
-        print(String(format: "packets: expected %.0f, received %.0f, loss %.3f %%", expected, received,
+        print(String(format: "loss (RFC 3550: gaps in each leg's sequence numbers): %.3f %% (%.0f expected, %.0f received)",
+                     expectedBySequence > 0 ? max(0, (expectedBySequence - received) / expectedBySequence * 100) : 0,
+                     expectedBySequence, received))
+        print(String(format: "  by count (sent or due vs received; counts packets in flight at the end as lost): %.3f %%",
                      expected > 0 ? max(0, (expected - received) / expected * 100) : 0))
         print(String(format: "added jitter (|arrival gap − 20 ms|): p50 %.2f ms, p99 %.2f ms, max %.2f ms",
                      percentile(deviations, 0.5), percentile(deviations, 0.99), deviations.last ?? 0))
+        if !transits.isEmpty {
+            print(String(format: "relayed packets' time through the engine (phone → engine → phone): p50 %.2f ms, p99 %.2f ms, max %.2f ms; jitter added (p99 − p50) %.2f ms",
+                         percentile(transits, 0.5), percentile(transits, 0.99), transits.last ?? 0,
+                         percentile(transits, 0.99) - percentile(transits, 0.5)))
+        }
         print(String(format: "tick work (mixing and writing): p50 %.3f ms, p99 %.3f ms, max %.3f ms (%d ticks, all shards)",
                      percentile(tickWork, 0.5), percentile(tickWork, 0.99), tickWork.last ?? 0, tickWork.count))
         print(String(format: "  of which mixing (packets made, not written): p50 %.3f ms, p99 %.3f ms, max %.3f ms",
@@ -151,13 +163,13 @@ struct MediaBench: AsyncParsableCommand {
     }
 }
 
-/// Runs `work` every 20 ms on absolute deadlines, on one loop, until stopped.
+/// Runs `work(step)` every millisecond on absolute deadlines (start + step ms), on one loop, until stopped.
 final class Pacer: Sendable {
     let loop: any EventLoop
-    let work: @Sendable () -> Void
+    let work: @Sendable (Int64) -> Void
     let state: NIOLoopBoundBox<(start: NIODeadline, ticks: Int64, scheduled: Scheduled<Void>?, stopped: Bool)>
 
-    init(loop: any EventLoop, work: @escaping @Sendable () -> Void) {
+    init(loop: any EventLoop, work: @escaping @Sendable (Int64) -> Void) {
         self.loop = loop
         self.work = work
         state = .makeBoxSendingValue((NIODeadline.now(), 0, nil, false), eventLoop: loop)
@@ -173,9 +185,10 @@ final class Pacer: Sendable {
     private func next() {
         guard !state.value.stopped else { return }
         state.value.ticks += 1
-        let deadline = state.value.start + .milliseconds(state.value.ticks * 20)
+        let step = state.value.ticks
+        let deadline = state.value.start + .milliseconds(step)
         state.value.scheduled = loop.scheduleTask(deadline: deadline) {
-            self.work()
+            self.work(step)
             self.next()
         }
     }
@@ -206,11 +219,22 @@ final class BenchPhone: Sendable {
         var received = 0
         var last: NIODeadline?
         var deviations: [Double] = []
+        /// Relayed legs: each packet's time from the sending phone through the engine (ms).
+        var transits: [Double] = []
         /// Packets the engine should have sent it when mixed (one per 20 ms since the reset).
         var sentByPeer = 0
         /// Packets it sent since the reset.
         var sent = 0
         var since = NIODeadline.now()
+        /// RFC 3550 §6.4.1 loss: the first sequence number received and the highest (extended
+        /// past wrap-around); packets expected are the span between, so packets still in flight
+        /// at the end of the window are not counted as lost.
+        var firstSequence: Int?
+        var highestSequence = 0
+        /// The highest sequence number as it was on the wire.
+        var lastSequence: UInt16 = 0
+
+        var expectedBySequence: Int { firstSequence.map { highestSequence - $0 + 1 } ?? 0 }
     }
 
     final class Box: Sendable { let figures = Mutex(Figures()) }
@@ -222,9 +246,14 @@ final class BenchPhone: Sendable {
     let sequence = Mutex<UInt16>(0)
     static let payload = G711.encode(ToneGenerator(frequencies: [1_000]).nextCopy(), .mu)
 
-    init(group: any EventLoopGroup, enginePort: Int) async throws {
+    /// A relayed leg's phone stamps each payload with when it was sent (a relay passes the payload
+    /// on untouched), so the receiving phone measures the time through the engine itself.
+    let stamped: Bool
+
+    init(group: any EventLoopGroup, enginePort: Int, stamped: Bool) async throws {
+        self.stamped = stamped
         destination = try SocketAddress(ipAddress: "127.0.0.1", port: enginePort)
-        let recorder = BenchRecorder(box: box)
+        let recorder = BenchRecorder(box: box, stamped: stamped)
         channel = try await DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
@@ -239,7 +268,12 @@ final class BenchPhone: Sendable {
             return value
         }
         box.figures.withLock { $0.sent += 1 }
-        let packet = RTPPacket(payloadType: 0, sequence: number, timestamp: UInt32(number) &* 160, ssrc: 9, payload: Self.payload)
+        var payload = Self.payload
+        if stamped {
+            let sentAt = NIODeadline.now().uptimeNanoseconds
+            for byte in 0..<8 { payload[byte] = UInt8(truncatingIfNeeded: sentAt >> (8 * UInt64(byte))) }
+        }
+        let packet = RTPPacket(payloadType: 0, sequence: number, timestamp: UInt32(number) &* 160, ssrc: 9, payload: payload)
         channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet.serialized())), promise: nil)
     }
 
@@ -260,12 +294,38 @@ final class BenchPhone: Sendable {
 final class BenchRecorder: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let box: BenchPhone.Box
-    init(box: BenchPhone.Box) { self.box = box }
+    let stamped: Bool
+    init(box: BenchPhone.Box, stamped: Bool) { (self.box, self.stamped) = (box, stamped) }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let now = NIODeadline.now()
+        let bytes = Self.unwrapInboundIn(data).data
+        let sequence = bytes.getInteger(at: bytes.readerIndex + 2, as: UInt16.self) ?? 0
+        // Only RTP: the engine's RTCP reports go to the port after a leg's, which here may be
+        // another phone's (RTCP packet types 200–204 sit where RTP's marker and type are).
+        guard let second = bytes.getInteger(at: bytes.readerIndex + 1, as: UInt8.self), (200...204).contains(second) == false
+        else { return }
+        var transit: Double?
+        if stamped, bytes.readableBytes >= 20 {
+            var sentAt: UInt64 = 0
+            for byte in 0..<8 { sentAt |= UInt64(bytes.getInteger(at: bytes.readerIndex + 12 + byte, as: UInt8.self) ?? 0) << (8 * UInt64(byte)) }
+            transit = Double(Int64(bitPattern: now.uptimeNanoseconds &- sentAt)) / 1e6
+        }
         box.figures.withLock { figures in
             figures.received += 1
+            if let transit { figures.transits.append(transit) }
+            if figures.firstSequence == nil {
+                figures.firstSequence = Int(sequence)
+                figures.highestSequence = Int(sequence)
+                figures.lastSequence = sequence
+            } else {
+                // Forward from the highest so far (a late or repeated packet moves nothing).
+                let step = Int(Int16(bitPattern: sequence &- figures.lastSequence))
+                if step > 0 {
+                    figures.highestSequence += step
+                    figures.lastSequence = sequence
+                }
+            }
             if let last = figures.last {
                 figures.deviations.append(abs(Double((now - last).nanoseconds) / 1e6 - 20))
             }
