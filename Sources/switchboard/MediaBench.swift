@@ -22,6 +22,10 @@ struct MediaBench: AsyncParsableCommand {
     @Option(help: "Seconds to measure (after a 2 s warm-up).") var seconds = 10
     @Option(help: "The first of the media ports to use (the engine's range starts here).") var firstPort = 30_000
     @Option(help: "Event loops the engine spreads calls over (default: one per core).") var shards = System.coreCount
+    @Flag(help: """
+        All phones send and receive on one socket (batched: sendmmsg and recvmmsg), which costs the \
+        generator far less than a socket per phone, so more of the machine is left to the engine.
+        """) var sharedSocket = false
 
     func validate() throws {
         if relayed < 0 || conferences < 0 || relayed + conferences == 0 { throw ValidationError("give --relayed or --conferences") }
@@ -37,13 +41,14 @@ struct MediaBench: AsyncParsableCommand {
         let legs = relayed * 2 + conferences * 3
         let engine = MediaEngine(host: "127.0.0.1", ports: firstPort...(firstPort + legs * 2 + 2_000), shards: shards)
         var phones: [BenchPhone] = []
+        let shared = sharedSocket ? try await SharedPhoneSocket(group: generatorGroup) : nil
         for index in 0..<(relayed + conferences) {
             let call = InteractionID("bench-\(index)")
             let parties: [Leg] = index < relayed ? [.customer, .agent("a")] : [.customer, .agent("a"), .agent("b")]
             for leg in parties {
                 let key = MediaEngine.LegKey(call, leg)
                 let port = try await engine.open(key)
-                let phone = try await BenchPhone(group: generatorGroup, enginePort: port, stamped: index < relayed)
+                let phone = try await BenchPhone(group: generatorGroup, enginePort: port, stamped: index < relayed, shared: shared)
                 engine.describe(key, remote: ("127.0.0.1", phone.port), law: .mu, eventPayloadType: nil)
                 phones.append(phone)
             }
@@ -53,7 +58,10 @@ struct MediaBench: AsyncParsableCommand {
         // not in step with each other: the pacer wakes every millisecond and a twentieth of them
         // send each time, so packets reach the engine spread over the 20 ms, not in one burst.
         let phases = (0..<20).map { phase in stride(from: phase, to: phones.count, by: 20).map { phones[$0] } }
-        let sender = Pacer(loop: generatorGroup.next()) { step in for phone in phases[Int(step % 20)] { phone.send() } }
+        let sender = Pacer(loop: shared?.channel.eventLoop ?? generatorGroup.next()) { step in
+            for phone in phases[Int(step % 20)] { phone.send() }
+            shared?.channel.flush()  // one sendmmsg for the phones of this millisecond
+        }
         sender.start()
         try await Task.sleep(for: .seconds(2))  // warm-up: latching, jitter buffers filling
         for phone in phones { phone.reset() }
@@ -67,6 +75,7 @@ struct MediaBench: AsyncParsableCommand {
         let ticks = await engine.tickDurations()
         await engine.closeAll()
         for phone in phones { await phone.close() }
+        try? await shared?.channel.close()
         try await generatorGroup.shutdownGracefully()
 
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -250,17 +259,26 @@ final class BenchPhone: Sendable {
     /// on untouched), so the receiving phone measures the time through the engine itself.
     let stamped: Bool
 
-    init(group: any EventLoopGroup, enginePort: Int, stamped: Bool) async throws {
+    init(group: any EventLoopGroup, enginePort: Int, stamped: Bool, shared: SharedPhoneSocket?) async throws {
         self.stamped = stamped
+        self.shared = shared != nil
         destination = try SocketAddress(ipAddress: "127.0.0.1", port: enginePort)
         let recorder = BenchRecorder(box: box, stamped: stamped)
-        channel = try await DatagramBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
+        if let shared {
+            channel = shared.channel
+            shared.demultiplexer.add(enginePort: enginePort, recorder)
+        } else {
+            channel = try await DatagramBootstrap(group: group)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(recorder) }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+        }
         port = channel.localAddress?.port ?? 0
     }
+
+    /// On the shared socket: written now, sent with the others at the pacer's flush.
+    let shared: Bool
 
     func send() {
         let number = sequence.withLock { value -> UInt16 in
@@ -274,7 +292,8 @@ final class BenchPhone: Sendable {
             for byte in 0..<8 { payload[byte] = UInt8(truncatingIfNeeded: sentAt >> (8 * UInt64(byte))) }
         }
         let packet = RTPPacket(payloadType: 0, sequence: number, timestamp: UInt32(number) &* 160, ssrc: 9, payload: payload)
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet.serialized())), promise: nil)
+        let envelope = AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet.serialized()))
+        if shared { channel.write(envelope, promise: nil) } else { channel.writeAndFlush(envelope, promise: nil) }
     }
 
     func reset() { box.figures.withLock { $0 = Figures(since: .now()) } }
@@ -288,7 +307,39 @@ final class BenchPhone: Sendable {
         }
     }
 
-    func close() async { try? await channel.close() }
+    func close() async { if !shared { try? await channel.close() } }
+}
+
+/// One socket for every phone (`--shared-socket`): reads up to 64 datagrams per system call and
+/// hands each to the phone of the engine port it came from.
+final class SharedPhoneSocket: Sendable {
+    let channel: any Channel
+    let demultiplexer = Demultiplexer()
+
+    init(group: any EventLoopGroup) async throws {
+        let demultiplexer = demultiplexer
+        channel = try await DatagramBootstrap(group: group)
+            .channelOption(.datagramVectorReadMessageCount, value: 64)
+            .channelOption(.socketOption(.so_rcvbuf), value: 8 << 20)
+            .channelOption(.socketOption(.so_sndbuf), value: 8 << 20)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(demultiplexer) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    final class Demultiplexer: ChannelInboundHandler, Sendable {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        let recorders = Mutex<[Int: BenchRecorder]>([:])
+
+        func add(enginePort: Int, _ recorder: BenchRecorder) { recorders.withLock { $0[enginePort] = recorder } }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let envelope = Self.unwrapInboundIn(data)
+            guard let port = envelope.remoteAddress.port, let recorder = recorders.withLock({ $0[port] }) else { return }
+            recorder.record(envelope.data)
+        }
+    }
 }
 
 final class BenchRecorder: ChannelInboundHandler, Sendable {
@@ -297,9 +348,10 @@ final class BenchRecorder: ChannelInboundHandler, Sendable {
     let stamped: Bool
     init(box: BenchPhone.Box, stamped: Bool) { (self.box, self.stamped) = (box, stamped) }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { record(Self.unwrapInboundIn(data).data) }
+
+    func record(_ bytes: ByteBuffer) {
         let now = NIODeadline.now()
-        let bytes = Self.unwrapInboundIn(data).data
         let sequence = bytes.getInteger(at: bytes.readerIndex + 2, as: UInt16.self) ?? 0
         // Only RTP: the engine's RTCP reports go to the port after a leg's, which here may be
         // another phone's (RTCP packet types 200–204 sit where RTP's marker and type are).
