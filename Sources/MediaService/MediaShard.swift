@@ -261,7 +261,7 @@ final class MediaShard: Sendable {
         }
         let mixed = NIODeadline.now()
         for (call, out) in made { send(out, in: call) }
-        if state.ticks % 250 == 0 { sendReports() }
+        sendReports(slot: Int(state.ticks % 250))
         if state.tickWork.count >= 3_000 {
             state.tickWork.removeFirst(1_000)
             state.mixWork.removeFirst(1_000)
@@ -275,11 +275,12 @@ final class MediaShard: Sendable {
         }
     }
 
-    /// An RTCP sender report on every leg that was sent to, every 5 s.
-    private func sendReports() {
+    /// An RTCP sender report on every leg that was sent to, every 5 s (250 ticks): on each tick
+    /// the legs whose port falls in that tick's slot, so the reports never come all in one tick.
+    private func sendReports(slot: Int) {
         let seconds = Date().timeIntervalSince1970 + 2_208_988_800  // NTP counts from 1900
         let ntp = UInt64(seconds) << 32 | UInt64((seconds - seconds.rounded(.down)) * 4_294_967_296)
-        for (key, socket) in state.value.sockets where socket.sent > 0 {
+        for (key, socket) in state.value.sockets where socket.sent > 0 && (socket.port / 2) % 250 == slot {
             guard let destination = socket.destination, let media = state.value.calls[key.call]?.legs[key.leg] else { continue }
             let report = RTCPReport.sender(
                 ssrc: media.ssrc, ntp: ntp, rtpTimestamp: media.timestamp, packets: UInt32(truncatingIfNeeded: socket.sent),
