@@ -2,8 +2,9 @@
 /// 8 kHz, to and from 16-bit linear samples. Decoding is a 256-entry table; encoding follows the
 /// standard's segment rule.
 public enum G711 {
-    public enum Law: Sendable, Hashable {
-        case mu, a
+    /// Raw values: the codecs' names in SDP (RFC 3551), lowercased.
+    public enum Law: String, Sendable, Hashable, Codable {
+        case mu = "pcmu", a = "pcma"
 
         /// The static payload type (RFC 3551).
         public var payloadType: UInt8 { self == .mu ? 0 : 8 }

@@ -278,16 +278,23 @@ final class MediaShard: Sendable {
     /// An RTCP sender report on every leg that was sent to, every 5 s (250 ticks): on each tick
     /// the legs whose port falls in that tick's slot, so the reports never come all in one tick.
     private func sendReports(slot: Int) {
-        let seconds = Date().timeIntervalSince1970 + 2_208_988_800  // NTP counts from 1900
-        let ntp = UInt64(seconds) << 32 | UInt64((seconds - seconds.rounded(.down)) * 4_294_967_296)
+        var ntp: UInt64?  // read once, and only on a tick that has reports to send
         for (key, socket) in state.value.sockets where socket.sent > 0 && (socket.port / 2) % 250 == slot {
+            let now = ntp ?? Self.ntpNow()
+            ntp = now
             guard let destination = socket.destination, let media = state.value.calls[key.call]?.legs[key.leg] else { continue }
             let report = RTCPReport.sender(
-                ssrc: media.ssrc, ntp: ntp, rtpTimestamp: media.timestamp, packets: UInt32(truncatingIfNeeded: socket.sent),
+                ssrc: media.ssrc, ntp: now, rtpTimestamp: media.timestamp, packets: UInt32(truncatingIfNeeded: socket.sent),
                 octets: UInt32(truncatingIfNeeded: socket.sentOctets), blocks: [])
             guard let control = try? SocketAddress(ipAddress: destination.ipAddress ?? host, port: (destination.port ?? 0) + 1) else { continue }
             socket.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: control, data: ByteBuffer(bytes: report.serialized())), promise: nil)
         }
+    }
+
+    /// The wall clock as RTCP's 64-bit NTP timestamp (seconds since 1900, and a binary fraction).
+    private static func ntpNow() -> UInt64 {
+        let seconds = Date().timeIntervalSince1970 + 2_208_988_800
+        return UInt64(seconds) << 32 | UInt64((seconds - seconds.rounded(.down)) * 4_294_967_296)
     }
 
     // MARK: Reading

@@ -222,14 +222,7 @@ extension SIPEndpoint {
     /// Tells the media engine where the leg receives (the remote SDP) and what was agreed: the
     /// first audio codec of the answer, and the leg's own `telephone-event` payload type.
     func describeMedia(_ id: InteractionID, _ leg: Leg, remote: SessionDescription, agreed: SessionDescription) {
-        let law = agreed.codecs.lazy.compactMap { codec -> G711.Law? in
-            switch codec.name {
-            case "pcmu": .mu
-            case "pcma": .a
-            default: nil
-            }
-        }.first
-        guard let law else { return }
+        guard let law = agreed.codecs.lazy.compactMap({ G711.Law(rawValue: $0.name) }).first else { return }
         let event = remote.codecs.first { $0.name == "telephone-event" }.map { UInt8(truncatingIfNeeded: $0.payloadType) }
         media.describe(MediaEngine.LegKey(id, leg), remote: (remote.address, remote.port), law: law, eventPayloadType: event)
         // Kept with the leg (and written down with it once connected), so a restart can carry its media on.

@@ -10,19 +10,8 @@ import Store
 struct DescribedMedia: Codable, Equatable {
     var host: String
     var port: Int
-    /// "pcmu" or "pcma".
-    var codec: String
+    var law: G711.Law
     var eventPayloadType: UInt8?
-
-    init(host: String, port: Int, law: G711.Law, eventPayloadType: UInt8?) {
-        (self.host, self.port, self.eventPayloadType) = (host, port, eventPayloadType)
-        switch law {
-        case .mu: codec = "pcmu"
-        case .a: codec = "pcma"
-        }
-    }
-
-    var law: G711.Law? { codec == "pcmu" ? .mu : codec == "pcma" ? .a : nil }
 }
 
 /// Open legs written down beside the log: after a crash, a leg of a call the center still holds
@@ -106,7 +95,7 @@ extension SIPEndpoint {
                 if let media {
                     json.key("media")
                     json.object { json in
-                        json.member("codec", media.codec)
+                        json.member("law", media.law.rawValue)
                         json.member("eventPayloadType", media.eventPayloadType.map(Int64.init))
                         json.member("host", media.host)
                         json.member("port", media.port)
@@ -210,20 +199,23 @@ extension SIPEndpoint {
             saved.append((leg, which))
         }
         let live = await center?.lines(of: Set(saved.map { InteractionID($0.0.interaction) })) ?? [:]
-        var carriedOn: [InteractionID: MediaPlan] = [:]
+        var carriedOn = Set<InteractionID>()
         for (leg, which) in saved {
             let interaction = InteractionID(leg.interaction)
             if leg.state == .connected, leg.handedOff == true || live[interaction]?.legs.contains(which) == true,
                 await carryOn(leg, which)
             {
-                carriedOn[interaction] = live[interaction]?.plan
-                    ?? MediaPlan(conversation: [.customer] + (calls[interaction]?.phones.keys.map { $0 } ?? []))
-                continue
+                carriedOn.insert(interaction)
+            } else {
+                await end(leg, which)
             }
-            await end(leg, which)
         }
-        // What each call's parties hear now; any change the center makes later comes after, in order.
-        for (interaction, plan) in carriedOn { media.apply(interaction, plan) }
+        // What each call's parties hear now (the center's plan; a hand-off's two legs, each other);
+        // any change the center makes later comes after, in order.
+        for interaction in carriedOn {
+            let handedOff = calls[interaction].map { [Leg.customer] + $0.phones.keys } ?? []
+            media.apply(interaction, live[interaction]?.plan ?? MediaPlan(conversation: handedOff))
+        }
     }
 
     /// Restores a connected leg: its call, its dialog, its media port and what its SDP said.
@@ -238,9 +230,9 @@ extension SIPEndpoint {
                            metadata: ["task": "\(interaction)", "leg": "\(leg.leg)", "port": "\(port)"])
             return false
         }
-        if let described = leg.media, let law = described.law {
+        if let described = leg.media {
             media.describe(
-                MediaEngine.LegKey(interaction, which), remote: (described.host, described.port), law: law,
+                MediaEngine.LegKey(interaction, which), remote: (described.host, described.port), law: described.law,
                 eventPayloadType: described.eventPayloadType)
         }
         var call = calls[interaction] ?? Call(customer: nil)

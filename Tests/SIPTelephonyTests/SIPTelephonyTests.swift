@@ -18,14 +18,7 @@ final class TestPhone: Sendable {
     let channel: NIOAsyncChannel<Datagram, Datagram>
     let port: Int
     let server: SocketAddress
-    private struct Inbox {
-        var unread: [SIPMessage] = []
-        var waiter: CheckedContinuation<SIPMessage?, Never>?
-    }
-    private final class Shared: Sendable {
-        let state = Mutex(Inbox())
-    }
-    private let inbox = Shared()
+    private let inbox = Mailbox<SIPMessage>()
     private let reader: Task<Void, Never>
     private let writer: NIOAsyncChannelOutboundWriter<Datagram>
 
@@ -43,15 +36,7 @@ final class TestPhone: Sendable {
             do {
                 for try await datagram in channel.inbound {
                     guard let message = try? SIPParser.parse(datagram: Array(buffer: datagram.data)) else { continue }
-                    let waiter = inbox.state.withLock { inbox -> CheckedContinuation<SIPMessage?, Never>? in
-                        if let waiter = inbox.waiter {
-                            inbox.waiter = nil
-                            return waiter
-                        }
-                        inbox.unread.append(message)
-                        return nil
-                    }
-                    waiter?.resume(returning: message)
+                    inbox.put(message)
                 }
             } catch {}
         }
@@ -68,25 +53,7 @@ final class TestPhone: Sendable {
 
     /// The next message from the server; nil if none comes within 5 s (a guard so a broken server
     /// fails the test instead of hanging it; no test waits on it to pass).
-    func next() async -> SIPMessage? {
-        let deadline = Task { [inbox] in
-            do { try await Task.sleep(for: .seconds(5)) } catch { return }
-            let waiter = inbox.state.withLock { inbox in
-                defer { inbox.waiter = nil }
-                return inbox.waiter
-            }
-            waiter?.resume(returning: nil)
-        }
-        defer { deadline.cancel() }
-        return await withCheckedContinuation { continuation in
-            let ready = inbox.state.withLock { inbox -> SIPMessage? in
-                if !inbox.unread.isEmpty { return inbox.unread.removeFirst() }
-                inbox.waiter = continuation
-                return nil
-            }
-            if let ready { continuation.resume(returning: ready) }
-        }
-    }
+    func next() async -> SIPMessage? { await inbox.take { _ in true } }
 
     /// Sends `message` and reads until a final response comes; returns everything read.
     func exchange(_ message: SIPMessage) async throws -> [SIPMessage] {
@@ -349,16 +316,9 @@ final class RTPListener: Sendable {
         var payloadType: UInt8
         var ssrc: UInt32
     }
-    private struct Inbox {
-        var heard: [Heard] = []
-        var waiter: (matching: @Sendable (Heard) -> Bool, continuation: CheckedContinuation<Heard?, Never>)?
-    }
     let channel: NIOAsyncChannel<Datagram, Datagram>
     let port: Int
-    private final class Shared: Sendable {
-        let state = Mutex(Inbox())
-    }
-    private let inbox = Shared()
+    private let inbox = Mailbox<Heard>()
     private let reader: Task<Void, Never>
 
     init(port: Int = 0) async throws {
@@ -373,42 +333,60 @@ final class RTPListener: Sendable {
             do {
                 for try await datagram in channel.inbound {
                     guard let packet = try? RTPPacket(parsing: datagram.data.readableBytesView) else { continue }
-                    let heard = Heard(sourcePort: datagram.remoteAddress.port ?? 0, payloadType: packet.payloadType, ssrc: packet.ssrc)
-                    let waiter = inbox.state.withLock { inbox -> CheckedContinuation<Heard?, Never>? in
-                        inbox.heard.append(heard)
-                        guard let waiter = inbox.waiter, waiter.matching(heard) else { return nil }
-                        inbox.waiter = nil
-                        return waiter.continuation
-                    }
-                    waiter?.resume(returning: heard)
+                    inbox.put(Heard(sourcePort: datagram.remoteAddress.port ?? 0, payloadType: packet.payloadType, ssrc: packet.ssrc))
                 }
             } catch {}
         }
     }
 
-    /// The first packet received that matches; nil if none comes within 5 s (a guard against
-    /// hanging, not a wait to pass).
-    func first(where matching: @escaping @Sendable (Heard) -> Bool) async -> Heard? {
-        let guardTask = Task { [inbox] in
-            do { try await Task.sleep(for: .seconds(5)) } catch { return }
-            inbox.state.withLock { inbox in
-                defer { inbox.waiter = nil }
-                return inbox.waiter?.continuation
-            }?.resume(returning: nil)
-        }
-        defer { guardTask.cancel() }
-        return await withCheckedContinuation { continuation in
-            let found = inbox.state.withLock { inbox -> Heard? in
-                if let found = inbox.heard.first(where: matching) { return found }
-                inbox.waiter = (matching, continuation)
-                return nil
-            }
-            if let found { continuation.resume(returning: found) }
-        }
-    }
+    /// The first packet received that matches (taken, with those before it left); nil if none
+    /// comes within 5 s.
+    func first(where matching: @escaping @Sendable (Heard) -> Bool) async -> Heard? { await inbox.take(where: matching) }
 
     func close() async {
         reader.cancel()
         try? await channel.channel.close()
+    }
+}
+
+/// What a test peer has received and not yet read, in order: `take` hands over the first item
+/// that matches, waiting for it if needed — for at most 5 s, a guard so that a broken server
+/// fails the test instead of hanging it (no test waits on it to pass).
+final class Mailbox<Item: Sendable>: Sendable {
+    private struct State {
+        var unread: [Item] = []
+        var waiter: (matching: @Sendable (Item) -> Bool, continuation: CheckedContinuation<Item?, Never>)?
+    }
+    private let state = Mutex(State())
+
+    func put(_ item: Item) {
+        let waiter = state.withLock { state -> CheckedContinuation<Item?, Never>? in
+            if let waiter = state.waiter, waiter.matching(item) {
+                state.waiter = nil
+                return waiter.continuation
+            }
+            state.unread.append(item)
+            return nil
+        }
+        waiter?.resume(returning: item)
+    }
+
+    func take(where matching: @escaping @Sendable (Item) -> Bool) async -> Item? {
+        let guardTask = Task {
+            do { try await Task.sleep(for: .seconds(5)) } catch { return }
+            self.state.withLock { state in
+                defer { state.waiter = nil }
+                return state.waiter?.continuation
+            }?.resume(returning: nil)
+        }
+        defer { guardTask.cancel() }
+        return await withCheckedContinuation { continuation in
+            let found = state.withLock { state -> Item? in
+                if let index = state.unread.firstIndex(where: matching) { return state.unread.remove(at: index) }
+                state.waiter = (matching, continuation)
+                return nil
+            }
+            if let found { continuation.resume(returning: found) }
+        }
     }
 }

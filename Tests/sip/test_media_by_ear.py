@@ -225,6 +225,16 @@ class MediaCall:
         for sipp in sipps:
             sipp.cue()
 
+    def agent2_exits_and_the_others_hear_each_other(self, state):
+        """From a conference: Agent 2 exits (its phone gets a BYE), the customer and Agent 1 then
+        hear only each other and Agent 2 nothing; then Agent 1 ends the call."""
+        self.stays_on_the_call(self.phone["agent2"])
+        exited = command(self.agent2, self.id, "conference/exit")
+        assert participant(exited, "agent2")["state"] == "left", exited
+        assert first(self.phone["agent2"].succeeded(), "received", start="BYE")
+        self.expect(self.listen(state), state, customer={"agent1"}, agent1={"customer"}, agent2=NOTHING)
+        self.ends(self.agent1, self.customer, self.phone["agent1"])
+
     def ends(self, agent, *sipps, action="end"):
         """`agent`'s desktop ends the call (`action`): BYEs to the legs still up (`sipps`)."""
         self.stays_on_the_call(*sipps)
@@ -300,13 +310,7 @@ def test_in_a_conference_each_party_hears_the_other_two_not_themself_and_after_a
     call.expect(call.listen("conferenced"), "conferenced",
                 customer={"agent1", "agent2"}, agent1={"customer", "agent2"}, agent2={"customer", "agent1"})
 
-    call.stays_on_the_call(call.phone["agent2"])
-    exited = command(call.agent2, call.id, "conference/exit")
-    assert participant(exited, "agent2")["state"] == "left", exited
-    assert first(call.phone["agent2"].succeeded(), "received", start="BYE")
-    call.expect(call.listen("after Agent 2 exits"), "after Agent 2 exits",
-                customer={"agent1"}, agent1={"customer"}, agent2=NOTHING)
-    call.ends(call.agent1, call.customer, call.phone["agent1"])
+    call.agent2_exits_and_the_others_hear_each_other("after Agent 2 exits")
 
 
 def test_after_agent1_transfers_the_conference_the_customer_and_agent2_hear_only_each_other_and_agent1_receives_nothing(
@@ -359,13 +363,7 @@ def test_after_a_sigkill_and_a_restart_a_conference_carries_on_on_the_same_ports
     call.expect(call.listen("conferenced, after the restart"), "conferenced, after the restart", **everyone)
 
     # The dialogs carry on: Agent 2 exits (a BYE in its old dialog), the two others hear each other.
-    call.stays_on_the_call(call.phone["agent2"])
-    exited = command(call.agent2, call.id, "conference/exit")
-    assert participant(exited, "agent2")["state"] == "left", exited
-    assert first(call.phone["agent2"].succeeded(), "received", start="BYE")
-    call.expect(call.listen("after Agent 2 exits, after the restart"), "after Agent 2 exits, after the restart",
-                customer={"agent1"}, agent1={"customer"}, agent2=NOTHING)
-    call.ends(call.agent1, call.customer, call.phone["agent1"])
+    call.agent2_exits_and_the_others_hear_each_other("after Agent 2 exits, after the restart")
 
 
 # MARK: Codecs, digits, a bad network, symmetric RTP
