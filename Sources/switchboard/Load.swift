@@ -2,6 +2,7 @@ import APIClient
 import ArgumentParser
 import Foundation
 import NIOHTTP1
+import NIOPosix
 import Center
 import HTTPAPI
 import Synchronization
@@ -237,48 +238,22 @@ struct Driver: Sendable {
     }
 
     func lifecycles() async throws -> Samples {
-        try await HTTPConnection.open(address) { agentA in
-            try await HTTPConnection.open(address) { agentB in
-                let tokenA = try await signIn(&agentA, user: "a\(index)", password: "load")
-                let tokenB = try await signIn(&agentB, user: "b\(index)", password: "load")
+        // Signing in happens once, so plain async code does; the measured part runs on an event loop.
+        let tokens = try await HTTPConnection.open(address) { connection in
+            var tokens: [String] = []
+            for user in ["a\(index)", "b\(index)"] {
+                let token = try await signIn(&connection, user: user, password: "load")
                 let available = Array(#"{"state":"available"}"#.utf8)
-                _ = try await agentA.send(.PUT, "/v1/me/state", token: tokenA, json: available)
-                _ = try await agentB.send(.PUT, "/v1/me/state", token: tokenB, json: available)
-
-                // since=0: everything from the start, so no event is missed while connecting.
-                phase("opening the event streams")
-                return try await EventStream.open(address, path: "/v1/notifications?token=\(tokenA)&since=0") { eventsA in
-                    try await EventStream.open(address, path: "/v1/notifications?token=\(tokenB)&since=0") { eventsB in
-                        var samples = Samples()
-                        phase("at the start gate")
-                        let deadline = await gate.ready(index)
-                        samples.windowStart = deadline - gate.duration
-                        if let interval {
-                            // Calls start spread over one interval, so the offered rate is even.
-                            samples.nextCommand = ContinuousClock.now + interval * (Double(index) / Double(gate.count))
-                        }
-                        var round = 0
-                        while ContinuousClock.now < deadline {
-                            round += 1
-                            do {
-                                try await lifecycle(
-                                    round: round, &agentA, tokenA, &eventsA, &agentB, tokenB, &eventsB, &samples)
-                                samples.lifecycles += 1
-                            } catch let failure as LifecycleFailure {
-                                samples.failures.append(failure.description)
-                                break
-                            }
-                        }
-                        phase("finished")
-                        await gate.finished()
-                        return samples
-                    }
-                }
+                _ = try await connection.send(.PUT, "/v1/me/state", token: token, json: available)
+                tokens.append(token)
             }
+            return tokens
         }
+        phase("opening the event streams")
+        let call = LoadCall(index: index, loop: MultiThreadedEventLoopGroup.singleton.next(), address: address,
+                            tokens: tokens, gate: gate, interval: interval)
+        return try await call.run().get()
     }
-
-    struct LifecycleFailure: Error, CustomStringConvertible { var description: String }
 
     static let versionKey = Array(#""version":"#.utf8)
 
@@ -312,96 +287,6 @@ struct Driver: Sendable {
             return true
         }
         return false
-    }
-    struct Placed: Decodable { var taskId: String }
-
-    // swiftlint:disable:next function_parameter_count
-    func lifecycle(
-        round: Int,
-        _ agentA: inout HTTPConnection, _ tokenA: String, _ eventsA: inout EventStream,
-        _ agentB: inout HTTPConnection, _ tokenB: String, _ eventsB: inout EventStream,
-        _ samples: inout Samples
-    ) async throws {
-        let call = Array(#"{"queueId":"q\#(index)","from":"+1555\#(index)"}"#.utf8)
-        let placed = try await command(&agentA, .POST, "/v1/sim/calls", tokenA, call, expect: 201, &samples)
-        let task = try JSONDecoder().decode(Placed.self, from: Data(placed.answer.body)).taskId
-        let path = "/v1/tasks/\(task)/"
-        _ = try await command(&agentA, .POST, path + "accept", tokenA, nil, &samples)
-        let consult = Array(#"{"destinationType":"agent","to":"b\#(index)"}"#.utf8)
-        // Commands the other agent hears about: the time until its event arrives counts too.
-        let steps: [(from: String, path: String, body: [UInt8]?)] = [
-            ("A", "consult", consult), ("B", "consult/accept", nil), ("A", "consult/conference", nil),
-            ("B", "conference/exit", nil),
-        ]
-        for step in steps {
-            let sent: Sent
-            if step.from == "A" {
-                sent = try await command(&agentA, .POST, path + step.path, tokenA, step.body, &samples)
-                try await awaitEvent(&eventsB, task: task, version: sent.version, since: sent.at, &samples)
-            } else {
-                sent = try await command(&agentB, .POST, path + step.path, tokenB, step.body, &samples)
-                try await awaitEvent(&eventsA, task: task, version: sent.version, since: sent.at, &samples)
-            }
-        }
-        _ = try await command(&agentA, .POST, path + "end", tokenA, nil, &samples)
-        let wrapUp = Array(#"{"wrapUpCodeId":"resolved","notes":"load round \#(round)"}"#.utf8)
-        _ = try await command(&agentA, .POST, path + "wrapup", tokenA, wrapUp, &samples)
-    }
-
-    struct Sent {
-        var answer: HTTPAnswer
-        var at: ContinuousClock.Instant
-        var version: Int
-    }
-
-    func command(
-        _ connection: inout HTTPConnection, _ method: HTTPMethod, _ path: String, _ token: String, _ body: [UInt8]?,
-        expect status: Int = 200, _ samples: inout Samples
-    ) async throws -> Sent {
-        // Paced: wait for the command's turn, and count latency from when it was due (a late
-        // start is latency too, so a slow moment cannot hide itself).
-        phase("waiting for the answer to \(path)")
-        let sentAt: ContinuousClock.Instant
-        if let due = samples.nextCommand, let interval {
-            if due > .now { try await Task.sleep(until: due, clock: .continuous) }
-            sentAt = due
-            samples.nextCommand = due + interval
-        } else {
-            sentAt = ContinuousClock.now
-        }
-        let answer = try await connection.send(method, path, token: token, json: body)
-        let latency = ContinuousClock.now - sentAt
-        guard answer.status == status else {
-            throw LifecycleFailure(description: "\(path): HTTP \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
-        }
-        samples.commands += 1
-        samples.commandLatencies.append(latency.nanoseconds)
-        if let start = samples.windowStart { samples.commandTimes.append((sentAt - start).nanoseconds) }
-        let version = status == 200 ? Self.version(in: answer.body.span) ?? 0 : 0
-        return Sent(answer: answer, at: sentAt, version: version)
-    }
-
-    /// Reads the agent's stream until the task's event at `version` (or later) arrives.
-    func awaitEvent(
-        _ events: inout EventStream, task: String, version: Int, since sentAt: ContinuousClock.Instant,
-        _ samples: inout Samples
-    ) async throws {
-        phase("waiting for the event of \(task) v\(version)")
-        let wanted = Array(#""taskId":"\#(task)""#.utf8)
-        while var text = try await events.next() {
-            // Read when the driver gets to it: if it came while the answer was awaited, this time is
-            // a little late, so the event latency is an upper bound.
-            let receivedAt = ContinuousClock.now
-            // A cheap look instead of decoding every message: the load generator shares the CPU.
-            let matches = text.withUTF8 { bytes in
-                guard Self.contains(wanted, in: bytes) else { return false }
-                return (Self.version(in: bytes.span) ?? Int.max) >= version  // taskRemoved has none
-            }
-            guard matches else { continue }
-            samples.eventLatencies.append((receivedAt - sentAt).nanoseconds)
-            return
-        }
-        throw LifecycleFailure(description: "the event stream closed before \(task) reached version \(version)")
     }
 }
 
