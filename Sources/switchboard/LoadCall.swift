@@ -235,7 +235,12 @@ final class LoadCall: @unchecked Sendable {  // Touched only on `loop`.
     /// A message on `side`'s event stream.
     fileprivate func received(_ side: Side, _ message: ByteBuffer) {
         let now = ContinuousClock.now
-        if let awaiting, awaiting.side == side, unread[side.rawValue].isEmpty, matches(message, at: now) { return }
+        // Awaited: read now, and consumed whether or not it is the one (a reader in order moves
+        // past it). `unread` for this side is empty then: the wait began by reading it all.
+        if let awaiting, awaiting.side == side {
+            _ = matches(message, at: now)
+            return
+        }
         // Kept until this stream is next awaited; read in order then, as a desktop would. Only
         // messages since the last wait pile up here: one lifecycle's worth at most.
         unread[side.rawValue].append((message, now))
