@@ -41,8 +41,6 @@ public final class SQLiteEventStore: EventStore {
     private let queue = Mutex(Queue())
     /// At most this many events per statement (5 bound values each, well under SQLite's limit).
     static let eventsPerWrite = 2_000
-    /// SQLite's page cache for the log's connection, in KiB (a bound in bytes, not in pages).
-    public static let pageCacheKiB = 16_384
 
     private init(connection: SQLiteConnection) { self.connection = connection }
 
@@ -53,12 +51,7 @@ public final class SQLiteEventStore: EventStore {
         let connection = try await SQLiteConnection.open(
             storage: .file(path: path), logger: Logger(label: "switchboard.store"))
         do {
-            // The page cache: 16 MiB rather than SQLite's 2 MB. The past interactions' indexes by
-            // agent and by queue take inserts at one place per agent and per queue, so their hot
-            // leaves alone outgrow 2 MB at a few hundred agents once the log is large, and every
-            // commit then reads pages back from the file.
-            for statement in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(durability.rawValue.uppercased())",
-                              "PRAGMA cache_size=-\(Self.pageCacheKiB)"] {
+            for statement in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(durability.rawValue.uppercased())"] {
                 _ = try await connection.query(statement, [])
             }
             try await migrate(connection)
