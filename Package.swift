@@ -105,6 +105,8 @@ let package = Package(
                 "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "SIPTelephony", "Media", "MediaService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -78,16 +78,7 @@ public struct HTTPConnection {
         _ method: HTTPMethod, _ path: String, token: String? = nil, json: [UInt8]? = nil,
         headers extra: [(String, String)] = []
     ) async throws -> HTTPAnswer {
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: hostHeader)
-        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
-        for (name, value) in extra { headers.add(name: name, value: value) }
-        headers.add(name: "Content-Length", value: String(json?.count ?? 0))
-        if json != nil { headers.add(name: "Content-Type", value: "application/json") }
-        let head = HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers)
-        var parts: [HTTPClientRequestPart] = [.head(head)]
-        if let json { parts.append(.body(.byteBuffer(ByteBuffer(bytes: json)))) }
-        parts.append(.end(nil))
+        let parts = Self.request(method, path, host: hostHeader, token: token, json: json, headers: extra)
         try await outbound.write(contentsOf: parts)
 
         var status = 0
@@ -100,5 +91,22 @@ public struct HTTPConnection {
             }
         }
         throw APIClientError.connectionClosed
+    }
+
+    /// A request's parts: the head (Host, bearer token, length, JSON type), the body, the end.
+    public static func request(
+        _ method: HTTPMethod, _ path: String, host: String, token: String?, json: [UInt8]?,
+        headers extra: [(String, String)] = []
+    ) -> [HTTPClientRequestPart] {
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: host)
+        if let token { headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in extra { headers.add(name: name, value: value) }
+        headers.add(name: "Content-Length", value: String(json?.count ?? 0))
+        if json != nil { headers.add(name: "Content-Type", value: "application/json") }
+        var parts: [HTTPClientRequestPart] = [.head(HTTPRequestHead(version: .http1_1, method: method, uri: path, headers: headers))]
+        if let json { parts.append(.body(.byteBuffer(ByteBuffer(bytes: json)))) }
+        parts.append(.end(nil))
+        return parts
     }
 }

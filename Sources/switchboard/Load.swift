@@ -252,7 +252,7 @@ struct Driver: Sendable {
         phase("opening the event streams")
         let call = LoadCall(index: index, loop: MultiThreadedEventLoopGroup.singleton.next(), address: address,
                             tokens: tokens, gate: gate, interval: interval)
-        return try await call.run().get()
+        return await call.run()
     }
 
     static let versionKey = Array(#""version":"#.utf8)

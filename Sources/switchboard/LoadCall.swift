@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOWebSocket
 
 /// One simulated call of `switchboard load` once its agents are signed in: their two kept-open
 /// HTTP connections and two event streams, driven by a state machine on one event loop.
@@ -38,8 +39,8 @@ final class LoadCall: @unchecked Sendable {  // Touched only on `loop`.
     let interval: Duration?
     private let promise: EventLoopPromise<Samples>
 
-    private var http: [Channel?] = [nil, nil]
-    private var streams: [Channel?] = [nil, nil]
+    private var http: [Channel] = []
+    private var streams: [Channel] = []
     private var samples = Samples()
     private var deadline = ContinuousClock.now
     private var finished = false
@@ -66,52 +67,47 @@ final class LoadCall: @unchecked Sendable {  // Touched only on `loop`.
     }
 
     /// Connects, waits at the gate, runs lifecycles until the window closes; the samples at the end.
-    func run() -> EventLoopFuture<Samples> {
-        let streamPaths = tokens.map { "/v1/notifications?token=\($0)&since=0" }
-        var connected: [EventLoopFuture<Void>] = []
-        for side in [Side.a, .b] {
-            connected.append(connect(handler: AnswerReader(call: self, side: side), http: true).map {
-                self.http[side.rawValue] = $0
-            })
-            let upgraded = loop.makePromise(of: Void.self)
-            connected.append(connect(handler: FrameReader(call: self, side: side, path: streamPaths[side.rawValue],
-                                                          host: "\(address.host):\(address.port)", upgraded: upgraded),
-                                     http: false).flatMap { channel in
-                self.streams[side.rawValue] = channel
-                return upgraded.futureResult
-            })
-        }
-        EventLoopFuture.andAllSucceed(connected, on: loop).whenComplete { result in
-            switch result {
-            case .success:
-                Driver.phases.withLock { $0[self.index] = "at the start gate" }
-                let gate = self.gate, index = self.index
-                Task {
-                    let deadline = await gate.ready(index)
-                    self.loop.execute { self.start(deadline: deadline) }
-                }
-            case .failure(let error):
-                let gate = self.gate, index = self.index
-                Task { await gate.abandon(index) }
-                self.finish(failure: "call \(self.index): \(error)")
+    func run() async -> Samples {
+        var http: [Channel] = [], streams: [Channel] = []
+        do {
+            for side in [Side.a, .b] {
+                http.append(try await ClientBootstrap(group: loop)
+                    .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+                    .connect(host: address.host, port: address.port) { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                            try channel.pipeline.syncOperations.addHandler(AnswerReader(call: self, side: side))
+                            return channel
+                        }
+                    })
+                // since=0: everything from the start, so no event is missed while connecting.
+                let path = "/v1/notifications?token=\(tokens[side.rawValue])&since=0"
+                streams.append(try await EventStream.connect(address, path: path, group: loop) { channel in
+                    channel.pipeline.addHandler(FrameReader(call: self, side: side)).map { channel }
+                })
             }
+        } catch {
+            for channel in http + streams { channel.close(promise: nil) }
+            await gate.abandon(index)
+            var samples = Samples()
+            samples.failures.append("call \(index): \(error)")
+            return samples
         }
-        return promise.futureResult
-    }
-
-    private func connect(handler: ChannelHandler & Sendable, http: Bool) -> EventLoopFuture<Channel> {
-        ClientBootstrap(group: loop)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if http { try channel.pipeline.syncOperations.addHTTPClientHandlers() }
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                }
-            }
-            .connect(host: address.host, port: address.port)
+        loop.execute {
+            self.http = http
+            self.streams = streams
+            // A stream that closed while the others connected has ended the call already.
+            if self.finished { for channel in http + streams { channel.close(promise: nil) } }
+        }
+        Driver.phases.withLock { $0[index] = "at the start gate" }
+        let deadline = await gate.ready(index)
+        loop.execute { self.start(deadline: deadline) }
+        // Never fails: a failure ends the call with the samples so far and the failure among them.
+        return (try? await promise.futureResult.get()) ?? Samples()
     }
 
     private func start(deadline: ContinuousClock.Instant) {
+        guard !finished else { return }
         self.deadline = deadline
         samples.windowStart = deadline - gate.duration
         if let interval {
@@ -161,19 +157,16 @@ final class LoadCall: @unchecked Sendable {  // Touched only on `loop`.
     }
 
     private func send() {
-        guard !finished, let channel = http[steps[stepIndex].side.rawValue] else { return }
+        guard !finished else { return }
         let step = steps[stepIndex]
         let path = stepIndex == 0 ? step.path : taskPath + step.path
         Driver.phases.withLock { $0[index] = "waiting for the answer to \(step.path)" }
-        var headers = HTTPHeaders()
-        headers.add(name: "Host", value: "\(address.host):\(address.port)")
-        headers.add(name: "Authorization", value: "Bearer \(tokens[step.side.rawValue])")
-        headers.add(name: "Content-Length", value: String(step.body?.count ?? 0))
-        if step.body != nil { headers.add(name: "Content-Type", value: "application/json") }
-        channel.write(HTTPClientRequestPart.head(HTTPRequestHead(version: .http1_1, method: step.method, uri: path, headers: headers)),
-                      promise: nil)
-        if let body = step.body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
-        channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        let channel = http[step.side.rawValue]
+        for part in HTTPConnection.request(step.method, path, host: "\(address.host):\(address.port)",
+                                           token: tokens[step.side.rawValue], json: step.body) {
+            channel.write(part, promise: nil)
+        }
+        channel.flush()
     }
 
     /// An HTTP answer on `side`'s connection.
@@ -255,7 +248,7 @@ final class LoadCall: @unchecked Sendable {  // Touched only on `loop`.
         finished = true
         if let failure { samples.failures.append(failure) }
         Driver.phases.withLock { $0[index] = "finished" }
-        for channel in http + streams { channel?.close(promise: nil) }
+        for channel in http + streams { channel.close(promise: nil) }
         let gate = gate, samples = samples, promise = promise
         Task {
             await gate.finished()
@@ -291,120 +284,29 @@ private final class AnswerReader: ChannelInboundHandler, @unchecked Sendable {
     func errorCaught(context: ChannelHandlerContext, error: Error) { call.failed(side, "\(error)") }
 }
 
-/// One agent's event stream: the WebSocket opening handshake, then the server's frames (RFC 6455
-/// §5.2: unmasked from a server; a message may come in fragments; pings are answered).
+/// One agent's event stream, after NIO's WebSocket upgrade: text messages to the call, pings
+/// answered.
 private final class FrameReader: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = ByteBuffer
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
     let call: LoadCall
     let side: LoadCall.Side
-    let path: String
-    let host: String
-    let upgraded: EventLoopPromise<Void>
-    private var handshakeDone = false
-    private var pending = ByteBuffer()
-    private var fragments = ByteBuffer()
 
-    init(call: LoadCall, side: LoadCall.Side, path: String, host: String, upgraded: EventLoopPromise<Void>) {
+    init(call: LoadCall, side: LoadCall.Side) {
         self.call = call
         self.side = side
-        self.path = path
-        self.host = host
-        self.upgraded = upgraded
-    }
-
-    func channelActive(context: ChannelHandlerContext) {
-        var key = [UInt8](repeating: 0, count: 16)
-        for index in key.indices { key[index] = .random(in: 0...255) }
-        let request = "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            + "Sec-WebSocket-Key: \(Data(key).base64EncodedString())\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        context.writeAndFlush(NIOAny(ByteBuffer(string: request)), promise: nil)
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var bytes = unwrapInboundIn(data)
-        pending.writeBuffer(&bytes)
-        if !handshakeDone {
-            let view = pending.readableBytesView
-            guard let end = view.firstRange(of: [13, 10, 13, 10]) else { return }
-            let head = String(decoding: view[view.startIndex..<end.lowerBound], as: UTF8.self)
-            handshakeDone = true
-            guard head.hasPrefix("HTTP/1.1 101") else {
-                upgraded.fail(APIClientError.notUpgraded)
-                context.close(promise: nil)
-                return
-            }
-            pending.moveReaderIndex(to: end.upperBound)
-            upgraded.succeed()
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text: call.received(side, frame.unmaskedData)
+        case .ping: context.writeAndFlush(wrapOutboundOut(EventStream.pong(to: frame)), promise: nil)
+        case .connectionClose: context.close(promise: nil)
+        default: break
         }
-        while let (fin, opcode, payload) = nextFrame() {
-            switch opcode {
-            case 0x0, 0x1:
-                if fin && fragments.readableBytes == 0 {
-                    call.received(side, payload)
-                } else {
-                    var part = payload
-                    fragments.writeBuffer(&part)
-                    if fin {
-                        call.received(side, fragments)
-                        fragments = ByteBuffer()
-                    }
-                }
-            case 0x8: context.close(promise: nil)
-            case 0x9: context.writeAndFlush(NIOAny(Self.pong(payload)), promise: nil)
-            default: continue
-            }
-        }
-        pending.discardReadBytes()
     }
 
-    /// The next whole frame in `pending`, if one has arrived.
-    private func nextFrame() -> (fin: Bool, opcode: UInt8, payload: ByteBuffer)? {
-        let start = pending.readerIndex
-        guard let first = pending.getInteger(at: start, as: UInt8.self),
-              let second = pending.getInteger(at: start + 1, as: UInt8.self) else { return nil }
-        var offset = start + 2
-        var length = Int(second & 0x7F)
-        if length == 126 {
-            guard let long = pending.getInteger(at: offset, as: UInt16.self) else { return nil }
-            length = Int(long)
-            offset += 2
-        } else if length == 127 {
-            guard let long = pending.getInteger(at: offset, as: UInt64.self), long < 1 << 30 else { return nil }
-            length = Int(long)
-            offset += 8
-        }
-        let masked = second & 0x80 != 0
-        let mask = masked ? pending.getBytes(at: offset, length: 4) : nil
-        if masked { offset += 4 }
-        guard var payload = pending.getSlice(at: offset, length: length) else { return nil }
-        if let mask {
-            payload = ByteBuffer(bytes: payload.readableBytesView.enumerated().map { $0.element ^ mask[$0.offset % 4] })
-        }
-        pending.moveReaderIndex(to: offset + length)
-        return (first & 0x80 != 0, first & 0x0F, payload)
-    }
-
-    /// A pong for a ping: a client's frames are masked (RFC 6455 §5.3).
-    static func pong(_ payload: ByteBuffer) -> ByteBuffer {
-        let data = Array(payload.readableBytesView.prefix(125))
-        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
-        return ByteBuffer(bytes: [0x8A, 0x80 | UInt8(data.count)] + mask + data.enumerated().map { $0.element ^ mask[$0.offset % 4] })
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        if !handshakeDone {
-            handshakeDone = true
-            upgraded.fail(APIClientError.connectionClosed)
-        }
-        call.failed(side, "the event stream closed")
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if !handshakeDone {
-            handshakeDone = true
-            upgraded.fail(error)
-        }
-        call.failed(side, "\(error)")
-    }
+    func channelInactive(context: ChannelHandlerContext) { call.failed(side, "the event stream closed") }
+    func errorCaught(context: ChannelHandlerContext, error: Error) { call.failed(side, "\(error)") }
 }
