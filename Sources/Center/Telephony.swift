@@ -55,7 +55,7 @@ public final class SimulatedTelephony: Telephony {
     /// A customer calls a queue.
     public func placeCall(queue: QueueID, from number: DialNumber) async throws -> (InteractionID, Outcome) {
         let center = try attached()
-        let id = InteractionID.make(at: await center.now())
+        let id = InteractionID.make(at: center.now())
         let (outcome, _) = try await center.execute(.arrival(id, queue: queue, from: number))
         return (id, outcome)
     }
