@@ -16,7 +16,7 @@ public actor ContactCenter {
     let clock: any CenterClock
     /// Armed timers and their deadlines; one sleeping task wakes for the earliest.
     private var timers: [TimerID: Timestamp] = [:]
-    private var timerWake: (at: Timestamp, task: Task<Void, Never>)?
+    var timerWake: (at: Timestamp, task: Task<Void, Never>)?
     /// False until `start()` and after `stop()`: timers are kept but not run.
     private var running = false
     /// The number the next event gets in the log.
@@ -430,7 +430,7 @@ public actor ContactCenter {
     }
 
     /// Fires every timer whose deadline has come, earliest first, then sleeps until the next.
-    private func fireDueTimers(wokenFor deadline: Timestamp) async {
+    func fireDueTimers(wokenFor deadline: Timestamp) async {
         guard running, timerWake?.at == deadline else { return }  // superseded by an earlier wake
         timerWake = nil
         let now = clock.now()

@@ -167,6 +167,25 @@ func buildRouter(
             accounts: accounts, session: session, since: since, inbound: inbound, outbound: outbound)
     }
 
+    if center.testClock != nil {
+        // Only on a server started with `--test-clock`: tests move time here instead of waiting.
+        struct Advance: Decodable { var milliseconds: Int64 }
+        v1.get("/test/clock") { _, context in
+            try accounts.requireSupervisor(try context.user())
+            return api.json(await center.testClockView())
+        }
+        v1.post("/test/clock") { request, context in
+            try accounts.requireSupervisor(try context.user())
+            let body = try await api.decode(Advance.self, request)
+            guard (1...86_400_000).contains(body.milliseconds) else {
+                throw APIError(status: .badRequest, code: "invalidAdvance", message: "milliseconds: from 1 to 86400000 (a day)")
+            }
+            let moved = await center.advanceTestClock(by: body.milliseconds)
+            try await accounts.sweep()  // sessions that ran out end now, not at the next sweep
+            return api.json(moved)
+        }
+    }
+
     if let simulator {
         v1.post("/sim/calls") { request, _ in
             let body = try await api.decode(SimCallRequest.self, request)

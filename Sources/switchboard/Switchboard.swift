@@ -56,6 +56,8 @@ struct Serve: AsyncParsableCommand {
     var desktopGraceSeconds = 60
     @Option(help: "The Agent Desktop's folder (default: Public in the working directory, else the repository's).")
     var desktop: String?
+    @Flag(help: "For tests only: time stands still and moves only when a supervisor says (POST /v1/test/clock).")
+    var testClock = false
 
     func validate() throws {
         if demo == (config != nil) { throw ValidationError("give either --demo or --config PATH") }
@@ -106,6 +108,7 @@ struct Serve: AsyncParsableCommand {
         options.retentionDays = retentionDays
         options.sessions = Sessions.Policy(idle: .seconds(sessionIdleSeconds), maximumAge: .seconds(sessionMaxSeconds))
         options.desktopGrace = .seconds(desktopGraceSeconds)
+        if testClock { options.clock = ManualClock(now: SystemClock().now()) }
         let host = self.host
         // Unbuffered: scripts and tests read the address, and the drain, from these lines.
         options.onRunning = { port in FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(port)/\n".utf8)) }

@@ -56,16 +56,23 @@ def eventually(fetch, accept, what, timeout=20.0, interval=0.1):
         time.sleep(interval)
 
 
-def throughout(seconds, fetch, accept, what, interval=0.1):
-    """Checks that `accept` holds for what `fetch` returns, again and again, until `seconds` have
-    passed (a time that has to pass: a grace period that must not take effect)."""
-    until = time.monotonic() + seconds
-    while True:
-        value = fetch()
-        assert accept(value), f"{what}: no longer so; seen: {value!r}"
-        if time.monotonic() > until:
-            return value
-        time.sleep(interval)
+def clock(supervisor):
+    """A test-clock server's time (`serve --test-clock`): now, the desktop grace periods running
+    and the event streams open, as the center sees them."""
+    answer = supervisor.call("GET", "/v1/test/clock")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def advance(supervisor, milliseconds):
+    """Moves a test-clock server's time on; what fell due has run when this returns."""
+    answer = supervisor.call("POST", "/v1/test/clock", {"milliseconds": milliseconds})
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def streams_of(supervisor, user):
+    return clock(supervisor)["openStreams"].get(user, 0)
 
 
 def place_call(desktop, queue="sales", number="+15550100"):
@@ -162,4 +169,4 @@ class Stream:
 
 
 __all__ = ["Desktop", "Stream", "sign_in", "sign_out", "refusal", "agent_in_directory", "signed_in_users", "audit",
-           "eventually", "throughout", "place_call", "connected_call", "finish"]
+           "eventually", "clock", "advance", "streams_of", "place_call", "connected_call", "finish"]
