@@ -14,6 +14,8 @@ public final class SQLiteEventStore: EventStore {
     }
 
     let connection: SQLiteConnection
+    /// Checkpoints beside the writer (nil for a database that has no WAL, as in memory).
+    let checkpointer: Checkpointer?
 
     /// Every write goes through one queue, so a transaction of the writer never has another
     /// write inside it. Group commit: appends that arrive while a write is in flight wait together
@@ -42,7 +44,10 @@ public final class SQLiteEventStore: EventStore {
     /// At most this many events per statement (5 bound values each, well under SQLite's limit).
     static let eventsPerWrite = 2_000
 
-    private init(connection: SQLiteConnection) { self.connection = connection }
+    private init(connection: SQLiteConnection, checkpointer: Checkpointer?) {
+        self.connection = connection
+        self.checkpointer = checkpointer
+    }
 
     /// Opens (or creates) the log, bringing an older schema up to date first: a log written by
     /// an earlier Switchboard is rewritten in today's encoding, in one transaction, before any
@@ -50,20 +55,30 @@ public final class SQLiteEventStore: EventStore {
     public static func open(path: String, durability: Durability = .full) async throws -> SQLiteEventStore {
         let connection = try await SQLiteConnection.open(
             storage: .file(path: path), logger: Logger(label: "switchboard.store"))
+        let mode: String?
         do {
-            for statement in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(durability.rawValue.uppercased())"] {
-                _ = try await connection.query(statement, [])
-            }
+            mode = try await connection.query("PRAGMA journal_mode=WAL", []).first?.column("journal_mode")?.string
+            _ = try await connection.query("PRAGMA synchronous=\(durability.rawValue.uppercased())", [])
             try await migrate(connection)
             // The telephony's open legs: a side table, not part of the log's schema.
             _ = try await connection.query("CREATE TABLE IF NOT EXISTS lines (key TEXT PRIMARY KEY, body TEXT NOT NULL)", [])
             // Sign-in sessions and the audit trail: side tables too.
             for statement in accountTables { _ = try await connection.query(statement, []) }
+            if mode == "wal" {
+                _ = try await connection.query("PRAGMA wal_autocheckpoint=\(Checkpointer.backstopPages)", [])
+            }
         } catch {
             try? await connection.close()
             throw error
         }
-        return SQLiteEventStore(connection: connection)
+        let checkpointer: Checkpointer?
+        do {
+            checkpointer = mode == "wal" ? try await Checkpointer.open(path: path, durability: durability) : nil
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return SQLiteEventStore(connection: connection, checkpointer: checkpointer)
     }
 
     /// The schema's version, kept in SQLite's `user_version`.
@@ -179,6 +194,7 @@ public final class SQLiteEventStore: EventStore {
             guard let first = batch.first else { return }
             if case .write(let body, let done) = first {
                 do { try await body(connection); done.resume() } catch { done.resume(throwing: error) }
+                checkpointer?.committed()
                 continue
             }
             var events: [SQLiteData] = [], finished: [SQLiteData] = []
@@ -200,6 +216,7 @@ public final class SQLiteEventStore: EventStore {
             do {
                 try await insert(events: events, finished: finished, lines: lines)
                 for done in waiting { done.resume() }
+                checkpointer?.committed()
             } catch {
                 for done in waiting { done.resume(throwing: error) }
             }
@@ -412,7 +429,10 @@ public final class SQLiteEventStore: EventStore {
         }
     }
 
-    public func close() async throws { try await connection.close() }
+    public func close() async throws {
+        await checkpointer?.close()
+        try await connection.close()
+    }
 
     enum StoreError: Error { case corrupt }
 }

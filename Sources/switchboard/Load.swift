@@ -28,6 +28,10 @@ struct Load: AsyncParsableCommand {
     var directory: String?
     @Option(help: "For a soak: every this many seconds, sample the server's memory and database size, and report command p99 per period (default: 60 for runs of 3 minutes or more).")
     var reportEvery: Double?
+    @Option(help: "Sign-ins per second through the measured window, each by one of extra agents whose password is hashed at bcrypt cost 12 as in a real configuration (each signs out again): a shift's start.")
+    var signInsPerSecond: Double = 0
+    @Flag(help: "Start on the folder's existing load.sqlite (an earlier run's log, say a soak's) instead of an empty one: is a command slower on a big log?")
+    var keepDatabase = false
 
     /// The sampling period, if any.
     var period: Double? { reportEvery ?? (duration >= 180 ? 60 : nil) }
@@ -40,7 +44,13 @@ struct Load: AsyncParsableCommand {
             throw ValidationError("--report-every must be between 1 and the duration")
         }
         guard ["full", "normal"].contains(sync) else { throw ValidationError("--sync is full or normal") }
+        guard signInsPerSecond >= 0, signInsPerSecond <= 100 else {
+            throw ValidationError("--sign-ins-per-second must be between 0 and 100")
+        }
     }
+
+    /// Enough shift agents that one is not signing in twice at once, even when sign-ins queue.
+    var shiftAgents: Int { signInsPerSecond > 0 ? Int((signInsPerSecond * 30).rounded(.up)) : 0 }
 
     func run() async throws {
         let folder = directory ?? NSTemporaryDirectory() + "switchboard-load-\(ProcessInfo.processInfo.processIdentifier)"
@@ -48,9 +58,13 @@ struct Load: AsyncParsableCommand {
         // A folder of our own making goes when the run ends; one the user named stays, for a look.
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: folder) } }
         let configurationPath = folder + "/load.json"
-        try JSONEncoder().encode(Self.configuration(pairs: calls)).write(to: URL(fileURLWithPath: configurationPath))
+        try JSONEncoder().encode(Self.configuration(pairs: calls, shiftAgents: shiftAgents)).write(to: URL(fileURLWithPath: configurationPath))
         let database = folder + "/load.sqlite"
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        if !keepDatabase {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
+        } else if directory == nil || !FileManager.default.fileExists(atPath: database) {
+            throw ValidationError("--keep-database needs --directory with a load.sqlite in it")
+        }
 
         let server = try ChildServer(arguments: [
             "serve", "--config", configurationPath, "--database", database, "--port", "0",
@@ -76,6 +90,9 @@ struct Load: AsyncParsableCommand {
             Task { await ServerSampler(process: server.process.processIdentifier, database: database).run(
                 gate: gate, every: period, for: duration) }
         }
+        let signIns = signInsPerSecond > 0
+            ? Task { await SignInDriver(address: server.address, gate: gate, perSecond: signInsPerSecond, users: shiftAgents).run() }
+            : nil
         let results = await withTaskGroup(of: Samples.self) { group in
             for index in 0..<calls {
                 let interval = rate.map { Duration.seconds(Double(calls) / $0) }
@@ -87,10 +104,15 @@ struct Load: AsyncParsableCommand {
         }
         let elapsed = await gate.elapsed()
         report(results, elapsed: elapsed)
+        if let signIns {
+            let (latencies, failures) = await signIns.value
+            print("sign-ins (bcrypt cost 12, \(signInsPerSecond)/s offered): \(Self.percentiles(latencies)), \(failures.count) failures")
+            for failure in failures.prefix(5) { print("failure: \(failure)") }
+        }
         if let sampler, let period { ServerSampler.report(await sampler.value, results, every: period) }
     }
 
-    static func configuration(pairs: Int) -> SwitchboardConfiguration {
+    static func configuration(pairs: Int, shiftAgents: Int = 0) -> SwitchboardConfiguration {
         // A low bcrypt cost: hundreds of sign-ins are part of the set-up, not of the measure.
         let hash = PasswordHash.make("load", cost: 4)
         var agents: [SwitchboardConfiguration.Agent] = []
@@ -99,6 +121,11 @@ struct Load: AsyncParsableCommand {
             agents.append(.init(id: "a\(index)", displayName: "Agent A\(index)", passwordHash: hash, team: "t\(index)"))
             agents.append(.init(id: "b\(index)", displayName: "Agent B\(index)", passwordHash: hash, team: "u\(index)"))
             queues.append(.init(id: "q\(index)", name: "Queue \(index)", teams: ["t\(index)"]))
+        }
+        // The shift's agents sign in during the measure, so theirs is a real configuration's cost.
+        let shiftHash = shiftAgents > 0 ? PasswordHash.make("load", cost: 12) : hash
+        for index in 0..<shiftAgents {
+            agents.append(.init(id: "s\(index)", displayName: "Shift agent \(index)", passwordHash: shiftHash, team: "shift"))
         }
         return SwitchboardConfiguration(
             agents: agents, supervisors: [.init(id: "sup", displayName: "Supervisor", passwordHash: hash)],
@@ -208,6 +235,54 @@ actor StartGate {
     func elapsed() -> Duration {
         guard let start, let last else { return .zero }
         return last - start
+    }
+}
+
+/// Agents of a shift signing in (and straight out again) at a steady rate through the measured
+/// window, each sign-in on a connection of its own, not waiting for the one before: an open loop.
+/// Each latency is from when the sign-in was due to its answer.
+struct SignInDriver: Sendable {
+    let address: ServerAddress
+    let gate: StartGate
+    let perSecond: Double
+    let users: Int
+
+    func run() async -> (latencies: [Int64], failures: [String]) {
+        let start = await gate.opened()
+        let end = start + gate.duration
+        let interval = Duration.seconds(1 / perSecond)
+        return await withTaskGroup(of: Result<Int64, any Error>.self) { group in
+            var due = start
+            var count = 0
+            while due < end {
+                try? await Task.sleep(until: due)
+                let (user, when) = ("s\(count % users)", due)
+                group.addTask {
+                    do {
+                        return try await HTTPConnection.open(address) { connection -> Result<Int64, any Error> in
+                            let token = try await signIn(&connection, user: user, password: "load")
+                            let latency = (ContinuousClock.now - when).nanoseconds
+                            let out = try await connection.send(.POST, "/v1/auth/logout", token: token)
+                            guard out.status < 300 else { throw ValidationError("\(user): sign-out answered \(out.status)") }
+                            return .success(latency)
+                        }
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+                count += 1
+                due = start + interval * count
+            }
+            var latencies: [Int64] = []
+            var failures: [String] = []
+            for await result in group {
+                switch result {
+                case .success(let latency): latencies.append(latency)
+                case .failure(let error): failures.append("sign-in: \(error)")
+                }
+            }
+            return (latencies, failures)
+        }
     }
 }
 
