@@ -3,6 +3,7 @@ import Center
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdBcrypt
 import Store
 import Synchronization
 
@@ -85,14 +86,11 @@ final class Accounts: Sendable {
     /// sign-in, not at start (at cost 12 it takes a quarter of a second).
     private let decoy = Mutex<String?>(nil)
     private let decoyCost: UInt8
-    private let passwords: PasswordLanes
 
-    init(center: ContactCenter, sessions: Sessions, throttle: SignInThrottle = SignInThrottle(),
-         passwords: PasswordLanes = PasswordLanes()) {
+    init(center: ContactCenter, sessions: Sessions, throttle: SignInThrottle = SignInThrottle()) {
         self.center = center
         self.sessions = sessions
         self.throttle = Mutex(throttle)
-        self.passwords = passwords
         let hashes = center.configuration.agents.map(\.passwordHash) + center.configuration.supervisors.map(\.passwordHash)
         let cost = hashes.first.flatMap { hash -> UInt8? in
             let parts = hash.split(separator: "$")
@@ -103,12 +101,10 @@ final class Accounts: Sendable {
 
     var configuration: SwitchboardConfiguration { center.configuration }
 
-    private func decoyHash() async -> String {
-        if let made = decoy.withLock({ $0 }) { return made }
-        // Two first sign-ins for unknown names may both make one; the first kept is used by all.
-        let made = await passwords.hash(UUID().uuidString, cost: decoyCost)
-        return decoy.withLock { decoy in
+    private func decoyHash() -> String {
+        decoy.withLock { decoy in
             if let decoy { return decoy }
+            let made = Bcrypt.hash(UUID().uuidString, cost: decoyCost)
             decoy = made
             return made
         }
@@ -139,10 +135,10 @@ final class Accounts: Sendable {
         } else if let supervisor = configuration.supervisors.first(where: { $0.id == username }) {
             (role, hash) = (.supervisor, supervisor.passwordHash)
         } else {
-            (role, hash) = (nil, await decoyHash())
+            (role, hash) = (nil, decoyHash())
         }
         // Checked whether or not the user exists: the answer takes the same time either way.
-        let matches = await passwords.verify(password, hash: hash)
+        let matches = Bcrypt.verify(password, hash: hash)
         guard let role, matches else {
             throttle.withLock { $0.failed(name: username, address: address, at: center.now()) }
             throw APIError.badCredentials
