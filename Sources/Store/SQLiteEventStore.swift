@@ -55,9 +55,9 @@ public final class SQLiteEventStore: EventStore {
     public static func open(path: String, durability: Durability = .full) async throws -> SQLiteEventStore {
         let connection = try await SQLiteConnection.open(
             storage: .file(path: path), logger: Logger(label: "switchboard.store"))
-        let mode: String?
+        let checkpointer: Checkpointer?
         do {
-            mode = try await connection.query("PRAGMA journal_mode=WAL", []).first?.column("journal_mode")?.string
+            let mode = try await connection.query("PRAGMA journal_mode=WAL", []).first?.column("journal_mode")?.string
             _ = try await connection.query("PRAGMA synchronous=\(durability.rawValue.uppercased())", [])
             try await migrate(connection)
             // The telephony's open legs: a side table, not part of the log's schema.
@@ -66,14 +66,10 @@ public final class SQLiteEventStore: EventStore {
             for statement in accountTables { _ = try await connection.query(statement, []) }
             if mode == "wal" {
                 _ = try await connection.query("PRAGMA wal_autocheckpoint=\(Checkpointer.backstopPages)", [])
+                checkpointer = try await Checkpointer.open(path: path, durability: durability)  // last: nothing after it throws
+            } else {
+                checkpointer = nil
             }
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        let checkpointer: Checkpointer?
-        do {
-            checkpointer = mode == "wal" ? try await Checkpointer.open(path: path, durability: durability) : nil
         } catch {
             try? await connection.close()
             throw error
@@ -193,8 +189,13 @@ public final class SQLiteEventStore: EventStore {
             }
             guard let first = batch.first else { return }
             if case .write(let body, let done) = first {
-                do { try await body(connection); done.resume() } catch { done.resume(throwing: error) }
-                checkpointer?.committed()
+                do {
+                    try await body(connection)
+                    done.resume()
+                    checkpointer?.committed()
+                } catch {
+                    done.resume(throwing: error)
+                }
                 continue
             }
             var events: [SQLiteData] = [], finished: [SQLiteData] = []

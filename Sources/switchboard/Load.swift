@@ -44,6 +44,7 @@ struct Load: AsyncParsableCommand {
             throw ValidationError("--report-every must be between 1 and the duration")
         }
         guard ["full", "normal"].contains(sync) else { throw ValidationError("--sync is full or normal") }
+        if keepDatabase, directory == nil { throw ValidationError("--keep-database needs --directory") }
         guard signInsPerSecond >= 0, signInsPerSecond <= 100 else {
             throw ValidationError("--sign-ins-per-second must be between 0 and 100")
         }
@@ -62,8 +63,8 @@ struct Load: AsyncParsableCommand {
         let database = folder + "/load.sqlite"
         if !keepDatabase {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
-        } else if directory == nil || !FileManager.default.fileExists(atPath: database) {
-            throw ValidationError("--keep-database needs --directory with a load.sqlite in it")
+        } else if !FileManager.default.fileExists(atPath: database) {
+            throw ValidationError("--keep-database: no load.sqlite in \(folder)")
         }
 
         let server = try ChildServer(arguments: [
