@@ -139,12 +139,14 @@ public actor ContactCenter {
         scheduleTimers()
     }
 
-    /// Stops the timers and closes every event stream.
-    public func stop() {
+    /// Stops the timers and closes every event stream; returns once every command already
+    /// numbered is durable (a timer firing at that moment included), so the store can close.
+    public func stop() async {
         running = false
         timerWake?.task.cancel()
         timerWake = nil
         closeStreams()
+        _ = await durable(through: nextSequence)
     }
 
     /// Ends every open event stream (before the HTTP server stops, which waits for them).
@@ -435,7 +437,7 @@ public actor ContactCenter {
         timerWake = nil
         let now = clock.now()
         let due = timers.filter { $0.value <= now }.sorted { ($0.value, "\($0.key)") < ($1.value, "\($1.key)") }
-        for (timer, _) in due where timers[timer] != nil {
+        for (timer, _) in due where running && timers[timer] != nil {  // a stop ends the round
             timers[timer] = nil
             _ = try? await execute(.timerFired(timer))
         }

@@ -28,6 +28,8 @@ extension Telephony {
 /// outside number answers at once; agents answer offers with the desktop's Accept.
 public final class SimulatedTelephony: Telephony {
     private let center = Mutex<ContactCenter?>(nil)
+    /// Dialled numbers answering now, so `settled()` can wait for them.
+    private let answering = Mutex<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
 
     public init() {}
 
@@ -43,13 +45,26 @@ public final class SimulatedTelephony: Telephony {
             case .ring(let id, .dialNumber(let number)):
                 // An outside number answers at once (after the ring's own events are durable).
                 guard let center = center.withLock({ $0 }) else { continue }
-                Task { _ = try? await center.execute(.line(id, .answered(.dialNumber(number)))) }
+                answering.withLock { answering in
+                    let key = answering.next
+                    answering.next += 1
+                    answering.tasks[key] = Task {
+                        _ = try? await center.execute(.line(id, .answered(.dialNumber(number))))
+                        _ = self.answering.withLock { $0.tasks.removeValue(forKey: key) }
+                    }
+                }
             case .answerCustomer, .ring, .hangUp, .setMedia, .handOff:
                 break  // no lines and no media to change: the state says it all
             case .notifyAgent, .agentStateChanged, .startTimer, .cancelTimer:
                 break  // not line actions; the center never sends them here
             }
         }
+    }
+
+    /// Returns once every dialled number that was answering has answered (its events stored).
+    public func settled() async {
+        // Each task removes itself before it ends.
+        while let task = answering.withLock({ $0.tasks.first?.value }) { await task.value }
     }
 
     /// A customer calls a queue.
