@@ -411,6 +411,12 @@ struct ServerSampler: Sendable {
         var rssMiB: Double
         var anonMiB: Double
         var databaseMiB: Double
+        /// The server's CPU time so far (user + system), in seconds, from /proc/PID/stat.
+        var serverCPU: Double
+        /// The machine's CPU counters so far (from /proc/stat's first line), in ticks: all of
+        /// them, and those stolen by the hypervisor. A slow minute with much steal is the VM's.
+        var machineTicks: Double
+        var stolenTicks: Double
     }
 
     let process: Int32
@@ -440,11 +446,32 @@ struct ServerSampler: Sendable {
         let bytes = ["", "-wal"].reduce(0.0) { total, suffix in
             total + ((try? FileManager.default.attributesOfItem(atPath: database + suffix)[.size] as? Int).map(Double.init) ?? 0)
         }
-        return Sample(at: time, rssMiB: rss, anonMiB: anon, databaseMiB: bytes / 1_048_576)
+        // /proc/PID/stat: the command's name is in parentheses and may hold spaces; user and
+        // system time are the 12th and 13th fields after it, in clock ticks.
+        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var serverCPU = 0.0
+        if let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        {
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
+                serverCPU = (user + system) / ticksPerSecond
+            }
+        }
+        // /proc/stat's "cpu" line: user nice system idle iowait irq softirq steal ...
+        var machine = 0.0, stolen = 0.0
+        if let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8), let line = stat.split(separator: "\n").first {
+            let counters = line.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+            machine = counters.reduce(0, +)
+            stolen = counters.count == 8 ? counters[7] : 0
+        }
+        return Sample(
+            at: time, rssMiB: rss, anonMiB: anon, databaseMiB: bytes / 1_048_576,
+            serverCPU: serverCPU, machineTicks: machine, stolenTicks: stolen)
     }
 
     static func report(_ samples: [Sample], _ results: Samples, every period: Double) {
-        print("\nperiod      commands/s  p99 ms   p99.9 ms  RSS MiB  heap MiB  database MiB")
+        print("\nperiod      commands/s  p99 ms   p99.9 ms  RSS MiB  heap MiB  database MiB  server CPU %  steal %")
         let periodNanoseconds = Int64(period * 1e9)
         var byPeriod: [Int: [Int64]] = [:]
         for (time, latency) in zip(results.commandTimes, results.commandLatencies) where time >= 0 {
@@ -458,9 +485,18 @@ struct ServerSampler: Sendable {
                 return String(format: "%6.1f", Double(value) / 1e6)
             }
             let label = index == 0 ? "start" : String(format: "%4.0f–%-4.0f s", sample.at - period, sample.at)
-            print(String(format: "%-11@ %10.0f  %@   %@    %7.1f  %8.1f  %12.1f", label as NSString,
+            // Over the period just ended: the server's CPU (100 % = one core) and the share of
+            // the machine's time the hypervisor took.
+            var cpu = "           -", steal = "      -"
+            if index > 0 {
+                let before = samples[index - 1]
+                cpu = String(format: "%12.0f", (sample.serverCPU - before.serverCPU) / period * 100)
+                let ticks = sample.machineTicks - before.machineTicks
+                if ticks > 0 { steal = String(format: "%7.1f", (sample.stolenTicks - before.stolenTicks) / ticks * 100) }
+            }
+            print(String(format: "%-11@ %10.0f  %@   %@    %7.1f  %8.1f  %12.1f  %@  %@", label as NSString,
                          Double(latencies.count) / period, at(0.99) as NSString, at(0.999) as NSString,
-                         sample.rssMiB, sample.anonMiB, sample.databaseMiB))
+                         sample.rssMiB, sample.anonMiB, sample.databaseMiB, cpu as NSString, steal as NSString))
         }
     }
 }
