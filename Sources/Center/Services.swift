@@ -6,7 +6,8 @@ import Store
 /// order and shut down in reverse (see `SwitchboardServer`):
 ///
 ///   1. `StoreService`       closes the event store last, after everything that writes to it;
-///   2. `CenterService`      runs the center's timers; on shutdown stops them;
+///   2. `CenterService`      runs the center's timers; on shutdown stops them and waits for the
+///                           commands already taken to be durable;
 ///   3. `PeriodicService`s   snapshots of the live state on a schedule and once more on shutdown;
 ///                           retention, removing finished calls older than it;
 ///   4. the HTTP server      (Hummingbird's `Application`);

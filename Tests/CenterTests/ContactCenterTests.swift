@@ -80,6 +80,23 @@ struct ContactCenterTests {
         #expect(telephony.actions.firstIndex(of: .answerCustomer("call-1"))! < telephony.actions.firstIndex(of: .answerCustomer("call-2"))!)
     }
 
+    @Test func aStopReturnsOnlyOnceTheCommandsAlreadyTakenAreDurable() async throws {
+        let store = ControlledStore()
+        let center = try await ContactCenter(configuration: demo, store: store, telephony: NoTelephony(), clock: ManualClock())
+        await center.start()
+        try await center.available("agent1")
+        let before = try await store.inner.nextSequence()
+        store.holdNext()
+        let call = Task { try await center.execute(.arrival("call-1", queue: "sales", from: "+15550100")) }
+        while !store.isHolding { await Task.yield() }
+        // What the log holds when the stop returns: the store closes right after it.
+        let stopping = Task { await center.stop(); return try await store.inner.nextSequence() }
+        for _ in 0..<200 { await Task.yield() }  // room for a stop that does not wait to return
+        store.release()
+        #expect(try await stopping.value > before, "the held call's events are in the log when the stop returns")
+        _ = try await call.value
+    }
+
     @Test func aFailedWriteStopsTheCenterUntilARestartRebuildsItFromTheLog() async throws {
         let store = ControlledStore()
         let center = try await ContactCenter(configuration: demo, store: store, telephony: NoTelephony(), clock: ManualClock())
