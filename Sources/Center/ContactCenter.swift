@@ -442,7 +442,7 @@ public actor ContactCenter {
             _ = try? await execute(.timerFired(timer))
         }
         for (agent, deadline) in desktopDeadlines.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) where deadline <= now {
-            guard desktopDeadlines[agent] == deadline else { continue }  // a desktop came back meanwhile
+            guard running, desktopDeadlines[agent] == deadline else { continue }  // stopped, or a desktop came back meanwhile
             desktopDeadlines[agent] = nil
             await desktopGraceEnded(agent)
         }

@@ -446,18 +446,7 @@ struct ServerSampler: Sendable {
         let bytes = ["", "-wal"].reduce(0.0) { total, suffix in
             total + ((try? FileManager.default.attributesOfItem(atPath: database + suffix)[.size] as? Int).map(Double.init) ?? 0)
         }
-        // /proc/PID/stat: the command's name is in parentheses and may hold spaces; user and
-        // system time are the 12th and 13th fields after it, in clock ticks.
-        let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
-        var serverCPU = 0.0
-        if let stat = try? String(contentsOfFile: "/proc/\(process)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        {
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) {
-                serverCPU = (user + system) / ticksPerSecond
-            }
-        }
+        let serverCPU = ProcessCPU.seconds(statFile: "/proc/\(process)/stat") ?? 0
         // /proc/stat's "cpu" line: user nice system idle iowait irq softirq steal ...
         var machine = 0.0, stolen = 0.0
         if let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8), let line = stat.split(separator: "\n").first {

@@ -126,18 +126,15 @@ struct MediaBench: AsyncParsableCommand {
     /// named NIO-SGLTN-…; the generator runs on a group of its own).
     func engineCPU() -> Double {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
-        var ticks = 0.0
+        var seconds = 0.0
         for task in tasks {
             guard let name = try? String(contentsOfFile: "/proc/self/task/\(task)/comm", encoding: .utf8),
                 name.hasPrefix("NIO-SGLTN"),
-                let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
-                let close = stat.lastIndex(of: ")")
+                let used = ProcessCPU.seconds(statFile: "/proc/self/task/\(task)/stat")
             else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            // After the name: state is field 3, utime 14 and stime 15 (1-based) → indices 11 and 12.
-            if fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) { ticks += user + system }
+            seconds += used
         }
-        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+        return seconds
     }
 
     /// Packets per second one UDP socket can send to another over loopback, for 2 s.
