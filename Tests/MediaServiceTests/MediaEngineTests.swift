@@ -134,7 +134,7 @@ final class Recorder: ChannelInboundHandler, Sendable {
     let call: InteractionID = "call-1"
 
     @Test func overRealUDPTheConsultIsPrivateAndTheConferenceMixesEveryoneButEachListener() async throws {
-        let engine = MediaEngine(host: "127.0.0.1", ports: 40_000...40_999)
+        let engine = MediaEngine(host: "127.0.0.1", ports: 31_000...31_999)
         let customer = try await TonePhone(frequency: 440, law: .a)
         let agent1 = try await TonePhone(frequency: 1_000)
         let agent2 = try await TonePhone(frequency: 1_500)
@@ -142,7 +142,7 @@ final class Recorder: ChannelInboundHandler, Sendable {
         for (leg, phone) in phones {
             let key = MediaEngine.LegKey(call, leg)
             let port = try await engine.open(key)
-            #expect(port % 2 == 0 && (40_000...40_999).contains(port))
+            #expect(port % 2 == 0 && (31_000...31_999).contains(port))
             engine.describe(key, remote: ("127.0.0.1", phone.port), law: phone.law, eventPayloadType: 101)
             try phone.send(to: port)
         }
@@ -185,8 +185,8 @@ final class Recorder: ChannelInboundHandler, Sendable {
 
     @Test(.enabled(if: System.coreCount >= 2, "one shard per event loop: needs two loops"))
     func callsSpreadOverTheShardsEachCallsLegsOnOneShardWhosePortsARestartFindsAgain() async throws {
-        let engine = MediaEngine(host: "127.0.0.1", ports: 43_000...43_199, shards: 2)
-        let half = { (port: Int) in port < 43_100 ? 0 : 1 }
+        let engine = MediaEngine(host: "127.0.0.1", ports: 32_000...32_199, shards: 2)
+        let half = { (port: Int) in port < 32_100 ? 0 : 1 }
         var halves = Set<Int>()
         var first: (port: Int, shard: Int)?
         for index in 0..<20 {
@@ -201,12 +201,12 @@ final class Recorder: ChannelInboundHandler, Sendable {
 
         // After a restart the same call finds its shard again: its old port is bound again, and a
         // port in the other shard's slice is refused.
-        let restarted = MediaEngine(host: "127.0.0.1", ports: 43_000...43_199, shards: 2)
+        let restarted = MediaEngine(host: "127.0.0.1", ports: 32_000...32_199, shards: 2)
         await engine.closeAll()
         let (port, shard) = try #require(first)
         try await restarted.reopen(MediaEngine.LegKey("spread-0", .customer), port: port)
         #expect(await restarted.figures(MediaEngine.LegKey("spread-0", .customer))?.port == port)
-        let elsewhere = shard == 0 ? 43_150 : 43_050
+        let elsewhere = shard == 0 ? 32_150 : 32_050
         await #expect(throws: MediaEngine.OpenError.self) {
             try await restarted.reopen(MediaEngine.LegKey("spread-0", .agent("agent1")), port: elsewhere)
         }
@@ -214,7 +214,7 @@ final class Recorder: ChannelInboundHandler, Sendable {
     }
 
     @Test func packetsFromAnotherSourceAfterTheLatchAreDropped() async throws {
-        let engine = MediaEngine(host: "127.0.0.1", ports: 41_000...41_099)
+        let engine = MediaEngine(host: "127.0.0.1", ports: 32_200...32_299)
         let (customer, agent1, intruder) = (try await TonePhone(frequency: 440), try await TonePhone(frequency: 1_000),
                                             try await TonePhone(frequency: 1_500))
         let customerPort = try await engine.open(MediaEngine.LegKey(call, .customer))
@@ -246,7 +246,7 @@ final class Recorder: ChannelInboundHandler, Sendable {
 
 @Suite struct MediaEngineMemory {
     @Test func aCallsMediaGoesWithItsLastLegAndALateMediaPlanDoesNotBringItBack() async throws {
-        let engine = MediaEngine(host: "127.0.0.1", ports: 42_000...42_099)
+        let engine = MediaEngine(host: "127.0.0.1", ports: 32_300...32_399)
         let call: InteractionID = "call-9"
         for leg in [Leg.customer, .agent("agent1")] {
             let key = MediaEngine.LegKey(call, leg)

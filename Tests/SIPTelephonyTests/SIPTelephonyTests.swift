@@ -241,7 +241,7 @@ let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.
     }
 
     @Test func afterACrashACallTheCenterStillHoldsCarriesOnInItsDialogAndOnItsMediaPort() async throws {
-        let ports = 38_000...38_099  // this test's own: no other test's leg takes the port while the server is down
+        let ports = 30_000...30_099  // this test's own: no other test's leg (20000–29999) and no bind to port 0 (32768 and up) takes the port while the server is down
         let first = try await SIPServerFixture(rtpPorts: ports)
         let customer = try await TestPhone(serverPort: first.port)
         let media = try await RTPListener()
@@ -274,7 +274,7 @@ let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.
     }
 
     @Test func afterACrashALegWhoseMediaPortIsTakenGetsABYEAndItsCallEnds() async throws {
-        let ports = 38_100...38_199
+        let ports = 30_100...30_199
         let first = try await SIPServerFixture(rtpPorts: ports)
         let customer = try await TestPhone(serverPort: first.port)
         let media = try await RTPListener()

@@ -8,10 +8,16 @@ from test_spec_over_http import conference
 
 
 def connect(desktop, since=None):
+    """An open stream. Without `since`, returned once `ready` has come: the server subscribes after
+    the upgrade, so a command sent before `ready` could change things before the stream sees them.
+    With `since`, the caller reads the missed messages and `ready` itself."""
     url = desktop.server.url.replace("http://", "ws://") + f"/v1/notifications?token={desktop.token}"
     if since is not None:
         url += f"&since={since}"
-    return websocket.create_connection(url, timeout=5)
+    socket = websocket.create_connection(url, timeout=5)
+    if since is None:
+        receive_until(socket, lambda message: message["type"] == "ready")
+    return socket
 
 
 def receive_until(socket, predicate):

@@ -90,7 +90,7 @@ def test_simulate_explains_a_server_it_cannot_reach_and_bad_options():
 
 
 def test_load_runs_full_conference_lifecycles_without_a_failure(tmp_path):
-    result = run_cli("load", "--calls", "3", "--duration", "0.5", "--directory", str(tmp_path))
+    result = run_cli("load", "--calls", "3", "--duration", "2", "--directory", str(tmp_path))
     assert result.returncode == 0, result.stderr
     summary = result.stdout
     assert ", 0 failures" in summary, summary

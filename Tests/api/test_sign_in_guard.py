@@ -66,7 +66,9 @@ def test_a_failed_sign_in_takes_as_long_for_a_name_that_does_not_exist(server):
             times.append(time.perf_counter() - started)
             assert answer.status_code == 401, answer.text
     ratio = statistics.median(unknown) / statistics.median(existing)
-    assert 0.5 <= ratio <= 2, f"unknown {sorted(unknown)} vs existing {sorted(existing)}: ratio {ratio:.2f}"
+    # Without the decoy hash an unknown name would skip bcrypt, whose cost is most of a sign-in's
+    # time; the wide band leaves room for a loaded machine's noise in seven samples.
+    assert 1 / 3 <= ratio <= 3, f"unknown {sorted(unknown)} vs existing {sorted(existing)}: ratio {ratio:.2f}"
 
 
 EXPECTED_POLICY = {

@@ -5,8 +5,6 @@ saying why, whether the stream told the desktop or a refused request did; a supe
 agent idle (the agent's desktop says who did it), signs agents out, sees who is signed in and each
 agent's history; a desktop closed while Available leaves the agent idle as Desktop disconnected;
 and the desktop runs under the server's Content-Security-Policy."""
-import time
-
 import pytest
 import requests
 from selenium.webdriver.support.ui import Select
@@ -33,18 +31,6 @@ def refusal(server, token):
     answer = requests.get(f"{server.url}/v1/me", headers={"Authorization": f"Bearer {token}"})
     code = answer.json().get("error", {}).get("code") if answer.status_code != 200 else None
     return answer.status_code, code
-
-
-def poll(condition, message, timeout=10):
-    """Polls condition() until it is truthy (its value is answered) or the deadline passes."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out: {message} (last: {value!r})")
-        time.sleep(0.1)
 
 
 def test_an_agent_who_signs_out_leaves_the_center_and_the_sign_in_form_says_so(server, browsers):
@@ -103,27 +89,42 @@ def test_signing_out_during_a_call_or_before_its_wrap_up_is_refused_in_words_and
     assert agent_state(server, "agent1")["state"] == "loggedOut"
 
 
-@pytest.mark.serve("--session-max-seconds", "4")
+def advance(server, seconds):
+    """Moves a test-clock server's time on (`serve --test-clock`) a second at a time, as its
+    session sweeps would see it; what fell due has run when this returns."""
+    supervisor = rest_login(server, "supervisor1")  # a new session each time: it never runs out here
+    for _ in range(seconds):
+        answer = requests.post(f"{server.url}/v1/test/clock", json={"milliseconds": 1_000}, headers=supervisor)
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.serve("--test-clock", "--session-max-seconds", "4")
 def test_a_session_past_its_maximum_age_brings_the_open_desktop_back_to_sign_in(server, browsers):
     agent1 = browsers("agent1")
+    agent1.wait_live()
     token = agent1.token()
+    advance(server, 3)
+    assert refusal(server, token) == (200, None)  # not yet: the maximum age is 4 s
+    advance(server, 1)
     # The stream tells the open desktop (sessionEnded) as the server sweeps the session away.
-    agent1.wait_signed_out(SESSION_ENDED, timeout=30)
+    agent1.wait_signed_out(SESSION_ENDED)
     assert agent1.token() is None
     assert refusal(server, token) == (401, "sessionExpired")
     # It was the agent's last session, and they were Idle: they left the center with it.
     assert agent_state(server, "agent1")["state"] == "loggedOut"
 
 
-@pytest.mark.serve("--session-max-seconds", "4")
+@pytest.mark.serve("--test-clock", "--session-max-seconds", "4")
 def test_a_desktop_that_missed_the_end_of_its_session_learns_it_when_it_reconnects(server, browsers):
     proxy = CuttableProxy(server.url)
     try:
         agent1 = browsers("agent1", url=proxy.url)
+        agent1.wait_live()
         token = agent1.token()
         proxy.cut()  # the sessionEnded message cannot reach the desktop
         agent1.wait(lambda d: agent1.find("#connection").get_attribute("data-connection") == "offline", "offline")
-        poll(lambda: refusal(server, token) == (401, "sessionExpired"), "the session to run out", timeout=30)
+        advance(server, 4)
+        assert refusal(server, token) == (401, "sessionExpired")
         proxy.restore()
         # The stream's reconnect is refused; asking who we are (GET /v1/me) tells why.
         agent1.wait_signed_out(SESSION_ENDED, timeout=30)

@@ -87,6 +87,14 @@ def eventually(check, what, timeout=DEADLINE, interval=0.05):
 
 # MARK: Ports
 
+# SIPp's ports come from 10000–19999: below the kernel's ephemeral range (32768–60999), where any
+# bind to port 0 or outgoing connection could take a port between our choosing it and SIPp binding
+# it, and below the server's RTP range (20000–29999). Within this run no port is handed out twice
+# (a phone's port is reused only on purpose, by passing it), so two peers never race for one.
+QUIET_PORTS = range(10000, 20000)
+_handed_out = set()
+
+
 def _bindable(port):
     probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
@@ -98,25 +106,28 @@ def _bindable(port):
         probe.close()
 
 
-def free_udp_port():
-    """A UDP port on 127.0.0.1 that nobody holds now."""
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    probe.bind((LOCALHOST, 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
-def free_udp_ports(count, even=True):
-    """The first of `count` consecutive free UDP ports (for SIPp's media sockets)."""
+def quiet_udp_ports(count=1, even=False):
+    """The first of `count` consecutive UDP ports on 127.0.0.1 that nobody holds now and that this
+    run has not handed out before (see QUIET_PORTS)."""
     rng = random.Random()
-    for _ in range(200):
-        first = rng.randrange(30000, 60000)
+    for _ in range(500):
+        first = rng.randrange(QUIET_PORTS.start, QUIET_PORTS.stop - count)
         if even:
             first -= first % 2
-        if all(_bindable(first + offset) for offset in range(count)):
+        ports = range(first, first + count)
+        if _handed_out.isdisjoint(ports) and all(_bindable(port) for port in ports):
+            _handed_out.update(ports)
             return first
-    raise RuntimeError("no free run of UDP ports")
+    raise RuntimeError(f"no free run of {count} UDP ports in {QUIET_PORTS}")
+
+
+def udp_port_held(port):
+    """Whether a UDP socket is bound to `port` now, read from /proc/net/udp: unlike binding a probe,
+    looking cannot take the port from a process that is about to bind it."""
+    wanted = f":{port:04X}"
+    with open("/proc/net/udp") as table:
+        next(table)
+        return any(line.split()[1].endswith(wanted) for line in table if line.strip())
 
 
 # MARK: SIP messages, as a SIPp trace shows them
@@ -227,12 +238,12 @@ def _digest_parameters(challenge):
             re.findall(r'([A-Za-z-]+)=("[^"]*"|[^,\s]+)', challenge[7:])}
 
 
-def register_by_hand(sip_port, agent, password=PASSWORD, expires=3600, algorithm="SHA-256", port=0):
+def register_by_hand(sip_port, agent, password=PASSWORD, expires=3600, algorithm="SHA-256", port=None):
     """What a phone does to register, done here, for where SIPp cannot (see SIPP_ANSWERS_SHA256):
-    REGISTER from 127.0.0.1:`port` (0: any), take the 401's challenge for `algorithm`, REGISTER
+    REGISTER from 127.0.0.1:`port` (None: a quiet port, which a SIPp can take over to answer), take the 401's challenge for `algorithm`, REGISTER
     again with the digest (qop=auth, RFC 7616 §3.4.1). Returns the messages in order and the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind((LOCALHOST, port))
+    sock.bind((LOCALHOST, quiet_udp_ports() if port is None else port))
     port = sock.getsockname()[1]
     call_id = f"{uuid.uuid4().hex}@{LOCALHOST}"
     uri = f"sip:{LOCALHOST}:{sip_port}"
@@ -296,7 +307,7 @@ class Sipp:
     def __init__(self, workdir, scenario, *, remote=None, port=None, service=None, keys=None,
                  username=None, password=None):
         self.scenario = scenario
-        self.port = port or free_udp_port()
+        self.port = port or quiet_udp_ports()
         os.makedirs(workdir, exist_ok=True)
         base = os.path.join(workdir, f"{scenario}-{self.port}-{uuid.uuid4().hex[:6]}")
         self.messages_path = base + "-messages.log"
@@ -311,7 +322,7 @@ class Sipp:
             "-m", "1", "-l", "1",
             "-timeout", f"{SIPP_LIFETIME}s", "-timeout_error",
             "-recv_timeout", str(int(DEADLINE * 2 * 1000)),
-            "-mp", str(free_udp_ports(4)), "-cp", str(free_udp_port()),
+            "-mp", str(quiet_udp_ports(4, even=True)), "-cp", str(quiet_udp_ports()),
             "-trace_msg", "-message_file", self.messages_path,
             "-trace_err", "-error_file", self.errors_path,
             "-nostdin",
@@ -394,7 +405,7 @@ class Sipp:
             if self.process.poll() is not None:
                 raise AssertionError(f"{self.scenario} ended before listening (exit {self.process.returncode}).\n"
                                      + self.report())
-            return not _bindable(self.port)
+            return udp_port_held(self.port)
 
         eventually(listening, f"{self.scenario} to listen on UDP {self.port}")
 

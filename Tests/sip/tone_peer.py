@@ -216,8 +216,8 @@ class Hearing:
 
 def _bind_pair():
     """An RTP socket on an even port and an RTCP socket on the next, both on 127.0.0.1, above the
-    ports anyone else here picks: the server's RTP range (20000–29999), SIPp's media ports (30000–
-    60000, see conftest.free_udp_ports) and the kernel's ephemeral ports (32768–60999 by default)."""
+    ports anyone else here picks: the server's RTP range (20000–29999), SIPp's ports (10000–
+    19999, see conftest.QUIET_PORTS) and the kernel's ephemeral ports (32768–60999 by default)."""
     rng = random.Random()
     for _ in range(200):
         port = rng.randrange(61000, 65534) & ~1

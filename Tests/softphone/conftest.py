@@ -7,6 +7,7 @@ process started here is stopped by a fixture finalizer, also when the test fails
 import json
 import math
 import os
+import random
 import shutil
 import socket
 import string
@@ -42,6 +43,13 @@ def eventually(probe, done, timeout, message, interval=0.05):
         time.sleep(interval)
 
 
+# The softphones' SIP and ctrl_tcp ports come from 10000–19999, below the kernel's ephemeral range
+# (32768–60999) where any outgoing connection could take a port between our choosing it and
+# baresip binding it (CI once failed on exactly that), and never twice in one run.
+QUIET_PORTS = range(10000, 20000)
+_handed_out = set()
+
+
 def _free(port, kind):
     with socket.socket(socket.AF_INET, kind) as probe:
         try:
@@ -54,17 +62,20 @@ def _free(port, kind):
 def free_port(also_next=False):
     """A loopback port free for both TCP and UDP right now (SIP uses both on one port). With
     `also_next`, the port after it is free for TCP too: baresip 1.0 always opens SIP/TLS on the SIP
-    port + 1 and has no setting to leave it out (CI once failed on exactly that collision)."""
-    for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-            tcp.bind(("127.0.0.1", 0))
-            port = tcp.getsockname()[1]
-        if not _free(port, socket.SOCK_DGRAM):
+    port + 1 and has no setting to leave it out."""
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.randrange(QUIET_PORTS.start, QUIET_PORTS.stop - 1)
+        ports = (port, port + 1) if also_next else (port,)
+        if not _handed_out.isdisjoint(ports):
             continue
-        if also_next and (port >= 65535 or not _free(port + 1, socket.SOCK_STREAM)):
+        if not (_free(port, socket.SOCK_STREAM) and _free(port, socket.SOCK_DGRAM)):
             continue
+        if also_next and not _free(port + 1, socket.SOCK_STREAM):
+            continue
+        _handed_out.update(ports)
         return port
-    raise RuntimeError("no free loopback port")
+    raise RuntimeError(f"no free loopback port in {QUIET_PORTS}")
 
 
 class Desktop:
@@ -92,8 +103,6 @@ class Softphone:
         os.makedirs(directory)
         self.sip_port = free_port(also_next=True)
         self.ctrl_port = free_port()
-        while self.ctrl_port in (self.sip_port, self.sip_port + 1):
-            self.ctrl_port = free_port()
         with open(TEMPLATE) as template:
             config = string.Template(template.read()).substitute(
                 sip_port=self.sip_port, ctrl_port=self.ctrl_port, wav=wav)
@@ -126,6 +135,8 @@ class Softphone:
     def _connect(self):
         if self.process.poll() is not None:
             raise AssertionError(f"{self.name}: baresip exited with {self.process.returncode}\n{self.log_text()}")
+        if "Address already in use" in self.log_text():  # ctrl_tcp's port was taken: it will never listen
+            raise AssertionError(f"{self.name}: baresip could not bind a port\n{self.log_text()}")
         try:
             return socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
         except OSError:
@@ -208,6 +219,8 @@ class Softphone:
                 self.sock.sendall(str(len(payload)).encode() + b":" + payload + b",")
             except OSError:
                 pass
+        if self.process.poll() is None and self.sock is None:
+            self.process.terminate()  # never reached over ctrl_tcp: nothing to ask `quit` of
         try:
             self.process.wait(timeout=5)
         except subprocess.TimeoutExpired:
@@ -311,8 +324,9 @@ def softphone(tmp_path, wav):
     started = []
 
     def start(name, account, microphone=None, extra_config=""):
-        # A port found free can be taken by another process before baresip binds it; such a start
-        # is retried on fresh ports (bounded), anything else fails the test at once.
+        # Should a port found free still be taken before baresip binds it, the start is retried on
+        # fresh ports (bounded); anything else fails the test at once. baresip exits when it cannot
+        # bind SIP, but only warns and runs on without ctrl_tcp when that cannot bind.
         for attempt in range(1, 4):
             directory = tmp_path / (name if attempt == 1 else f"{name}-{attempt}")
             phone = Softphone(str(directory), name, account, microphone or wav, extra_config)
@@ -321,7 +335,7 @@ def softphone(tmp_path, wav):
                 phone.connect()
                 return phone
             except AssertionError:
-                if attempt == 3 or phone.process.poll() is None or "Address already in use" not in phone.log_text():
+                if attempt == 3 or "Address already in use" not in phone.log_text():
                     raise
                 phone.stop()
 
