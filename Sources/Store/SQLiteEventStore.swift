@@ -57,9 +57,15 @@ public final class SQLiteEventStore: EventStore {
             storage: .file(path: path), logger: Logger(label: "switchboard.store"))
         let checkpointer: Checkpointer?
         do {
+            // Space freed by retention goes back to the file system (see `purge`). SQLite takes this
+            // setting only before the file's first write, and switching to WAL is a write.
+            if try await connection.query("SELECT name FROM sqlite_master LIMIT 1", []).isEmpty {
+                _ = try await connection.query("PRAGMA auto_vacuum = INCREMENTAL", [])
+            }
             let mode = try await connection.query("PRAGMA journal_mode=WAL", []).first?.column("journal_mode")?.string
             _ = try await connection.query("PRAGMA synchronous=\(durability.rawValue.uppercased())", [])
             try await migrate(connection)
+            try await makeFreedSpaceReturnable(connection)
             // The telephony's open legs: a side table, not part of the log's schema.
             _ = try await connection.query("CREATE TABLE IF NOT EXISTS lines (key TEXT PRIMARY KEY, body TEXT NOT NULL)", [])
             // Sign-in sessions and the audit trail: side tables too.
@@ -88,9 +94,6 @@ public final class SQLiteEventStore: EventStore {
         guard version < EventLog.schemaVersion else { return }
         let hasLog = try await !connection.query(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'", []).isEmpty
-        // Space freed by retention goes back to the file system (see `purge`); for a new database
-        // this must be set before the first table.
-        if !hasLog { _ = try await connection.query("PRAGMA auto_vacuum = INCREMENTAL", []) }
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
             if hasLog {
@@ -133,11 +136,16 @@ public final class SQLiteEventStore: EventStore {
             _ = try? await connection.query("ROLLBACK", [])
             throw error
         }
-        if hasLog {
-            // A migrated log was made without incremental vacuum: rebuilt once so it has it.
-            _ = try await connection.query("PRAGMA auto_vacuum = INCREMENTAL", [])
-            _ = try await connection.query("VACUUM", [])
-        }
+    }
+
+    /// A log made without incremental vacuum (by schema 0, or by a Switchboard that switched to WAL
+    /// before setting it) is rebuilt once so that it has it; that takes a while on a big log, once.
+    private static func makeFreedSpaceReturnable(_ connection: SQLiteConnection) async throws {
+        let mode = try await connection.query("PRAGMA auto_vacuum", []).first?.column("auto_vacuum")?.integer
+        guard mode != 2 else { return }  // 2: INCREMENTAL
+        Logger(label: "switchboard.store").notice("rebuilding the log once so that space freed by retention is given back (VACUUM)")
+        _ = try await connection.query("PRAGMA auto_vacuum = INCREMENTAL", [])
+        _ = try await connection.query("VACUUM", [])
     }
 
     public func append(_ events: [Event], first: Int, finishing finished: [FinishedInteraction]) async throws {
