@@ -9,12 +9,14 @@ import Store
 /// What is kept for replay follows live work, not traffic: each message carries the whole task
 /// (or agent), so only the latest message about each task and agent is kept — a newer one
 /// replaces it. A task that is over for the user (`taskRemoved`, or a finished task for a
-/// supervisor) keeps its last message among the newest `keptEndings` (64) endings; older ones are
-/// forgotten, and a client asking from before a forgotten one must resync. Bound per user: one
+/// supervisor) keeps its last message among the newest `keptEndings` (16) endings; older ones are
+/// forgotten, and a client asking from before a forgotten one must resync. Sixteen covers a reload
+/// or a short network cut; a desktop away longer fetches its tasks afresh, which is as cheap. Bound per user: one
 /// message per live task they see, one per agent they see, plus `keptEndings`.
 struct Feed {
-    /// Endings kept for replay, per user.
-    static let keptEndings = 64
+    /// Endings kept for replay, per user. Each holds a whole task's message: at 64, a busy agent's
+    /// feed took ~53 KB (heaptrack, docs/benchmarks.md); at 16, about a quarter of that.
+    static let keptEndings = 16
     /// Messages one open session may have waiting to be written before the oldest are dropped.
     static let sessionBuffer = 2_000
 
