@@ -11,7 +11,7 @@ import Store
 /// replaces it. A task that is over for the user (`taskRemoved`, or a finished task for a
 /// supervisor) keeps its last message among the newest `keptEndings` (16) endings; older ones are
 /// forgotten, and a client asking from before a forgotten one must resync. Sixteen covers a reload
-/// or a short network cut; a desktop away longer fetches its tasks afresh, which is as cheap. Bound per user: one
+/// or a short network cut; a desktop away longer fetches its tasks afresh. Bound per user: one
 /// message per live task they see, one per agent they see, plus `keptEndings`.
 struct Feed {
     /// Endings kept for replay, per user. Each holds a whole task's message: at 64, a busy agent's

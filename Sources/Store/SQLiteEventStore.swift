@@ -53,8 +53,8 @@ public final class SQLiteEventStore: EventStore {
     /// an earlier Switchboard is rewritten in today's encoding, in one transaction, before any
     /// command runs. A log from a newer Switchboard is refused (`EventLogError.newerSchema`).
     public static func open(path: String, durability: Durability = .full) async throws -> SQLiteEventStore {
-        let connection = try await SQLiteConnection.open(
-            storage: .file(path: path), logger: Logger(label: "switchboard.store"))
+        let logger = Logger(label: "switchboard.store")
+        let connection = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
         let checkpointer: Checkpointer?
         do {
             // Space freed by retention goes back to the file system (see `purge`). SQLite takes this
@@ -65,7 +65,7 @@ public final class SQLiteEventStore: EventStore {
             let mode = try await connection.query("PRAGMA journal_mode=WAL", []).first?.column("journal_mode")?.string
             _ = try await connection.query("PRAGMA synchronous=\(durability.rawValue.uppercased())", [])
             try await migrate(connection)
-            try await makeFreedSpaceReturnable(connection)
+            try await makeFreedSpaceReturnable(connection, logger: logger)
             // The telephony's open legs: a side table, not part of the log's schema.
             _ = try await connection.query("CREATE TABLE IF NOT EXISTS lines (key TEXT PRIMARY KEY, body TEXT NOT NULL)", [])
             // Sign-in sessions and the audit trail: side tables too.
@@ -140,10 +140,10 @@ public final class SQLiteEventStore: EventStore {
 
     /// A log made without incremental vacuum (by schema 0, or by a Switchboard that switched to WAL
     /// before setting it) is rebuilt once so that it has it; that takes a while on a big log, once.
-    private static func makeFreedSpaceReturnable(_ connection: SQLiteConnection) async throws {
+    private static func makeFreedSpaceReturnable(_ connection: SQLiteConnection, logger: Logger) async throws {
         let mode = try await connection.query("PRAGMA auto_vacuum", []).first?.column("auto_vacuum")?.integer
         guard mode != 2 else { return }  // 2: INCREMENTAL
-        Logger(label: "switchboard.store").notice("rebuilding the log once so that space freed by retention is given back (VACUUM)")
+        logger.notice("rebuilding the log once so that space freed by retention is given back (VACUUM)")
         _ = try await connection.query("PRAGMA auto_vacuum = INCREMENTAL", [])
         _ = try await connection.query("VACUUM", [])
     }

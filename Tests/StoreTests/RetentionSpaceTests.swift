@@ -5,6 +5,11 @@ import Testing
 
 @testable import Store
 
+/// An integer pragma of the store's database, as its own connection reads it.
+private func pragma(_ name: String, of store: SQLiteEventStore) async throws -> Int? {
+    try await store.connection.query("PRAGMA \(name)", []).first?.column(name)?.integer
+}
+
 @Suite("SQLite store: space freed by retention")
 struct RetentionSpaceTests {
     /// Deleted rows only put their pages on the file's free list; without the incremental vacuum a log
@@ -12,9 +17,7 @@ struct RetentionSpaceTests {
     @Test func purgedCallsGiveTheirPagesBackSoTheFileDoesNotGrowRoundOnRound() async throws {
         try await withTemporaryFolder { folder in
             let store = try await SQLiteEventStore.open(path: folder.appendingPathComponent("log.sqlite").path)
-            func pages(_ pragma: String) async throws -> Int {
-                try await store.connection.query("PRAGMA \(pragma)", []).first?.column(pragma)?.integer ?? -1
-            }
+            func pages(_ name: String) async throws -> Int { try await pragma(name, of: store) ?? -1 }
             var next = 0
             var heldAtPeak: [Int] = []
             for round in 0..<3 {
@@ -57,15 +60,15 @@ extension RetentionSpaceTests {
         try await withTemporaryFolder { folder in
             let path = folder.appendingPathComponent("log.sqlite").path
             let store = try await SQLiteEventStore.open(path: path)
-            #expect(try await store.connection.query("PRAGMA auto_vacuum", []).first?.column("auto_vacuum")?.integer == 2)
+            #expect(try await pragma("auto_vacuum", of: store) == 2)
             try await store.append(events(300), first: 0)
             _ = try await store.connection.query("PRAGMA auto_vacuum = NONE", [])
             _ = try await store.connection.query("VACUUM", [])
-            #expect(try await store.connection.query("PRAGMA auto_vacuum", []).first?.column("auto_vacuum")?.integer == 0)
+            #expect(try await pragma("auto_vacuum", of: store) == 0)
             try await store.close()
 
             let reopened = try await SQLiteEventStore.open(path: path)
-            #expect(try await reopened.connection.query("PRAGMA auto_vacuum", []).first?.column("auto_vacuum")?.integer == 2)
+            #expect(try await pragma("auto_vacuum", of: reopened) == 2)
             #expect(try await reopened.all() == events(300))
             try await reopened.close()
         }
