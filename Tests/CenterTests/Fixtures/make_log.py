@@ -1,9 +1,12 @@
-"""Writes log-v0.sqlite: an event log as Switchboard wrote it before the log had a schema
-(commit c95c02d, Swift's synthesized Codable), and log-v0-expected.json: what that server showed
-a supervisor just before it was killed. Tests/CenterTests (LogFixtureTests) replays the log with today's code and
-checks it shows the same. Run once with that commit's binary; kept to say how the file was made.
+"""Writes log-vN.sqlite: an event log as an earlier Switchboard wrote it, and log-vN-expected.json:
+what that server showed a supervisor just before it was killed. Tests/CenterTests (LogFixtureTests)
+replays each log with today's code and checks it shows the same. Each was made once, with the binary
+of the commit that wrote that schema; the script is kept to say how.
 
-    SWITCHBOARD_BINARY=.build/debug/switchboard python3 Tests/CenterTests/Fixtures/make_log_v0.py
+- v0 (before the log had a schema, Swift's synthesized Codable): commit c95c02d.
+- v1 (schema 1: customers only as numbers): commit 2cb4d1d; also keeps the past interactions.
+
+    SWITCHBOARD_BINARY=.build/debug/switchboard python3 Tests/CenterTests/Fixtures/make_log.py 1
 """
 import json
 import os
@@ -19,7 +22,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "api"))
 from conftest import Desktop, Server  # noqa: E402
 
 
-def main():
+def main(version):
     folder = tempfile.mkdtemp()
     server = Server(os.path.join(folder, "log.sqlite"))
     try:
@@ -78,14 +81,16 @@ def main():
             "finished": a,
             "abandoned": e,
         }
+        if version >= 1:
+            expected["interactions"] = boss.call("GET", "/v1/interactions").json()
         server.kill()  # as a crash would leave it
         # The killed server left its last writes in the WAL: fold them into one file.
         database = sqlite3.connect(os.path.join(folder, "log.sqlite"))
         database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         database.execute("PRAGMA journal_mode=DELETE")
         database.close()
-        shutil.copy(os.path.join(folder, "log.sqlite"), os.path.join(HERE, "log-v0.sqlite"))
-        with open(os.path.join(HERE, "log-v0-expected.json"), "w") as out:
+        shutil.copy(os.path.join(folder, "log.sqlite"), os.path.join(HERE, f"log-v{version}.sqlite"))
+        with open(os.path.join(HERE, f"log-v{version}-expected.json"), "w") as out:
             json.dump(expected, out, indent=1, sort_keys=True)
             out.write("\n")
     finally:
@@ -95,4 +100,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
