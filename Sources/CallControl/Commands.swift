@@ -9,7 +9,7 @@ public enum Command: Hashable, Sendable {
     /// Something happened on one of a call's legs (the telephony: SIP, or the simulator).
     case line(InteractionID, LineEvent)
     /// A customer's call reaches a queue.
-    case arrival(InteractionID, queue: QueueID, from: DialNumber)
+    case arrival(InteractionID, queue: QueueID, from: Caller)
     /// A timer the shell armed at the core's request has come due.
     case timerFired(TimerID)
 

@@ -23,7 +23,7 @@ public struct Event: Equatable, Sendable {
 
 public enum InteractionEvent: Equatable, Sendable {
     /// A customer's call reached a queue. Always an interaction's first event.
-    case arrived(queue: QueueID, customerNumber: DialNumber)
+    case arrived(queue: QueueID, caller: Caller)
     /// Routing (or a blind transfer) rings an agent with the call.
     case offered(to: AgentID)
     /// The offered agent let it ring out (RONA): the call goes back to the head of its queue.

@@ -72,10 +72,10 @@ public struct Interaction: Equatable, Sendable {
 
     /// Creates an interaction from its first event.
     public init?(id: InteractionID, first event: InteractionEvent, at time: Timestamp) {
-        guard case .arrived(let queue, let number) = event else { return nil }
+        guard case .arrived(let queue, let caller) = event else { return nil }
         self.id = id
         self.queue = queue
-        self.customer = Customer(number: number, state: .held, since: time)
+        self.customer = Customer(caller: caller, state: .held, since: time)
         self.participants = []
         self.phase = .queued
         self.arrivedAt = time
@@ -479,13 +479,14 @@ public struct Participant: Equatable, Sendable {
 }
 
 public struct Customer: Equatable, Sendable {
-    public let number: DialNumber
+    /// Who called, as the line said.
+    public let caller: Caller
     /// `held` while waiting in a queue too: the customer hears the queue's music.
     public internal(set) var state: PartyState
     public internal(set) var since: Timestamp
 
-    public init(number: DialNumber, state: PartyState, since: Timestamp) {
-        self.number = number
+    public init(caller: Caller, state: PartyState, since: Timestamp) {
+        self.caller = caller
         self.state = state
         self.since = since
     }

@@ -15,12 +15,13 @@ extension CallCenter {
         case .agent(let id, let change):
             return decideAgentState(change, agent: id).map { Decision(event: .agent(id, $0)) }
 
-        case .arrival(let id, let queue, let number):
+        case .arrival(let id, let queue, let caller):
             guard id.isValid else { return .failure(.invalidIdentifier) }
             guard interactions[id] == nil else { return .failure(.interactionExists) }
             guard teamsOfQueue[queue] != nil else { return .failure(.unknownQueue) }
-            guard number.isWellFormed else { return .failure(.invalidDialNumber) }
-            return .success(Decision(event: .interaction(id, .arrived(queue: queue, customerNumber: number))))
+            // Any caller is taken (a withheld number, a name, a SIP address); a number must be one.
+            guard caller.isWellFormed else { return .failure(.invalidDialNumber) }
+            return .success(Decision(event: .interaction(id, .arrived(queue: queue, caller: caller))))
 
         case .timerFired(let timer):
             return decideTimer(timer, at: time)

@@ -210,7 +210,7 @@ public actor ContactCenter {
     /// events that finish it, all or nothing.
     private func summary(_ interaction: Interaction, endedAt end: Timestamp) -> FinishedInteraction {
         FinishedInteraction(
-            id: interaction.id, queue: interaction.queue, customerNumber: interaction.customer.number,
+            id: interaction.id, queue: interaction.queue, caller: interaction.customer.caller,
             arrivedAt: interaction.arrivedAt, endedAt: end,
             agents: interaction.participants.compactMap { participant in
                 participant.party.agent.map { FinishedInteraction.Handling(agent: $0, wrapUpCode: participant.wrapUpCode) }

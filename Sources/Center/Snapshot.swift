@@ -7,7 +7,8 @@ import Store
 /// a snapshot of another schema, or that cannot be read, is ignored and the log replays in full.
 /// Taken under another configuration, it is restored as far as it fits, as the log would be.
 struct CenterSnapshot: Codable {
-    static let schema = 1
+    /// 2: the caller as the line said it (number, name, address, withheld), not only a number.
+    static let schema = 2
 
     /// The configuration the state was built with (for a reader's information).
     var configuration: String
@@ -31,7 +32,10 @@ struct CenterSnapshot: Codable {
     struct InteractionState: Codable {
         var id: String
         var queue: String
-        var customerNumber: String
+        var customerNumber: String?
+        var customerName: String?
+        var customerAddress: String?
+        var customerWithheld: Bool?
         var customerState: String
         var customerSince: Int64
         var participants: [ParticipantState]
@@ -107,7 +111,9 @@ struct CenterSnapshot: Codable {
         }
         return InteractionState(
             id: interaction.id.rawValue, queue: interaction.queue.rawValue,
-            customerNumber: interaction.customer.number.rawValue, customerState: interaction.customer.state.rawValue,
+            customerNumber: interaction.customer.caller.number?.rawValue, customerName: interaction.customer.caller.name,
+            customerAddress: interaction.customer.caller.address,
+            customerWithheld: interaction.customer.caller.withheld ? true : nil, customerState: interaction.customer.state.rawValue,
             customerSince: interaction.customer.since.milliseconds,
             participants: interaction.participants.map { participant in
                 ParticipantState(
@@ -204,7 +210,11 @@ struct CenterSnapshot: Codable {
         }
         return Interaction(
             id: InteractionID(state.id), queue: QueueID(state.queue),
-            customer: Customer(number: DialNumber(state.customerNumber), state: customerState,
+            customer: Customer(
+                caller: state.customerWithheld == true
+                    ? .withheld
+                    : Caller(number: state.customerNumber.map(DialNumber.init), address: state.customerAddress, name: state.customerName),
+                state: customerState,
                                since: Timestamp(milliseconds: state.customerSince)),
             participants: participants, phase: phase, arrivedAt: Timestamp(milliseconds: state.arrivedAt),
             version: state.version)

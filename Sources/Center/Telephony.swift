@@ -68,10 +68,10 @@ public final class SimulatedTelephony: Telephony {
     }
 
     /// A customer calls a queue.
-    public func placeCall(queue: QueueID, from number: DialNumber) async throws -> (InteractionID, Outcome) {
+    public func placeCall(queue: QueueID, from caller: Caller) async throws -> (InteractionID, Outcome) {
         let center = try attached()
         let id = InteractionID.make(at: center.now())
-        let (outcome, _) = try await center.execute(.arrival(id, queue: queue, from: number))
+        let (outcome, _) = try await center.execute(.arrival(id, queue: queue, from: caller))
         return (id, outcome)
     }
 

@@ -4,7 +4,13 @@ import Store
 /// A task as the API shows it.
 public struct TaskSnapshot: Codable, Sendable, Equatable {
     public struct CustomerView: Codable, Sendable, Equatable {
-        public var number: String
+        /// Who called, as the line said: a number, a name, an address (each when known), or withheld.
+        public var number: String?
+        public var name: String?
+        public var address: String?
+        public var withheld: Bool
+        /// How to show the caller ("Withheld number", "Alice (+15550100)"): one wording for every client.
+        public var label: String
         public var state: String
         /// When the customer hung up or was handed off (ms since 1970), once they have left.
         public var leftAt: Int64?
@@ -42,8 +48,10 @@ public struct TaskSnapshot: Codable, Sendable, Equatable {
         status = interaction.status.rawValue
         queue = interaction.queue.rawValue
         arrivedAt = interaction.arrivedAt.milliseconds
+        let caller = interaction.customer.caller
         customer = CustomerView(
-            number: interaction.customer.number.rawValue, state: interaction.customer.state.rawValue,
+            number: caller.number?.rawValue, name: caller.name, address: caller.address, withheld: caller.withheld,
+            label: caller.label, state: interaction.customer.state.rawValue,
             leftAt: interaction.customer.state == .left ? interaction.customer.since.milliseconds : nil)
         participants = interaction.participants.map { participant in
             var view = ParticipantView(
@@ -117,9 +125,13 @@ extension TaskSnapshot: JSONWritable {
             json.member("arrivedAt", arrivedAt)
             json.key("customer")
             json.object { json in
+                json.member("address", customer.address)
+                json.member("label", customer.label)
                 json.member("leftAt", customer.leftAt)
+                json.member("name", customer.name)
                 json.member("number", customer.number)
                 json.member("state", customer.state)
+                json.member("withheld", customer.withheld)
             }
             json.member("id", id)
             json.key("participants")

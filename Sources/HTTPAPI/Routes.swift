@@ -13,7 +13,21 @@ struct LoginRequest: Decodable { var username: String; var password: String }
 struct StateRequest: Decodable { var state: String; var idleCodeId: String? }
 struct DestinationRequest: Decodable { var destinationType: String; var to: String }
 struct WrapUpRequest: Decodable { var wrapUpCodeId: String; var notes: String? }
-struct SimCallRequest: Decodable { var queueId: String; var from: String }
+/// A simulated customer's call: from a number, a SIP address (`from` either way), a display name,
+/// or withheld (no `from`, or `withheld: true`).
+struct SimCallRequest: Decodable {
+    var queueId: String
+    var from: String?
+    var callerName: String?
+    var withheld: Bool?
+
+    var caller: Caller {
+        if withheld == true { return .withheld }
+        guard let from else { return callerName.map { Caller(name: $0) } ?? .withheld }
+        if from.contains("@") { return Caller(address: from, name: callerName) }
+        return Caller(number: DialNumber(from), name: callerName)
+    }
+}
 
 struct QueueView: Encodable {
     var id: String
@@ -189,7 +203,7 @@ func buildRouter(
     if let simulator {
         v1.post("/sim/calls") { request, _ in
             let body = try await api.decode(SimCallRequest.self, request)
-            let (id, outcome) = try await simulator.placeCall(queue: QueueID(body.queueId), from: DialNumber(body.from))
+            let (id, outcome) = try await simulator.placeCall(queue: QueueID(body.queueId), from: body.caller)
             if let rejection = outcome.rejection { throw APIError(rejection) }
             return api.json(["taskId": id.rawValue], status: .created)
         }
@@ -257,7 +271,12 @@ struct PastInteraction: Encodable {
     struct Handling: Encodable { var agentId: String; var wrapUpCodeId: String? }
     var id: String
     var queue: String
-    var customerNumber: String
+    /// Who called: each part when known, and how to show it.
+    var customerNumber: String?
+    var customerName: String?
+    var customerAddress: String?
+    var customerWithheld: Bool
+    var customerLabel: String
     var arrivedAt: Int64
     var endedAt: Int64
     var agents: [Handling]
@@ -265,7 +284,11 @@ struct PastInteraction: Encodable {
     init(_ finished: FinishedInteraction) {
         id = finished.id.rawValue
         queue = finished.queue.rawValue
-        customerNumber = finished.customerNumber.rawValue
+        customerNumber = finished.caller.number?.rawValue
+        customerName = finished.caller.name
+        customerAddress = finished.caller.address
+        customerWithheld = finished.caller.withheld
+        customerLabel = finished.caller.label
         arrivedAt = finished.arrivedAt.milliseconds
         endedAt = finished.endedAt.milliseconds
         agents = finished.agents.map { Handling(agentId: $0.agent.rawValue, wrapUpCodeId: $0.wrapUpCode?.rawValue) }

@@ -365,7 +365,9 @@ actor SIPEndpoint {
             customer: CustomerLeg(transaction: id, mediaPort: port, invite: invite, peer: peer, localTag: toTag, answer: answer))
         if let offer, let answer { describeMedia(interaction, .customer, remote: offer, agreed: answer) }
         await save(SavedLeg(interaction: interaction, leg: .customer, state: .waiting, invite: invite, dialog: nil, peer: peer))
-        let caller = invite.from?.uri?.user.map(DialNumber.init).flatMap { $0.isWellFormed ? $0 : nil } ?? DialNumber("anonymous")
+        // Whoever it is (a number, a name, a SIP address, withheld), the call is answered and queued;
+        // a trunk's asserted identity is believed, anyone's From is taken as said.
+        let caller = Caller(CallingIdentity(of: invite, trusted: true))
         inOrder(interaction) {
             do {
                 let (outcome, _) = try await center.execute(.arrival(interaction, queue: queue, from: caller))

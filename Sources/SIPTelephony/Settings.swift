@@ -58,3 +58,14 @@ public struct SIPSettings: Sendable {
             }))
     }
 }
+
+extension Caller {
+    /// The core's caller from what SIP said.
+    init(_ identity: CallingIdentity) {
+        if identity.withheld {
+            self = .withheld
+        } else {
+            self.init(number: identity.number.map(DialNumber.init), address: identity.address, name: identity.displayName)
+        }
+    }
+}

@@ -11,7 +11,7 @@ import Foundation
 /// (`{"interaction":{"_0":…,"_1":{…}}}`), read only to migrate it (`decodeSchema0`).
 public enum EventLog {
     /// The schema this code writes (SQLite's `user_version`).
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     /// A row's parts: whose event it is, and its body.
     public struct Row: Equatable, Sendable {
@@ -85,9 +85,9 @@ public enum EventLog {
     private static func write(_ event: InteractionEvent, to json: inout JSONText) {
         var fields = Fields(event: name(of: event))
         switch event {
-        case .arrived(let queue, let number):
+        case .arrived(let queue, let caller):
             fields.queue = queue.rawValue
-            fields.customerNumber = number.rawValue
+            fields.set(caller)
         case .offered(let agent), .offerTimedOut(let agent), .accepted(let agent), .consultOffered(let agent),
             .consultOfferTimedOut(let agent), .conferenceTransferred(let agent):
             fields.agent = agent.rawValue
@@ -204,6 +204,9 @@ private struct Fields: Codable {
     var number: String?
     var queue: String?
     var customerNumber: String?
+    var customerAddress: String?
+    var customerName: String?
+    var customerWithheld: Bool?
     var code: String?
     var notes: String?
     var automatic: Bool?
@@ -211,6 +214,19 @@ private struct Fields: Codable {
     var mode: String?
 
     init(event: String) { self.event = event }
+
+    /// Schema 2: whatever the line said of the caller; schema 1 always had a number.
+    mutating func set(_ caller: Caller) {
+        customerNumber = caller.number?.rawValue
+        customerAddress = caller.address
+        customerName = caller.name
+        customerWithheld = caller.withheld ? true : nil
+    }
+
+    var caller: Caller {
+        if customerWithheld == true { return .withheld }
+        return Caller(number: customerNumber.map(DialNumber.init), address: customerAddress, name: customerName)
+    }
 
     mutating func set(_ party: Party) {
         switch party {
@@ -231,7 +247,10 @@ private struct Fields: Codable {
         json.member("agent", agent)
         if let automatic { json.member("automatic", automatic) }
         json.member("code", code)
+        json.member("customerAddress", customerAddress)
+        json.member("customerName", customerName)
         json.member("customerNumber", customerNumber)
+        if let customerWithheld { json.member("customerWithheld", customerWithheld) }
         json.member("event", event)
         json.member("mode", mode)
         json.member("notes", notes)
@@ -267,7 +286,7 @@ private struct Fields: Codable {
         let agent = self.agent.map(AgentID.init)
         switch event {
         case "arrived":
-            return .arrived(queue: QueueID(try required(queue)), customerNumber: DialNumber(try required(customerNumber)))
+            return .arrived(queue: QueueID(try required(queue)), caller: caller)
         case "offered": return .offered(to: try required(agent))
         case "offerTimedOut": return .offerTimedOut(agent: try required(agent))
         case "accepted": return .accepted(by: try required(agent))

@@ -16,19 +16,20 @@ public struct FinishedInteraction: Equatable, Sendable {
 
     public var id: InteractionID
     public var queue: QueueID
-    public var customerNumber: DialNumber
+    /// Who called (a number, a name, an address, or withheld).
+    public var caller: Caller
     public var arrivedAt: Timestamp
     public var endedAt: Timestamp
     /// In the order they joined the call.
     public var agents: [Handling]
 
     public init(
-        id: InteractionID, queue: QueueID, customerNumber: DialNumber, arrivedAt: Timestamp, endedAt: Timestamp,
+        id: InteractionID, queue: QueueID, caller: Caller, arrivedAt: Timestamp, endedAt: Timestamp,
         agents: [Handling]
     ) {
         self.id = id
         self.queue = queue
-        self.customerNumber = customerNumber
+        self.caller = caller
         self.arrivedAt = arrivedAt
         self.endedAt = endedAt
         self.agents = agents

@@ -30,7 +30,7 @@ public final class SQLiteEventStore: EventStore {
         case lines([LineRecord], done: CheckedContinuation<Void, any Error>)
 
         static let eventColumns = 5
-        static let finishedColumns = 7
+        static let finishedColumns = 10
 
         var events: Int {
             if case .append(let binds, _, _) = self { binds.count / Self.eventColumns } else { 0 }
@@ -96,7 +96,21 @@ public final class SQLiteEventStore: EventStore {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'", []).isEmpty
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
-            if hasLog {
+            if version == 1 {
+                // Schema 1 → 2: a caller may have no number (a withheld or a SIP caller), and may
+                // have a name or an address. SQLite cannot drop a NOT NULL: the table is rebuilt.
+                for statement in [
+                    Self.createFinished.replacingOccurrences(of: "IF NOT EXISTS finished", with: "finished_v2"),
+                    """
+                    INSERT INTO finished_v2 (interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at)
+                    SELECT interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at FROM finished ORDER BY rowid
+                    """,
+                    "DROP TABLE finished",
+                    "ALTER TABLE finished_v2 RENAME TO finished",
+                ] {
+                    _ = try await connection.query(statement, [])
+                }
+            } else if hasLog {
                 // Schema 0 → 1: agent events get their own column; every body is rewritten.
                 _ = try await connection.query("ALTER TABLE events ADD COLUMN agent TEXT", [])
                 let rows = try await connection.query("SELECT seq, body FROM events ORDER BY seq", [])
@@ -117,11 +131,7 @@ public final class SQLiteEventStore: EventStore {
             _ = try await connection.query("CREATE INDEX IF NOT EXISTS events_by_interaction ON events (interaction, seq)", [])
             for statement in [
                 "CREATE TABLE IF NOT EXISTS snapshots (through INTEGER PRIMARY KEY, schema INTEGER NOT NULL, at INTEGER NOT NULL, body BLOB NOT NULL)",
-                // One row per agent who was on a finished call (one with no agent if nobody was).
-                """
-                CREATE TABLE IF NOT EXISTS finished (interaction TEXT NOT NULL, agent TEXT, wrap_up_code TEXT,
-                  queue TEXT NOT NULL, customer_number TEXT NOT NULL, arrived_at INTEGER NOT NULL, ended_at INTEGER NOT NULL)
-                """,
+                Self.createFinished,
                 "CREATE INDEX IF NOT EXISTS finished_by_time ON finished (ended_at, interaction)",
                 "CREATE INDEX IF NOT EXISTS finished_by_agent ON finished (agent, ended_at)",
                 "CREATE INDEX IF NOT EXISTS finished_by_queue ON finished (queue, ended_at)",
@@ -137,6 +147,13 @@ public final class SQLiteEventStore: EventStore {
             throw error
         }
     }
+
+    /// One row per agent who was on a finished call (one with no agent if nobody was).
+    static let createFinished = """
+        CREATE TABLE IF NOT EXISTS finished (interaction TEXT NOT NULL, agent TEXT, wrap_up_code TEXT,
+          queue TEXT NOT NULL, customer_number TEXT, customer_name TEXT, customer_address TEXT,
+          customer_withheld INTEGER NOT NULL DEFAULT 0, arrived_at INTEGER NOT NULL, ended_at INTEGER NOT NULL)
+        """
 
     /// A log made without incremental vacuum (by schema 0, or by a Switchboard that switched to WAL
     /// before setting it) is rebuilt once so that it has it; that takes a while on a big log, once.
@@ -241,14 +258,17 @@ public final class SQLiteEventStore: EventStore {
             _ = try await connection.query(eventInsert, events)
             return
         }
-        let finishedRows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?)", count: finished.count / Job.finishedColumns)
+        let finishedRows = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", count: finished.count / Job.finishedColumns)
             .joined(separator: ", ")
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
             if !events.isEmpty { _ = try await connection.query(eventInsert, events) }
             if !finished.isEmpty {
                 _ = try await connection.query(
-                    "INSERT INTO finished (interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at) VALUES \(finishedRows)",
+                    """
+                    INSERT INTO finished (interaction, agent, wrap_up_code, queue, customer_number, customer_name, customer_address,
+                      customer_withheld, arrived_at, ended_at) VALUES \(finishedRows)
+                    """,
                     finished)
             }
             for change in lines {
@@ -273,7 +293,9 @@ public final class SQLiteEventStore: EventStore {
             [
                 .text(interaction.id.rawValue), handling.map { .text($0.agent.rawValue) } ?? .null,
                 handling?.wrapUpCode.map { .text($0.rawValue) } ?? .null, .text(interaction.queue.rawValue),
-                .text(interaction.customerNumber.rawValue), .integer(Int(interaction.arrivedAt.milliseconds)),
+                interaction.caller.number.map { .text($0.rawValue) } ?? .null, interaction.caller.name.map { .text($0) } ?? .null,
+                interaction.caller.address.map { .text($0) } ?? .null, .integer(interaction.caller.withheld ? 1 : 0),
+                .integer(Int(interaction.arrivedAt.milliseconds)),
                 .integer(Int(interaction.endedAt.milliseconds)),
             ]
         }
@@ -368,7 +390,8 @@ public final class SQLiteEventStore: EventStore {
         // The page's interactions from an index, then all their rows.
         let rows = try await connection.query(
             """
-            SELECT interaction, agent, wrap_up_code, queue, customer_number, arrived_at, ended_at FROM finished
+            SELECT interaction, agent, wrap_up_code, queue, customer_number, customer_name, customer_address, customer_withheld,
+              arrived_at, ended_at FROM finished
             WHERE interaction IN (SELECT DISTINCT interaction FROM finished \(condition)
                                   ORDER BY ended_at DESC, interaction DESC LIMIT ?)
             ORDER BY ended_at DESC, interaction DESC, rowid
@@ -376,12 +399,17 @@ public final class SQLiteEventStore: EventStore {
         var found: [FinishedInteraction] = []
         for row in rows {
             guard let id = row.column("interaction")?.string, let queue = row.column("queue")?.string,
-                let number = row.column("customer_number")?.string, let arrived = row.column("arrived_at")?.integer,
+                let arrived = row.column("arrived_at")?.integer,
                 let ended = row.column("ended_at")?.integer
             else { throw StoreError.corrupt }
             if found.last?.id.rawValue != id {
                 found.append(FinishedInteraction(
-                    id: InteractionID(id), queue: QueueID(queue), customerNumber: DialNumber(number),
+                    id: InteractionID(id), queue: QueueID(queue),
+                    caller: row.column("customer_withheld")?.integer == 1
+                        ? .withheld
+                        : Caller(
+                            number: row.column("customer_number")?.string.map(DialNumber.init),
+                            address: row.column("customer_address")?.string, name: row.column("customer_name")?.string),
                     arrivedAt: Timestamp(milliseconds: Int64(arrived)), endedAt: Timestamp(milliseconds: Int64(ended)),
                     agents: []))
             }

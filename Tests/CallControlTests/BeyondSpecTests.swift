@@ -296,6 +296,30 @@ struct RoutingTests {
         h.reject(.arrival(h.call, queue: "sales", from: "+15550100"), with: .interactionExists)
         h.reject(.desktop(agent1, "call-9", .accept), with: .unknownInteraction)
     }
+
+    @Test(arguments: [
+        Caller.withheld, Caller(address: "alice@example.com"), Caller(name: "Alice"),
+        Caller(address: "alice@example.com", name: "Alice"), Caller(number: "+15550100", name: "Bob"), Caller(),
+    ])
+    func everyCallerIsQueuedAndOfferedWhateverTheLineSaysOfThem(_ caller: Caller) {
+        var h = Harness()
+        h.signIn(agent1)
+        h.accept(.arrival(h.call, queue: "sales", from: caller))
+        #expect(h.interaction.customer.caller == caller)
+        #expect(h.agentStatus(agent1) == .reserved(h.call))
+    }
+
+    @Test func aCallersNameAndAddressAreBoundedPrintableText() {
+        let caller = Caller(address: "bob@\u{0}example.com", name: "  Bob\r\n\tSmith " + String(repeating: "é", count: 100))
+        #expect(caller.address == "bob@ example.com")
+        #expect(caller.name?.hasPrefix("Bob Smith éé") == true)
+        #expect((caller.name?.utf8.count ?? 0) <= Caller.maximumNameBytes)
+        #expect(Caller(name: " \n ").name == nil)
+        #expect(Caller.withheld.label == "Withheld number")
+        #expect(Caller(number: "+15550100", name: "Alice").label == "Alice (+15550100)")
+        #expect(Caller(address: "alice@example.com").label == "alice@example.com")
+        #expect(Caller().label == "Unknown caller")
+    }
 }
 
 @Suite("Wrap-up and agent state")

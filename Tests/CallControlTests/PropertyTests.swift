@@ -102,8 +102,15 @@ struct RandomWorld {
             return .agent(chance(98) ? agent : "nobody", change)
         case 8..<14:
             nextCall += 1
-            let number = DialNumber(chance(95) ? "+1555\(Int.random(in: 1000...9999, using: &rng))" : "not a number")
-            return .arrival(InteractionID("call-\(nextCall)"), queue: pick(Self.queues), from: number)
+            // Callers as lines give them: numbers, names, SIP addresses, withheld, and now and then a
+            // "number" that is not one (refused).
+            let caller: Caller = switch Int.random(in: 0..<20, using: &rng) {
+            case 0: .withheld
+            case 1: Caller(address: "alice@example.com", name: "Alice")
+            case 2: Caller(number: DialNumber("not a number"))
+            default: Caller(number: DialNumber("+1555\(Int.random(in: 1000...9999, using: &rng))"), name: chance(50) ? "Bob" : nil)
+            }
+            return .arrival(InteractionID("call-\(nextCall)"), queue: pick(Self.queues), from: caller)
         case 14..<17:
             // Customers hang up at any time, and most tellingly while two agents are on the call.
             let talking = live.filter { [.consulting, .conferenced].contains(center.interactions[$0]!.status) }

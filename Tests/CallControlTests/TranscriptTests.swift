@@ -22,7 +22,7 @@ struct TranscriptTests {
         h.advance(seconds: 1)
         let ringDeadline = h.now.adding(milliseconds: 11_000)
         step(.arrival(call, queue: "sales", from: "+15550100"),
-             [.arrived(queue: "sales", customerNumber: "+15550100"), .offered(to: a1)],
+             [.arrived(queue: "sales", caller: "+15550100"), .offered(to: a1)],
              [.startTimer(.ringNoAnswer(call, a1), deadline: ringDeadline), .answerCustomer(call),
               .ring(call, .agent(a1)), .setMedia(call, MediaPlan(customerHearsMusic: true)),
               .notifyAgent(a1, call), .agentStateChanged(a1)])

@@ -4,7 +4,7 @@ import Foundation
 import Store
 import Testing
 
-/// A log written by Switchboard before the log had a schema (Fixtures/make_log_v0.py says how)
+/// Logs written by earlier Switchboards, one per schema (Fixtures/make_log.py says how each was made),
 /// must open, be migrated, and replay to exactly what that server showed before it was killed.
 @Suite("Event log written by an earlier Switchboard")
 struct LogFixtureTests {
@@ -31,14 +31,16 @@ struct LogFixtureTests {
         try JSONSerialization.jsonObject(with: Data(value.jsonBytes))
     }
 
-    @Test func aSchemaZeroLogIsMigratedAndReplaysToTheSameTasksAgentsAndHistories() async throws {
+    /// v0: before the log had a schema (commit c95c02d); v1: customers only as numbers (commit 2cb4d1d).
+    @Test(arguments: ["v0", "v1"])
+    func anEarlierSchemasLogIsMigratedAndReplaysToTheSameTasksAgentsHistoriesAndPastInteractions(_ version: String) async throws {
         let expected = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixture("log-v0-expected.json"))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixture("log-\(version)-expected.json"))) as? [String: Any])
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("log.sqlite").path
-        try FileManager.default.copyItem(atPath: try Self.fixture("log-v0.sqlite").path, toPath: path)
+        try FileManager.default.copyItem(atPath: try Self.fixture("log-\(version).sqlite").path, toPath: path)
 
         for opening in ["migrated", "reopened after migration"] {
             let store = try await SQLiteEventStore.open(path: path)
@@ -58,6 +60,15 @@ struct LogFixtureTests {
                 let task = InteractionID(try #require(expected[key] as? String))
                 #expect(await center.snapshot(task, for: nil) == nil)
                 #expect(try await center.history(task, for: nil)?.isEmpty == false)
+            }
+            if let listed = (expected["interactions"] as? [String: Any])?["interactions"] as? [[String: Any]] {
+                // The past interactions, as that server listed them (each caller a number then).
+                let finished = try await center.finishedInteractions(FinishedQuery(), viewer: nil)
+                #expect(finished.map(\.id.rawValue) == listed.map { $0["id"] as? String }, "\(opening)")
+                #expect(finished.map { $0.caller.number?.rawValue } == listed.map { $0["customerNumber"] as? String }, "\(opening)")
+                #expect(finished.map { $0.agents.map(\.agent.rawValue) }
+                    == listed.map { ($0["agents"] as? [[String: Any]] ?? []).compactMap { $0["agentId"] as? String } }, "\(opening)")
+                #expect(finished.allSatisfy { !$0.caller.withheld && $0.caller.name == nil }, "\(opening)")
             }
             try await store.close()
         }

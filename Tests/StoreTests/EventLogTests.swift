@@ -7,7 +7,10 @@ import Testing
 let everyEvent: [Event.Subject] = {
     let call: InteractionID = "call-1"
     let interaction: [InteractionEvent] = [
-        .arrived(queue: "sales", customerNumber: "+15550100"), .offered(to: "agent1"), .offerTimedOut(agent: "agent1"),
+        .arrived(queue: "sales", caller: "+15550100"), .arrived(queue: "sales", caller: .withheld),
+        .arrived(queue: "sales", caller: Caller(address: "alice@example.com", name: "Alice \"Al\" Liddell")),
+        .arrived(queue: "sales", caller: Caller(number: "+15550100", name: "Bob")), .arrived(queue: "sales", caller: Caller()),
+        .offered(to: "agent1"), .offerTimedOut(agent: "agent1"),
         .accepted(by: "agent1"), .customerHeld, .customerResumed, .consultStarted(.agent("agent2")),
         .consultStarted(.queue("support")), .consultStarted(.dialNumber("+442079460000")), .consultOffered(to: "agent2"),
         .consultOfferTimedOut(agent: "agent2"), .consultAnswered(.agent("agent2")),
@@ -34,8 +37,12 @@ struct EventLogTests {
 
     /// The stored text is a contract with every database already written: these bodies must never change.
     @Test func theStoredTextOfAnEventIsFixed() {
-        #expect(EventLog.encode(.interaction("c1", .arrived(queue: "sales", customerNumber: "+15550100"))).body
+        #expect(EventLog.encode(.interaction("c1", .arrived(queue: "sales", caller: "+15550100"))).body
             == #"{"customerNumber":"+15550100","event":"arrived","queue":"sales"}"#)
+        #expect(EventLog.encode(.interaction("c1", .arrived(queue: "sales", caller: .withheld))).body
+            == #"{"customerWithheld":true,"event":"arrived","queue":"sales"}"#)
+        #expect(EventLog.encode(.interaction("c1", .arrived(queue: "sales", caller: Caller(address: "alice@example.com", name: "Alice")))).body
+            == #"{"customerAddress":"alice@example.com","customerName":"Alice","event":"arrived","queue":"sales"}"#)
         #expect(EventLog.encode(.interaction("c1", .consultStarted(.dialNumber("+4420"))))
             == EventLog.Row(interaction: "c1", agent: nil, body: #"{"event":"consultStarted","number":"+4420"}"#))
         #expect(EventLog.encode(.interaction("c1", .ringFailed(.agent("agent2"), .declined))).body
@@ -51,7 +58,7 @@ struct EventLogTests {
             (#"{"agent":{"_0":"agent1","_1":{"loggedIn":{}}}}"#, .agent("agent1", .loggedIn)),
             (#"{"agent":{"_1":{"wentIdle":{"_0":"break"}},"_0":"agent1"}}"#, .agent("agent1", .wentIdle("break"))),
             (#"{"interaction":{"_0":"t1","_1":{"arrived":{"queue":"sales","customerNumber":"+15550100"}}}}"#,
-             .interaction("t1", .arrived(queue: "sales", customerNumber: "+15550100"))),
+             .interaction("t1", .arrived(queue: "sales", caller: "+15550100"))),
             (#"{"interaction":{"_0":"t1","_1":{"offered":{"to":"agent1"}}}}"#, .interaction("t1", .offered(to: "agent1"))),
             (#"{"interaction":{"_0":"t1","_1":{"accepted":{"by":"agent1"}}}}"#, .interaction("t1", .accepted(by: "agent1"))),
             (#"{"interaction":{"_0":"t1","_1":{"consultStarted":{"_0":{"dialNumber":{"_0":"+15550199"}}}}}}"#,

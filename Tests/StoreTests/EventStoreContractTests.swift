@@ -76,7 +76,7 @@ struct EventStoreContractTests {
     func oneInteractionsEventsAreReadAloneInOrder(_ kind: StoreUnderTest) async throws {
         try await withTemporaryFolder { folder in
             let store = try await kind.make(folder)
-            let mine = [Event(at: Timestamp(milliseconds: 1), .interaction("mine", .arrived(queue: "sales", customerNumber: "+15550100"))),
+            let mine = [Event(at: Timestamp(milliseconds: 1), .interaction("mine", .arrived(queue: "sales", caller: "+15550100"))),
                         Event(at: Timestamp(milliseconds: 3), .interaction("mine", .offered(to: "agent1")))]
             try await store.append([mine[0], Event(at: Timestamp(milliseconds: 2), .interaction("other", .customerHeld)), mine[1]], first: 0)
             #expect(try await store.events(of: "mine") == mine)
@@ -147,7 +147,7 @@ struct EventStoreContractTests {
 struct FinishedInteractionTests {
     static func finished(_ id: String, queue: QueueID = "sales", ended: Int64, agents: [(AgentID, WrapUpCodeID?)]) -> FinishedInteraction {
         FinishedInteraction(
-            id: InteractionID(id), queue: queue, customerNumber: "+15550100", arrivedAt: Timestamp(milliseconds: ended - 100),
+            id: InteractionID(id), queue: queue, caller: "+15550100", arrivedAt: Timestamp(milliseconds: ended - 100),
             endedAt: Timestamp(milliseconds: ended), agents: agents.map { .init(agent: $0.0, wrapUpCode: $0.1) })
     }
 
@@ -158,6 +158,24 @@ struct FinishedInteractionTests {
         finished("c4", ended: 4_000, agents: [("agent2", "resolved")]),
         finished("c5", ended: 4_000, agents: [("agent3", "callback")]),
     ]
+
+    @Test(arguments: StoreUnderTest.all)
+    func aPastInteractionKeepsItsCallerAsTheLineSaidIt(_ kind: StoreUnderTest) async throws {
+        try await withTemporaryFolder { folder in
+            let store = try await kind.make(folder)
+            let callers: [Caller] = [
+                .withheld, Caller(address: "alice@example.com", name: "Alice"), Caller(number: "+15550100", name: "Bob"), Caller(),
+            ]
+            let calls = callers.enumerated().map { index, caller in
+                FinishedInteraction(
+                    id: InteractionID("c\(index)"), queue: "sales", caller: caller, arrivedAt: Timestamp(milliseconds: Int64(index) * 100),
+                    endedAt: Timestamp(milliseconds: Int64(index) * 100 + 50), agents: [.init(agent: "agent1", wrapUpCode: nil)])
+            }
+            try await store.append([], first: 0, finishing: calls)
+            #expect(try await store.finished(FinishedQuery()) == calls.reversed())
+            try await store.close()
+        }
+    }
 
     @Test(arguments: StoreUnderTest.all)
     func pastInteractionsAreListedNewestFirstByTimeQueueAgentAndReasonAndPaged(_ kind: StoreUnderTest) async throws {

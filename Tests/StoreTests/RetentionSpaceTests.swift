@@ -30,7 +30,7 @@ struct RetentionSpaceTests {
                         log.append(Event(at: Timestamp(milliseconds: ended - 100 + Int64(step)), .interaction(call, .customerHeld)))
                     }
                     calls.append(FinishedInteraction(
-                        id: call, queue: "sales", customerNumber: "+15550100", arrivedAt: Timestamp(milliseconds: ended - 100),
+                        id: call, queue: "sales", caller: "+15550100", arrivedAt: Timestamp(milliseconds: ended - 100),
                         endedAt: Timestamp(milliseconds: ended), agents: [.init(agent: AgentID("agent\(n % 40)"), wrapUpCode: "resolved")]))
                 }
                 try await store.append(log, first: next, finishing: calls)
