@@ -83,6 +83,7 @@ let package = Package(
             name: "SIPTelephony",
             dependencies: [
                 "SIP", "Center", "CallControl", "Store", "Media", "MediaService",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -7,72 +7,29 @@ import HummingbirdBcrypt
 import Store
 import Synchronization
 
-/// Failed sign-ins counted per user name and per client address over a window: from the
-/// `threshold`th failure in a row, attempts are refused for `firstBlock`, doubling with each
-/// further failure up to `longestBlock`. A value; the caller keeps it behind a lock.
+/// Failed sign-ins counted per user name and per client address (`FailureThrottle`): 5 in a row
+/// for a name, or 20 from an address, and attempts wait. A value; the caller keeps it behind a lock.
 struct SignInThrottle {
-    struct Rule {
-        var threshold: Int
-        var window: Int64 = 15 * 60_000
-        var firstBlock: Int64 = 30_000
-        var longestBlock: Int64 = 15 * 60_000
-    }
-
-    private struct Count {
-        var failures: Int
-        var since: Timestamp
-        var blockedUntil: Timestamp?
-    }
-
-    let perName: Rule
-    let perAddress: Rule
-    private var names: [String: Count] = [:]
-    private var addresses: [String: Count] = [:]
+    typealias Rule = FailureThrottle<String>.Rule
+    private var names: FailureThrottle<String>
+    private var addresses: FailureThrottle<String>
 
     init(perName: Rule = Rule(threshold: 5), perAddress: Rule = Rule(threshold: 20)) {
-        self.perName = perName
-        self.perAddress = perAddress
+        names = FailureThrottle(perName)
+        addresses = FailureThrottle(perAddress)
     }
 
     /// How many milliseconds the attempt must wait, or nil if it may go ahead.
     func wait(name: String, address: String, at now: Timestamp) -> Int64? {
-        let waits = [names[name]?.blockedUntil, addresses[address]?.blockedUntil].compactMap { until in
-            until.map { $0.milliseconds - now.milliseconds }.flatMap { $0 > 0 ? $0 : nil }
-        }
-        return waits.max()
+        [names.wait(name, at: now), addresses.wait(address, at: now)].compactMap { $0 }.max()
     }
 
     mutating func failed(name: String, address: String, at now: Timestamp) {
-        Self.count(&names, name, perName, now)
-        Self.count(&addresses, address, perAddress, now)
-        // Old counts go, so a guesser trying endless names cannot grow memory for ever.
-        if names.count + addresses.count > 50_000 { forgetOld(now) }
+        names.failed(name, at: now)
+        addresses.failed(address, at: now)
     }
 
-    mutating func succeeded(name: String) { names[name] = nil }
-
-    private static func count(_ counts: inout [String: Count], _ key: String, _ rule: Rule, _ now: Timestamp) {
-        var entry = counts[key] ?? Count(failures: 0, since: now)
-        if now.milliseconds - entry.since.milliseconds > rule.window, entry.blockedUntil.map({ $0 <= now }) ?? true {
-            entry = Count(failures: 0, since: now)
-        }
-        entry.failures += 1
-        if entry.failures >= rule.threshold {
-            let doublings = min(entry.failures - rule.threshold, 20)
-            let block = min(rule.firstBlock << doublings, rule.longestBlock)
-            entry.blockedUntil = now.adding(milliseconds: block)
-            entry.since = now  // the window runs on from the latest failure while blocked
-        }
-        counts[key] = entry
-    }
-
-    private mutating func forgetOld(_ now: Timestamp) {
-        func stale(_ count: Count, _ rule: Rule) -> Bool {
-            now.milliseconds - count.since.milliseconds > rule.window && (count.blockedUntil.map { $0 <= now } ?? true)
-        }
-        names = names.filter { !stale($0.value, perName) }
-        addresses = addresses.filter { !stale($0.value, perAddress) }
-    }
+    mutating func succeeded(name: String) { names.succeeded(name) }
 }
 
 /// Signing in and out, supervisors acting on agents, and sessions running out: what the

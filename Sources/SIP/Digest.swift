@@ -61,6 +61,9 @@ public enum DigestOutcome: Equatable, Sendable {
     case missing
     /// Right password, old nonce: challenge again with stale=true.
     case stale
+    /// Right answer, but its nonce count was used already (RFC 7616 §3.4.5): a captured request
+    /// sent again. Challenged again with a fresh nonce and stale=true, so a real phone just retries.
+    case replayed
     /// Wrong response, unknown user, bad nonce or a malformed header: challenge (or 403).
     case rejected(String)
 }
@@ -69,14 +72,19 @@ public struct DigestAuthenticator: Sendable {
     public let realm: String
     public var nonceLifetime: Duration
     private let secret: [UInt8]
+    /// The highest nonce count accepted for each nonce still in its lifetime (0: answered without
+    /// qop, which may be used once). Only answers that were right get here, so only users who know
+    /// their password add entries; past `maximumNonces` the expired are dropped, then the oldest.
+    private var counts: [String: (count: UInt64, issued: Duration)] = [:]
+    public var maximumNonces = 100_000
 
-    /// The algorithms offered, in order of preference: SHA-256 first is RFC 8760's order, but
-    /// some deployed phones (Debian bookworm's baresip 1.0, SIPp 3.6) stop at a first challenge
-    /// they cannot answer instead of taking the next, so the order is configurable.
+    /// The algorithms offered, in order. RFC 8760 would list the preferred (SHA-256) first, but
+    /// deployed phones answer the first challenge they read, and some (SIPp 3.6) know MD5 alone;
+    /// so the server's default lists MD5 first and a client that prefers SHA-256 takes the second.
     public var algorithms: [DigestAlgorithm]
 
     public init(
-        realm: String, algorithms: [DigestAlgorithm] = [.sha256, .md5], nonceLifetime: Duration = .seconds(300),
+        realm: String, algorithms: [DigestAlgorithm] = [.md5, .sha256], nonceLifetime: Duration = .seconds(300),
         secret: [UInt8]? = nil
     ) {
         self.realm = realm
@@ -86,17 +94,25 @@ public struct DigestAuthenticator: Sendable {
         self.secret = secret ?? (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
     }
 
-    /// `WWW-Authenticate` values, one per algorithm offered, the preferred first (RFC 8760 §2.4).
-    public func challenges(now: Duration, stale: Bool = false) -> [String] {
+    /// `WWW-Authenticate` values, one per algorithm offered, in order (RFC 8760 §2.4); `only`
+    /// narrows the offer for a client that gives up on any challenge it cannot answer.
+    /// An HA1 of the algorithm's length that no password hashes to, for users who do not exist.
+    private static func decoy(_ algorithm: DigestAlgorithm) -> String {
+        String(repeating: "0", count: algorithm == .md5 ? 32 : 64)
+    }
+
+    public func challenges(now: Duration, stale: Bool = false, only: Set<DigestAlgorithm>? = nil) -> [String] {
         let nonce = makeNonce(now: now)
-        return algorithms.map { algorithm in
+        let offered = only.map { only in algorithms.filter(only.contains) } ?? algorithms
+        return (offered.isEmpty ? algorithms : offered).map { algorithm in
             "Digest realm=\(SIPSyntax.quote(realm)), nonce=\"\(nonce)\", algorithm=\(algorithm.rawValue), qop=\"auth\""
                 + (stale ? ", stale=TRUE" : "")
         }
     }
 
-    /// Checks the request's `Authorization` against the user's stored credential.
-    public func verify(
+    /// Checks the request's `Authorization` against the user's stored credential, and that its
+    /// nonce count has not been used before.
+    public mutating func verify(
         _ request: SIPRequest, now: Duration, credential: (String) -> DigestCredential?
     ) -> DigestOutcome {
         let headers = request.headers.fields.filter { $0.name == "Authorization" }.map(\.value)
@@ -113,24 +129,43 @@ public struct DigestAuthenticator: Sendable {
         case .some(let other): return .rejected("unsupported algorithm \(other)")
         }
         guard algorithms.contains(algorithm) else { return .rejected("algorithm \(algorithm.rawValue) is not offered") }
-        guard let stored = credential(username), let ha1 = stored.ha1[algorithm] else {
-            return .rejected("unknown user")
-        }
+        // A user who does not exist is checked against a decoy, so the answer takes as long as for
+        // one who does: neither its words nor its time tells names apart.
+        let ha1 = credential(username)?.ha1[algorithm]
         guard let issued = nonceTime(nonce) else { return .rejected("not a nonce of this server") }
         let expected: String
+        let count: UInt64
         switch fields["qop"]?.lowercased() {
         case nil:
-            expected = Self.response(algorithm, ha1: ha1, nonce: nonce, method: "\(request.method)", uri: uri)
+            expected = Self.response(algorithm, ha1: ha1 ?? Self.decoy(algorithm), nonce: nonce, method: "\(request.method)", uri: uri)
+            count = 0
         case "auth":
             guard let nc = fields["nc"], let cnonce = fields["cnonce"] else { return .rejected("qop=auth without nc or cnonce") }
+            guard nc.utf8.count == 8, let parsed = UInt64(nc, radix: 16), parsed > 0 else { return .rejected("nc is not 8 hex digits") }
             expected = Self.response(
-                algorithm, ha1: ha1, nonce: nonce, qop: (nc: nc, cnonce: cnonce), method: "\(request.method)", uri: uri)
+                algorithm, ha1: ha1 ?? Self.decoy(algorithm), nonce: nonce, qop: (nc: nc, cnonce: cnonce), method: "\(request.method)", uri: uri)
+            count = parsed
         case .some(let other):
             return .rejected("unsupported qop \(other)")
         }
-        guard Self.constantTimeEqual(expected, response.lowercased()) else { return .rejected("wrong response") }
+        let matches = Self.constantTimeEqual(expected, response.lowercased())
+        guard ha1 != nil else { return .rejected("unknown user") }
+        guard matches else { return .rejected("wrong response") }
         guard now - issued <= nonceLifetime, issued <= now + .seconds(1) else { return .stale }
+        // Each nonce count once, rising (RFC 7616 §3.4.5); without qop, the nonce once.
+        if let used = counts[nonce], count <= used.count { return .replayed }
+        counts[nonce] = (count, issued)
+        if counts.count > maximumNonces { forgetNonces(now: now) }
         return .authenticated(username: username)
+    }
+
+    private mutating func forgetNonces(now: Duration) {
+        let lifetime = nonceLifetime
+        counts = counts.filter { now - $0.value.issued <= lifetime }
+        guard counts.count > maximumNonces else { return }
+        // Still too many live ones: the oldest go (their phones are challenged afresh, nothing worse).
+        let keep = counts.sorted { $0.value.issued > $1.value.issued }.prefix(maximumNonces * 3 / 4)
+        counts = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
     }
 
     /// The request-digest (RFC 7616 §3.4.1): H(HA1:nonce:nc:cnonce:auth:HA2) with qop=auth,
@@ -144,14 +179,19 @@ public struct DigestAuthenticator: Sendable {
         return algorithm.hash("\(ha1):\(nonce):\(qop.nc):\(qop.cnonce):auth:\(ha2)")
     }
 
+    /// `time.salt.mac`: the salt makes every challenge's nonce its own (two phones challenged in
+    /// the same millisecond must not share one, or one's nonce count would look like the other's replay).
     func makeNonce(now: Duration) -> String {
         let milliseconds = String(now.components.seconds * 1000 + now.components.attoseconds / 1_000_000_000_000_000)
-        return milliseconds + "." + mac(milliseconds)
+        let salted = milliseconds + "." + String(UInt64.random(in: 0...UInt64.max), radix: 36)
+        return salted + "." + mac(salted)
     }
 
     private func nonceTime(_ nonce: String) -> Duration? {
-        let (time, signature) = SIPSyntax.splitFirst(nonce, ".")
-        guard let signature, let milliseconds = Int64(time), Self.constantTimeEqual(mac(time), signature) else { return nil }
+        guard let dot = nonce.lastIndex(of: ".") else { return nil }
+        let salted = String(nonce[..<dot]), signature = String(nonce[nonce.index(after: dot)...])
+        let time = SIPSyntax.splitFirst(salted, ".").0
+        guard let milliseconds = Int64(time), Self.constantTimeEqual(mac(salted), signature) else { return nil }
         return .milliseconds(milliseconds)
     }
 

@@ -49,7 +49,7 @@ extension SIPEndpoint {
                 await retransmitAnswer(id)
             case .registrations:
                 let changes = registrar.expire(now: self.now)
-                scheduleRegistrations()
+                registrationsChanged()
                 await apply(changes)
             }
         }

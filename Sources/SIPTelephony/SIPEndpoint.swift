@@ -18,7 +18,11 @@ actor SIPEndpoint {
     let logger: Logger
     var layer: TransactionLayer
     var registrar = Registrar()
-    let authenticator: DigestAuthenticator
+    /// Addresses phones registered from: their requests are never rate-limited.
+    var phoneHosts: Set<String> = []
+    var authenticator: DigestAuthenticator
+    /// Guessing and flood limits (docs/sip.md, "Attacks").
+    var guarding = SIPGuard()
     let policy = UASPolicy(allowed: [.invite, .ack, .bye, .cancel, .options, .register, .info, .update, .refer])
     var transport: SIPTransport?
     var readyWaiters: [CheckedContinuation<Int, any Error>] = []
@@ -203,6 +207,14 @@ actor SIPEndpoint {
     }
 
     func handleMessage(_ message: SIPMessage, from peer: SIPPeer) async {
+        // Requests from addresses that are neither a trunk nor a registered phone are limited to a
+        // rate; past it they are dropped unanswered (answering a flood would feed it).
+        if case .request = message, !settings.trustedSources.contains(peer.host), !phoneHosts.contains(peer.host),
+            !guarding.admits(peer.host, at: clock.now())
+        {
+            metrics?.dropped(reason: "flood")
+            return
+        }
         await handle(layer.receive(message, from: peer))
     }
 
@@ -276,7 +288,12 @@ actor SIPEndpoint {
         guard let user = request.to?.uri?.user else {
             return await respond(SIPResponse(answering: request, status: 400, reason: "Bad Request (To is not a SIP URI)", toTag: toTag), to: id)
         }
-        let outcome = authenticator.verify(request, now: now) { username in settings.credentials[AgentID(username)] }
+        let outcome: DigestOutcome
+        do {
+            outcome = try authenticate(request, from: peer) { username in self.settings.credentials[AgentID(username)] }
+        } catch {
+            return await respond(error.response(to: request, toTag: toTag), to: id)
+        }
         switch outcome {
         case .authenticated(let username):
             guard username == user else {
@@ -285,17 +302,76 @@ actor SIPEndpoint {
             }
             let (response, changes) = registrar.register(request, user: user, from: peer, now: now, toTag: toTag)
             await respond(response, to: id)
-            scheduleRegistrations()
+            registrationsChanged()
             await apply(changes)
-        case .missing, .rejected, .stale:
-            await respond(challenge(request, toTag: toTag, stale: outcome == .stale), to: id)
+        case .missing, .rejected, .stale, .replayed:
+            await respond(challenge(request, toTag: toTag, stale: outcome == .stale || outcome == .replayed), to: id)
         }
+    }
+
+    /// A refusal for guessing: the same words for every user, so it tells no names apart.
+    struct Blocked: Error {
+        var seconds: Int64
+        func response(to request: SIPRequest, toTag: String) -> SIPResponse {
+            var response = SIPResponse(
+                answering: request, status: 403, reason: "Forbidden (too many failed attempts: try again later)", toTag: toTag)
+            response.headers.add("Retry-After", String(seconds))
+            return response
+        }
+    }
+
+    /// Checks a request's digest answer through the guard: an address or a user blocked for
+    /// guessing is refused without looking at the answer; a wrong answer counts toward a block.
+    func authenticate(
+        _ request: SIPRequest, from peer: SIPPeer, credential: (String) -> DigestCredential?
+    ) throws(Blocked) -> DigestOutcome {
+        let offered = request.headers.values("Authorization").compactMap(DigestAuthenticator.parameters).first
+        let now = clock.now()
+        if let username = offered?["username"], let wait = guarding.wait(user: username, host: peer.host, at: now) {
+            metrics?.refusedForGuessing()
+            throw Blocked(seconds: (wait + 999) / 1000)
+        }
+        let outcome = authenticator.verify(request, now: self.now, credential: credential)
+        switch outcome {
+        case .authenticated(let username):
+            guarding.succeeded(user: username, host: peer.host, at: now)
+        case .rejected(let why):
+            guard let username = offered?["username"] else { break }
+            metrics?.digestFailed()
+            for block in guarding.failed(user: username, host: peer.host, at: now) {
+                metrics?.blocked(block)
+                switch block {
+                case .address(let host, let milliseconds):
+                    logger.warning("SIP digest guessing: address blocked", metadata: [
+                        "address": "\(host)", "seconds": "\(milliseconds / 1000)", "user": "\(username)", "why": "\(why)"])
+                case .user(let user, let milliseconds):
+                    logger.warning("SIP digest guessing: user blocked for unknown addresses", metadata: [
+                        "user": "\(user)", "seconds": "\(milliseconds / 1000)", "address": "\(peer.host)"])
+                }
+            }
+        case .replayed:
+            metrics?.replayed()
+            logger.notice("SIP digest replayed (a nonce count used before)", metadata: ["address": "\(peer.host)"])
+        case .missing, .stale:
+            break
+        }
+        return outcome
+    }
+
+    /// The registrar changed: its expiry timer and the addresses phones register from.
+    func registrationsChanged() {
+        scheduleRegistrations()
+        phoneHosts = Set(registrar.bindings.values.joined().map(\.source.host))
     }
 
     /// A 401 with one digest challenge per algorithm offered (RFC 8760), for a REGISTER or a trunk's INVITE.
     func challenge(_ request: SIPRequest, toTag: String, stale: Bool) -> SIPResponse {
         var response = SIPResponse(answering: request, status: 401, toTag: toTag)
-        for value in authenticator.challenges(now: now, stale: stale) { response.headers.add("WWW-Authenticate", value) }
+        let agent = request.headers["User-Agent"] ?? ""
+        let md5Only = settings.md5OnlyUserAgents.contains { agent.hasPrefix($0) }
+        for value in authenticator.challenges(now: now, stale: stale, only: md5Only ? [.md5] : nil) {
+            response.headers.add("WWW-Authenticate", value)
+        }
         return response
     }
 
@@ -319,12 +395,17 @@ actor SIPEndpoint {
             guard !settings.trunkCredentials.isEmpty else {
                 return await respond(SIPResponse(answering: invite, status: 403, reason: "Forbidden (not a trunk)", toTag: toTag), to: id)
             }
-            let outcome = authenticator.verify(invite, now: now, credential: { settings.trunkCredentials[$0] })
+            let outcome: DigestOutcome
+            do {
+                outcome = try authenticate(invite, from: peer) { self.settings.trunkCredentials[$0] }
+            } catch {
+                return await respond(error.response(to: invite, toTag: toTag), to: id)
+            }
             switch outcome {
             case .authenticated:
                 break
-            case .missing, .stale:
-                return await respond(challenge(invite, toTag: toTag, stale: outcome == .stale), to: id)
+            case .missing, .stale, .replayed:
+                return await respond(challenge(invite, toTag: toTag, stale: outcome != .missing), to: id)
             case .rejected(let why):
                 // Not challenged again: a trunk with a wrong secret would otherwise loop.
                 return await respond(SIPResponse(
@@ -332,8 +413,9 @@ actor SIPEndpoint {
             }
         }
         // An agent's own phone calling (a second call to consult or conference from the phone): the
-        // spec keeps those on the Agent Desktop.
-        if let user = invite.from?.uri?.user, settings.credentials[AgentID(user)] != nil {
+        // spec keeps those on the Agent Desktop. The phone is known by where it registered from,
+        // not by a From anyone can write (which would also tell agents' names to a scanner).
+        if registrar.bindings.values.joined().contains(where: { $0.source == peer }) {
             return await respond(SIPResponse(
                 answering: invite, status: 403,
                 reason: "Forbidden (calls from an agent's phone: use the Agent Desktop to consult or conference)",

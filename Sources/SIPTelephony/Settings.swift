@@ -23,8 +23,13 @@ public struct SIPSettings: Sendable {
     /// Where calls to outside numbers go; nil: dialled numbers stay simulated (they answer at once).
     public var gateway: SIPPeer?
     public var timers: SIPTimerValues
-    /// Digest algorithms offered to phones, preferred first (default SHA-256, then MD5).
-    public var digestAlgorithms: [DigestAlgorithm] = [.sha256, .md5]
+    /// Digest algorithms offered to phones, in the order offered. MD5 first, then SHA-256: simple
+    /// clients answer the first challenge (SIPp 3.6 knows MD5 alone and reads only the first; Linphone
+    /// answers the first unless set to SHA-256, when it takes the SHA-256 one). Measured in docs/sip.md.
+    public var digestAlgorithms: [DigestAlgorithm] = [.md5, .sha256]
+    /// Phones that give up on any 401 carrying a challenge they cannot answer, by the start of
+    /// their User-Agent: they are offered MD5 alone. Debian 12's baresip 1.0 (libre 1.1) is one.
+    public var md5OnlyUserAgents: [String] = ["baresip v0.", "baresip v1."]
     /// A TCP connection that has not finished a message this long after its last bytes (a
     /// half-open connection, or one trickling a message) is closed. Connections between whole
     /// messages are left open: a phone registered over TCP is reached on its connection.

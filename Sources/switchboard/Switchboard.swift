@@ -36,8 +36,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address SIP listens on and advertises (default: --host).") var sipHost: String?
     @Option(help: "The SIP port, UDP and TCP (0: any free port).") var sipPort = 5060
     @Option(help: "Media (RTP) ports offered in SDP, as FIRST-LAST.") var rtpPorts = "20000-29999"
-    @Option(help: "Digest algorithms offered to phones, preferred first: 'sha256,md5', 'md5,sha256' or one of them (older phones stop at a first SHA-256 challenge).")
-    var sipDigest = "sha256,md5"
+    @Option(help: "Digest algorithms offered to phones, in order: 'md5,sha256' (what most phones answer first; a phone set to SHA-256 takes the second), 'sha256,md5' or one of them.")
+    var sipDigest = "md5,sha256"
     @Option(name: .customLong("sip-tcp-timeout"), help: "Seconds a SIP TCP connection may hold an unfinished message (or none, after connecting) before it is closed.")
     var sipTCPTimeout = 32
     @Option(help: "SQLite durability: 'full' (fsync at every commit: survives a power cut) or 'normal' (survives a crash of the process).")

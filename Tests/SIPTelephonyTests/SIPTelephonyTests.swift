@@ -22,9 +22,13 @@ final class TestPhone: Sendable {
     private let reader: Task<Void, Never>
     private let writer: NIOAsyncChannelOutboundWriter<Datagram>
 
-    init(serverPort: Int) async throws {
+    let host: String
+
+    /// `host`: any loopback address (127.0.0.2… stand for other machines).
+    init(serverPort: Int, host: String = "127.0.0.1") async throws {
+        self.host = host
         let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .bind(host: "127.0.0.1", port: 0) { channel in
+            .bind(host: host, port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel) }
             }
         self.channel = channel
@@ -69,13 +73,13 @@ final class TestPhone: Sendable {
     func request(_ method: SIPMethod, to uri: String, from user: String, callID: String, cseq: UInt32, body: String = "",
                  extra: [(String, String)] = []) -> SIPRequest {
         var headers = SIPHeaders()
-        headers.add("Via", "SIP/2.0/UDP 127.0.0.1:\(port);branch=z9hG4bK\(callID)\(cseq)\(method)")
+        headers.add("Via", "SIP/2.0/UDP \(host):\(port);branch=z9hG4bK\(callID)\(cseq)\(method)")
         headers.add("Max-Forwards", "70")
-        headers.add("From", "<sip:\(user)@127.0.0.1>;tag=phone\(callID)")
+        headers.add("From", "<sip:\(user)@\(host)>;tag=phone\(callID)")
         headers.add("To", "<\(uri)>")
         headers.add("Call-ID", callID)
         headers.add("CSeq", "\(cseq) \(method)")
-        headers.add("Contact", "<sip:\(user)@127.0.0.1:\(port)>")
+        headers.add("Contact", "<sip:\(user)@\(host):\(port)>")
         for (name, value) in extra { headers.add(name, value) }
         if !body.isEmpty { headers.add("Content-Type", "application/sdp") }
         return SIPRequest(method: method, requestURI: uri, headers: headers, body: Array(body.utf8))
@@ -129,8 +133,22 @@ struct SIPServerFixture {
 let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\n"
 
 @Suite(.serialized) struct SIPOverTheWire {
-    func register(_ phone: TestPhone, _ server: SIPServerFixture, expires: Int) async throws -> SIPResponse? {
-        let first = phone.request(.register, to: "sip:127.0.0.1:\(server.port)", from: "agent1", callID: "reg1", cseq: 1,
+    func register(
+        _ phone: TestPhone, _ server: SIPServerFixture, expires: Int, password: String = "switchboard", callID: String = "reg1"
+    ) async throws -> SIPResponse? {
+        guard let second = try await authorizedRegister(phone, server, expires: expires, password: password, callID: callID) else {
+            return nil
+        }
+        let answers = try await phone.exchange(.request(second))
+        guard case .response(let ok) = answers.last else { return nil }
+        return ok
+    }
+
+    /// A REGISTER answering the server's SHA-256 challenge, not yet sent.
+    func authorizedRegister(
+        _ phone: TestPhone, _ server: SIPServerFixture, expires: Int, password: String = "switchboard", callID: String = "reg1"
+    ) async throws -> SIPRequest? {
+        let first = phone.request(.register, to: "sip:127.0.0.1:\(server.port)", from: "agent1", callID: callID, cseq: 1,
                                   extra: [("Expires", String(expires))])
         var challenged = first
         challenged.headers.set("To", "<sip:agent1@127.0.0.1>")
@@ -138,18 +156,17 @@ let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.
         guard case .response(let unauthorized) = challenge.last, unauthorized.status == 401 else { return nil }
         let offered = unauthorized.headers.values("WWW-Authenticate")
         #expect(offered.count == 2)
-        #expect(offered.first?.contains("SHA-256") == true)
-        let fields = DigestAuthenticator.parameters(offered[0])!
-        let ha1 = DigestCredential(username: "agent1", realm: "switchboard", password: "switchboard").ha1[.sha256]!
+        #expect(offered.first?.contains("MD5") == true, "MD5 first: what simple phones answer")
+        // A phone that prefers SHA-256 takes the second challenge.
+        let fields = DigestAuthenticator.parameters(offered[1])!
+        let ha1 = DigestCredential(username: "agent1", realm: "switchboard", password: password).ha1[.sha256]!
         let uri = "sip:127.0.0.1:\(server.port)"
         let response = DigestAuthenticator.response(
             .sha256, ha1: ha1, nonce: fields["nonce"]!, qop: ("00000001", "abc"), method: "REGISTER", uri: uri)
-        var second = phone.request(.register, to: uri, from: "agent1", callID: "reg1", cseq: 2, extra: [("Expires", String(expires))])
+        var second = phone.request(.register, to: uri, from: "agent1", callID: callID, cseq: 2, extra: [("Expires", String(expires))])
         second.headers.set("To", "<sip:agent1@127.0.0.1>")
         second.headers.add("Authorization", "Digest username=\"agent1\", realm=\"switchboard\", nonce=\"\(fields["nonce"]!)\", uri=\"\(uri)\", response=\"\(response)\", algorithm=SHA-256, qop=auth, nc=00000001, cnonce=\"abc\"")
-        let answers = try await phone.exchange(.request(second))
-        guard case .response(let ok) = answers.last else { return nil }
-        return ok
+        return second
     }
 
     @Test func aPhoneRegistersWithDigestAndAnExpiredRegistrationMakesItsAvailableAgentIdle() async throws {
@@ -298,6 +315,7 @@ let pcmuOffer = "v=0\r\no=phone 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.
     @Test func aCallFromAnAgentsOwnPhoneIsRefusedWith403ForTheDesktop() async throws {
         let server = try await SIPServerFixture()
         let phone = try await TestPhone(serverPort: server.port)
+        #expect(try await register(phone, server, expires: 600)?.status == 200)
         let second = phone.request(.invite, to: "sip:2000@127.0.0.1:\(server.port)", from: "agent1", callID: "own", cseq: 1, body: pcmuOffer)
         let answers = try await phone.exchange(.request(second))
         guard case .response(let refusal) = answers.last else { Issue.record("no answer"); return }

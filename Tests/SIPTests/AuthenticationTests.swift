@@ -30,8 +30,8 @@ import Testing
 
 @Suite struct DigestAuthentication {
     let realm = "switchboard"
-    let authenticator = DigestAuthenticator(realm: "switchboard", secret: Array(repeating: 7, count: 32))
-    var credential: DigestCredential { DigestCredential(username: "agent1", realm: realm, password: "switchboard") }
+    var authenticator = DigestAuthenticator(realm: "switchboard", secret: Array(repeating: 7, count: 32))
+    let credential = DigestCredential(username: "agent1", realm: "switchboard", password: "switchboard")
 
     // RFC 7616 §3.9.1: the request-digest of its example, both algorithms.
     @Test func theRequestDigestMatchesRFC7616sExample() {
@@ -54,53 +54,79 @@ import Testing
     }
 
     /// A REGISTER answering `challenge` the way a phone would.
-    func register(answering challenge: String, password: String = "switchboard", algorithm: DigestAlgorithm) -> SIPRequest {
+    func register(
+        answering challenge: String, password: String = "switchboard", algorithm: DigestAlgorithm, nc: String? = "00000001"
+    ) -> SIPRequest {
         var request = Fixture.request(.register)
         let fields = DigestAuthenticator.parameters(challenge)!
         let ha1 = DigestCredential(username: "agent1", realm: realm, password: password).ha1[algorithm]!
         let response = DigestAuthenticator.response(
-            algorithm, ha1: ha1, nonce: fields["nonce"]!, qop: ("00000001", "c0ffee"), method: "REGISTER",
+            algorithm, ha1: ha1, nonce: fields["nonce"]!, qop: nc.map { ($0, "c0ffee") }, method: "REGISTER",
             uri: "sip:127.0.0.1")
         request.headers.add(
             "Authorization",
             "Digest username=\"agent1\", realm=\"\(realm)\", nonce=\"\(fields["nonce"]!)\", uri=\"sip:127.0.0.1\", "
-                + "response=\"\(response)\", algorithm=\(algorithm.rawValue), cnonce=\"c0ffee\", qop=auth, nc=00000001")
+                + "response=\"\(response)\", algorithm=\(algorithm.rawValue)"
+                + (nc.map { ", cnonce=\"c0ffee\", qop=auth, nc=\($0)" } ?? ""))
         return request
     }
 
     @Test(arguments: DigestAlgorithm.allCases)
-    func aPhoneAnsweringTheChallengeIsAuthenticated(algorithm: DigestAlgorithm) {
+    mutating func aPhoneAnsweringTheChallengeIsAuthenticated(algorithm: DigestAlgorithm) {
         let challenges = authenticator.challenges(now: .seconds(100))
         #expect(challenges.count == 2)
-        #expect(challenges[0].contains("algorithm=SHA-256"))
+        #expect(challenges[0].contains("algorithm=MD5"), "simple phones answer the first challenge: MD5")
+        #expect(challenges[1].contains("algorithm=SHA-256"))
         let challenge = challenges.first { $0.contains("algorithm=\(algorithm.rawValue)") }!
         let outcome = authenticator.verify(register(answering: challenge, algorithm: algorithm), now: .seconds(110)) { _ in credential }
         #expect(outcome == .authenticated(username: "agent1"))
     }
 
-    @Test func aWrongPasswordIsRejected() {
+    @Test mutating func aWrongPasswordIsRejected() {
         let challenge = authenticator.challenges(now: .seconds(100))[0]
         let request = register(answering: challenge, password: "guess", algorithm: .sha256)
         #expect(authenticator.verify(request, now: .seconds(101)) { _ in credential } == .rejected("wrong response"))
     }
 
-    @Test func anExpiredNonceWithTheRightPasswordIsStale() {
+    @Test mutating func anExpiredNonceWithTheRightPasswordIsStale() {
         let challenge = authenticator.challenges(now: .seconds(100))[0]
         let request = register(answering: challenge, algorithm: .sha256)
         #expect(authenticator.verify(request, now: .seconds(100) + authenticator.nonceLifetime + .seconds(1)) { _ in credential } == .stale)
         #expect(authenticator.challenges(now: .seconds(500), stale: true)[0].hasSuffix("stale=TRUE"))
     }
 
-    @Test func aNonceAnotherServerMadeIsRejected() {
+    @Test mutating func aNonceAnotherServerMadeIsRejected() {
         let other = DigestAuthenticator(realm: realm, secret: Array(repeating: 8, count: 32))
         let request = register(answering: other.challenges(now: .seconds(100))[0], algorithm: .sha256)
         #expect(authenticator.verify(request, now: .seconds(101)) { _ in credential } == .rejected("not a nonce of this server"))
     }
 
-    @Test func noAuthorizationIsMissingAndAnUnknownUserIsRejected() {
+    @Test mutating func noAuthorizationIsMissingAndAnUnknownUserIsRejected() {
         #expect(authenticator.verify(Fixture.request(.register), now: .zero) { _ in credential } == .missing)
         let request = register(answering: authenticator.challenges(now: .zero)[0], algorithm: .md5)
         #expect(authenticator.verify(request, now: .zero) { _ in nil } == .rejected("unknown user"))
+    }
+
+    @Test mutating func aCapturedAnswerSentAgainIsAReplayWhileARisingNonceCountIsAccepted() {
+        let challenge = authenticator.challenges(now: .seconds(100))[0]
+        let first = register(answering: challenge, algorithm: .md5, nc: "00000001")
+        #expect(authenticator.verify(first, now: .seconds(101)) { _ in credential } == .authenticated(username: "agent1"))
+        #expect(authenticator.verify(first, now: .seconds(102)) { _ in credential } == .replayed)
+        let next = register(answering: challenge, algorithm: .md5, nc: "00000002")
+        #expect(authenticator.verify(next, now: .seconds(103)) { _ in credential } == .authenticated(username: "agent1"))
+        #expect(authenticator.verify(first, now: .seconds(104)) { _ in credential } == .replayed, "a lower count after a higher")
+    }
+
+    @Test mutating func anAnswerWithoutQopMayUseItsNonceOnce() {
+        let challenge = authenticator.challenges(now: .seconds(100))[0]
+        let request = register(answering: challenge, algorithm: .md5, nc: nil)
+        #expect(authenticator.verify(request, now: .seconds(101)) { _ in credential } == .authenticated(username: "agent1"))
+        #expect(authenticator.verify(request, now: .seconds(102)) { _ in credential } == .replayed)
+    }
+
+    @Test func aClientThatGivesUpOnChallengesItCannotAnswerIsOfferedMD5Alone() {
+        let only = authenticator.challenges(now: .seconds(100), only: [.md5])
+        #expect(only.count == 1 && only[0].contains("algorithm=MD5"))
     }
 }
 

@@ -46,9 +46,9 @@ func serverAnswer(_ request: SIPRequest) -> Int {
     if let refusal = policy.refusal(of: request, toTag: "t") { return refusal.status }
     if request.method == .register {
         guard request.to?.uri != nil else { return 400 }
-        let authenticator = DigestAuthenticator(realm: "switchboard")
+        var authenticator = DigestAuthenticator(realm: "switchboard")
         switch authenticator.verify(request, now: .zero, credential: { _ in nil }) {
-        case .missing, .rejected, .stale: return 401
+        case .missing, .rejected, .stale, .replayed: return 401
         case .authenticated: return 200
         }
     }
