@@ -14,8 +14,8 @@ Call-ID (SIPp files a message under its call by Call-ID). It never goes through 
 
 An agent's phone is two SIPp runs on one UDP port: the first registers, the next waits for the
 server's INVITE, which goes where the REGISTER came from. SIPp before 3.7.3 (Debian 12 has 3.6.1)
-cannot answer the server's SHA-256 challenge; there the REGISTER is done by `register_by_hand`,
-and the SIPp runs that must answer it are expected failures (see test_registration.py).
+knows MD5 alone and reads only the first challenge: the server's defaults list MD5 first, so it
+registers as it is; `register_by_hand` answers either challenge, to check both.
 """
 import hashlib
 import os
@@ -54,15 +54,6 @@ def _sipp_version():
 
 
 SIPP_VERSION = _sipp_version()
-# SIPp answers a SHA-256 challenge from 3.7.3 on. Before, it knows MD5 alone and reads only the
-# first WWW-Authenticate, which here is SHA-256 (the server lists its preferred algorithm first,
-# RFC 8760 §2.4): it gives up with "createAuthHeader: authentication must use MD5 or AKAv1-MD5".
-SIPP_ANSWERS_SHA256 = SIPP_VERSION is not None and SIPP_VERSION >= (3, 7, 3)
-SIPP_SHA256_MISSING = (
-    f"SIPp {'.'.join(map(str, SIPP_VERSION or ()))} cannot answer the server's first challenge (SHA-256): "
-    "before 3.7.3 it knows MD5 alone and reads only the first WWW-Authenticate")
-
-
 @pytest.fixture(autouse=True, scope="session")
 def sipp_installed():
     if SIPP is None:
@@ -238,10 +229,11 @@ def _digest_parameters(challenge):
             re.findall(r'([A-Za-z-]+)=("[^"]*"|[^,\s]+)', challenge[7:])}
 
 
-def register_by_hand(sip_port, agent, password=PASSWORD, expires=3600, algorithm="SHA-256", port=None):
-    """What a phone does to register, done here, for where SIPp cannot (see SIPP_ANSWERS_SHA256):
-    REGISTER from 127.0.0.1:`port` (None: a quiet port, which a SIPp can take over to answer), take the 401's challenge for `algorithm`, REGISTER
-    again with the digest (qop=auth, RFC 7616 §3.4.1). Returns the messages in order and the port."""
+def register_by_hand(sip_port, agent, password=PASSWORD, expires=3600, algorithm="SHA-256", port=None, user_agent=None):
+    """What a phone does to register, done here with either algorithm (SIPp 3.6 answers MD5 alone):
+    REGISTER from 127.0.0.1:`port` (None: a quiet port, which a SIPp can take over to answer), take
+    the 401's challenge for `algorithm`, REGISTER again with the digest (qop=auth, RFC 7616 §3.4.1).
+    Returns the messages in order and the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((LOCALHOST, quiet_udp_ports() if port is None else port))
     port = sock.getsockname()[1]
@@ -259,6 +251,7 @@ def register_by_hand(sip_port, agent, password=PASSWORD, expires=3600, algorithm
                 f"CSeq: {cseq} REGISTER\r\n"
                 f"Contact: <sip:{agent}@{LOCALHOST}:{port}>\r\n"
                 f"Expires: {expires}\r\n"
+                + (f"User-Agent: {user_agent}\r\n" if user_agent else "")
                 + (f"Authorization: {authorization}\r\n" if authorization else "")
                 + "Content-Length: 0\r\n\r\n")
         messages.append(SipMessage("sent", text))
@@ -464,19 +457,14 @@ class Peers:
     def phone(self, agent, scenario):
         """`agent`'s phone: registered (with digest) from a port, then answering there as `scenario`
         says. SIPp plays it in two runs on the same port: one registers, the next waits for the
-        server's INVITE, which goes where the REGISTER came from. A SIPp that cannot answer the
-        server's SHA-256 challenge (before 3.7.3) has its REGISTER done by `register_by_hand`."""
+        server's INVITE, which goes where the REGISTER came from."""
         return self.server_side(scenario, self.register_phone(agent), keys={"agent": agent})
 
     def register_phone(self, agent):
         """Registers `agent`'s phone with the right digest; the port it registered from."""
-        if SIPP_ANSWERS_SHA256:
-            registration = self.register(agent)
-            registration.succeeded()
-            return registration.port
-        messages, port = register_by_hand(self.server.sip_port, agent)
-        assert messages[-1].status == 200, messages[-1].text
-        return port
+        registration = self.register(agent)
+        registration.succeeded()
+        return registration.port
 
     def customer(self, scenario="customer_calls_and_hangs_up", number="2000", caller="15550100"):
         """A customer's call from the trunk (this host) to `number`."""

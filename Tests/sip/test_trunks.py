@@ -2,8 +2,7 @@
 
 The server runs from a configuration whose `sip` section trusts no address (`trunks: []`) and names
 one trunk account (`trunkAccounts`, its digest hashes made by `switchboard sip-hash`). SIPp plays
-the trunk from 127.0.0.1. The server offers MD5 first (`--sip-digest md5,sha256`) because SIPp
-before 3.7.3 answers MD5 alone (see conftest.py)."""
+the trunk from 127.0.0.1, with the server's defaults (MD5 offered first, which SIPp 3.6 answers)."""
 import json
 
 import pytest
@@ -22,7 +21,7 @@ def trunk_server(tmp_path):
                      "trunkAccounts": {TRUNK: sip_digest(TRUNK, SECRET)}}
     path = tmp_path / "switchboard.json"
     path.write_text(json.dumps(config, indent=2))
-    server = ConfiguredServer(path, tmp_path / "switchboard.sqlite", "--sip-digest", "md5,sha256")
+    server = ConfiguredServer(path, tmp_path / "switchboard.sqlite")
     peers = Peers(server, tmp_path / "sipp")
     yield server, peers
     peers.stop_all()
