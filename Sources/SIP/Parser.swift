@@ -236,7 +236,10 @@ public enum SIPParser {
 
 /// Cuts a byte stream (TCP) into messages: each one's length is its headers plus its
 /// Content-Length, which a stream message must carry (RFC 3261 §18.3). CRLFs between messages
-/// (keep-alives) are skipped. An error leaves the stream unusable: the connection is closed.
+/// (keep-alives) are skipped. A message whose framing is sound but which is not valid SIP (another
+/// version, a missing From, a CSeq for another method…) is handed out as refused, with the error
+/// its 400/505 says, and the stream goes on; only broken framing (no or conflicting
+/// Content-Length, headers that never end) leaves the stream unusable: the connection is closed.
 public struct SIPStreamFramer: Sendable {
     private var buffer: [UInt8] = []
 
@@ -247,8 +250,17 @@ public struct SIPStreamFramer: Sendable {
     /// Whether bytes of an unfinished message wait (after `next()` has returned nil).
     public var holdsPartialMessage: Bool { !buffer.isEmpty }
 
-    /// The next complete message, or nil until more bytes come.
-    public mutating func next() throws(SIPParseError) -> SIPMessage? {
+    /// What the framer holds and could not frame (for the 400 owed before the connection closes).
+    public var pendingBytes: [UInt8] { buffer }
+
+    public enum Framed: Equatable, Sendable {
+        case message(SIPMessage)
+        /// A whole message that is not valid SIP: its bytes and why (for its error response).
+        case refused([UInt8], SIPParseError)
+    }
+
+    /// The next complete message, or nil until more bytes come; throws when the framing is broken.
+    public mutating func nextFramed() throws(SIPParseError) -> Framed? {
         var start = 0
         while start < buffer.count, buffer[start] == 13 || buffer[start] == 10 { start += 1 }
         if start > 0 { buffer.removeFirst(start) }
@@ -256,17 +268,47 @@ public struct SIPStreamFramer: Sendable {
             if buffer.count > SIPParser.maximumMessageSize { throw .tooLarge(buffer.count) }
             return nil
         }
-        var head = try SIPParser.parseHead(buffer[0..<headerEnd.lineEnd])
-        guard let length = try SIPParser.contentLength(head.headers) else {
-            throw .contentLength("a message over a stream must carry Content-Length")
-        }
+        let length = try Self.framingLength(buffer[0..<headerEnd.lineEnd])
         guard headerEnd.bodyStart + length <= SIPParser.maximumMessageSize else {
             throw .tooLarge(headerEnd.bodyStart + length)
         }
         guard buffer.count >= headerEnd.bodyStart + length else { return nil }
-        head.body = Array(buffer[headerEnd.bodyStart..<headerEnd.bodyStart + length])
+        let bytes = Array(buffer[0..<headerEnd.bodyStart + length])
         buffer.removeFirst(headerEnd.bodyStart + length)
-        return head.message
+        do {
+            return .message(try SIPParser.parse(datagram: bytes))
+        } catch {
+            return .refused(bytes, error)
+        }
+    }
+
+    /// The next complete message; a refused one is thrown like broken framing (for callers that
+    /// close on either).
+    public mutating func next() throws(SIPParseError) -> SIPMessage? {
+        switch try nextFramed() {
+        case nil: return nil
+        case .message(let message): return message
+        case .refused(_, let error): throw error
+        }
+    }
+
+    /// The message's length from its Content-Length (`l` compact), read leniently from the raw
+    /// header lines so that a message the parser refuses can still be stepped over. None, or two
+    /// that disagree, break the framing.
+    static func framingLength(_ head: ArraySlice<UInt8>) throws(SIPParseError) -> Int {
+        guard let lines = SIPParser.lines(head) else { throw .notUTF8 }
+        var lengths: Set<String> = []
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = SIPSyntax.trim(String(line[..<colon])).lowercased()
+            guard name == "content-length" || name == "l" else { continue }
+            lengths.insert(SIPSyntax.trim(String(line[line.index(after: colon)...])))
+        }
+        guard let text = lengths.first else { throw .contentLength("a message over a stream must carry Content-Length") }
+        guard lengths.count == 1, !text.isEmpty, text.count <= 9, text.allSatisfy(\.isASCIIDigit), let length = Int(text) else {
+            throw .contentLength("Content-Length \"\(lengths.sorted().joined(separator: "\", \""))\" does not frame the message")
+        }
+        return length
     }
 }
 

@@ -17,12 +17,15 @@ public struct SessionDescription: Sendable, Equatable {
         public static let telephoneEvent = Codec(payloadType: 101, encoding: "telephone-event/8000")
 
         public var name: String { String(encoding.split(separator: "/").first ?? "").lowercased() }
+        /// The RTP clock rate the encoding names (`PCMU/8000` → 8000).
+        public var clockRate: Int? { encoding.split(separator: "/").dropFirst().first.flatMap { Int($0) } }
     }
 
     public enum Direction: String, Sendable { case sendrecv, sendonly, recvonly, inactive }
 
     public var sessionID: UInt64
     public var version: UInt64
+    /// The connection address (the audio stream's, else the session's); an IPv6 one has a ':'.
     public var address: String
     public var port: Int
     public var codecs: [Codec]
@@ -112,14 +115,47 @@ public struct SessionDescription: Sendable, Equatable {
         self.direction = direction
     }
 
+    /// Why an offer cannot be answered: each is a 488 with these words.
+    public enum Refusal: Error, Equatable, Sendable {
+        case noCommonCodec
+        /// The offer's media address is IPv6 and ours IPv4, or the other way round: our media
+        /// socket could not send to it.
+        case addressFamily
+
+        public var reason: String {
+            switch self {
+            case .noCommonCodec: "Not Acceptable Here (no common codec: PCMU or PCMA)"
+            case .addressFamily: "Not Acceptable Here (the offer's media address is not of the server's address family)"
+            }
+        }
+    }
+
     /// The answer to `offer` (RFC 3264 §6): the offer's codecs that we support, in the offer's
-    /// order and with its payload types; nil when no audio codec is common (488).
+    /// order and with its payload types; nil when it cannot be answered (488, `negotiate` says why).
     public static func answer(
         to offer: SessionDescription, address: String, port: Int, sessionID: UInt64, supported: [Codec] = [.pcmu, .pcma, .telephoneEvent]
     ) -> SessionDescription? {
+        try? negotiate(offer, address: address, port: port, sessionID: sessionID, supported: supported).get()
+    }
+
+    /// The answer, or why there is none. Only `telephone-event` at the audio's clock (8000 Hz for
+    /// G.711) is kept: an offer listing it at 48000, 16000 and 8000 gets the 8000 one alone.
+    public static func negotiate(
+        _ offer: SessionDescription, address: String, port: Int, sessionID: UInt64, supported: [Codec] = [.pcmu, .pcma, .telephoneEvent]
+    ) -> Result<SessionDescription, Refusal> {
+        guard offer.address.contains(":") == address.contains(":") else {
+            return .failure(.addressFamily)
+        }
         let names = Set(supported.map(\.name))
-        let common = offer.codecs.filter { names.contains($0.name) }
-        guard common.contains(where: { $0.name != "telephone-event" }) else { return nil }
+        var common = offer.codecs.filter { names.contains($0.name) }
+        guard let audio = common.first(where: { $0.name != "telephone-event" }) else { return .failure(.noCommonCodec) }
+        let clock = audio.clockRate
+        var keptEvent = false
+        common.removeAll { codec in
+            guard codec.name == "telephone-event" else { return false }
+            defer { keptEvent = keptEvent || codec.clockRate == clock }
+            return keptEvent || codec.clockRate != clock
+        }
         let direction: Direction
         switch offer.direction {
         case .sendrecv: direction = .sendrecv
@@ -127,7 +163,7 @@ public struct SessionDescription: Sendable, Equatable {
         case .recvonly: direction = .sendonly
         case .inactive: direction = .inactive
         }
-        return SessionDescription(sessionID: sessionID, address: address, port: port, codecs: common, direction: direction)
+        return .success(SessionDescription(sessionID: sessionID, address: address, port: port, codecs: common, direction: direction))
     }
 
     public var text: String {

@@ -50,8 +50,10 @@ public struct UASPolicy: Sendable {
                 return response
             }
         }
-        // A client that accepts no SDP cannot take our answer (§8.2.3, RFC 4475 §3.4.2).
-        if request.method == .invite || request.method == .options {
+        // A client that accepts no SDP cannot take our answer to its INVITE (§8.2.3, RFC 4475
+        // §3.4.2). An OPTIONS is answered whatever it accepts (§11.2): our 200 has no body, and
+        // monitoring pings (`sipsak -s`, Nagios) send `Accept: text/plain`.
+        if request.method == .invite {
             let accepts = request.headers.values("Accept").map { SIPSyntax.trim($0.split(separator: ";").first ?? "").lowercased() }
             if request.headers.count("Accept") > 0, !accepts.isEmpty,
                 !accepts.contains(where: { $0 == "application/sdp" || $0 == "application/*" || $0 == "*/*" })

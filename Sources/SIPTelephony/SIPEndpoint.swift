@@ -178,7 +178,15 @@ actor SIPEndpoint {
     var isReady = false
 
     func send(_ message: SIPMessage, to peer: SIPPeer) {
-        outboxIn.yield((.message(message), peer))
+        guard let serverHeader = settings.serverHeader else { return outboxIn.yield((.message(message), peer)) }
+        switch message {
+        case .request(var request):
+            if request.headers["User-Agent"] == nil { request.headers.add("User-Agent", serverHeader) }
+            outboxIn.yield((.message(.request(request)), peer))
+        case .response(var response):
+            if response.headers["Server"] == nil { response.headers.add("Server", serverHeader) }
+            outboxIn.yield((.message(.response(response)), peer))
+        }
     }
 
     // MARK: Inbound
@@ -426,13 +434,21 @@ actor SIPEndpoint {
         }
         var offer: SessionDescription?
         if !invite.body.isEmpty {
-            guard let parsed = try? SessionDescription(parsing: invite.body),
-                SessionDescription.answer(to: parsed, address: settings.host, port: 0, sessionID: 0) != nil
-            else {
-                return await respond(SIPResponse(
-                    answering: invite, status: 488, reason: "Not Acceptable Here (no common codec: PCMU or PCMA)", toTag: toTag), to: id)
+            let refusal: SessionDescription.Refusal?
+            do {
+                let parsed = try SessionDescription(parsing: invite.body)
+                offer = parsed
+                if case .failure(let why) = SessionDescription.negotiate(parsed, address: settings.host, port: 0, sessionID: 0) {
+                    refusal = why
+                } else {
+                    refusal = nil
+                }
+            } catch {
+                refusal = .noCommonCodec
             }
-            offer = parsed
+            if let refusal {
+                return await respond(SIPResponse(answering: invite, status: 488, reason: refusal.reason, toTag: toTag), to: id)
+            }
         }
         guard let center else {
             return await respond(SIPResponse(answering: invite, status: 503, toTag: toTag), to: id)

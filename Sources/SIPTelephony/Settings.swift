@@ -34,6 +34,9 @@ public struct SIPSettings: Sendable {
     /// half-open connection, or one trickling a message) is closed. Connections between whole
     /// messages are left open: a phone registered over TCP is reached on its connection.
     public var tcpIncompleteTimeout: Duration = .seconds(32)
+    /// What the server calls itself in `Server` (responses) and `User-Agent` (requests); nil sends
+    /// neither, so a scanner (svmap) learns no software or version unless the operator wants it.
+    public var serverHeader: String?
     /// What a customer queued, held or waiting through a consult hears.
     public var music = MusicSource.builtIn()
 

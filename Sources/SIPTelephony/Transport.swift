@@ -7,7 +7,8 @@ import Synchronization
 
 /// SIP over UDP and TCP on one port (RFC 3261 §18). Datagrams are handed up as bytes (the
 /// endpoint parses them, so it can answer a bad one with 400); a TCP connection is cut into
-/// messages by `SIPStreamFramer`, and one that breaks the framing is closed. Responses and
+/// messages by `SIPStreamFramer`: a framed message that is not valid SIP gets its 400/505 and the
+/// connection goes on; one that breaks the framing gets its 400 and is closed. Responses and
 /// requests to a TCP peer go back on its connection.
 final class SIPTransport: Sendable {
     typealias Datagram = AddressedEnvelope<ByteBuffer>
@@ -133,10 +134,10 @@ final class SIPTransport: Sendable {
                 self.connections.withLock { $0[peer] = outbound }
                 defer { self.connections.withLock { $0[peer] = nil } }
                 var framer = SIPStreamFramer()
-                // A connection must finish a message within the timeout of connecting, and of
-                // each byte of an unfinished one: a half-open or trickling connection cannot hold
-                // a socket for ever. Between whole messages it may stay quiet.
-                // On the server's clock, like every SIP timer.
+                // A connection must finish each message within the timeout of that message's
+                // first byte (the first message: of connecting), however it trickles: a half-open
+                // or trickling connection cannot hold a socket for ever. Between whole messages it
+                // may stay quiet. On the server's clock, like every SIP timer.
                 let channel = connection.channel, clock = clock, timeout = incompleteTimeout.milliseconds
                 func closeUnlessFinished() -> Task<Void, Never> {
                     Task {
@@ -147,14 +148,39 @@ final class SIPTransport: Sendable {
                 var deadline: Task<Void, Never>? = closeUnlessFinished()
                 defer { deadline?.cancel() }
                 for try await buffer in inbound {
-                    deadline?.cancel()
                     framer.append(buffer.readableBytesView)
-                    while let message = try framer.next() { await deliver(.message(message), peer) }
-                    deadline = framer.holdsPartialMessage ? closeUnlessFinished() : nil
+                    var finished = false
+                    do {
+                        while let framed = try framer.nextFramed() {
+                            finished = true
+                            switch framed {
+                            case .message(let message):
+                                await deliver(.message(message), peer)
+                            case .refused(let bytes, let error):
+                                // Answered as over UDP (400, 505…); the framing held, so the connection stays.
+                                if let response = SIPParser.errorResponse(to: bytes, error: error) {
+                                    try await outbound.write(ByteBuffer(bytes: response.serialized()))
+                                }
+                            }
+                        }
+                    } catch let error as SIPParseError {
+                        // Broken framing cannot be resynchronised: the 400 it is owed, then the connection closes.
+                        if let response = SIPParser.errorResponse(to: framer.pendingBytes, error: error) {
+                            try? await outbound.write(ByteBuffer(bytes: response.serialized()))
+                        }
+                        throw error
+                    }
+                    if !framer.holdsPartialMessage {
+                        deadline?.cancel()
+                        deadline = nil
+                    } else if deadline == nil || finished {
+                        // A new message has begun: its own time runs from its first byte.
+                        deadline?.cancel()
+                        deadline = closeUnlessFinished()
+                    }
                 }
             }
         } catch {
-            // A stream that breaks SIP's framing cannot be resynchronised: the connection closes.
             logger.debug("SIP TCP connection closed", metadata: ["peer": "\(peer)", "error": "\(error)"])
         }
     }

@@ -38,6 +38,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Media (RTP) ports offered in SDP, as FIRST-LAST.") var rtpPorts = "20000-29999"
     @Option(help: "Digest algorithms offered to phones, in order: 'md5,sha256' (what most phones answer first; a phone set to SHA-256 takes the second), 'sha256,md5' or one of them.")
     var sipDigest = "md5,sha256"
+    @Option(help: "What SIP answers say the server is (a Server and User-Agent header); none by default, so scanners learn no software or version.")
+    var sipServerHeader: String?
     @Option(name: .customLong("sip-tcp-timeout"), help: "Seconds a SIP TCP connection may hold an unfinished message (or none, after connecting) before it is closed.")
     var sipTCPTimeout = 32
     @Option(help: "SQLite durability: 'full' (fsync at every commit: survives a power cut) or 'normal' (survives a crash of the process).")
@@ -182,6 +184,7 @@ extension Serve {
         settings.rtpPorts = rtpRange ?? settings.rtpPorts
         settings.digestAlgorithms = digestAlgorithms ?? settings.digestAlgorithms
         settings.tcpIncompleteTimeout = .seconds(sipTCPTimeout)
+        settings.serverHeader = sipServerHeader
         return settings
     }
 

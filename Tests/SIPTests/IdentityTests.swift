@@ -49,3 +49,19 @@ import Testing
             == CallingIdentity(address: "reception@pbx.example.com", displayName: "Front desk"))
     }
 }
+
+/// A UAS's checks before it acts (RFC 3261 §8.2).
+@Suite struct UASChecks {
+    let policy = UASPolicy(allowed: [.invite, .ack, .bye, .cancel, .options, .register])
+
+    @Test func anOptionsPingIsAnsweredWhateverItAcceptsWhileAnInviteThatTakesNoSDPGets406() throws {
+        var options = try CallingIdentityTests.invite(from: "<sip:monitor@192.0.2.1>")
+        options.method = .options
+        options.headers.set("CSeq", "1 OPTIONS")
+        options.headers.add("Accept", "text/plain")
+        #expect(policy.refusal(of: options, toTag: "t") == nil, "sipsak -s and Nagios send Accept: text/plain")
+        var invite = try CallingIdentityTests.invite(from: "<sip:monitor@192.0.2.1>")
+        invite.headers.add("Accept", "text/plain")
+        #expect(policy.refusal(of: invite, toTag: "t")?.status == 406)
+    }
+}

@@ -175,6 +175,29 @@ let basicInvite = [
         #expect(throws: SIPParseError.self) { try framer.next() }
     }
 
+    @Test func aFramedMessageThatIsNotValidSIPIsRefusedAndTheStreamGoesOn() throws {
+        let good = sipBytes(basicInvite, body: "v=0\n")
+        let wrongVersion = sipBytes(basicInvite.map { $0.replacingOccurrences(of: " SIP/2.0", with: " SIP/7.0") }, body: "v=0\n")
+        var framer = SIPStreamFramer()
+        framer.append(wrongVersion + good)
+        guard case .refused(let bytes, let error) = try framer.nextFramed() else { Issue.record("not refused"); return }
+        #expect(error.status == 505)
+        #expect(bytes == wrongVersion)
+        #expect(SIPParser.errorResponse(to: bytes, error: error)?.status == 505)
+        guard case .message = try framer.nextFramed() else { Issue.record("the next message was lost"); return }
+        #expect(!framer.holdsPartialMessage)
+    }
+
+    @Test func twoContentLengthsThatDisagreeBreakTheFramingAndTwoThatAgreeOnlyTheMessage() throws {
+        var framer = SIPStreamFramer()
+        framer.append(sipBytes(basicInvite + ["Content-Length: 4"], body: "v=0\n"))
+        guard case .refused(_, let error) = try framer.nextFramed() else { Issue.record("not refused"); return }
+        #expect(error == .duplicateHeader("Content-Length"))
+        var broken = SIPStreamFramer()
+        broken.append(sipBytes(basicInvite.filter { !$0.hasPrefix("Content-Length") } + ["Content-Length: 4", "l: 0"]))
+        #expect(throws: SIPParseError.self) { try broken.nextFramed() }
+    }
+
     @Test func aStreamThatNeverEndsItsHeadersIsRefusedOnceTooLarge() {
         var framer = SIPStreamFramer()
         framer.append(Array("INVITE sip:a@b SIP/2.0\r\nX: ".utf8))
