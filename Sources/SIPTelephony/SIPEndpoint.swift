@@ -178,7 +178,10 @@ actor SIPEndpoint {
     var isReady = false
 
     func send(_ message: SIPMessage, to peer: SIPPeer) {
-        guard let serverHeader = settings.serverHeader else { return outboxIn.yield((.message(message), peer)) }
+        guard let serverHeader = settings.serverHeader else {
+            outboxIn.yield((.message(message), peer))
+            return
+        }
         switch message {
         case .request(var request):
             if request.headers["User-Agent"] == nil { request.headers.add("User-Agent", serverHeader) }
