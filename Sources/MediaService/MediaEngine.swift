@@ -11,11 +11,13 @@ import NIOPosix
 /// The work is split into shards, one per event loop (by default one per core): a call belongs to
 /// one shard, chosen by a stable hash of its ID, and all its legs' sockets, its mix and its clock
 /// live on that shard's loop, so a call never needs a lock or a thread hop, and calls spread over
-/// the cores. Each shard owns an equal slice of the port range, so a leg's port says which shard
-/// it is on, and the same call finds the same shard (and its ports) after a restart.
+/// the cores. The ports are one pool for every shard: any free pair serves any call, however the
+/// calls happen to hash. After a restart the same call hashes to the same shard, which binds its
+/// legs' ports again.
 public final class MediaEngine: Sendable {
     public let host: String
     let shards: [MediaShard]
+    let pool: PortPool
 
     /// Where a leg's media is.
     public struct LegKey: Hashable, Sendable {
@@ -30,8 +32,7 @@ public final class MediaEngine: Sendable {
         case portTaken(Int)
     }
 
-    /// `shards`: event loops to spread calls over (at most the singleton group's threads; each
-    /// gets at least 2 port pairs).
+    /// `shards`: event loops to spread calls over (at most the singleton group's threads).
     public init(
         host: String, ports: ClosedRange<Int>, music: MusicSource = .builtIn(), shards: Int = System.coreCount,
         logger: Logger = Logger(label: "switchboard.media")
@@ -39,12 +40,11 @@ public final class MediaEngine: Sendable {
         self.host = host
         let group = MultiThreadedEventLoopGroup.singleton
         let loops = Array(group.makeIterator())
-        let count = max(1, min(shards, loops.count, ports.count / 4))
-        let slice = ports.count / count
+        let count = max(1, min(shards, loops.count))
+        let pool = PortPool(ports)
+        self.pool = pool
         self.shards = (0..<count).map { index in
-            let lower = ports.lowerBound + index * slice
-            let upper = index == count - 1 ? ports.upperBound : lower + slice - 1
-            return MediaShard(host: host, ports: lower...upper, music: music, loop: loops[index], logger: logger)
+            MediaShard(host: host, pool: pool, music: music, loop: loops[index], logger: logger)
         }
     }
 
@@ -96,6 +96,9 @@ public final class MediaEngine: Sendable {
 
     /// Digits each leg of the call has sent (RFC 4733), oldest first.
     public func digits(_ call: InteractionID) async -> [(Leg, Character)] { await shard(call).digits(call) }
+
+    /// Port pairs free now (for a 503's Retry-After, and the metrics).
+    public var freePortPairs: Int { pool.free }
 
     /// Calls whose media the engine holds (a call with no open leg holds none).
     public func callsHeld() async -> Int {

@@ -20,7 +20,8 @@ final class MediaShard: Sendable {
     typealias OpenError = MediaEngine.OpenError
     typealias LegFigures = MediaEngine.LegFigures
     let host: String
-    let ports: ClosedRange<Int>
+    /// The engine's ports, shared by every shard.
+    let pool: PortPool
     let loop: any EventLoop
     let state: NIOLoopBoundBox<State>
     let logger: Logger
@@ -47,7 +48,6 @@ final class MediaShard: Sendable {
         /// Open legs per call: a call's media is kept while it has one (a late `setMedia` for a
         /// call whose legs are all gone must not bring it back, or it would stay for ever).
         var openLegs: [InteractionID: Int] = [:]
-        var nextPort: Int
         var music: MusicSource
         var ticking: Scheduled<Void>?
         var tickStart = NIODeadline.now()
@@ -57,19 +57,15 @@ final class MediaShard: Sendable {
         /// The same ticks' mixing alone (the packets made, not yet written).
         var mixWork: [Int64] = []
 
-        init(firstPort: Int, music: MusicSource) {
-            nextPort = firstPort
-            self.music = music
-        }
+        init(music: MusicSource) { self.music = music }
     }
 
-    init(host: String, ports: ClosedRange<Int>, music: MusicSource, loop: any EventLoop, logger: Logger) {
+    init(host: String, pool: PortPool, music: MusicSource, loop: any EventLoop, logger: Logger) {
         self.host = host
-        self.ports = ports
+        self.pool = pool
         self.logger = logger
         self.loop = loop
-        let first = ports.lowerBound + ports.lowerBound % 2
-        state = NIOLoopBoundBox.makeBoxSendingValue(State(firstPort: first, music: music), eventLoop: loop)
+        state = NIOLoopBoundBox.makeBoxSendingValue(State(music: music), eventLoop: loop)
     }
 
     // MARK: Legs
@@ -77,17 +73,13 @@ final class MediaShard: Sendable {
     /// Binds a port pair for the leg and returns the RTP port (for its SDP).
     func open(_ key: LegKey) async throws -> Int {
         if let port = try await loop.submit({ self.state.value.sockets[key]?.port }).get() { return port }
-        let span = (ports.upperBound - ports.lowerBound + 1) / 2
-        for _ in 0..<max(span, 1) {
-            let port = try await loop.submit { () -> Int in
-                let state = self.state.value
-                let port = state.nextPort
-                state.nextPort += 2
-                if state.nextPort + 1 > self.ports.upperBound { state.nextPort = self.ports.lowerBound + self.ports.lowerBound % 2 }
-                return port
-            }.get()
-            if try await loop.submit({ self.state.value.sockets.values.contains { $0.port == port } }).get() { continue }
+        // A pair another program holds cannot be bound: it stays taken (out of the way) while the
+        // next is tried, and goes back once the search ends.
+        var unbindable: [Int] = []
+        defer { unbindable.forEach(pool.release) }
+        while let port = pool.take() {
             if try await bindPair(port, key) { return port }
+            unbindable.append(port)
         }
         throw OpenError.noFreePort
     }
@@ -96,10 +88,11 @@ final class MediaShard: Sendable {
     /// throws `portTaken` when that pair cannot be bound.
     func reopen(_ key: LegKey, port: Int) async throws {
         if try await loop.submit({ self.state.value.sockets[key]?.port }).get() == port { return }
-        guard ports.contains(port), ports.contains(port + 1), port % 2 == 0,
-            try await !loop.submit({ self.state.value.sockets.values.contains { $0.port == port } }).get(),
-            try await bindPair(port, key)
-        else { throw OpenError.portTaken(port) }
+        guard pool.claim(port) else { throw OpenError.portTaken(port) }
+        guard try await bindPair(port, key) else {
+            pool.release(port)
+            throw OpenError.portTaken(port)
+        }
     }
 
     /// Binds RTP on `port` and RTCP on the next; true when both are bound and the leg is open.
@@ -164,8 +157,9 @@ final class MediaShard: Sendable {
         loop.execute {
             let state = self.state.value
             guard let socket = state.sockets.removeValue(forKey: key) else { return }
-            socket.rtp.close(promise: nil)
-            socket.rtcp.close(promise: nil)
+            // Back to the pool once both sockets are closed, so the next leg can bind them.
+            let pool = self.pool
+            socket.rtp.close().and(socket.rtcp.close()).whenComplete { _ in pool.release(socket.port) }
             state.calls[key.call]?.removeLeg(key.leg)
             let remaining = (state.openLegs[key.call] ?? 1) - 1
             state.openLegs[key.call] = remaining > 0 ? remaining : nil
@@ -177,7 +171,10 @@ final class MediaShard: Sendable {
     func closeAll() async {
         let closing = try? await loop.submit { () -> [EventLoopFuture<Void>] in
             let state = self.state.value
-            let closing = state.sockets.values.flatMap { [$0.rtp.close(), $0.rtcp.close()] }
+            let pool = self.pool
+            let closing = state.sockets.values.map { socket in
+                socket.rtp.close().and(socket.rtcp.close()).map { _ in pool.release(socket.port) }
+            }
             state.sockets = [:]
             state.calls = [:]
             state.openLegs = [:]

@@ -458,8 +458,10 @@ actor SIPEndpoint {
         }
         let interaction = InteractionID.make(at: clock.now())
         guard let port = try? await media.open(MediaEngine.LegKey(interaction, .customer)) else {
-            return await respond(SIPResponse(
-                answering: invite, status: 503, reason: "Service Unavailable (no free media port)", toTag: toTag), to: id)
+            // Every pair of --rtp-ports is in use: a trunk may try again shortly, or elsewhere.
+            var busy = SIPResponse(answering: invite, status: 503, reason: "Service Unavailable (no free media port)", toTag: toTag)
+            busy.headers.add("Retry-After", "10")
+            return await respond(busy, to: id)
         }
         let answer = offer.flatMap { SessionDescription.answer(to: $0, address: settings.host, port: port, sessionID: Self.sessionID()) }
         calls[interaction] = Call(

@@ -184,33 +184,63 @@ final class Recorder: ChannelInboundHandler, Sendable {
     }
 
     @Test(.enabled(if: System.coreCount >= 2, "one shard per event loop: needs two loops"))
-    func callsSpreadOverTheShardsEachCallsLegsOnOneShardWhosePortsARestartFindsAgain() async throws {
+    func callsSpreadOverTheShardsEachCallsLegsOnOneShardWhosePortsARestartBindsAgain() async throws {
         let engine = MediaEngine(host: "127.0.0.1", ports: 32_000...32_199, shards: 2)
-        let half = { (port: Int) in port < 32_100 ? 0 : 1 }
-        var halves = Set<Int>()
-        var first: (port: Int, shard: Int)?
+        var shards = Set<ObjectIdentifier>()
+        var first: Int?
         for index in 0..<20 {
             let call = InteractionID("spread-\(index)")
             let customer = try await engine.open(MediaEngine.LegKey(call, .customer))
-            let agent = try await engine.open(MediaEngine.LegKey(call, .agent("agent1")))
-            #expect(half(customer) == half(agent), "both legs of \(call) on one shard: \(customer), \(agent)")
-            halves.insert(half(customer))
-            if index == 0 { first = (customer, half(customer)) }
+            _ = try await engine.open(MediaEngine.LegKey(call, .agent("agent1")))
+            // Both legs live on the call's shard: its sockets hold them.
+            let shard = engine.shard(call)
+            #expect(await shard.figures(MediaEngine.LegKey(call, .customer)) != nil)
+            #expect(await shard.figures(MediaEngine.LegKey(call, .agent("agent1"))) != nil)
+            shards.insert(ObjectIdentifier(shard))
+            if index == 0 { first = customer }
         }
-        #expect(halves == [0, 1], "calls use both shards")
+        #expect(shards.count == 2, "calls use both shards")
 
-        // After a restart the same call finds its shard again: its old port is bound again, and a
-        // port in the other shard's slice is refused.
+        // After a restart the same call hashes to the same shard, which binds its old port again;
+        // a port another leg holds is refused.
         let restarted = MediaEngine(host: "127.0.0.1", ports: 32_000...32_199, shards: 2)
         await engine.closeAll()
-        let (port, shard) = try #require(first)
+        let port = try #require(first)
         try await restarted.reopen(MediaEngine.LegKey("spread-0", .customer), port: port)
         #expect(await restarted.figures(MediaEngine.LegKey("spread-0", .customer))?.port == port)
-        let elsewhere = shard == 0 ? 32_150 : 32_050
         await #expect(throws: MediaEngine.OpenError.self) {
-            try await restarted.reopen(MediaEngine.LegKey("spread-0", .agent("agent1")), port: elsewhere)
+            try await restarted.reopen(MediaEngine.LegKey("spread-1", .customer), port: port)
         }
         await restarted.closeAll()
+    }
+
+    @Test(.enabled(if: System.coreCount >= 2, "one shard per event loop: needs two loops"))
+    func everyFreePortPairServesACallWhicheverShardTheCallsHashTo() async throws {
+        // 10 pairs, 2 shards: five rounds of 5 calls × 2 legs each take every pair, however the
+        // calls hash; the 11th leg finds none; hanging up a round frees them all for the next.
+        let engine = MediaEngine(host: "127.0.0.1", ports: 32_300...32_319, shards: 2)
+        for round in 0..<5 {
+            var keys: [MediaEngine.LegKey] = []
+            for index in 0..<5 {
+                let call = InteractionID("round\(round)-\(index)")
+                for leg in [Leg.customer, .agent("agent1")] {
+                    let key = MediaEngine.LegKey(call, leg)
+                    _ = try await engine.open(key)
+                    keys.append(key)
+                }
+            }
+            #expect(keys.count == 10)
+            await #expect(throws: MediaEngine.OpenError.self) { try await engine.open(MediaEngine.LegKey("one-too-many", .customer)) }
+            #expect(engine.freePortPairs == 0)
+            for key in keys { engine.close(key) }
+            var free = engine.freePortPairs
+            for _ in 0..<100_000 where free < 10 {
+                await Task.yield()
+                free = engine.freePortPairs
+            }
+            #expect(free == 10, "round \(round): every pair back")
+        }
+        await engine.closeAll()
     }
 
     @Test func packetsFromAnotherSourceAfterTheLatchAreDropped() async throws {

@@ -229,3 +229,35 @@ def test_a_caller_without_a_numeric_caller_id_is_answered_and_queued_and_shown_s
         hang_up(sock, server.sip_port, ok, call_id)
     finally:
         sock.close()
+
+
+# MARK: The media port pool
+
+def test_every_pair_of_rtp_ports_serves_a_call_round_after_round_and_a_full_pool_is_503_with_retry_after(tmp_path):
+    """With `--rtp-ports 21000-21019` (10 pairs): five rounds of 10 customers' calls, each round
+    hung up before the next, are all answered 200 — whichever media shard each call hashes to — and
+    an 11th call while 10 are up is 503 with Retry-After."""
+    server = Server(tmp_path / "switchboard.sqlite", "--drain-seconds", "0", "--rtp-ports", "21000-21019")
+    supervisor = User(server, "supervisor1")
+    try:
+        for round_number in range(5):
+            calls = []
+            try:
+                for index in range(10):
+                    call_id = f"pool-{round_number}-{index}-{uuid.uuid4().hex}"
+                    answers, sock = udp_request(server.sip_port, invite(call_id, offer()), call_id)
+                    calls.append((sock, answers[-1], call_id))
+                    assert answers[-1].status == 200, f"round {round_number}, call {index}: {answers[-1].start_line}"
+                extra = f"pool-extra-{uuid.uuid4().hex}"
+                answers, sock = udp_request(server.sip_port, invite(extra, offer()), extra)
+                sock.close()
+                assert answers[-1].status == 503, answers[-1].text
+                assert int(answers[-1].header("Retry-After")) > 0, answers[-1].text
+            finally:
+                for sock, ok, call_id in calls:
+                    hang_up(sock, server.sip_port, ok, call_id)
+            eventually(lambda: supervisor.tasks() == [], "every call of the round has ended")
+            for sock, _, _ in calls:
+                sock.close()
+    finally:
+        server.stop()
