@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CallControl", "Store", "Center", "Hashing",
+                "CallControl", "Store", "Center", "Cryptography",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -62,9 +62,9 @@ let package = Package(
         ),
         // SIP (RFC 3261) as pure values: the message syntax, the transaction machines and layer,
         // the registrar, digest authentication. No I/O, no clock.
-        .target(name: "SIP", dependencies: ["Hashing"]),
+        .target(name: "SIP", dependencies: ["Cryptography"]),
         // RTP media as pure values: packets, G.711, the jitter buffer, the N−1 mixer, who hears whom.
-        .target(name: "Media", dependencies: ["CallControl"]),
+        .target(name: "Media", dependencies: ["CallControl", "Cryptography"]),
         // The media on the wire: a port pair per leg, symmetric RTP, the 20 ms clock (SwiftNIO UDP).
         .target(
             name: "MediaService",
@@ -75,8 +75,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // MD5 and SHA-256, written here (swift-crypto's BoringSSL would cost minutes per clean build).
-        .target(name: "Hashing"),
+        // The system's OpenSSL 3 (Debian's libssl-dev, on the image): the one C library linked.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        // Hashes, HMAC, AES for SRTP, random bytes, self-signed certificates: one crypto provider,
+        // OpenSSL, already on the machine (swift-crypto's BoringSSL would cost minutes per clean build).
+        .target(name: "Cryptography", dependencies: ["COpenSSL"]),
         // The center's telephony over SIP: UDP and TCP on SwiftNIO, the transaction layer's timers on
         // the center's clock, the registrar, and the B2BUA that turns line actions into SIP and back.
         .target(
@@ -124,7 +127,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "SIPTests", dependencies: ["SIP", "Hashing", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", "Cryptography", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
         .testTarget(
             name: "SIPTelephonyTests",
             dependencies: ["SIPTelephony", "SIP", "Media", "MediaService", "Center", "Store", "CallControl", "TestSupport"]

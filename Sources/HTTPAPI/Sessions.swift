@@ -1,7 +1,7 @@
 import CallControl
 import Center
 import Foundation
-import Hashing
+import Cryptography
 import HTTPTypes
 import Store
 import Synchronization
@@ -85,7 +85,7 @@ public final class Sessions: Sendable {
         self.policy = policy
     }
 
-    static func id(of token: String) -> String { DigestHash.hex(DigestHash.sha256(Array(token.utf8))) }
+    static func id(of token: String) -> String { Hash.hex(Hash.sha256(Array(token.utf8))) }
 
     private var now: Timestamp { clock.now() }
 

@@ -1,4 +1,4 @@
-import Hashing
+import Cryptography
 /// HTTP digest authentication as SIP uses it (RFC 3261 §22, RFC 8760): MD5 and SHA-256, qop=auth.
 ///
 /// A user's secret is kept only as HA1 = H(username:realm:password) per algorithm, never the
@@ -12,8 +12,8 @@ public enum DigestAlgorithm: String, Sendable, CaseIterable {
 
     func hash(_ text: String) -> String {
         switch self {
-        case .md5: DigestHash.hex(DigestHash.md5(Array(text.utf8)))
-        case .sha256: DigestHash.hex(DigestHash.sha256(Array(text.utf8)))
+        case .md5: Hash.hex(Hash.md5(Array(text.utf8)))
+        case .sha256: Hash.hex(Hash.sha256(Array(text.utf8)))
         }
     }
 }
@@ -197,10 +197,7 @@ public struct DigestAuthenticator: Sendable {
 
     private func mac(_ text: String) -> String {
         // HMAC-SHA-256 (RFC 2104), truncated to 128 bits.
-        let short = secret.count > 64 ? DigestHash.sha256(secret) : secret
-        let key = short + [UInt8](repeating: 0, count: 64 - short.count)
-        let inner = DigestHash.sha256(key.map { $0 ^ 0x36 } + Array(text.utf8))
-        return String(DigestHash.hex(DigestHash.sha256(key.map { $0 ^ 0x5c } + inner)).prefix(32))
+        String(Hash.hex(HMAC.code(.sha256, key: secret, message: Array(text.utf8))).prefix(32))
     }
 
     private static func constantTimeEqual(_ a: String, _ b: String) -> Bool {

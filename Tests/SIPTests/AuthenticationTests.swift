@@ -1,32 +1,7 @@
-import Hashing
+import Cryptography
 import Testing
 
 @testable import SIP
-
-@Suite struct Hashes {
-    // RFC 1321 appendix A.5.
-    @Test(arguments: [
-        ("", "d41d8cd98f00b204e9800998ecf8427e"),
-        ("a", "0cc175b9c0f1b6a831c399e269772661"),
-        ("abc", "900150983cd24fb0d6963f7d28e17f72"),
-        ("message digest", "f96b697d7cb7938d525a2f31aaf161d0"),
-        ("abcdefghijklmnopqrstuvwxyz", "c3fcd3d76192e4007dfb496cca67e13b"),
-        (String(repeating: "1234567890", count: 8), "57edf4a22be3c955ac49da2e2107b67a"),
-    ])
-    func md5MatchesRFC1321(input: String, expected: String) {
-        #expect(DigestHash.hex(DigestHash.md5(Array(input.utf8))) == expected)
-    }
-
-    // FIPS 180-4 examples.
-    @Test(arguments: [
-        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
-        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
-        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
-    ])
-    func sha256MatchesFIPS180(input: String, expected: String) {
-        #expect(DigestHash.hex(DigestHash.sha256(Array(input.utf8))) == expected)
-    }
-}
 
 @Suite struct DigestAuthentication {
     let realm = "switchboard"

@@ -1,0 +1,17 @@
+// The system's OpenSSL 3 (Debian's libssl-dev): the one C library Switchboard links. Hashes, HMAC,
+// AES for SRTP, random bytes, and the key and certificate SIP over TLS starts with.
+#ifndef SWITCHBOARD_COPENSSL_SHIM_H
+#define SWITCHBOARD_COPENSSL_SHIM_H
+#include <openssl/opensslv.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <openssl/pem.h>
+#include <openssl/bio.h>
+#include <openssl/ec.h>
+#endif
