@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "SIPTelephony",
             dependencies: [
-                "SIP", "Center", "CallControl", "Store", "Media", "MediaService",
+                "SIP", "Center", "CallControl", "Store", "Media", "MediaService", "Cryptography",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -106,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "SIPTelephony", "Media", "MediaService",
+                "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "SIPTelephony", "Media", "MediaService", "Cryptography",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -14,4 +14,6 @@
 #include <openssl/pem.h>
 #include <openssl/bio.h>
 #include <openssl/ec.h>
+#include <openssl/ssl.h>
+#include <openssl/tls1.h>
 #endif

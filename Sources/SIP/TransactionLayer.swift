@@ -1,7 +1,7 @@
 /// Where a message came from or goes: a transport and an address. Over TCP the shell maps the
 /// peer to its connection.
 public struct SIPPeer: Hashable, Sendable, Codable, CustomStringConvertible {
-    public enum Transport: String, Sendable, Codable { case udp = "UDP", tcp = "TCP" }
+    public enum Transport: String, Sendable, Codable { case udp = "UDP", tcp = "TCP", tls = "TLS" }
     public var transport: Transport
     public var host: String
     public var port: Int
@@ -12,7 +12,8 @@ public struct SIPPeer: Hashable, Sendable, Codable, CustomStringConvertible {
         self.port = port
     }
 
-    public var reliable: Bool { transport == .tcp }
+    /// TCP and TLS: no retransmissions, and the absorbing waits are zero.
+    public var reliable: Bool { transport != .udp }
     public var description: String { "\(transport.rawValue.lowercased()):\(SIPSyntax.hostText(host)):\(port)" }
 }
 

@@ -32,7 +32,7 @@ extension SIPEndpoint {
     func answerCustomer(_ id: InteractionID) async {
         guard var customer = calls[id]?.customer, customer.dialog == nil else { return }
         var ok = SIPResponse(answering: customer.invite, status: 200, toTag: customer.localTag)
-        ok.headers.add("Contact", contact)
+        ok.headers.add("Contact", contact(for: customer.peer, secure: customer.invite.requestURI.lowercased().hasPrefix("sips:")))
         let sdp = customer.answer ?? SessionDescription(
             sessionID: Self.sessionID(), address: settings.host, port: customer.mediaPort,
             codecs: [.pcmu, .pcma, .telephoneEvent])
@@ -173,13 +173,25 @@ extension SIPEndpoint {
 
     // MARK: Building messages
 
-    var contact: String { "<sip:switchboard@\(SIPPeerText.host(settings.host)):\(transport?.port ?? settings.port)>" }
+    /// Where a peer reaches us in a dialog (RFC 3261 §8.1.1.8): over TLS, our TLS port — `sips:`
+    /// when the dialog's request was to a `sips:` URI (RFC 5630 §3.1.3), else `;transport=tls`.
+    func contact(for peer: SIPPeer, secure: Bool = false) -> String {
+        let host = SIPPeerText.host(settings.host)
+        switch peer.transport {
+        case .udp, .tcp:
+            return "<sip:switchboard@\(host):\(transport?.port ?? settings.port)>"
+        case .tls:
+            let port = transport?.tlsPort ?? settings.tls?.port ?? 5061
+            return secure ? "<sips:switchboard@\(host):\(port)>" : "<sip:switchboard@\(host):\(port);transport=tls>"
+        }
+    }
 
     func makeVia(_ peer: SIPPeer) -> SIPVia {
         var parameters = SIPParameters()
         parameters["branch"] = .some("z9hG4bK" + Self.makeTag())
         parameters["rport"] = .some(nil)
-        return SIPVia(transport: peer.transport.rawValue, host: settings.host, port: transport?.port ?? settings.port, parameters: parameters)
+        let port = peer.transport == .tls ? (transport?.tlsPort ?? settings.port) : (transport?.port ?? settings.port)
+        return SIPVia(transport: peer.transport.rawValue, host: settings.host, port: port, parameters: parameters)
     }
 
     func makeInvite(uri: String, caller: String, peer: SIPPeer, mediaPort: Int) -> SIPRequest {
@@ -191,7 +203,7 @@ extension SIPEndpoint {
         headers.add("To", "<\(uri)>")
         headers.add("Call-ID", Self.makeTag() + Self.makeTag() + "@" + host)
         headers.add("CSeq", "1 INVITE")
-        headers.add("Contact", contact)
+        headers.add("Contact", contact(for: peer, secure: uri.lowercased().hasPrefix("sips:")))
         headers.add("Content-Type", "application/sdp")
         let offer = SessionDescription(
             sessionID: Self.sessionID(), address: settings.host, port: mediaPort, codecs: [.pcmu, .pcma, .telephoneEvent])

@@ -1,5 +1,6 @@
 import CallControl
 import Center
+import Cryptography
 import Logging
 import Foundation
 import Media
@@ -107,6 +108,7 @@ actor SIPEndpoint {
     var center: ContactCenter? { attached.withLock { $0 } }
 
     var boundPort: Int? { transport?.port }
+    var boundTLSPort: Int? { transport?.tlsPort }
 
     func ready() async throws -> Int {
         if isReady, let port = transport?.port { return port }
@@ -127,8 +129,12 @@ actor SIPEndpoint {
     func run() async throws {
         let transport: SIPTransport
         do {
+            let tls = try settings.tls.map { tls in
+                (port: tls.port, context: try TLSContext(serverCertificatePEM: tls.certificatePEM, privateKeyPEM: tls.privateKeyPEM))
+            }
             transport = try await SIPTransport.bind(
-                host: settings.host, port: settings.port, incompleteTimeout: settings.tcpIncompleteTimeout, clock: clock, logger: logger)
+                host: settings.host, port: settings.port, tls: tls, incompleteTimeout: settings.tcpIncompleteTimeout, clock: clock,
+                logger: logger)
         } catch {
             bindError = error
             for waiter in readyWaiters { waiter.resume(throwing: error) }
@@ -137,6 +143,10 @@ actor SIPEndpoint {
         }
         self.transport = transport
         logger.info("SIP listening", metadata: ["host": "\(settings.host)", "port": "\(transport.port)"])
+        if let tlsPort = transport.tlsPort {
+            logger.info("SIP over TLS listening", metadata: [
+                "port": "\(tlsPort)", "fingerprint": "\(settings.tls?.fingerprint ?? "the operator's certificate")"])
+        }
         let outbox = outbox
         defer {
             sleeper?.cancel()
@@ -254,6 +264,12 @@ actor SIPEndpoint {
         if let refusal = policy.refusal(of: request, toTag: toTag) {
             return await respond(refusal, to: id)
         }
+        // RFC 3261 §26.2, RFC 5630: a sips: URI is reached over TLS only; one that came (or asks to
+        // be reached) over UDP or TCP is refused rather than served in the clear.
+        if peer.transport != .tls, Self.asksForTLS(request) {
+            return await respond(SIPResponse(
+                answering: request, status: 416, reason: "Unsupported URI Scheme (sips: only over TLS)", toTag: toTag), to: id)
+        }
         switch request.method {
         case .register:
             await register(request, id, from: peer, toTag: toTag)
@@ -293,6 +309,13 @@ actor SIPEndpoint {
             // The policy refuses every method not in `allowed`; ACK never reaches here.
             await respond(SIPResponse(answering: request, status: 405, toTag: toTag), to: id)
         }
+    }
+
+    /// A sips: Request-URI, or a REGISTER's sips: Contact.
+    static func asksForTLS(_ request: SIPRequest) -> Bool {
+        if request.requestURI.lowercased().hasPrefix("sips:") { return true }
+        guard request.method == .register else { return false }
+        return request.headers.values("Contact").contains { (try? SIPNameAddress(parsing: $0))?.uri?.secure == true }
     }
 
     func register(_ request: SIPRequest, _ id: ServerTransactionID, from peer: SIPPeer, toTag: String) async {
@@ -517,7 +540,9 @@ actor SIPEndpoint {
         }
         // A phone putting the call on hold, or refreshing: answered with the same media address.
         var ok = SIPResponse(answering: invite, status: 200)
-        ok.headers.add("Contact", contact)
+        ok.headers.add("Contact", contact(for: calls[interaction].flatMap { call in
+            leg == .customer ? call.customer?.peer : call.phones[leg]?.peer } ?? SIPPeer(.udp, host: "", port: 0),
+            secure: invite.requestURI.lowercased().hasPrefix("sips:")))
         if let sdp = mediaAnswer(for: interaction, leg, offer: invite.body) {
             ok.body = sdp.bytes
             ok.headers.add("Content-Type", "application/sdp")

@@ -40,6 +40,9 @@ public final class SIPTelephony: Telephony, Service {
     /// The port SIP listens on (UDP and TCP), once bound.
     public func boundPort() async -> Int? { await endpoint.boundPort }
 
+    /// The port SIP over TLS listens on, once bound (nil without TLS).
+    public func boundTLSPort() async -> Int? { await endpoint.boundTLSPort }
+
     /// Waits until the port is bound (or binding failed).
     public func ready() async throws -> Int { try await endpoint.ready() }
 

@@ -1,4 +1,5 @@
 import CallControl
+import Cryptography
 import Media
 import SIP
 
@@ -34,6 +35,8 @@ public struct SIPSettings: Sendable {
     /// half-open connection, or one trickling a message) is closed. Connections between whole
     /// messages are left open: a phone registered over TCP is reached on its connection.
     public var tcpIncompleteTimeout: Duration = .seconds(32)
+    /// SIP over TLS (RFC 3261 §26, RFC 5630), on its own port; nil: none.
+    public var tls: TLSSettings?
     /// What the server calls itself in `Server` (responses) and `User-Agent` (requests); nil sends
     /// neither, so a scanner (svmap) learns no software or version unless the operator wants it.
     public var serverHeader: String?
@@ -75,5 +78,29 @@ extension Caller {
         } else {
             self.init(number: identity.number.map(DialNumber.init), address: identity.address, name: identity.displayName)
         }
+    }
+}
+
+/// SIP over TLS: the port, and the certificate and key the server presents (PEM). Without a
+/// certificate of the operator's, one is made at start (self-signed: phones must be told to
+/// accept it, or pinned to its fingerprint, which the server logs).
+public struct TLSSettings: Sendable {
+    public var port: Int
+    public var certificatePEM: String
+    public var privateKeyPEM: String
+    /// SHA-256 of the certificate, when the server made it (for the log).
+    public var fingerprint: String?
+
+    public init(port: Int, certificatePEM: String, privateKeyPEM: String, fingerprint: String? = nil) {
+        self.port = port
+        self.certificatePEM = certificatePEM
+        self.privateKeyPEM = privateKeyPEM
+        self.fingerprint = fingerprint
+    }
+
+    /// A self-signed certificate for `host`, made now.
+    public static func selfSigned(port: Int, host: String) throws -> TLSSettings {
+        let made = try SelfSignedCertificate.make(commonName: "switchboard", names: [host, "localhost"])
+        return TLSSettings(port: port, certificatePEM: made.certificatePEM, privateKeyPEM: made.privateKeyPEM, fingerprint: made.fingerprint)
     }
 }

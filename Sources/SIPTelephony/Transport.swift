@@ -1,4 +1,5 @@
 import Center
+import Cryptography
 import Logging
 import NIOCore
 import NIOPosix
@@ -18,10 +19,15 @@ final class SIPTransport: Sendable {
         case message(SIPMessage)
     }
 
+    typealias Listener = NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+
     let host: String
     let port: Int
+    /// SIP over TLS (RFC 3261 §26), when configured: its own port.
+    let tlsPort: Int?
     private let udp: NIOAsyncChannel<Datagram, Datagram>
-    private let tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+    private let tcp: Listener
+    private let tls: Listener?
     private let udpWriter = Mutex<NIOAsyncChannelOutboundWriter<Datagram>?>(nil)
     private let connections = Mutex<[SIPPeer: NIOAsyncChannelOutboundWriter<ByteBuffer>]>([:])
     private let logger: Logger
@@ -30,36 +36,30 @@ final class SIPTransport: Sendable {
     private let incompleteTimeout: Duration
     private let clock: any CenterClock
 
-    private init(host: String, port: Int, udp: NIOAsyncChannel<Datagram, Datagram>,
-                 tcp: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>, incompleteTimeout: Duration,
-                 clock: any CenterClock, logger: Logger) {
+    private init(host: String, port: Int, udp: NIOAsyncChannel<Datagram, Datagram>, tcp: Listener, tls: Listener?,
+                 incompleteTimeout: Duration, clock: any CenterClock, logger: Logger) {
         self.host = host
         self.port = port
         self.udp = udp
         self.tcp = tcp
+        self.tls = tls
+        tlsPort = tls?.channel.localAddress?.port
         self.logger = logger
         self.incompleteTimeout = incompleteTimeout
         self.clock = clock
     }
 
-    /// Binds TCP, then UDP on the same port number. With port 0 the system picks TCP's port; if
-    /// that number is taken for UDP, another is tried.
+    /// Binds TCP, then UDP on the same port number, then TLS on its own port when given. With
+    /// port 0 the system picks TCP's port; if that number is taken for UDP, another is tried.
     static func bind(
-        host: String, port: Int, incompleteTimeout: Duration, clock: any CenterClock, logger: Logger
+        host: String, port: Int, tls: (port: Int, context: TLSContext)? = nil, incompleteTimeout: Duration, clock: any CenterClock,
+        logger: Logger
     ) async throws -> SIPTransport {
         let group = MultiThreadedEventLoopGroup.singleton
         var attempts = 0
         while true {
             attempts += 1
-            let tcp = try await ServerBootstrap(group: group)
-                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                // A phone that vanishes while registered over TCP is found by the kernel's keep-alives.
-                .childChannelOption(.socketOption(.so_keepalive), value: 1)
-                .bind(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
+            let tcp = try await listen(host: host, port: port, tls: nil)
             let bound = tcp.channel.localAddress?.port ?? port
             do {
                 // No SO_REUSEADDR: on Linux it would let another socket bind the same UDP port and
@@ -72,8 +72,16 @@ final class SIPTransport: Sendable {
                             try NIOAsyncChannel<Datagram, Datagram>(wrappingChannelSynchronously: channel)
                         }
                     }
+                var secure: Listener?
+                do {
+                    if let tls { secure = try await listen(host: host, port: tls.port, tls: tls.context) }
+                } catch {
+                    try? await udp.channel.close()
+                    throw error
+                }
                 return SIPTransport(
-                    host: host, port: bound, udp: udp, tcp: tcp, incompleteTimeout: incompleteTimeout, clock: clock, logger: logger)
+                    host: host, port: bound, udp: udp, tcp: tcp, tls: secure, incompleteTimeout: incompleteTimeout, clock: clock,
+                    logger: logger)
             } catch {
                 try? await tcp.channel.close()
                 if port != 0 || attempts >= 5 { throw error }
@@ -81,7 +89,21 @@ final class SIPTransport: Sendable {
         }
     }
 
-    /// Reads both transports until cancelled, handing every message to `deliver`; `onReady` runs
+    /// A stream listener: TCP, or TLS with each connection's handshake in its pipeline.
+    private static func listen(host: String, port: Int, tls: TLSContext?) async throws -> Listener {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A phone that vanishes while registered over TCP is found by the kernel's keep-alives.
+            .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try TLSHandler(tls)) }
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+    }
+
+    /// Reads every transport until cancelled, handing every message to `deliver`; `onReady` runs
     /// once messages can be sent.
     func run(
         onReady: @escaping @Sendable () async -> Void, _ deliver: @escaping @Sendable (Inbound, SIPPeer) async -> Void
@@ -110,11 +132,14 @@ final class SIPTransport: Sendable {
                     }
                 }
             }
-            group.addTask {
-                try await self.tcp.executeThenClose { accepted in
-                    try await withThrowingDiscardingTaskGroup { connections in
-                        for try await connection in accepted {
-                            connections.addTask { await self.serve(connection, deliver) }
+            for (listener, transport) in [(tcp, SIPPeer.Transport.tcp), (tls, .tls)] {
+                guard let listener else { continue }
+                group.addTask {
+                    try await listener.executeThenClose { accepted in
+                        try await withThrowingDiscardingTaskGroup { connections in
+                            for try await connection in accepted {
+                                connections.addTask { await self.serve(connection, transport, deliver) }
+                            }
                         }
                     }
                 }
@@ -123,12 +148,13 @@ final class SIPTransport: Sendable {
     }
 
     private func serve(
-        _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, _ deliver: @escaping @Sendable (Inbound, SIPPeer) async -> Void
+        _ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, _ transport: SIPPeer.Transport,
+        _ deliver: @escaping @Sendable (Inbound, SIPPeer) async -> Void
     ) async {
         guard let host = connection.channel.remoteAddress?.ipAddress, let port = connection.channel.remoteAddress?.port else {
             return
         }
-        let peer = SIPPeer(.tcp, host: host, port: port)
+        let peer = SIPPeer(transport, host: host, port: port)
         do {
             try await connection.executeThenClose { inbound, outbound in
                 self.connections.withLock { $0[peer] = outbound }
@@ -192,9 +218,9 @@ final class SIPTransport: Sendable {
                 guard let writer = udpWriter.withLock({ $0 }) else { return }
                 let address = try SocketAddress(ipAddress: peer.host, port: peer.port)
                 try await writer.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
-            case .tcp:
+            case .tcp, .tls:
                 guard let writer = connections.withLock({ $0[peer] }) else {
-                    logger.debug("no TCP connection to SIP peer", metadata: ["peer": "\(peer)"])
+                    logger.debug("no connection to SIP peer", metadata: ["peer": "\(peer)"])
                     return
                 }
                 try await writer.write(ByteBuffer(bytes: bytes))

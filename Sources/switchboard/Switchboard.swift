@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallControl
+import Cryptography
 import Center
 import Foundation
 import HTTPAPI
@@ -38,6 +39,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Media (RTP) ports offered in SDP, as FIRST-LAST.") var rtpPorts = "20000-29999"
     @Option(help: "Digest algorithms offered to phones, in order: 'md5,sha256' (what most phones answer first; a phone set to SHA-256 takes the second), 'sha256,md5' or one of them.")
     var sipDigest = "md5,sha256"
+    @Option(name: .customLong("sip-tls-port"), help: "The SIP over TLS port, or 'off' (default: --sip-port + 1, or any free port when --sip-port is 0).")
+    var sipTLSPort: String?
+    @Option(name: .customLong("sip-tls-cert"), help: "The certificate (PEM, chain after it) SIP over TLS presents; without it and --sip-tls-key, a self-signed one is made at start.")
+    var sipTLSCert: String?
+    @Option(name: .customLong("sip-tls-key"), help: "The private key (PEM) of --sip-tls-cert.")
+    var sipTLSKey: String?
     @Option(help: "What SIP answers say the server is (a Server and User-Agent header); none by default, so scanners learn no software or version.")
     var sipServerHeader: String?
     @Option(name: .customLong("sip-tcp-timeout"), help: "Seconds a SIP TCP connection may hold an unfinished message (or none, after connecting) before it is closed.")
@@ -68,6 +75,8 @@ struct Serve: AsyncParsableCommand {
         }
         if !(0...65535).contains(sipPort) { throw ValidationError("--sip-port must be between 0 and 65535") }
         if rtpRange == nil { throw ValidationError("--rtp-ports is FIRST-LAST, two ports with FIRST < LAST") }
+        if tlsPort == .some(nil), sipTLSPort != nil { throw ValidationError("--sip-tls-port is a port (0 for any) or 'off'") }
+        if (sipTLSCert == nil) != (sipTLSKey == nil) { throw ValidationError("--sip-tls-cert and --sip-tls-key go together") }
         if !(1...3600).contains(sipTCPTimeout) { throw ValidationError("--sip-tcp-timeout must be between 1 and 3600 seconds") }
         if digestAlgorithms == nil { throw ValidationError("--sip-digest is sha256, md5, or both separated by a comma") }
         if SQLiteEventStore.Durability(rawValue: sync) == nil { throw ValidationError("--sync is 'full' or 'normal'") }
@@ -124,6 +133,9 @@ struct Serve: AsyncParsableCommand {
             Task {
                 if let port = try? await sipTelephony.ready() {
                     FileHandle.standardOutput.write(Data("SIP is listening: udp and tcp \(sip.host):\(port)\n".utf8))
+                    if let tls = await sipTelephony.boundTLSPort() {
+                        FileHandle.standardOutput.write(Data("SIP over TLS is listening: \(sip.host):\(tls)\n".utf8))
+                    }
                 }
             }
         case "simulator": line = SimulatedTelephony()
@@ -146,6 +158,33 @@ extension Serve {
         }
         guard !algorithms.isEmpty, algorithms.count == names.count, Set(algorithms).count == algorithms.count else { return nil }
         return algorithms
+    }
+
+    /// nil: the default; .some(nil): 'off' or unreadable; a port otherwise.
+    var tlsPort: Int?? {
+        guard let sipTLSPort else { return nil }
+        if sipTLSPort == "off" { return .some(nil) }
+        guard let port = Int(sipTLSPort), (0...65535).contains(port) else { return .some(nil) }
+        return .some(port)
+    }
+
+    func tlsSettings(port: Int, host: String) throws -> TLSSettings {
+        guard let sipTLSCert, let sipTLSKey else {
+            do {
+                return try .selfSigned(port: port, host: host)
+            } catch {
+                throw ValidationError("could not make a self-signed certificate for SIP over TLS: \(error)")
+            }
+        }
+        do {
+            let certificate = try String(contentsOfFile: sipTLSCert, encoding: .utf8)
+            let key = try String(contentsOfFile: sipTLSKey, encoding: .utf8)
+            // Checked now, so a wrong pair is a clear refusal at start rather than a dead TLS port.
+            _ = try TLSContext(serverCertificatePEM: certificate, privateKeyPEM: key)
+            return TLSSettings(port: port, certificatePEM: certificate, privateKeyPEM: key)
+        } catch {
+            throw ValidationError("--sip-tls-cert/--sip-tls-key: \(error)")
+        }
     }
 
     var rtpRange: ClosedRange<Int>? {
@@ -185,6 +224,9 @@ extension Serve {
         settings.digestAlgorithms = digestAlgorithms ?? settings.digestAlgorithms
         settings.tcpIncompleteTimeout = .seconds(sipTCPTimeout)
         settings.serverHeader = sipServerHeader
+        if let port = tlsPort ?? (sipPort == 0 ? 0 : sipPort + 1) {
+            settings.tls = try tlsSettings(port: port, host: host)
+        }
         return settings
     }
 

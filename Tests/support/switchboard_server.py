@@ -15,16 +15,20 @@ class Server:
         self.options = options or ("--drain-seconds", "0")
         # SIP too (the demo's telephony) on a free port, unless the options choose another telephony.
         self.sip = "--telephony" not in self.options
+        # SIP over TLS too, on a port of its own, unless turned off.
+        self.tls = self.sip and not any(a == "--sip-tls-port" and b == "off" for a, b in zip(self.options, self.options[1:]))
         self.url = None
         self.sip_port = None
+        self.tls_port = None
         self._start(port=0, sip_port=0)
 
-    def _start(self, port, sip_port):
+    def _start(self, port, sip_port, tls_port=0):
+        tls = [] if "--sip-tls-port" in self.options else ["--sip-tls-port", str(tls_port)]
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port), "--sip-port", str(sip_port),
+            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port), "--sip-port", str(sip_port), *tls,
              "--database", str(self.database), *self.options],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        url, listening = None, None
+        url, listening, tls = None, None, None
         for line in self.process.stdout:  # the server prints its addresses once it listens
             match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
             if match:
@@ -32,16 +36,19 @@ class Server:
             match = re.search(r"SIP is listening: udp and tcp 127\.0\.0\.1:(\d+)", line)
             if match:
                 listening = int(match.group(1))
-            if url and (listening or not self.sip):
+            match = re.search(r"SIP over TLS is listening: 127\.0\.0\.1:(\d+)", line)
+            if match:
+                tls = int(match.group(1))
+            if url and (not self.sip or (listening and (tls or not self.tls))):
                 break
         else:
             raise RuntimeError("the server stopped before listening")
-        self.url, self.sip_port = url, listening
+        self.url, self.sip_port, self.tls_port = url, listening, tls
 
     def restart(self):
         """After `kill()`: the same database, HTTP port and SIP port (desktops and phones still point there)."""
         assert self.process.poll() is not None, "restart() follows kill()"
-        self._start(port=int(self.url.rsplit(":", 1)[1]), sip_port=self.sip_port or 0)
+        self._start(port=int(self.url.rsplit(":", 1)[1]), sip_port=self.sip_port or 0, tls_port=self.tls_port or 0)
 
     def stop(self):
         """SIGTERM, as an operator would; SIGKILL if it has not stopped after 10 s."""
