@@ -6,7 +6,8 @@ import Center
 ///
 /// - Wrong digest answers are counted per source address and per user, as the HTTP sign-in's
 ///   are: from the 10th from an address, or the 5th for a user, attempts are refused for 30 s,
-///   doubling up to 15 minutes, without looking at the answer. A user's block holds only against
+///   doubling up to 15 minutes, without looking at the answer (an attempt while blocked counts as
+///   one more failure, so a guesser that keeps on is kept out longer). A user's block holds only against
 ///   addresses that have never signed in as that user, so a guesser elsewhere cannot lock a real
 ///   agent's phone out. Every name counts, whether it exists or not, so blocks tell no names apart.
 /// - Requests from an address that is neither a trunk nor a registered phone are limited to a
@@ -47,12 +48,16 @@ struct SIPGuard {
         case user(String, milliseconds: Int64)
     }
 
-    /// A wrong answer: the blocks it started or lengthened, for the log and the metrics.
+    /// A wrong answer: the blocks it started (not those it lengthened), for the log and the metrics.
     mutating func failed(user: String, host: String, at now: Timestamp) -> [Block] {
         var blocks: [Block] = []
-        if let block = addresses.failed(host, at: now) { blocks.append(.address(host, milliseconds: block)) }
+        let addressWasBlocked = addresses.wait(host, at: now) != nil
+        if let block = addresses.failed(host, at: now), !addressWasBlocked { blocks.append(.address(host, milliseconds: block)) }
         // A known address's mistakes (a phone with an old password) do not count against its user.
-        if known[user]?[host] == nil, let block = users.failed(user, at: now) { blocks.append(.user(user, milliseconds: block)) }
+        if known[user]?[host] == nil {
+            let userWasBlocked = users.wait(user, at: now) != nil
+            if let block = users.failed(user, at: now), !userWasBlocked { blocks.append(.user(user, milliseconds: block)) }
+        }
         return blocks
     }
 

@@ -362,8 +362,11 @@ actor SIPEndpoint {
         let offered = request.headers.values("Authorization").compactMap(DigestAuthenticator.parameters).first
         let now = clock.now()
         if let username = offered?["username"], let wait = guarding.wait(user: username, host: peer.host, at: now) {
+            // Guessing on while blocked counts as guessing: the block grows (up to 15 minutes).
             metrics?.refusedForGuessing()
-            throw Blocked(seconds: (wait + 999) / 1000)
+            countFailure(user: username, host: peer.host, at: now, why: "attempted while blocked")
+            let longest = max(wait, guarding.wait(user: username, host: peer.host, at: now) ?? 0)
+            throw Blocked(seconds: (longest + 999) / 1000)
         }
         let outcome = authenticator.verify(request, now: self.now, credential: credential)
         switch outcome {
@@ -372,17 +375,7 @@ actor SIPEndpoint {
         case .rejected(let why):
             guard let username = offered?["username"] else { break }
             metrics?.digestFailed()
-            for block in guarding.failed(user: username, host: peer.host, at: now) {
-                metrics?.blocked(block)
-                switch block {
-                case .address(let host, let milliseconds):
-                    logger.warning("SIP digest guessing: address blocked", metadata: [
-                        "address": "\(host)", "seconds": "\(milliseconds / 1000)", "user": "\(username)", "why": "\(why)"])
-                case .user(let user, let milliseconds):
-                    logger.warning("SIP digest guessing: user blocked for unknown addresses", metadata: [
-                        "user": "\(user)", "seconds": "\(milliseconds / 1000)", "address": "\(peer.host)"])
-                }
-            }
+            countFailure(user: username, host: peer.host, at: now, why: why)
         case .replayed:
             metrics?.replayed()
             logger.notice("SIP digest replayed (a nonce count used before)", metadata: ["address": "\(peer.host)"])
@@ -390,6 +383,21 @@ actor SIPEndpoint {
             break
         }
         return outcome
+    }
+
+    /// A wrong answer (or one while blocked): counted, and any block it starts logged for the operator.
+    func countFailure(user: String, host: String, at now: Timestamp, why: String) {
+        for block in guarding.failed(user: user, host: host, at: now) {
+            metrics?.blocked(block)
+            switch block {
+            case .address(let host, let milliseconds):
+                logger.warning("SIP digest guessing: address blocked", metadata: [
+                    "address": "\(host)", "seconds": "\(milliseconds / 1000)", "user": "\(user)", "why": "\(why)"])
+            case .user(let user, let milliseconds):
+                logger.warning("SIP digest guessing: user blocked for unknown addresses", metadata: [
+                    "user": "\(user)", "seconds": "\(milliseconds / 1000)", "address": "\(host)"])
+            }
+        }
     }
 
     /// The registrar changed: its expiry timer and the addresses phones register from.

@@ -229,13 +229,15 @@ def _digest_parameters(challenge):
             re.findall(r'([A-Za-z-]+)=("[^"]*"|[^,\s]+)', challenge[7:])}
 
 
-def register_by_hand(sip_port, agent, password=PASSWORD, expires=3600, algorithm="SHA-256", port=None, user_agent=None):
+def register_by_hand(sip_port, agent, password=PASSWORD, expires=3600, algorithm="SHA-256", port=None, user_agent=None,
+                     source=LOCALHOST):
     """What a phone does to register, done here with either algorithm (SIPp 3.6 answers MD5 alone):
     REGISTER from 127.0.0.1:`port` (None: a quiet port, which a SIPp can take over to answer), take
     the 401's challenge for `algorithm`, REGISTER again with the digest (qop=auth, RFC 7616 §3.4.1).
+    `source`: the address it registers from (127.0.0.2… stand for other machines).
     Returns the messages in order and the port."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind((LOCALHOST, quiet_udp_ports() if port is None else port))
+    sock.bind((source, quiet_udp_ports() if port is None else port))
     port = sock.getsockname()[1]
     call_id = f"{uuid.uuid4().hex}@{LOCALHOST}"
     uri = f"sip:{LOCALHOST}:{sip_port}"
@@ -243,13 +245,13 @@ def register_by_hand(sip_port, agent, password=PASSWORD, expires=3600, algorithm
 
     def transact(cseq, authorization=None):
         text = (f"REGISTER {uri} SIP/2.0\r\n"
-                f"Via: SIP/2.0/UDP {LOCALHOST}:{port};branch=z9hG4bK{uuid.uuid4().hex};rport\r\n"
+                f"Via: SIP/2.0/UDP {source}:{port};branch=z9hG4bK{uuid.uuid4().hex};rport\r\n"
                 "Max-Forwards: 70\r\n"
                 f"From: <sip:{agent}@{LOCALHOST}>;tag=byhand\r\n"
                 f"To: <sip:{agent}@{LOCALHOST}>\r\n"
                 f"Call-ID: {call_id}\r\n"
                 f"CSeq: {cseq} REGISTER\r\n"
-                f"Contact: <sip:{agent}@{LOCALHOST}:{port}>\r\n"
+                f"Contact: <sip:{agent}@{source}:{port}>\r\n"
                 f"Expires: {expires}\r\n"
                 + (f"User-Agent: {user_agent}\r\n" if user_agent else "")
                 + (f"Authorization: {authorization}\r\n" if authorization else "")
