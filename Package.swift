@@ -63,6 +63,9 @@ let package = Package(
         // SIP (RFC 3261) as pure values: the message syntax, the transaction machines and layer,
         // the registrar, digest authentication. No I/O, no clock.
         .target(name: "SIP", dependencies: ["Cryptography"]),
+        // The B2BUA's call legs as pure machines (a caller's leg; our INVITE to a phone or number):
+        // SIP messages, line actions, media-port results and timers in; actions out.
+        .target(name: "B2BUA", dependencies: ["SIP", "CallControl", "Media"]),
         // RTP media as pure values: packets, G.711, the jitter buffer, the N−1 mixer, who hears whom.
         .target(name: "Media", dependencies: ["CallControl", "Cryptography"]),
         // The media on the wire: a port pair per leg, symmetric RTP, the 20 ms clock (SwiftNIO UDP).
@@ -85,7 +88,7 @@ let package = Package(
         .target(
             name: "SIPTelephony",
             dependencies: [
-                "SIP", "Center", "CallControl", "Store", "Media", "MediaService", "Cryptography",
+                "SIP", "B2BUA", "Center", "CallControl", "Store", "Media", "MediaService", "Cryptography",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -129,6 +132,7 @@ let package = Package(
         ),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Cryptography", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
+        .testTarget(name: "B2BUATests", dependencies: ["B2BUA", "SIP", "CallControl", "Media"]),
         .testTarget(
             name: "SIPTelephonyTests",
             dependencies: ["SIPTelephony", "SIP", "Media", "MediaService", "Center", "Store", "CallControl", "TestSupport"]

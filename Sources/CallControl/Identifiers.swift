@@ -153,3 +153,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, Codable, CustomStringCo
         try container.encode(milliseconds)
     }
 }
+
+extension Duration {
+    /// Whole milliseconds, as `Timestamp` counts (the shell's timers and the SIP layer's alike).
+    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

@@ -82,8 +82,3 @@ public final class ManualClock: CenterClock {
         try Task.checkCancellation()
     }
 }
-
-extension Duration {
-    /// Whole milliseconds, as the clock counts.
-    public var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-}

@@ -431,3 +431,8 @@ extension SIPHeaderCarrier {
 extension SIPMessage: SIPHeaderCarrier {}
 extension SIPRequest: SIPHeaderCarrier {}
 extension SIPResponse: SIPHeaderCarrier {}
+
+extension SIPNameAddress {
+    /// A display name as a quoted-string (RFC 3261 §25.1): quotes and backslashes escaped.
+    public static func quotedDisplayName(_ text: String) -> String { SIPSyntax.quote(text) }
+}

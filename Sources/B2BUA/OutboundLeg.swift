@@ -1,0 +1,270 @@
+import CallControl
+import SIP
+
+/// A leg the B2BUA calls: an agent's phone (where it registered) or an outside number (through the
+/// gateway), for an offer, a consult or a hand-off.
+///
+/// ```
+///  ring ──▶ openingPort ──port──▶ calling ──2xx: ACK──▶ connected ──BYE in, or hangUp: BYE out──▶ ended
+///              │ no port             │ 3xx–6xx, timeout, transport error: ringFailed ──────────────▶ ended
+///              │ hangUp              │ hangUp: CANCEL (once a 1xx has come, RFC 3261 §9.1)
+///              ▼                     ▼
+///            ended               cancelling ──2xx (crossed the CANCEL): ACK, then BYE──▶ ended
+///                                    └──────── 487 or any other final, timeout ──────────▶ ended
+/// ```
+///
+/// Only the states that own data carry it: the INVITE while it is out, the dialog once answered.
+public struct OutboundLeg: Sendable {
+    /// Whom to call, and as whom.
+    public struct Target: Sendable, Equatable {
+        /// The Request-URI: the phone's registered Contact, or `sip:NUMBER@gateway`.
+        public var uri: String
+        /// Where the INVITE goes: the phone's registration source, or the gateway.
+        public var peer: SIPPeer
+        /// Who is calling, as the phone's display should show it.
+        public var caller: Caller
+
+        public init(uri: String, peer: SIPPeer, caller: Caller) { (self.uri, self.peer, self.caller) = (uri, peer, caller) }
+    }
+
+    public struct Invitation: Sendable, Equatable {
+        public var request: SIPRequest
+        public var peer: SIPPeer
+        public var port: Int
+    }
+
+    public struct Session: Sendable, Equatable {
+        public var invitation: Invitation
+        public var dialog: SIPDialog
+        public var media: DescribedMedia?
+        /// The ACK of the 2xx, sent again for every retransmission of it (RFC 3261 §13.2.2.4).
+        public var ack: SIPRequest
+    }
+
+    public enum State: Sendable, Equatable {
+        case openingPort(Target)
+        /// The INVITE is out; `provisional`: a 1xx has come (a CANCEL may be sent).
+        case calling(Invitation, provisional: Bool)
+        /// Hung up while ringing; `cancelled`: the CANCEL is out (else it goes at the first 1xx).
+        case cancelling(Invitation, cancelled: Bool)
+        case connected(Session)
+        case ended
+    }
+
+    public let leg: Leg
+    public private(set) var state: State
+    public let context: LegContext
+    private var ids: LegIdentifiers
+
+    public static func ring(_ leg: Leg, _ target: Target, context: LegContext, ids: LegIdentifiers) -> (OutboundLeg, [LegAction]) {
+        (OutboundLeg(leg: leg, state: .openingPort(target), context: context, ids: ids), [.openMediaPort])
+    }
+
+    /// A connected leg written down before a crash, carried on.
+    public static func carriedOn(_ leg: Leg, _ session: Session, context: LegContext, ids: LegIdentifiers) -> OutboundLeg {
+        OutboundLeg(leg: leg, state: .connected(session), context: context, ids: ids)
+    }
+
+    init(leg: Leg, state: State, context: LegContext, ids: LegIdentifiers) {
+        (self.leg, self.state, self.context, self.ids) = (leg, state, context, ids)
+    }
+
+    public var isEnded: Bool { if case .ended = state { true } else { false } }
+
+    public var dialog: SIPDialog? { if case .connected(let session) = state { session.dialog } else { nil } }
+
+    // MARK: Media port
+
+    public mutating func mediaPortOpened(_ port: Int) -> [LegAction] {
+        switch state {
+        case .openingPort(let target):
+            let invite = makeInvite(target, port: port)
+            let invitation = Invitation(request: invite, peer: target.peer, port: port)
+            state = .calling(invitation, provisional: false)
+            let record = LegRecord(state: .ringing, invite: invite, dialog: nil, peer: target.peer, mediaPort: port, media: nil)
+            return [.writeDown(record), .send(invite, to: target.peer)]
+        case .ended:
+            return [.closeMediaPort]  // hung up while the port was opening
+        case .calling, .cancelling, .connected:
+            return []
+        }
+    }
+
+    public mutating func mediaPortRefused() -> [LegAction] {
+        guard case .openingPort = state else { return [] }
+        state = .ended
+        return [.line(.ringFailed(leg, .unreachable)), .ended]
+    }
+
+    // MARK: The center
+
+    /// The center's `hangUp`: a CANCEL while it rings (a 2xx that crosses it is ACKed, then BYEd),
+    /// a BYE once answered.
+    public mutating func hangUp() -> [LegAction] {
+        switch state {
+        case .openingPort:
+            state = .ended
+            return [.ended]
+        case .calling(let invitation, let provisional):
+            state = .cancelling(invitation, cancelled: provisional)
+            let cancel: [LegAction] = provisional ? [.send(Self.cancel(invitation.request), to: invitation.peer)] : []
+            return cancel + [.closeMediaPort, .writeDown(nil)]
+        case .connected(let session):
+            state = .ended
+            return [bye(session), .closeMediaPort, .writeDown(nil), .ended]
+        case .cancelling, .ended:
+            return []
+        }
+    }
+
+    // MARK: SIP
+
+    /// A response to our INVITE (the transaction layer has absorbed what it should: retransmitted
+    /// 2xxs still come, to be ACKed again).
+    public mutating func response(_ response: SIPResponse) -> [LegAction] {
+        switch state {
+        case .calling(let invitation, _):
+            if response.isProvisional {
+                state = .calling(invitation, provisional: true)
+                return []
+            }
+            if response.status < 300 {
+                guard let (session, ack) = connect(invitation, response) else { return [] }
+                state = .connected(session)
+                var actions: [LegAction] = [
+                    .sendACK(ack, to: invitation.peer), .routeDialog(callID: session.dialog.callID, localTag: session.dialog.localTag),
+                ]
+                if let media = session.media { actions.append(.describeMedia(media)) }
+                return actions + [.writeDown(record(session)), .line(.answered(leg))]
+            }
+            state = .ended
+            return [.closeMediaPort, .writeDown(nil), .line(.ringFailed(leg, Self.failure(response.status))), .ended]
+        case .cancelling(let invitation, let cancelled):
+            if response.isProvisional {
+                guard !cancelled else { return [] }
+                // The first 1xx: now the CANCEL may go (RFC 3261 §9.1).
+                state = .cancelling(invitation, cancelled: true)
+                return [.send(Self.cancel(invitation.request), to: invitation.peer)]
+            }
+            state = .ended
+            guard response.status < 300, let (session, ack) = connect(invitation, response) else { return [.ended] }
+            // Answered after all (the phone picked up as the ring ended): ACK, then BYE (§15).
+            return [.sendACK(ack, to: invitation.peer), bye(session), .ended]
+        case .connected(let session):
+            // A 2xx sent again: our ACK was lost; the same ACK again.
+            return response.status >= 200 && response.status < 300 ? [.sendACK(session.ack, to: session.invitation.peer)] : []
+        case .openingPort, .ended:
+            return []
+        }
+    }
+
+    /// One of our transactions timed out or could not be sent (a transport error is a timeout,
+    /// RFC 3261 §17.1.4): for the INVITE, the ring failed.
+    public mutating func transactionFailed(_ method: SIPMethod) -> [LegAction] {
+        guard method == .invite else { return [] }
+        switch state {
+        case .calling:
+            state = .ended
+            return [.closeMediaPort, .writeDown(nil), .line(.ringFailed(leg, .unreachable)), .ended]
+        case .cancelling:
+            state = .ended
+            return [.ended]
+        case .openingPort, .connected, .ended:
+            return []
+        }
+    }
+
+    /// A BYE in the dialog: the phone (or the outside number) hung up.
+    public mutating func bye(_ request: SIPRequest, _ transaction: ServerTransactionID) -> [LegAction] {
+        guard case .connected = state else {
+            return [.respond(SIPResponse(answering: request, status: 481), to: transaction)]
+        }
+        state = .ended
+        return [.respond(SIPResponse(answering: request, status: 200), to: transaction), .closeMediaPort, .writeDown(nil),
+                .line(.hungUp(leg)), .ended]
+    }
+
+    /// A re-INVITE or UPDATE with a new offer: answered with the leg's own port.
+    public mutating func reoffer(_ request: SIPRequest, _ transaction: ServerTransactionID) -> [LegAction] {
+        guard case .connected(var session) = state else {
+            return [.respond(SIPResponse(answering: request, status: 481), to: transaction)]
+        }
+        var response = SIPResponse(answering: request, status: 200)
+        if request.method == .invite {
+            response.headers.add("Contact", context.contact(for: session.invitation.peer, secure: request.isSecure))
+        }
+        var actions: [LegAction] = []
+        if !request.body.isEmpty, let offer = try? SessionDescription(parsing: request.body) {
+            switch SessionDescription.negotiate(offer, address: context.host, port: session.invitation.port, sessionID: ids.sessionID()) {
+            case .success(let answer):
+                response.body = answer.bytes
+                response.headers.add("Content-Type", "application/sdp")
+                if let media = DescribedMedia(remote: offer, agreed: answer) {
+                    session.media = media
+                    state = .connected(session)
+                    actions += [.describeMedia(media), .writeDown(record(session))]
+                }
+            case .failure(let refusal):
+                return [.respond(SIPResponse(answering: request, status: 488, reason: refusal.reason), to: transaction)]
+            }
+        }
+        return [.respond(response, to: transaction)] + actions
+    }
+
+    // MARK: Building messages
+
+    private mutating func makeInvite(_ target: Target, port: Int) -> SIPRequest {
+        var headers = SIPHeaders()
+        headers.add("Via", context.via(for: target.peer, branch: ids.next()).text)
+        headers.add("Max-Forwards", "70")
+        // The phone's display shows the caller: their name and number as the line gave them.
+        let user = target.caller.number?.rawValue ?? (target.caller.withheld ? "anonymous" : "switchboard")
+        let display = SIPNameAddress.quotedDisplayName(target.caller.label)
+        headers.add("From", "\(display) <sip:\(user)@\(context.hostText)>;tag=\(ids.next())")
+        headers.add("To", "<\(target.uri)>")
+        headers.add("Call-ID", ids.next() + "@" + context.hostText)
+        headers.add("CSeq", "1 INVITE")
+        headers.add("Contact", context.contact(for: target.peer, secure: target.uri.lowercased().hasPrefix("sips:")))
+        headers.add("Content-Type", "application/sdp")
+        let offer = SessionDescription(sessionID: ids.sessionID(), address: context.host, port: port, codecs: [.pcmu, .pcma, .telephoneEvent])
+        return SIPRequest(method: .invite, requestURI: target.uri, headers: headers, body: offer.bytes)
+    }
+
+    /// A CANCEL for our INVITE: its Request-URI, Call-ID, From, To, CSeq number and top Via (§9.1).
+    static func cancel(_ invite: SIPRequest) -> SIPRequest {
+        var headers = SIPHeaders()
+        if let via = invite.headers.values("Via").first { headers.add("Via", via) }
+        headers.add("Max-Forwards", "70")
+        for name in ["From", "To", "Call-ID"] { headers.add(name, invite.headers[name] ?? "") }
+        headers.add("CSeq", "\(invite.cseq?.number ?? 1) CANCEL")
+        return SIPRequest(method: .cancel, requestURI: invite.requestURI, headers: headers)
+    }
+
+    private mutating func connect(_ invitation: Invitation, _ response: SIPResponse) -> (Session, SIPRequest)? {
+        guard let dialog = SIPDialog.client(invite: invitation.request, response: response, peer: invitation.peer) else { return nil }
+        let ack = dialog.ack(inviteCSeq: invitation.request.cseq?.number ?? 1, via: context.via(for: invitation.peer, branch: ids.next()))
+        var media: DescribedMedia?
+        if let answer = try? SessionDescription(parsing: response.body) { media = DescribedMedia(remote: answer, agreed: answer) }
+        return (Session(invitation: invitation, dialog: dialog, media: media, ack: ack), ack)
+    }
+
+    private mutating func bye(_ session: Session) -> LegAction {
+        var dialog = session.dialog
+        let request = dialog.request(.bye, via: context.via(for: session.invitation.peer, branch: ids.next()))
+        if case .connected = state { state = .connected(Session(invitation: session.invitation, dialog: dialog, media: session.media, ack: session.ack)) }
+        return .send(request, to: session.invitation.peer)
+    }
+
+    private func record(_ session: Session) -> LegRecord {
+        LegRecord(state: .connected, invite: session.invitation.request, dialog: session.dialog, peer: session.invitation.peer,
+                  mediaPort: session.invitation.port, media: session.media)
+    }
+
+    static func failure(_ status: Int) -> RingFailure {
+        switch status {
+        case 486, 600: .busy
+        case 603: .declined
+        default: .unreachable
+        }
+    }
+}
