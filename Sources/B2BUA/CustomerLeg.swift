@@ -60,8 +60,14 @@ public struct CustomerLeg: Sendable {
     }
 
     /// A connected leg written down before a crash, carried on (its port bound again by the shell).
-    public static func carriedOn(_ session: Session, context: LegContext, ids: LegIdentifiers) -> CustomerLeg {
-        CustomerLeg(state: .confirmed(session), context: context, ids: ids)
+    public static func carriedOn(
+        invite: SIPRequest, dialog: SIPDialog, port: Int, media: DescribedMedia?, context: LegContext, ids: LegIdentifiers
+    ) -> CustomerLeg? {
+        guard let transaction = TransactionLayer.serverID(invite) else { return nil }
+        let invitation = Invitation(
+            request: invite, transaction: transaction, peer: dialog.peer, localTag: dialog.localTag, offer: nil,
+            caller: Caller(CallingIdentity(of: invite, trusted: true)))
+        return CustomerLeg(state: .confirmed(Session(invitation: invitation, dialog: dialog, port: port, media: media)), context: context, ids: ids)
     }
 
     init(state: State, context: LegContext, ids: LegIdentifiers) {
@@ -270,7 +276,26 @@ public struct CustomerLeg: Sendable {
                   mediaPort: session.port, media: session.media)
     }
 
-    /// The dialog's peer, where the leg is known to be.
+    /// Who called, as the INVITE said (nil once the leg is over).
+    public var caller: Caller? {
+        switch state {
+        case .openingPort(let invitation), .waiting(let invitation, _, _, _): invitation.caller
+        case .answered(let session, _, _, _), .confirmed(let session): session.invitation.caller
+        case .ended: nil
+        }
+    }
+
+    /// The leg as it should be written down now (nil: nothing to keep).
+    public var record: LegRecord? {
+        switch state {
+        case .openingPort, .ended: nil
+        case .waiting(let invitation, let port, _, _):
+            LegRecord(state: .waiting, invite: invitation.request, dialog: nil, peer: invitation.peer, mediaPort: port, media: nil)
+        case .answered(let session, _, _, _), .confirmed(let session): record(session)
+        }
+    }
+
+    /// The dialog, once answered.
     public var dialog: SIPDialog? {
         switch state {
         case .answered(let session, _, _, _), .confirmed(let session): session.dialog

@@ -143,3 +143,14 @@ public struct LegIdentifiers: Sendable, Equatable {
 extension SIPRequest {
     var isSecure: Bool { requestURI.lowercased().hasPrefix("sips:") }
 }
+
+extension Caller {
+    /// The core's caller from what SIP said.
+    public init(_ identity: CallingIdentity) {
+        if identity.withheld {
+            self = .withheld
+        } else {
+            self.init(number: identity.number.map(DialNumber.init), address: identity.address, name: identity.displayName)
+        }
+    }
+}

@@ -60,9 +60,14 @@ public struct OutboundLeg: Sendable {
         (OutboundLeg(leg: leg, state: .openingPort(target), context: context, ids: ids), [.openMediaPort])
     }
 
-    /// A connected leg written down before a crash, carried on.
-    public static func carriedOn(_ leg: Leg, _ session: Session, context: LegContext, ids: LegIdentifiers) -> OutboundLeg {
-        OutboundLeg(leg: leg, state: .connected(session), context: context, ids: ids)
+    /// A connected leg written down before a crash, carried on (its port bound again by the shell).
+    public static func carriedOn(
+        _ leg: Leg, invite: SIPRequest, dialog: SIPDialog, port: Int, media: DescribedMedia?, context: LegContext, ids: LegIdentifiers
+    ) -> OutboundLeg {
+        var ids = ids
+        let ack = dialog.ack(inviteCSeq: invite.cseq?.number ?? 1, via: context.via(for: dialog.peer, branch: ids.next()))
+        let session = Session(invitation: Invitation(request: invite, peer: dialog.peer, port: port), dialog: dialog, media: media, ack: ack)
+        return OutboundLeg(leg: leg, state: .connected(session), context: context, ids: ids)
     }
 
     init(leg: Leg, state: State, context: LegContext, ids: LegIdentifiers) {
@@ -72,6 +77,16 @@ public struct OutboundLeg: Sendable {
     public var isEnded: Bool { if case .ended = state { true } else { false } }
 
     public var dialog: SIPDialog? { if case .connected(let session) = state { session.dialog } else { nil } }
+
+    /// The leg as it should be written down now (nil: nothing to keep).
+    public var record: LegRecord? {
+        switch state {
+        case .openingPort, .cancelling, .ended: nil
+        case .calling(let invitation, _):
+            LegRecord(state: .ringing, invite: invitation.request, dialog: nil, peer: invitation.peer, mediaPort: invitation.port, media: nil)
+        case .connected(let session): record(session)
+        }
+    }
 
     // MARK: Media port
 
@@ -217,10 +232,13 @@ public struct OutboundLeg: Sendable {
         var headers = SIPHeaders()
         headers.add("Via", context.via(for: target.peer, branch: ids.next()).text)
         headers.add("Max-Forwards", "70")
-        // The phone's display shows the caller: their name and number as the line gave them.
-        let user = target.caller.number?.rawValue ?? (target.caller.withheld ? "anonymous" : "switchboard")
-        let display = SIPNameAddress.quotedDisplayName(target.caller.label)
-        headers.add("From", "\(display) <sip:\(user)@\(context.hostText)>;tag=\(ids.next())")
+        // The phone's display shows the caller: their number as the user, their name (or a SIP
+        // caller's address, or "Withheld number") as the display name.
+        let caller = target.caller
+        let user = caller.number?.rawValue ?? (caller.withheld ? "anonymous" : "switchboard")
+        let display = caller.name ?? (caller.withheld ? "Withheld number" : caller.number == nil ? caller.address : nil)
+        let name = display.map { SIPNameAddress.quotedDisplayName($0) + " " } ?? ""
+        headers.add("From", "\(name)<sip:\(user)@\(context.hostText)>;tag=\(ids.next())")
         headers.add("To", "<\(target.uri)>")
         headers.add("Call-ID", ids.next() + "@" + context.hostText)
         headers.add("CSeq", "1 INVITE")
@@ -231,7 +249,7 @@ public struct OutboundLeg: Sendable {
     }
 
     /// A CANCEL for our INVITE: its Request-URI, Call-ID, From, To, CSeq number and top Via (§9.1).
-    static func cancel(_ invite: SIPRequest) -> SIPRequest {
+    public static func cancel(_ invite: SIPRequest) -> SIPRequest {
         var headers = SIPHeaders()
         if let via = invite.headers.values("Via").first { headers.add("Via", via) }
         headers.add("Max-Forwards", "70")

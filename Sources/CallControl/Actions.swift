@@ -10,8 +10,8 @@ public enum Action: Hashable, Sendable {
     case cancelTimer(TimerID)
     /// Answer the customer's leg: the call has entered a queue (and hears its music).
     case answerCustomer(InteractionID)
-    /// Place a call leg to this party (an agent's phone, an outside number).
-    case ring(InteractionID, Leg)
+    /// Place a call leg to this party, where it answers (`Station`): so the telephony need not ask.
+    case ring(InteractionID, Leg, Station)
     /// Drop this leg.
     case hangUp(InteractionID, Leg)
     /// Who hears whom from now on.
@@ -188,4 +188,12 @@ extension MediaPlan: CustomStringConvertible {
         if customerHearsMusic { parts.append("music: customer") }
         return parts.isEmpty ? "silent" : parts.joined(separator: "; ")
     }
+}
+
+/// Where a ring goes: an agent who answers with the desktop's Accept (no line to ring), an
+/// agent's phone, or an outside number's line.
+public enum Station: Hashable, Sendable {
+    case desktop
+    case phone
+    case outsideLine
 }

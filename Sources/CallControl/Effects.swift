@@ -38,12 +38,20 @@ extension CallCenter {
         }
     }
 
+    /// Where this party answers: an agent on their desktop or phone, as they chose; a number on its line.
+    private func station(_ party: Party) -> Station {
+        switch party {
+        case .agent(let agent): agents[agent]?.answerMode == .phone ? .phone : .desktop
+        case .dialNumber: .outsideLine
+        }
+    }
+
     private func legActions(before: Interaction?, after: Interaction, decision: Decision, into actions: inout [Action]) {
         let id = after.id
         // A new call is answered as it enters its queue, so the customer hears the queue's music.
         guard let before else {
             actions.append(.answerCustomer(id))
-            for party in after.participants where party.state == .ringing { actions.append(.ring(id, Leg(party.party))) }
+            for party in after.participants where party.state == .ringing { actions.append(.ring(id, Leg(party.party), station(party.party))) }
             return
         }
         for (index, party) in before.participants.enumerated() where party.state != .left {
@@ -62,7 +70,7 @@ extension CallCenter {
         }
         for (index, party) in after.participants.enumerated() where party.state == .ringing {
             let was = before.participant(party.party, hint: index)
-            if was == nil || was!.state != .ringing { actions.append(.ring(id, Leg(party.party))) }
+            if was == nil || was!.state != .ringing { actions.append(.ring(id, Leg(party.party), station(party.party))) }
         }
     }
 

@@ -42,7 +42,7 @@ public final class SimulatedTelephony: Telephony {
     public func perform(_ actions: [Action]) {
         for action in actions {
             switch action {
-            case .ring(let id, .dialNumber(let number)):
+            case .ring(let id, .dialNumber(let number), _):
                 // An outside number answers at once (after the ring's own events are durable).
                 guard let center = center.withLock({ $0 }) else { continue }
                 answering.withLock { answering in

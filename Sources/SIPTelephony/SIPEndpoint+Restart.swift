@@ -1,3 +1,4 @@
+import B2BUA
 import CallControl
 import Center
 import Foundation
@@ -6,14 +7,6 @@ import MediaService
 import SIP
 import Store
 
-/// What a leg's SDP said: where it receives, the law agreed, its `telephone-event` type.
-struct DescribedMedia: Codable, Equatable {
-    var host: String
-    var port: Int
-    var law: G711.Law
-    var eventPayloadType: UInt8?
-}
-
 /// Open legs written down beside the log: after a crash, a leg of a call the center still holds
 /// carries on (its dialog, its media port), and any other is ended.
 extension SIPEndpoint {
@@ -21,14 +14,7 @@ extension SIPEndpoint {
 
     /// An open leg as written down: enough to carry it on, or to end it, after a crash.
     struct SavedLeg: Codable {
-        enum State: String, Codable {
-            /// A customer's INVITE not yet answered: it gets a final response.
-            case waiting
-            /// Our INVITE to a phone or gateway, not yet answered: CANCEL.
-            case ringing
-            /// A dialog: carried on if its call is still live, else BYE.
-            case connected
-        }
+        typealias State = LegRecord.State
 
         var interaction: String
         var leg: String
@@ -130,30 +116,18 @@ extension SIPEndpoint {
         }
     }
 
-    /// Writes down a connected leg as it is now (its dialog, its media, whether it was handed off).
-    func saveConnected(_ id: InteractionID, _ leg: Leg) {
-        guard records != nil, let call = calls[id] else { return }
-        let saved: SavedLeg
-        switch leg {
-        case .customer:
-            guard let customer = call.customer, let dialog = customer.dialog else { return }
-            saved = SavedLeg(
-                interaction: id, leg: leg, state: .connected, invite: customer.invite, dialog: dialog, peer: customer.peer,
-                mediaPort: customer.mediaPort, media: customer.described, handedOff: call.handedOff)
-        case .agent, .dialNumber:
-            guard let phone = call.phones[leg], let dialog = phone.dialog else { return }
-            saved = SavedLeg(
-                interaction: id, leg: leg, state: .connected, invite: phone.invite, dialog: dialog, peer: phone.peer,
-                mediaPort: phone.mediaPort, media: phone.described, handedOff: call.handedOff)
-        }
-        record(LineRecord(key: SavedLeg.key(id, leg), body: saved.json))
-    }
-
-    func save(_ leg: SavedLeg) async {
+    /// Writes the leg down as its machine says (its state, dialog, media, and whether the call was
+    /// handed off), or forgets it.
+    func writeDown(_ id: LegID, _ record: LegRecord?) {
         guard records != nil else { return }
-        record(LineRecord(key: "sip|" + leg.interaction + "|" + leg.leg, body: leg.json))
+        let body = record.map { record in
+            SavedLeg(
+                interaction: id.call, leg: id.leg, state: record.state, invite: record.invite, dialog: record.dialog, peer: record.peer,
+                mediaPort: record.mediaPort, media: record.media, handedOff: handedOff.contains(id.call)
+            ).json
+        }
+        self.record(LineRecord(key: SavedLeg.key(id.call, id.leg), body: body))
     }
-
 
     /// Queues a change; one writer hands everything queued to the store at a time, so changes keep
     /// their order, calls never wait on the disk, and the store commits them with the events.
@@ -213,8 +187,8 @@ extension SIPEndpoint {
         // What each call's parties hear now (the center's plan; a hand-off's two legs, each other);
         // any change the center makes later comes after, in order.
         for interaction in carriedOn {
-            let handedOff = calls[interaction].map { [Leg.customer] + $0.phones.keys } ?? []
-            media.apply(interaction, live[interaction]?.plan ?? MediaPlan(conversation: handedOff))
+            let bridged = legs.keys.filter { $0.call == interaction }.map(\.leg)
+            media.apply(interaction, live[interaction]?.plan ?? MediaPlan(conversation: bridged))
         }
     }
 
@@ -235,21 +209,22 @@ extension SIPEndpoint {
                 MediaEngine.LegKey(interaction, which), remote: (described.host, described.port), law: described.law,
                 eventPayloadType: described.eventPayloadType)
         }
-        var call = calls[interaction] ?? Call(customer: nil)
-        if leg.handedOff == true { call.handedOff = true }
+        if leg.handedOff == true { handedOff.insert(interaction) }
+        let id = LegID(interaction, which)
         switch which {
         case .customer:
-            guard let transaction = TransactionLayer.serverID(invite) else { return false }
-            call.customer = CustomerLeg(
-                transaction: transaction, mediaPort: port, invite: invite, peer: leg.peer, localTag: dialog.localTag, answer: nil,
-                dialog: dialog, described: leg.media)
+            guard let machine = CustomerLeg.carriedOn(
+                invite: invite, dialog: dialog, port: port, media: leg.media, context: legContext, ids: Self.identifiers())
+            else {
+                media.close(id.key)
+                return false
+            }
+            legs[id] = .customer(machine)
         case .agent, .dialNumber:
-            call.phones[which] = PhoneLeg(
-                transaction: ClientTransactionID(of: invite), mediaPort: port, invite: invite, peer: leg.peer, dialog: dialog,
-                described: leg.media)
+            legs[id] = .outbound(OutboundLeg.carriedOn(
+                which, invite: invite, dialog: dialog, port: port, media: leg.media, context: legContext, ids: Self.identifiers()))
         }
-        calls[interaction] = call
-        dialogs[dialog.callID + ";" + dialog.localTag] = (interaction, which)
+        dialogs[dialog.callID + ";" + dialog.localTag] = id
         logger.info("a SIP leg carries on after a restart", metadata: ["task": "\(interaction)", "leg": "\(leg.leg)", "port": "\(port)"])
         return true
     }
@@ -268,11 +243,11 @@ extension SIPEndpoint {
             }
             await lineEvent(interaction, .hungUp(which))
         case .ringing:
-            if let invite { await handle(layer.send(Self.cancelRequest(for: invite), to: leg.peer).1) }
+            if let invite { await handle(layer.send(OutboundLeg.cancel(invite), to: leg.peer).1) }
             await lineEvent(interaction, .ringFailed(which, .unreachable))
         case .connected:
             if var dialog = leg.dialog {
-                await handle(layer.send(dialog.request(.bye, via: makeVia(leg.peer)), to: leg.peer).1)
+                await handle(layer.send(dialog.request(.bye, via: legContext.via(for: leg.peer, branch: Self.makeTag())), to: leg.peer).1)
             }
             await lineEvent(interaction, .hungUp(which))
         }

@@ -1,3 +1,4 @@
+import B2BUA
 import CallControl
 import Center
 import Foundation
@@ -9,9 +10,7 @@ extension SIPEndpoint {
     // MARK: Timers
 
     func schedule(_ timer: Timer, after: Duration) {
-        let (seconds, attoseconds) = after.components
-        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        deadlines.set(timer, at: clock.now().adding(milliseconds: milliseconds))
+        deadlines.set(timer, at: clock.now().adding(milliseconds: after.milliseconds))
         armSleeper()
     }
 
@@ -20,8 +19,7 @@ extension SIPEndpoint {
             deadlines.remove(.registrations)
             return
         }
-        let (seconds, attoseconds) = next.components
-        deadlines.set(.registrations, at: Timestamp(milliseconds: seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        deadlines.set(.registrations, at: Timestamp(milliseconds: next.milliseconds))
         armSleeper()
     }
 
@@ -45,8 +43,8 @@ extension SIPEndpoint {
             switch timer {
             case .transaction(let id):
                 await handle(layer.timerFired(id))
-            case .answer(let id):
-                await retransmitAnswer(id)
+            case .leg(let id, let timer):
+                await drive(id) { $0.timerFired(timer, now: now) }
             case .registrations:
                 let changes = registrar.expire(now: self.now)
                 registrationsChanged()
@@ -54,19 +52,5 @@ extension SIPEndpoint {
             }
         }
         armSleeper()
-    }
-
-    func retransmitAnswer(_ id: InteractionID) async {
-        guard let customer = calls[id]?.customer, let (ok, sentAt, interval) = customer.unacknowledged else { return }
-        if clock.now().milliseconds - sentAt.milliseconds >= Int64((settings.timers.t1 * 64).components.seconds * 1000) {
-            // No ACK in 64×T1: the session ends (RFC 3261 §13.3.1.4).
-            await hangUp(id, .customer)
-            await lineEvent(id, .hungUp(.customer))
-            return
-        }
-        await respond(ok, to: customer.transaction)
-        let next = min(interval * 2, settings.timers.t2)
-        calls[id]?.customer?.unacknowledged?.interval = next
-        schedule(.answer(id), after: next)
     }
 }

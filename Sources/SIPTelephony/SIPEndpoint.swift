@@ -1,3 +1,4 @@
+import B2BUA
 import CallControl
 import Center
 import Cryptography
@@ -40,51 +41,30 @@ actor SIPEndpoint {
     // Timers: one sleeping task, for the earliest deadline.
     enum Timer: Hashable {
         case transaction(TransactionTimerID)
-        /// Retransmit the 200 to a customer's INVITE until the ACK comes (RFC 3261 §13.3.1.4).
-        case answer(InteractionID)
+        /// A leg's own timer (the 2xx to a customer's INVITE sent again until the ACK).
+        case leg(LegID, LegTimer)
         case registrations
     }
     var deadlines = TimerQueue<Timer>()
     var sleeper: Task<Void, Never>?
     var sleeperDeadline: Timestamp?
 
-    // Calls.
-    struct CustomerLeg {
-        var transaction: ServerTransactionID
-        /// The leg's RTP port on the server (its SDP's port).
-        var mediaPort: Int
-        var invite: SIPRequest
-        var peer: SIPPeer
-        var localTag: String
-        var answer: SessionDescription?
-        var dialog: SIPDialog?
-        /// What its SDP said (nil until it has said it).
-        var described: DescribedMedia?
-        /// The 200 OK sent, retransmitted as it is until the ACK comes (nil once it has).
-        var unacknowledged: (ok: SIPResponse, sentAt: Timestamp, interval: Duration)?
+    // The B2BUA's legs: pure machines (`B2BUA`), whose actions this actor performs.
+    enum LegMachine {
+        case customer(CustomerLeg)
+        case outbound(OutboundLeg)
     }
-
-    struct PhoneLeg {
-        var transaction: ClientTransactionID
-        var mediaPort: Int
-        var invite: SIPRequest
-        var peer: SIPPeer
-        var dialog: SIPDialog?
-        var described: DescribedMedia?
-    }
-
-    struct Call {
-        var customer: CustomerLeg?
-        var phones: [Leg: PhoneLeg] = [:]
-        /// The customer was handed to an outside number: the call is over for the center, and the
-        /// server keeps the customer's and the number's legs bridged until one of them hangs up.
-        var handedOff = false
-    }
-
-    var calls: [InteractionID: Call] = [:]
-    /// Dialogs by Call-ID and our tag: which call and leg an in-dialog request is for.
-    var dialogs: [String: (InteractionID, Leg)] = [:]
-    var invitesSent: [ClientTransactionID: (InteractionID, Leg)] = [:]
+    var legs: [LegID: LegMachine] = [:]
+    /// Calls whose customer was handed to an outside number: the call is over for the center, and
+    /// the server keeps the customer's and the number's legs bridged until one of them hangs up.
+    var handedOff: Set<InteractionID> = []
+    /// In-dialog requests by Call-ID and our tag; responses by client transaction; a CANCEL by
+    /// the INVITE it cancels: which leg each is for.
+    var dialogs: [String: LegID] = [:]
+    var clientTransactions: [ClientTransactionID: LegID] = [:]
+    var customerInvites: [ServerTransactionID: LegID] = [:]
+    /// The queue each customer's call is for (told to the center on arrival).
+    var queues: [InteractionID: QueueID] = [:]
     /// The legs' RTP: a port pair each, and what each hears.
     let media: MediaEngine
 
@@ -159,8 +139,12 @@ actor SIPEndpoint {
                 // Serialized here, off the actor.
                 for await (outgoing, peer) in outbox {
                     switch outgoing {
-                    case .message(let message): await transport.send(message.serialized(), to: peer)
-                    case .pong: await transport.send([13, 10], to: peer)
+                    case .message(let message):
+                        if await !transport.send(message.serialized(), to: peer), case .request(let request) = message {
+                            await self.couldNotSend(request)
+                        }
+                    case .pong:
+                        await transport.send([13, 10], to: peer)
                     }
                 }
             }
@@ -246,11 +230,19 @@ actor SIPEndpoint {
             case .startTimer(let id, let after): schedule(.transaction(id), after: after)
             case .cancelTimer(let id): deadlines.remove(.transaction(id))
             case .request(let request, let id, let peer): await handleRequest(request, id, from: peer)
-            case .ack(let ack, _): handleAck(ack)
-            case .response(let response, let id): await handleResponse(response, id)
-            case .timeout(let id): await handleTimeout(id)
+            case .ack(let ack, _): await acknowledged(ack)
+            case .response(let response, let id): await received(response, for: id)
+            case .timeout(.client(let id)): await transactionFailed(id)
+            case .timeout(.server): break  // no ACK for a refusal (Timer H): nothing to undo
             }
         }
+    }
+
+    /// A request could not be written: its client transaction ends as if it had timed out (RFC
+    /// 3261 §17.1.4), so a phone whose TCP connection is gone fails its ring at once.
+    func couldNotSend(_ request: SIPRequest) async {
+        guard request.method != .ack else { return }
+        await handle(layer.transportError(ClientTransactionID(of: request)))
     }
 
     func respond(_ response: SIPResponse, to id: ServerTransactionID) async {
@@ -278,33 +270,30 @@ actor SIPEndpoint {
             ok.headers.add("Allow", policy.allowed.map(\.description).joined(separator: ", "))
             ok.headers.add("Accept", "application/sdp")
             await respond(ok, to: id)
-        case .invite:
-            if request.to?.tag != nil {
-                await reinvite(request, id)
-            } else {
-                await incomingCall(request, id, from: peer, toTag: toTag)
-            }
+        case .invite where request.to?.tag == nil:
+            await incomingCall(request, id, from: peer, toTag: toTag)
+        case .invite, .update:
+            // A re-offer (hold, a refresh): the leg answers with its own port, so no re-negotiation
+            // reaches the other legs.
+            await toLeg(request, id) { leg in leg.reoffer(request, id) }
         case .bye:
-            await bye(request, id)
+            await toLeg(request, id) { leg in leg.bye(request, id) }
         case .cancel:
-            await cancel(request, id)
+            guard let leg = customerInvites[id.cancelledInvite], case .customer(var machine) = legs[leg] else {
+                return await respond(SIPResponse(answering: request, status: 481), to: id)
+            }
+            let actions = machine.cancel(request, id)
+            legs[leg] = .customer(machine)
+            await perform(actions, for: leg)
         case .refer:
             // Transfers and conferences are the Agent Desktop's (the spec): the call goes on untouched.
-            let known = dialog(of: request) != nil
+            let known = dialogs[Self.dialogKey(request)] != nil
             await respond(SIPResponse(
                 answering: request, status: known ? 403 : 481,
                 reason: known ? "Forbidden (use the Agent Desktop to transfer or conference)" : nil), to: id)
-        case .info, .update:
-            // Answered, changing nothing: the server anchors the media, so no re-negotiation reaches the other legs.
-            let known = dialog(of: request) != nil
-            var response = SIPResponse(answering: request, status: known ? 200 : 481)
-            if known, request.method == .update, let (call, leg) = dialog(of: request),
-                let sdp = mediaAnswer(for: call, leg, offer: request.body)
-            {
-                response.body = sdp.bytes
-                response.headers.add("Content-Type", "application/sdp")
-            }
-            await respond(response, to: id)
+        case .info:
+            // Answered, changing nothing (DTMF goes in RTP, RFC 4733).
+            await respond(SIPResponse(answering: request, status: dialogs[Self.dialogKey(request)] != nil ? 200 : 481), to: id)
         case .ack, .prack, .subscribe, .notify, .message, .other:
             // The policy refuses every method not in `allowed`; ACK never reaches here.
             await respond(SIPResponse(answering: request, status: 405, toTag: toTag), to: id)
@@ -484,40 +473,19 @@ actor SIPEndpoint {
                 return await respond(SIPResponse(answering: invite, status: 488, reason: refusal.reason, toTag: toTag), to: id)
             }
         }
-        guard let center else {
+        guard center != nil else {
             return await respond(SIPResponse(answering: invite, status: 503, toTag: toTag), to: id)
         }
-        let interaction = InteractionID.make(at: clock.now())
-        guard let port = try? await media.open(MediaEngine.LegKey(interaction, .customer)) else {
-            // Every pair of --rtp-ports is in use: a trunk may try again shortly, or elsewhere.
-            var busy = SIPResponse(answering: invite, status: 503, reason: "Service Unavailable (no free media port)", toTag: toTag)
-            busy.headers.add("Retry-After", "10")
-            return await respond(busy, to: id)
-        }
-        let answer = offer.flatMap { SessionDescription.answer(to: $0, address: settings.host, port: port, sessionID: Self.sessionID()) }
-        calls[interaction] = Call(
-            customer: CustomerLeg(transaction: id, mediaPort: port, invite: invite, peer: peer, localTag: toTag, answer: answer))
-        if let offer, let answer { describeMedia(interaction, .customer, remote: offer, agreed: answer) }
-        await save(SavedLeg(interaction: interaction, leg: .customer, state: .waiting, invite: invite, dialog: nil, peer: peer))
         // Whoever it is (a number, a name, a SIP address, withheld), the call is answered and queued;
-        // a trunk's asserted identity is believed, anyone's From is taken as said.
+        // a trunk's asserted identity is believed (this source is a trunk), anyone's From as said.
         let caller = Caller(CallingIdentity(of: invite, trusted: true))
-        inOrder(interaction) {
-            do {
-                let (outcome, _) = try await center.execute(.arrival(interaction, queue: queue, from: caller))
-                if let rejection = outcome.rejection {
-                    await self.refuseArrival(interaction, status: 480, reason: "Temporarily Unavailable (\(rejection))")
-                }
-            } catch {
-                await self.refuseArrival(interaction, status: 503, reason: nil)
-            }
-        }
-    }
-
-    func refuseArrival(_ id: InteractionID, status: Int, reason: String?) async {
-        guard let customer = calls[id]?.customer else { return }
-        forget(id, .customer)
-        await respond(SIPResponse(answering: customer.invite, status: status, reason: reason, toTag: customer.localTag), to: customer.transaction)
+        let leg = LegID(InteractionID.make(at: clock.now()), .customer)
+        let invitation = CustomerLeg.Invitation(request: invite, transaction: id, peer: peer, localTag: toTag, offer: offer, caller: caller)
+        let (machine, actions) = CustomerLeg.invited(invitation, context: legContext, ids: Self.identifiers())
+        legs[leg] = .customer(machine)
+        customerInvites[id] = leg
+        queues[leg.call] = queue
+        await perform(actions, for: leg)
     }
 
     /// What the center is told about one call goes in order, one command after the other; calls
@@ -540,126 +508,6 @@ actor SIPEndpoint {
 
     func chainDone(_ id: InteractionID, _ task: Task<Void, Never>) {
         if chains[id] == task { chains[id] = nil }
-    }
-
-    func reinvite(_ invite: SIPRequest, _ id: ServerTransactionID) async {
-        guard let (interaction, leg) = dialog(of: invite) else {
-            return await respond(SIPResponse(answering: invite, status: 481), to: id)
-        }
-        // A phone putting the call on hold, or refreshing: answered with the same media address.
-        var ok = SIPResponse(answering: invite, status: 200)
-        ok.headers.add("Contact", contact(for: calls[interaction].flatMap { call in
-            leg == .customer ? call.customer?.peer : call.phones[leg]?.peer } ?? SIPPeer(.udp, host: "", port: 0),
-            secure: invite.requestURI.lowercased().hasPrefix("sips:")))
-        if let sdp = mediaAnswer(for: interaction, leg, offer: invite.body) {
-            ok.body = sdp.bytes
-            ok.headers.add("Content-Type", "application/sdp")
-        }
-        await respond(ok, to: id)
-    }
-
-    func bye(_ request: SIPRequest, _ id: ServerTransactionID) async {
-        guard let (interaction, leg) = dialog(of: request) else {
-            return await respond(SIPResponse(answering: request, status: 481), to: id)
-        }
-        await respond(SIPResponse(answering: request, status: 200), to: id)
-        forget(interaction, leg)
-        if calls[interaction]?.handedOff == true { return await endHandedOff(interaction) }
-        await lineEvent(interaction, .hungUp(leg))
-    }
-
-    func cancel(_ request: SIPRequest, _ id: ServerTransactionID) async {
-        let invite = id.cancelledInvite
-        guard layer.isPending(invite),
-            let (interaction, call) = calls.first(where: { $0.value.customer?.transaction == invite })
-        else {
-            return await respond(SIPResponse(answering: request, status: 481), to: id)
-        }
-        await respond(SIPResponse(answering: request, status: 200), to: id)
-        if let customer = call.customer {
-            await respond(SIPResponse(answering: customer.invite, status: 487, toTag: customer.localTag), to: invite)
-        }
-        forget(interaction, .customer)
-        await lineEvent(interaction, .hungUp(.customer))
-    }
-
-    func handleAck(_ ack: SIPRequest) {
-        guard case .some((let interaction, .customer)) = dialog(of: ack) else { return }
-        // A late offer (an INVITE without SDP): our 200 made the offer, the ACK carries the answer.
-        if calls[interaction]?.customer?.answer == nil, !ack.body.isEmpty, let answer = try? SessionDescription(parsing: ack.body) {
-            describeMedia(interaction, .customer, remote: answer, agreed: answer)
-            saveConnected(interaction, .customer)
-        }
-        calls[interaction]?.customer?.unacknowledged = nil
-        deadlines.remove(.answer(interaction))
-    }
-
-    func dialog(of request: SIPRequest) -> (InteractionID, Leg)? {
-        guard let callID = request.callID, let tag = request.to?.tag else { return nil }
-        return dialogs[callID + ";" + tag]
-    }
-
-    // MARK: Responses (the UAC side)
-
-    func handleResponse(_ response: SIPResponse, _ id: ClientTransactionID) async {
-        guard id.method == .invite else { return }
-        if let (invite, peer) = cancelledInvites[id] {
-            // The leg was hung up while its INVITE was out and the CANCEL crossed a 2xx: the call is
-            // ACKed and then BYEd (RFC 3261 §15), so the phone does not stay off-hook.
-            guard response.status >= 200 else { return }
-            cancelledInvites[id] = nil
-            if response.status < 300 { await acknowledgeAndHangUp(invite, response, peer) }
-            return
-        }
-        guard let (interaction, leg) = invitesSent[id], var phone = calls[interaction]?.phones[leg] else { return }
-        switch response.status {
-        case 100..<200:
-            return
-        case 200..<300:
-            let firstAnswer = phone.dialog == nil
-            if phone.dialog == nil {
-                phone.dialog = SIPDialog.client(invite: phone.invite, response: response, peer: phone.peer)
-            }
-            guard let dialog = phone.dialog else { return }
-            send(.request(dialog.ack(inviteCSeq: phone.invite.cseq?.number ?? 1, via: makeVia(phone.peer))), to: phone.peer)
-            calls[interaction]?.phones[leg] = phone
-            dialogs[dialog.callID + ";" + dialog.localTag] = (interaction, leg)
-            if firstAnswer {
-                if let answer = try? SessionDescription(parsing: response.body) {
-                    describeMedia(interaction, leg, remote: answer, agreed: answer)
-                }
-                saveConnected(interaction, leg)
-                if calls[interaction]?.handedOff != true { await lineEvent(interaction, .answered(leg)) }
-            }
-        default:
-            forget(interaction, leg)
-            if calls[interaction]?.handedOff == true { return await endHandedOff(interaction) }
-            let failure: RingFailure
-            switch response.status {
-            case 486, 600: failure = .busy
-            case 603: failure = .declined
-            default: failure = .unreachable
-            }
-            await lineEvent(interaction, .ringFailed(leg, failure))
-        }
-    }
-
-    func handleTimeout(_ id: TransactionID) async {
-        guard case .client(let client) = id else { return }
-        cancelledInvites[client] = nil
-        guard let (interaction, leg) = invitesSent.removeValue(forKey: client) else { return }
-        guard calls[interaction]?.phones[leg]?.dialog == nil else { return }
-        forget(interaction, leg)
-        await lineEvent(interaction, .ringFailed(leg, .unreachable))
-    }
-
-    /// INVITEs cancelled while ringing, until their final response: a 2xx that crossed the CANCEL is ACKed and BYEd.
-    var cancelledInvites: [ClientTransactionID: (SIPRequest, SIPPeer)] = [:]
-
-    func acknowledgeAndHangUp(_ invite: SIPRequest, _ response: SIPResponse, _ peer: SIPPeer) async {
-        guard var dialog = SIPDialog.client(invite: invite, response: response, peer: peer) else { return }
-        send(.request(dialog.ack(inviteCSeq: invite.cseq?.number ?? 1, via: makeVia(peer))), to: peer)
-        await handle(layer.send(dialog.request(.bye, via: makeVia(peer)), to: peer).1)
     }
 
 }

@@ -70,16 +70,6 @@ public struct SIPSettings: Sendable {
     }
 }
 
-extension Caller {
-    /// The core's caller from what SIP said.
-    init(_ identity: CallingIdentity) {
-        if identity.withheld {
-            self = .withheld
-        } else {
-            self.init(number: identity.number.map(DialNumber.init), address: identity.address, name: identity.displayName)
-        }
-    }
-}
 
 /// SIP over TLS: the port, and the certificate and key the server presents (PEM). Without a
 /// certificate of the operator's, one is made at start (self-signed: phones must be told to

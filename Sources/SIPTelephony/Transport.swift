@@ -211,22 +211,28 @@ final class SIPTransport: Sendable {
         }
     }
 
-    func send(_ bytes: [UInt8], to peer: SIPPeer) async {
+    /// Writes to the peer: over UDP as a datagram, over TCP and TLS on its connection. False when
+    /// it could not be written (no connection to the peer any more, a write that failed): the
+    /// transaction layer takes that as a timeout (RFC 3261 §17.1.4).
+    @discardableResult
+    func send(_ bytes: [UInt8], to peer: SIPPeer) async -> Bool {
         do {
             switch peer.transport {
             case .udp:
-                guard let writer = udpWriter.withLock({ $0 }) else { return }
+                guard let writer = udpWriter.withLock({ $0 }) else { return false }
                 let address = try SocketAddress(ipAddress: peer.host, port: peer.port)
                 try await writer.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)))
             case .tcp, .tls:
                 guard let writer = connections.withLock({ $0[peer] }) else {
                     logger.debug("no connection to SIP peer", metadata: ["peer": "\(peer)"])
-                    return
+                    return false
                 }
                 try await writer.write(ByteBuffer(bytes: bytes))
             }
+            return true
         } catch {
             logger.debug("SIP send failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            return false
         }
     }
 }

@@ -12,7 +12,7 @@ struct ConsultTests {
         var h = Harness()
         h.connected()
         let consult = h.accept(.desktop(agent1, h.call, .consult(to: .agent(agent2))))
-        #expect(consult.contains(.ring(h.call, .agent(agent2))))
+        #expect(consult.contains(.ring(h.call, .agent(agent2), .desktop)))
         #expect(h.interaction.customer.state == .held)
         #expect(h.agentStatus(agent2) == .reserved(h.call))
         let cancel = h.accept(.desktop(agent1, h.call, .consultEnd))
@@ -39,7 +39,7 @@ struct ConsultTests {
         var h = Harness()
         h.connected()  // agent2 became available before agent3
         let actions = h.accept(.desktop(agent1, h.call, .consult(to: .queue("sales"))))
-        #expect(actions.contains(.ring(h.call, .agent(agent2))))
+        #expect(actions.contains(.ring(h.call, .agent(agent2), .desktop)))
         #expect(h.participant(agent2)?.role == .consulted)
         h.accept(.desktop(agent2, h.call, .consultAccept))
         h.accept(.desktop(agent1, h.call, .conference))
@@ -54,7 +54,7 @@ struct ConsultTests {
         #expect(h.allowed(agent1) == [.consultEnd])
         h.accept(.agent(agent2, .login))
         let actions = h.accept(.agent(agent2, .setAvailable))
-        #expect(actions.contains(.ring(h.call, .agent(agent2))))
+        #expect(actions.contains(.ring(h.call, .agent(agent2), .desktop)))
         #expect(h.center.waiting["sales"] == [])
     }
 
@@ -63,7 +63,7 @@ struct ConsultTests {
         h.connected()
         let number: DialNumber = "+442079460000"
         let actions = h.accept(.desktop(agent1, h.call, .consult(to: .dialNumber(number))))
-        #expect(actions.contains(.ring(h.call, .dialNumber(number))))
+        #expect(actions.contains(.ring(h.call, .dialNumber(number), .outsideLine)))
         h.reject(.desktop(agent1, h.call, .conference), with: .consultNotAnswered)
         h.accept(.line(h.call, .answered(.dialNumber(number))))
         h.accept(.desktop(agent1, h.call, .conference))
@@ -161,7 +161,7 @@ struct TransferTests {
         var h = Harness()
         h.connected()
         let actions = h.accept(.desktop(agent1, h.call, .transfer(to: .agent(agent2))))
-        #expect(actions.contains(.ring(h.call, .agent(agent2))))
+        #expect(actions.contains(.ring(h.call, .agent(agent2), .desktop)))
         #expect(h.status == .offered)
         #expect(h.agentStatus(agent1) == .wrapUp(h.call))
         h.accept(.desktop(agent2, h.call, .accept))
@@ -239,7 +239,7 @@ struct RoutingTests {
         var h = Harness(Harness.configuration(agents: 4))
         h.signIn("agent4", agent3, agent2)  // agent4 is on the green team, which does not serve sales
         let actions = h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
-        #expect(actions.contains(.ring(h.call, .agent(agent3))))
+        #expect(actions.contains(.ring(h.call, .agent(agent3), .desktop)))
         #expect(actions.contains(.startTimer(.ringNoAnswer(h.call, agent3), deadline: h.now.adding(milliseconds: 10_000))))
         #expect(h.agentStatus(agent3) == .reserved(h.call))
     }
@@ -263,7 +263,7 @@ struct RoutingTests {
         let actions = h.accept(.timerFired(.ringNoAnswer(h.call, agent1)))
         #expect(h.agentStatus(agent1) == .idle(CenterConfiguration.ringNoAnswerIdleCode))
         #expect(actions.contains(.hangUp(h.call, .agent(agent1))))
-        #expect(actions.contains(.ring(h.call, .agent(agent2))))
+        #expect(actions.contains(.ring(h.call, .agent(agent2), .desktop)))
         #expect(h.participant(agent2)?.state == .ringing)
         h.reject(.timerFired(.ringNoAnswer(h.call, agent1)), with: .timerNotActive)
     }

@@ -24,7 +24,7 @@ struct TranscriptTests {
         step(.arrival(call, queue: "sales", from: "+15550100"),
              [.arrived(queue: "sales", caller: "+15550100"), .offered(to: a1)],
              [.startTimer(.ringNoAnswer(call, a1), deadline: ringDeadline), .answerCustomer(call),
-              .ring(call, .agent(a1)), .setMedia(call, MediaPlan(customerHearsMusic: true)),
+              .ring(call, .agent(a1), .desktop), .setMedia(call, MediaPlan(customerHearsMusic: true)),
               .notifyAgent(a1, call), .agentStateChanged(a1)])
         step(.desktop(a1, call, .accept),
              [.accepted(by: a1)],
@@ -34,7 +34,7 @@ struct TranscriptTests {
         let consultDeadline = h.now.adding(milliseconds: 11_000)
         step(.desktop(a1, call, .consult(to: .agent(a2))),
              [.consultStarted(.agent(a2))],
-             [.startTimer(.ringNoAnswer(call, a2), deadline: consultDeadline), .ring(call, .agent(a2)),
+             [.startTimer(.ringNoAnswer(call, a2), deadline: consultDeadline), .ring(call, .agent(a2), .desktop),
               .setMedia(call, MediaPlan(customerHearsMusic: true)),
               .notifyAgent(a1, call), .notifyAgent(a2, call), .agentStateChanged(a2)])
         step(.desktop(a2, call, .consultAccept),
