@@ -4,22 +4,19 @@ import Synchronization
 /// The center's telephony port. The center hands it every line action (answer the customer, ring
 /// a leg, hang one up, set the media plan, hand the customer off), in command order and only once
 /// the command's events are durable; the telephony reports what happens on the lines back to the
-/// center as `Command.line` events and new calls as `Command.arrival`. The built-in simulator is
-/// one implementation; the SIP layer is the next.
+/// center as `Command.line` events and new calls as `Command.arrival`. It names no adapter: the
+/// built-in simulator, SIP, or none are implementations the server chooses.
 public protocol Telephony: Sendable {
     /// Called once, before any action: the center that line events go to.
     func attach(to center: ContactCenter)
     /// Carries out line actions (`Action.isLineAction`), in order. Must not block: an
     /// implementation queues what takes time.
     func perform(_ actions: [Action])
-    /// The simulator's controls (the `/v1/sim` routes), when this telephony has them.
-    var simulator: SimulatedTelephony? { get }
     /// Whether the agent may take calls on their phone: over SIP, only once it is registered.
     func phoneAvailable(for agent: AgentID) async -> Bool
 }
 
 extension Telephony {
-    public var simulator: SimulatedTelephony? { nil }
     public func phoneAvailable(for agent: AgentID) async -> Bool { true }
 }
 
@@ -32,8 +29,6 @@ public final class SimulatedTelephony: Telephony {
     private let answering = Mutex<(next: Int, tasks: [Int: Task<Void, Never>])>((0, [:]))
 
     public init() {}
-
-    public var simulator: SimulatedTelephony? { self }
 
     public func attach(to center: ContactCenter) {
         self.center.withLock { $0 = center }

@@ -82,11 +82,13 @@ public struct SwitchboardServer: Sendable {
 }
 
 /// Builds the server from a configuration, an event store and a telephony: the center is rebuilt
-/// from the store's log (its timers start when the services run). The CLI parses flags and calls
-/// this; tests call it with an in-memory store and a manual clock.
+/// from the store's log (its timers start when the services run). `simulator`: the call
+/// simulator's controls (the `/v1/sim` routes), beside another telephony (the demo runs it beside
+/// SIP); a `SimulatedTelephony` given as the telephony has them anyway. The CLI parses flags and
+/// calls this; tests call it with an in-memory store and a manual clock.
 public func buildApplication(
     configuration: SwitchboardConfiguration, store: any EventStore, telephony: any Telephony,
-    options: ServerOptions = ServerOptions()
+    simulator: SimulatedTelephony? = nil, options: ServerOptions = ServerOptions()
 ) async throws -> SwitchboardServer {
     let logger = Logger(label: "Switchboard")
     let center = try await ContactCenter(
@@ -95,8 +97,12 @@ public func buildApplication(
     let sessions = Sessions(store: store, clock: options.clock, policy: options.sessions)
     try await sessions.load()
     let accounts = Accounts(center: center, sessions: sessions)
+    // Beside another telephony, the simulator only places calls and hangs up: its line actions
+    // are the other's.
+    let controls = simulator ?? (telephony as? SimulatedTelephony)
+    if let simulator, (telephony as? SimulatedTelephony) !== simulator { simulator.attach(to: center) }
     let router = buildRouter(
-        accounts: accounts, simulator: telephony.simulator, telephony: telephony, desktop: options.desktop, logger: logger)
+        accounts: accounts, simulator: controls, telephony: telephony, desktop: options.desktop, logger: logger)
     let onRunning = options.onRunning
     let application = Application(
         router: router,

@@ -23,14 +23,7 @@ public final class SIPTelephony: Telephony, Service {
         (actions, actionsIn) = AsyncStream.makeStream()
     }
 
-    /// The simulator runs beside SIP (the demo places calls with it and with a softphone alike);
-    /// its line actions are this telephony's, so only its controls are used.
-    public let simulator: SimulatedTelephony? = SimulatedTelephony()
-
-    public func attach(to center: ContactCenter) {
-        simulator?.attach(to: center)
-        endpoint.attachSynchronously(center)
-    }
+    public func attach(to center: ContactCenter) { endpoint.attachSynchronously(center) }
 
     public func phoneAvailable(for agent: AgentID) async -> Bool { await endpoint.isRegistered(agent) }
 

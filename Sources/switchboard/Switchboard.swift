@@ -125,8 +125,11 @@ struct Serve: AsyncParsableCommand {
         options.onRunning = { port in FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(port)/\n".utf8)) }
         options.onDrain = { FileHandle.standardOutput.write(Data("Switchboard is draining\n".utf8)) }
         let line: any Telephony
+        var simulator: SimulatedTelephony?
         switch kind {
         case "sip":
+            // The simulator beside SIP: the demo places calls with it and with a softphone alike.
+            simulator = SimulatedTelephony()
             let sip = try sipSettings(settings)
             let sipTelephony = SIPTelephony(settings: sip, clock: options.clock, records: store)
             line = sipTelephony
@@ -141,7 +144,7 @@ struct Serve: AsyncParsableCommand {
         case "simulator": line = SimulatedTelephony()
         default: line = NoTelephony()
         }
-        let server = try await buildApplication(configuration: settings, store: store, telephony: line, options: options)
+        let server = try await buildApplication(configuration: settings, store: store, telephony: line, simulator: simulator, options: options)
         try await server.run()
     }
 }
