@@ -109,7 +109,8 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "SIPTelephony", "Media", "MediaService", "Cryptography",
+                "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "B2BUA", "SIPTelephony", "Media", "MediaService",
+                "Cryptography",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -132,7 +133,7 @@ let package = Package(
         ),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Cryptography", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
-        .testTarget(name: "B2BUATests", dependencies: ["B2BUA", "SIP", "CallControl", "Media"]),
+        .testTarget(name: "B2BUATests", dependencies: ["B2BUA", "SIP", "CallControl", "Media", "Cryptography"]),
         .testTarget(
             name: "SIPTelephonyTests",
             dependencies: ["SIPTelephony", "SIP", "Media", "MediaService", "Center", "Store", "CallControl", "TestSupport"]

@@ -1,3 +1,4 @@
+import Media
 import CallControl
 import SIP
 
@@ -24,12 +25,18 @@ public struct CustomerLeg: Sendable {
         /// The caller's offer (nil: a late offer, made in our 200 and answered in the ACK).
         public var offer: SessionDescription?
         public var caller: Caller
+        /// SRTP: the policy, and our key for this leg (used only when its signalling is TLS).
+        public var srtp: SRTPPolicy
+        public var mediaKey: SRTPKey
 
         public init(request: SIPRequest, transaction: ServerTransactionID, peer: SIPPeer, localTag: String,
-                    offer: SessionDescription?, caller: Caller) {
+                    offer: SessionDescription?, caller: Caller, srtp: SRTPPolicy = .optional, mediaKey: SRTPKey) {
             (self.request, self.transaction, self.peer, self.localTag, self.offer, self.caller) =
                 (request, transaction, peer, localTag, offer, caller)
+            (self.srtp, self.mediaKey) = (srtp, mediaKey)
         }
+
+        var secure: Bool { peer.transport == .tls }
     }
 
     /// A dialog and its media.
@@ -38,6 +45,8 @@ public struct CustomerLeg: Sendable {
         public var dialog: SIPDialog
         public var port: Int
         public var media: DescribedMedia?
+        /// Our offer, when the caller made none (our 200 offers; the ACK answers).
+        public var offered: SessionDescription?
     }
 
     public enum State: Sendable, Equatable {
@@ -66,7 +75,7 @@ public struct CustomerLeg: Sendable {
         guard let transaction = TransactionLayer.serverID(invite) else { return nil }
         let invitation = Invitation(
             request: invite, transaction: transaction, peer: dialog.peer, localTag: dialog.localTag, offer: nil,
-            caller: Caller(CallingIdentity(of: invite, trusted: true)))
+            caller: Caller(CallingIdentity(of: invite, trusted: true)), srtp: .off, mediaKey: SRTPKey.random())
         return CustomerLeg(state: .confirmed(Session(invitation: invitation, dialog: dialog, port: port, media: media)), context: context, ids: ids)
     }
 
@@ -83,9 +92,19 @@ public struct CustomerLeg: Sendable {
         case .openingPort(let invitation):
             var answer: SessionDescription?
             var media: DescribedMedia?
-            if let offer = invitation.offer {
-                answer = SessionDescription.answer(to: offer, address: context.host, port: port, sessionID: ids.sessionID())
-                media = answer.flatMap { DescribedMedia(remote: offer, agreed: $0) }
+            if let offer = invitation.offer,
+                let plain = SessionDescription.answer(to: offer, address: context.host, port: port, sessionID: ids.sessionID())
+            {
+                switch SecureMedia.answer(offer, plain, secure: invitation.secure, policy: invitation.srtp, key: invitation.mediaKey) {
+                case .success(let (secured, keys)):
+                    answer = secured
+                    media = DescribedMedia(remote: offer, agreed: secured, keys: keys)
+                case .failure(let refusal):
+                    // The shell checks before it makes the leg; should an offer get here anyway, it is refused.
+                    state = .ended
+                    let refused = SIPResponse(answering: invitation.request, status: 488, reason: refusal.reason, toTag: invitation.localTag)
+                    return [.respond(refused, to: invitation.transaction), .closeMediaPort, .ended]
+                }
             }
             state = .waiting(invitation, port: port, answer: answer, media: media)
             let record = LegRecord(state: .waiting, invite: invitation.request, dialog: nil, peer: invitation.peer, mediaPort: port, media: nil)
@@ -125,11 +144,16 @@ public struct CustomerLeg: Sendable {
         else { return [] }
         var ok = SIPResponse(answering: invitation.request, status: 200, toTag: invitation.localTag)
         ok.headers.add("Contact", context.contact(for: invitation.peer, secure: invitation.request.isSecure))
-        let sdp = answer ?? SessionDescription(
-            sessionID: ids.sessionID(), address: context.host, port: port, codecs: [.pcmu, .pcma, .telephoneEvent])
+        // No offer came: ours goes in the 200 (with keys where the leg may be SRTP).
+        let offered = answer == nil
+            ? SecureMedia.offer(
+                SessionDescription(sessionID: ids.sessionID(), address: context.host, port: port, codecs: [.pcmu, .pcma, .telephoneEvent]),
+                secure: invitation.secure, policy: invitation.srtp, key: invitation.mediaKey)
+            : nil
+        let sdp = answer ?? offered!
         ok.body = sdp.bytes
         ok.headers.add("Content-Type", "application/sdp")
-        let session = Session(invitation: invitation, dialog: dialog, port: port, media: media)
+        let session = Session(invitation: invitation, dialog: dialog, port: port, media: media, offered: offered)
         var actions: [LegAction] = [
             .routeDialog(callID: dialog.callID, localTag: dialog.localTag), .writeDown(record(session)),
             .respond(ok, to: invitation.transaction),
@@ -190,8 +214,9 @@ public struct CustomerLeg: Sendable {
     public mutating func acknowledged(_ ack: SIPRequest) -> [LegAction] {
         guard case .answered(var session, _, _, _) = state else { return [] }
         var actions: [LegAction] = [.cancelTimer(.answerRetransmit)]
-        if session.media == nil, !ack.body.isEmpty, let answer = try? SessionDescription(parsing: ack.body),
-            let media = DescribedMedia(remote: answer, agreed: answer)
+        if session.media == nil, let offered = session.offered, !ack.body.isEmpty, let answer = try? SessionDescription(parsing: ack.body),
+            case .success(let keys) = SecureMedia.keys(answering: offered, with: answer, key: session.invitation.mediaKey),
+            let media = DescribedMedia(remote: answer, agreed: answer, keys: keys)
         {
             session.media = media
             actions += [.describeMedia(media), .writeDown(record(session))]
@@ -244,11 +269,17 @@ public struct CustomerLeg: Sendable {
             response.headers.add("Contact", context.contact(for: session.invitation.peer, secure: request.isSecure))
         }
         if !request.body.isEmpty, let offer = try? SessionDescription(parsing: request.body) {
+            let invitation = session.invitation
             switch SessionDescription.negotiate(offer, address: context.host, port: session.port, sessionID: ids.sessionID()) {
-            case .success(let answer):
+            case .success(let plain):
+                guard case .success(let (answer, keys)) = SecureMedia.answer(
+                    offer, plain, secure: invitation.secure, policy: invitation.srtp, key: invitation.mediaKey)
+                else {
+                    return [.respond(SIPResponse(answering: request, status: 488, reason: "Not Acceptable Here (SRTP)"), to: transaction)]
+                }
                 response.body = answer.bytes
                 response.headers.add("Content-Type", "application/sdp")
-                if let media = DescribedMedia(remote: offer, agreed: answer) {
+                if let media = DescribedMedia(remote: offer, agreed: answer, keys: keys) {
                     updated.media = media
                     actions += [.describeMedia(media), .writeDown(record(updated))]
                 }

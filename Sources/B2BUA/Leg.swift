@@ -49,17 +49,19 @@ public struct DescribedMedia: Codable, Equatable, Sendable {
     public var port: Int
     public var law: G711.Law
     public var eventPayloadType: UInt8?
+    /// SRTP keys (SDES), when the leg is encrypted.
+    public var keys: MediaKeys?
 
-    public init(host: String, port: Int, law: G711.Law, eventPayloadType: UInt8?) {
-        (self.host, self.port, self.law, self.eventPayloadType) = (host, port, law, eventPayloadType)
+    public init(host: String, port: Int, law: G711.Law, eventPayloadType: UInt8?, keys: MediaKeys? = nil) {
+        (self.host, self.port, self.law, self.eventPayloadType, self.keys) = (host, port, law, eventPayloadType, keys)
     }
 
     /// From the remote SDP and what was agreed: the answer's first audio codec, and the remote's
     /// own `telephone-event` payload type. Nil when no law was agreed.
-    public init?(remote: SessionDescription, agreed: SessionDescription) {
+    public init?(remote: SessionDescription, agreed: SessionDescription, keys: MediaKeys? = nil) {
         guard let law = agreed.codecs.lazy.compactMap({ G711.Law(rawValue: $0.name) }).first else { return nil }
         let event = remote.codecs.first { $0.name == "telephone-event" }.map { UInt8(truncatingIfNeeded: $0.payloadType) }
-        self.init(host: remote.address, port: remote.port, law: law, eventPayloadType: event)
+        self.init(host: remote.address, port: remote.port, law: law, eventPayloadType: event, keys: keys)
     }
 }
 

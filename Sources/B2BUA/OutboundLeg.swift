@@ -1,3 +1,4 @@
+import Media
 import CallControl
 import SIP
 
@@ -23,14 +24,22 @@ public struct OutboundLeg: Sendable {
         public var peer: SIPPeer
         /// Who is calling, as the phone's display should show it.
         public var caller: Caller
+        /// SRTP: the policy, and our key for this leg (used only when its signalling is TLS).
+        public var srtp: SRTPPolicy
+        public var mediaKey: SRTPKey
 
-        public init(uri: String, peer: SIPPeer, caller: Caller) { (self.uri, self.peer, self.caller) = (uri, peer, caller) }
+        public init(uri: String, peer: SIPPeer, caller: Caller, srtp: SRTPPolicy = .optional, mediaKey: SRTPKey) {
+            (self.uri, self.peer, self.caller, self.srtp, self.mediaKey) = (uri, peer, caller, srtp, mediaKey)
+        }
     }
 
     public struct Invitation: Sendable, Equatable {
         public var request: SIPRequest
         public var peer: SIPPeer
         public var port: Int
+        /// Our offer, and the key in it.
+        public var offer: SessionDescription?
+        public var mediaKey: SRTPKey?
     }
 
     public struct Session: Sendable, Equatable {
@@ -66,7 +75,9 @@ public struct OutboundLeg: Sendable {
     ) -> OutboundLeg {
         var ids = ids
         let ack = dialog.ack(inviteCSeq: invite.cseq?.number ?? 1, via: context.via(for: dialog.peer, branch: ids.next()))
-        let session = Session(invitation: Invitation(request: invite, peer: dialog.peer, port: port), dialog: dialog, media: media, ack: ack)
+        let session = Session(
+            invitation: Invitation(request: invite, peer: dialog.peer, port: port, offer: nil, mediaKey: nil), dialog: dialog, media: media,
+            ack: ack)
         return OutboundLeg(leg: leg, state: .connected(session), context: context, ids: ids)
     }
 
@@ -94,7 +105,8 @@ public struct OutboundLeg: Sendable {
         switch state {
         case .openingPort(let target):
             let invite = makeInvite(target, port: port)
-            let invitation = Invitation(request: invite, peer: target.peer, port: port)
+            let invitation = Invitation(
+                request: invite, peer: target.peer, port: port, offer: try? SessionDescription(parsing: invite.body), mediaKey: target.mediaKey)
             state = .calling(invitation, provisional: false)
             let record = LegRecord(state: .ringing, invite: invite, dialog: nil, peer: target.peer, mediaPort: port, media: nil)
             return [.writeDown(record), .send(invite, to: target.peer)]
@@ -244,7 +256,8 @@ public struct OutboundLeg: Sendable {
         headers.add("CSeq", "1 INVITE")
         headers.add("Contact", context.contact(for: target.peer, secure: target.uri.lowercased().hasPrefix("sips:")))
         headers.add("Content-Type", "application/sdp")
-        let offer = SessionDescription(sessionID: ids.sessionID(), address: context.host, port: port, codecs: [.pcmu, .pcma, .telephoneEvent])
+        let plain = SessionDescription(sessionID: ids.sessionID(), address: context.host, port: port, codecs: [.pcmu, .pcma, .telephoneEvent])
+        let offer = SecureMedia.offer(plain, secure: target.peer.transport == .tls, policy: target.srtp, key: target.mediaKey)
         return SIPRequest(method: .invite, requestURI: target.uri, headers: headers, body: offer.bytes)
     }
 
@@ -262,7 +275,15 @@ public struct OutboundLeg: Sendable {
         guard let dialog = SIPDialog.client(invite: invitation.request, response: response, peer: invitation.peer) else { return nil }
         let ack = dialog.ack(inviteCSeq: invitation.request.cseq?.number ?? 1, via: context.via(for: invitation.peer, branch: ids.next()))
         var media: DescribedMedia?
-        if let answer = try? SessionDescription(parsing: response.body) { media = DescribedMedia(remote: answer, agreed: answer) }
+        if let answer = try? SessionDescription(parsing: response.body) {
+            var keys: MediaKeys?
+            if let offer = invitation.offer, let key = invitation.mediaKey,
+                case .success(let agreed) = SecureMedia.keys(answering: offer, with: answer, key: key)
+            {
+                keys = agreed
+            }
+            media = DescribedMedia(remote: answer, agreed: answer, keys: keys)
+        }
         return (Session(invitation: invitation, dialog: dialog, media: media, ack: ack), ack)
     }
 

@@ -252,3 +252,12 @@ public struct SRTPContext: Sendable {
         return zip(a, b).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
     }
 }
+
+/// A leg's SRTP keys: the suite, the master key and salt it sends with, and its peer's.
+public struct SRTPKeys: Equatable, Sendable {
+    public var suite: SRTPSuite
+    public var local: SRTPKey
+    public var remote: SRTPKey
+
+    public init(suite: SRTPSuite, local: SRTPKey, remote: SRTPKey) { (self.suite, self.local, self.remote) = (suite, local, remote) }
+}

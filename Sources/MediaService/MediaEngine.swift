@@ -67,8 +67,9 @@ public final class MediaEngine: Sendable {
 
     /// What the leg's SDP said: where it receives, the law it chose, its `telephone-event` type.
     /// From here on the leg has media (it is heard and hears as the plan says).
-    public func describe(_ key: LegKey, remote: (host: String, port: Int)?, law: G711.Law, eventPayloadType: UInt8?) {
-        shard(key.call).describe(key, remote: remote, law: law, eventPayloadType: eventPayloadType)
+    /// `keys`: the leg is SRTP (RFC 3711), with these keys; nil: plain RTP.
+    public func describe(_ key: LegKey, remote: (host: String, port: Int)?, law: G711.Law, eventPayloadType: UInt8?, keys: SRTPKeys? = nil) {
+        shard(key.call).describe(key, remote: remote, law: law, eventPayloadType: eventPayloadType, keys: keys)
     }
 
     /// Who hears whom in the call from now on.

@@ -36,6 +36,11 @@ final class MediaShard: Sendable {
         var latched: SocketAddress?
         var sent = 0, sentOctets = 0, received = 0, dropped = 0
         var lastReport: RTCPReport?
+        /// SRTP (RFC 3711): what the leg sends is protected with our key, what it receives checked
+        /// and decrypted with its peer's. Nil: plain RTP.
+        var protect: SRTPContext?
+        var unprotect: SRTPContext?
+        var protectingKeys: SRTPKeys?
 
         init(rtp: any Channel, rtcp: any Channel, port: Int) { (self.rtp, self.rtcp, self.port) = (rtp, rtcp, port) }
 
@@ -126,10 +131,21 @@ final class MediaShard: Sendable {
 
     /// What the leg's SDP said: where it receives, the law it chose, its `telephone-event` type.
     /// From here on the leg has media (it is heard and hears as the plan says).
-    func describe(_ key: LegKey, remote: (host: String, port: Int)?, law: G711.Law, eventPayloadType: UInt8?) {
+    func describe(_ key: LegKey, remote: (host: String, port: Int)?, law: G711.Law, eventPayloadType: UInt8?, keys: SRTPKeys?) {
         loop.execute {
             let state = self.state.value
             guard let socket = state.sockets[key] else { return }
+            if let keys, socket.protectingKeys != keys {
+                do {
+                    socket.protect = try SRTPContext(suite: keys.suite, master: keys.local)
+                    socket.unprotect = try SRTPContext(suite: keys.suite, master: keys.remote)
+                    socket.protectingKeys = keys
+                } catch {
+                    self.logger.warning("SRTP keys refused: the leg is silent", metadata: ["leg": "\(key.leg)", "error": "\(error)"])
+                }
+            } else if keys == nil {
+                (socket.protect, socket.unprotect, socket.protectingKeys) = (nil, nil, nil)
+            }
             if let remote, remote.port > 0, let address = try? SocketAddress(ipAddress: remote.host, port: remote.port) {
                 socket.described = address
             }
@@ -195,7 +211,15 @@ final class MediaShard: Sendable {
             socket.dropped += 1  // not the leg's source: dropped
             return
         }
-        guard let packet = try? RTPPacket(parsing: envelope.data.readableBytesView) else {
+        let packet: RTPPacket
+        do {
+            if socket.unprotect != nil {
+                // Not authentic, or a replay: dropped before it can latch or be heard.
+                packet = try RTPPacket(parsing: try socket.unprotect!.unprotect(Array(envelope.data.readableBytesView)))
+            } else {
+                packet = try RTPPacket(parsing: envelope.data.readableBytesView)
+            }
+        } catch {
             socket.dropped += 1
             return
         }
@@ -209,8 +233,13 @@ final class MediaShard: Sendable {
 
     /// A datagram on a leg's RTCP port: reports are read (and kept for the statistics).
     func receivedControl(_ envelope: AddressedEnvelope<ByteBuffer>, on key: LegKey) {
-        guard let socket = state.value.sockets[key], let reports = RTCPReport.parse(compound: Array(envelope.data.readableBytesView))
-        else { return }
+        guard let socket = state.value.sockets[key] else { return }
+        var bytes = Array(envelope.data.readableBytesView)
+        if socket.unprotect != nil {
+            guard let plain = try? socket.unprotect!.unprotectControl(bytes) else { return }
+            bytes = plain
+        }
+        guard let reports = RTCPReport.parse(compound: bytes) else { return }
         socket.lastReport = reports.last
     }
 
@@ -218,8 +247,13 @@ final class MediaShard: Sendable {
         let state = state.value
         for outbound in packets {
             guard let socket = state.sockets[LegKey(call, outbound.to)], let destination = socket.destination else { continue }
-            var buffer = socket.rtp.allocator.buffer(capacity: 12 + outbound.packet.payload.count)
-            outbound.packet.write(to: &buffer)
+            var buffer = socket.rtp.allocator.buffer(capacity: 12 + outbound.packet.payload.count + 10)
+            if socket.protect != nil {
+                guard let protected = try? socket.protect!.protect(outbound.packet.serialized()) else { continue }
+                buffer.writeBytes(protected)
+            } else {
+                outbound.packet.write(to: &buffer)
+            }
             socket.sent += 1
             socket.sentOctets += outbound.packet.payload.count
             socket.rtp.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: buffer), promise: nil)
@@ -284,7 +318,12 @@ final class MediaShard: Sendable {
                 ssrc: media.ssrc, ntp: now, rtpTimestamp: media.timestamp, packets: UInt32(truncatingIfNeeded: socket.sent),
                 octets: UInt32(truncatingIfNeeded: socket.sentOctets), blocks: [])
             guard let control = try? SocketAddress(ipAddress: destination.ipAddress ?? host, port: (destination.port ?? 0) + 1) else { continue }
-            socket.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: control, data: ByteBuffer(bytes: report.serialized())), promise: nil)
+            var bytes = report.serialized()
+            if socket.protect != nil {
+                guard let protected = try? socket.protect!.protectControl(bytes) else { continue }
+                bytes = protected
+            }
+            socket.rtcp.writeAndFlush(AddressedEnvelope(remoteAddress: control, data: ByteBuffer(bytes: bytes)), promise: nil)
         }
     }
 

@@ -1,3 +1,5 @@
+import Cryptography
+
 /// SDP offer/answer for one audio stream (RFC 3264, RFC 4566): enough to agree on G.711 (PCMU,
 /// PCMA) and telephone-event with a phone, and to point every peer at the server's own media
 /// address, so the media layer can relay, mix and play music without re-INVITEs.
@@ -23,6 +25,38 @@ public struct SessionDescription: Sendable, Equatable {
 
     public enum Direction: String, Sendable { case sendrecv, sendonly, recvonly, inactive }
 
+    /// An SDES key line (RFC 4568): `a=crypto:TAG SUITE inline:KEY[|lifetime][|MKI:length] [params]`.
+    public struct Crypto: Sendable, Equatable {
+        public var tag: Int
+        public var suite: String
+        /// The master key and salt, decoded from the first `inline:` key (nil: unreadable, or with an MKI).
+        public var key: [UInt8]?
+        /// The line after the suite, as written (kept to write an answer's line back).
+        public var keyParameters: String
+
+        public init(tag: Int, suite: String, key: [UInt8]) {
+            self.tag = tag
+            self.suite = suite
+            self.key = key
+            keyParameters = "inline:" + Base64.encode(key)
+        }
+
+        init?(line: String) {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard fields.count >= 3, let tag = Int(fields[0]), (0...999_999_999).contains(tag) else { return nil }
+            self.tag = tag
+            suite = fields[1]
+            keyParameters = fields[2...].joined(separator: " ")
+            // inline:KEY|2^31|1:4 — the lifetime is allowed; an MKI is not supported (the key is nil).
+            let first = fields[2].split(separator: ";").first.map(String.init) ?? ""
+            guard first.hasPrefix("inline:") else { return nil }
+            let parts = first.dropFirst(7).split(separator: "|").map(String.init)
+            key = parts.count <= 2 && !parts.contains(where: { $0.contains(":") }) ? parts.first.flatMap { Base64.decode($0) } : nil
+        }
+
+        var line: String { "a=crypto:\(tag) \(suite) \(keyParameters)" }
+    }
+
     public var sessionID: UInt64
     public var version: UInt64
     /// The connection address (the audio stream's, else the session's); an IPv6 one has a ':'.
@@ -30,6 +64,10 @@ public struct SessionDescription: Sendable, Equatable {
     public var port: Int
     public var codecs: [Codec]
     public var direction: Direction
+    /// `RTP/AVP`, or `RTP/SAVP` when the stream must be SRTP (RFC 3711 §12).
+    public var profile: String = "RTP/AVP"
+    /// SDES keys offered or answered for the audio stream.
+    public var crypto: [Crypto] = []
 
     public init(sessionID: UInt64, version: UInt64 = 1, address: String, port: Int, codecs: [Codec], direction: Direction = .sendrecv) {
         self.sessionID = sessionID
@@ -54,7 +92,8 @@ public struct SessionDescription: Sendable, Equatable {
         guard lines.first?.hasPrefix("v=0") == true else { throw .notSDP("no v=0") }
         var sessionAddress: String?, mediaAddress: String?
         var sessionID: UInt64 = 0, version: UInt64 = 0
-        var audio: (port: Int, formats: [Int])?
+        var audio: (port: Int, formats: [Int], profile: String)?
+        var crypto: [Crypto] = []
         var rtpmaps: [Int: String] = [:]
         var direction = Direction.sendrecv
         var inAudio = false, seenMedia = false
@@ -80,7 +119,7 @@ public struct SessionDescription: Sendable, Equatable {
                     guard fields.count >= 4, let port = Int(fields[1].split(separator: "/").first ?? ""),
                         (0...65535).contains(port)
                     else { throw .notSDP(line) }
-                    audio = (port, fields.dropFirst(3).compactMap { Int($0) })
+                    audio = (port, fields.dropFirst(3).compactMap { Int($0) }, String(fields[2]))
                 }
             case "a=" where inAudio || !seenMedia:
                 if value.hasPrefix("rtpmap:") {
@@ -90,6 +129,8 @@ public struct SessionDescription: Sendable, Equatable {
                         let parts = fields[1].split(separator: "/")
                         rtpmaps[type] = parts.prefix(2).joined(separator: "/")
                     }
+                } else if value.hasPrefix("crypto:"), inAudio, let line = Crypto(line: String(value.dropFirst(7))) {
+                    crypto.append(line)
                 } else if let parsed = Direction(rawValue: value) {
                     direction = parsed
                 }
@@ -113,6 +154,8 @@ public struct SessionDescription: Sendable, Equatable {
             }
         }
         self.direction = direction
+        profile = audio.profile
+        self.crypto = crypto
     }
 
     /// Why an offer cannot be answered: each is a 488 with these words.
@@ -171,8 +214,9 @@ public struct SessionDescription: Sendable, Equatable {
         var lines = [
             "v=0", "o=switchboard \(sessionID) \(version) IN \(family) \(address)", "s=switchboard",
             "c=IN \(family) \(address)", "t=0 0",
-            "m=audio \(port) RTP/AVP " + codecs.map { String($0.payloadType) }.joined(separator: " "),
+            "m=audio \(port) \(profile) " + codecs.map { String($0.payloadType) }.joined(separator: " "),
         ]
+        lines += crypto.map(\.line)
         for codec in codecs {
             lines.append("a=rtpmap:\(codec.payloadType) \(codec.encoding)")
             if codec.name == "telephone-event" { lines.append("a=fmtp:\(codec.payloadType) 0-16") }

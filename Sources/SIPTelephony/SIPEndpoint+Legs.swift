@@ -84,7 +84,7 @@ extension SIPEndpoint {
                 media.close(id.key)
             case .describeMedia(let described):
                 media.describe(id.key, remote: (described.host, described.port), law: described.law,
-                               eventPayloadType: described.eventPayloadType)
+                               eventPayloadType: described.eventPayloadType, keys: described.keys.flatMap(SRTPKeys.init))
             case .respond(let response, let transaction):
                 await respond(response, to: transaction)
             case .send(let request, let peer):
@@ -206,10 +206,12 @@ extension SIPEndpoint {
             guard let binding = registrar.contacts(of: agent.rawValue).last else {
                 return await lineEvent(id.call, .ringFailed(id.leg, .unreachable))
             }
-            target = .init(uri: binding.contact, peer: binding.source, caller: caller(of: id.call))
+            target = .init(uri: binding.contact, peer: binding.source, caller: caller(of: id.call), srtp: settings.srtp, mediaKey: .random())
         case (.dialNumber(let number), _):
             guard let gateway = settings.gateway else { return await lineEvent(id.call, .answered(id.leg)) }
-            target = .init(uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", peer: gateway, caller: caller(of: id.call))
+            target = .init(
+                uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", peer: gateway, caller: caller(of: id.call), srtp: settings.srtp,
+                mediaKey: .random())
         }
         guard legs[id] == nil else { return }
         let (machine, actions) = OutboundLeg.ring(id.leg, target, context: legContext, ids: Self.identifiers())
@@ -236,7 +238,8 @@ extension SIPEndpoint {
         let numberLeg = LegID(id, .dialNumber(number))
         if legs[numberLeg] == nil, let gateway = settings.gateway {
             let target = OutboundLeg.Target(
-                uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", peer: gateway, caller: caller(of: id))
+                uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", peer: gateway, caller: caller(of: id), srtp: settings.srtp,
+                mediaKey: .random())
             let (machine, actions) = OutboundLeg.ring(numberLeg.leg, target, context: legContext, ids: Self.identifiers())
             legs[numberLeg] = .outbound(machine)
             await perform(actions, for: numberLeg)

@@ -27,6 +27,8 @@ extension SIPEndpoint {
         var media: DescribedMedia?
         /// Handed to an outside number: the customer and the number stay bridged without the center.
         var handedOff: Bool?
+        /// SRTP: its keys are not written down (they stay in memory), so after a crash the leg is ended.
+        var encrypted: Bool?
 
         init(
             interaction: InteractionID, leg: Leg, state: State, invite: SIPRequest?, dialog: SIPDialog?, peer: SIPPeer,
@@ -41,6 +43,7 @@ extension SIPEndpoint {
             self.mediaPort = mediaPort
             self.media = media
             self.handedOff = handedOff ? true : nil
+            encrypted = media?.keys != nil ? true : nil
         }
 
         static func name(_ leg: Leg) -> String {
@@ -74,6 +77,7 @@ extension SIPEndpoint {
                         json.array(dialog.routeSet) { json, route in json.string(route) }
                     }
                 }
+                if encrypted == true { json.member("encrypted", true) }
                 if handedOff == true { json.member("handedOff", true) }
                 json.member("interaction", interaction)
                 json.member("invite", invite)
@@ -196,7 +200,7 @@ extension SIPEndpoint {
     /// False when it cannot be (no dialog or port written down, the port is taken now).
     func carryOn(_ leg: SavedLeg, _ which: Leg) async -> Bool {
         let interaction = InteractionID(leg.interaction)
-        guard let dialog = leg.dialog, let port = leg.mediaPort, let invite = leg.parsedInvite else { return false }
+        guard let dialog = leg.dialog, let port = leg.mediaPort, let invite = leg.parsedInvite, leg.encrypted != true else { return false }
         do {
             try await media.reopen(MediaEngine.LegKey(interaction, which), port: port)
         } catch {

@@ -473,6 +473,14 @@ actor SIPEndpoint {
                 return await respond(SIPResponse(answering: invite, status: 488, reason: refusal.reason, toTag: toTag), to: id)
             }
         }
+        let mediaKey = SRTPKey.random()
+        // SRTP: keys only over TLS signalling; an offer that insists on SRTP elsewhere is refused,
+        // as is one without keys on a TLS leg when SRTP is required.
+        if let offer, case .failure(let refusal) = SecureMedia.answer(
+            offer, offer, secure: peer.transport == .tls, policy: settings.srtp, key: mediaKey)
+        {
+            return await respond(SIPResponse(answering: invite, status: 488, reason: refusal.reason, toTag: toTag), to: id)
+        }
         guard center != nil else {
             return await respond(SIPResponse(answering: invite, status: 503, toTag: toTag), to: id)
         }
@@ -480,7 +488,9 @@ actor SIPEndpoint {
         // a trunk's asserted identity is believed (this source is a trunk), anyone's From as said.
         let caller = Caller(CallingIdentity(of: invite, trusted: true))
         let leg = LegID(InteractionID.make(at: clock.now()), .customer)
-        let invitation = CustomerLeg.Invitation(request: invite, transaction: id, peer: peer, localTag: toTag, offer: offer, caller: caller)
+        let invitation = CustomerLeg.Invitation(
+            request: invite, transaction: id, peer: peer, localTag: toTag, offer: offer, caller: caller, srtp: settings.srtp,
+            mediaKey: mediaKey)
         let (machine, actions) = CustomerLeg.invited(invitation, context: legContext, ids: Self.identifiers())
         legs[leg] = .customer(machine)
         customerInvites[id] = leg

@@ -1,3 +1,4 @@
+import B2BUA
 import CallControl
 import Cryptography
 import Media
@@ -37,6 +38,8 @@ public struct SIPSettings: Sendable {
     public var tcpIncompleteTimeout: Duration = .seconds(32)
     /// SIP over TLS (RFC 3261 §26, RFC 5630), on its own port; nil: none.
     public var tls: TLSSettings?
+    /// SRTP with SDES keys on legs whose signalling is TLS (never over UDP or TCP signalling).
+    public var srtp: SRTPPolicy = .optional
     /// What the server calls itself in `Server` (responses) and `User-Agent` (requests); nil sends
     /// neither, so a scanner (svmap) learns no software or version unless the operator wants it.
     public var serverHeader: String?

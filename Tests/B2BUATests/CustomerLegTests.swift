@@ -1,5 +1,7 @@
 import CallControl
+import Cryptography
 import Foundation
+import Media
 import SIP
 import Testing
 
@@ -9,11 +11,11 @@ import Testing
 @Suite struct CustomerLegTranscripts {
     let now = Timestamp(milliseconds: 1_000_000)
 
-    func invited(_ invite: SIPRequest = callerInvite(), peer: SIPPeer = udpPeer) -> (CustomerLeg, [LegAction]) {
+    func invited(_ invite: SIPRequest = callerInvite(), peer: SIPPeer = udpPeer, srtp: SRTPPolicy = .optional) -> (CustomerLeg, [LegAction]) {
         let offer = try? SessionDescription(parsing: invite.body)
         let invitation = CustomerLeg.Invitation(
             request: invite, transaction: serverID(invite), peer: peer, localTag: "us1", offer: invite.body.isEmpty ? nil : offer,
-            caller: Caller(number: "+15550100", name: "Alice"))
+            caller: Caller(number: "+15550100", name: "Alice"), srtp: srtp, mediaKey: ourKey)
         return CustomerLeg.invited(invitation, context: context, ids: LegIdentifiers(prefix: "t"))
     }
 
@@ -180,5 +182,28 @@ import Testing
         let moved = inDialog("UPDATE", cseq: 2, body: sdp(port: 40_006, address: "2001:db8::1", family: "IP6"))
         let actions = leg.reoffer(moved, serverID(moved))
         #expect(lines(actions) == ["respond 488 to UPDATE"])
+    }
+
+    @Test func anSRTPOfferOverTLSIsAnsweredWithOurKeyUnderItsTagAndTheMediaIsEncrypted() {
+        let tlsPeer = SIPPeer(.tls, host: "192.0.2.10", port: 40_002)
+        let offer = sdp(port: 40_000).replacingOccurrences(of: "RTP/AVP", with: "RTP/SAVP")
+            + "a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:\(Base64.encode(theirKey.concatenated))|2^31\n"
+        var (leg, _) = invited(callerInvite(sdp: offer, transport: "TLS"), peer: tlsPeer)
+        let opened = leg.mediaPortOpened(20_000)
+        guard case .describeMedia(let media) = opened.first else { Issue.record("no media: \(lines(opened))"); return }
+        #expect(media.keys == MediaKeys(suite: "AES_CM_128_HMAC_SHA1_80", local: ourKey.concatenated, remote: theirKey.concatenated))
+        let answer = String(decoding: leg.answer(now: now).response!.body, as: UTF8.self)
+        #expect(answer.contains("m=audio 20000 RTP/SAVP 0 101"))
+        #expect(answer.contains("a=crypto:7 AES_CM_128_HMAC_SHA1_80 inline:\(Base64.encode(ourKey.concatenated))"))
+    }
+
+    @Test func keysOfferedOverUDPAreNeverAnsweredAndAnOfferThatInsistsIsRefused() {
+        let bestEffort = sdp(port: 40_000) + "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(Base64.encode(theirKey.concatenated))\n"
+        var (plain, _) = invited(callerInvite(sdp: bestEffort))
+        guard case .describeMedia(let media) = plain.mediaPortOpened(20_000).first else { Issue.record("no media"); return }
+        #expect(media.keys == nil)
+        #expect(!String(decoding: plain.answer(now: now).response!.body, as: UTF8.self).contains("a=crypto"), "no key in the clear")
+        var (insisting, _) = invited(callerInvite(sdp: bestEffort.replacingOccurrences(of: "RTP/AVP", with: "RTP/SAVP")))
+        #expect(lines(insisting.mediaPortOpened(20_000)) == ["respond 488 to INVITE", "close port", "ended"])
     }
 }

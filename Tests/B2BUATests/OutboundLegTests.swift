@@ -1,5 +1,7 @@
 import CallControl
+import Cryptography
 import Foundation
+import Media
 import SIP
 import Testing
 
@@ -12,7 +14,7 @@ import Testing
 
     func ringing() -> (OutboundLeg, SIPRequest) {
         var (leg, start) = OutboundLeg.ring(
-            agent, .init(uri: "sip:agent1@192.0.2.20:5070", peer: phone, caller: Caller(number: "+15550100", name: "Alice")),
+            agent, .init(uri: "sip:agent1@192.0.2.20:5070", peer: phone, caller: Caller(number: "+15550100", name: "Alice"), mediaKey: ourKey),
             context: context, ids: LegIdentifiers(prefix: "o"))
         #expect(lines(start) == ["open port"])
         let opened = leg.mediaPortOpened(20_002)
@@ -113,7 +115,7 @@ import Testing
 
     @Test func aHangUpWhileThePortOpensSendsNothingAndThePortClosesWhenItOpens() {
         var (leg, _) = OutboundLeg.ring(
-            agent, .init(uri: "sip:agent1@192.0.2.20:5070", peer: phone, caller: .withheld), context: context,
+            agent, .init(uri: "sip:agent1@192.0.2.20:5070", peer: phone, caller: .withheld, mediaKey: ourKey), context: context,
             ids: LegIdentifiers(prefix: "o"))
         #expect(lines(leg.hangUp()) == ["ended"])
         #expect(lines(leg.mediaPortOpened(20_002)) == ["close port"])
@@ -121,8 +123,33 @@ import Testing
 
     @Test func noFreeMediaPortIsAnUnreachableRing() {
         var (leg, _) = OutboundLeg.ring(
-            .dialNumber("+442079460000"), .init(uri: "sip:+442079460000@192.0.2.30", peer: phone, caller: .withheld),
+            .dialNumber("+442079460000"), .init(uri: "sip:+442079460000@192.0.2.30", peer: phone, caller: .withheld, mediaKey: ourKey),
             context: context, ids: LegIdentifiers(prefix: "o"))
         #expect(lines(leg.mediaPortRefused()) == ["tell ringFailed(number:+442079460000, unreachable)", "ended"])
+    }
+
+    @Test func aPhoneOverTLSIsOfferedKeysAndItsAnsweredKeyEncryptsTheLeg() {
+        let tlsPhone = SIPPeer(.tls, host: "192.0.2.20", port: 40_100)
+        var (leg, _) = OutboundLeg.ring(
+            agent, .init(uri: "sip:agent1@192.0.2.20:40100;transport=tls", peer: tlsPhone, caller: .withheld, mediaKey: ourKey),
+            context: context, ids: LegIdentifiers(prefix: "o"))
+        let invite = leg.mediaPortOpened(20_002).sent!
+        let offer = String(decoding: invite.body, as: UTF8.self)
+        #expect(offer.contains("m=audio 20002 RTP/AVP 0 8 101"), "best effort: keys in RTP/AVP")
+        #expect(offer.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(Base64.encode(ourKey.concatenated))"))
+        #expect(invite.headers["Via"]?.hasPrefix("SIP/2.0/TLS 127.0.0.1:5061;") == true)
+        #expect(invite.headers["Contact"] == "<sip:switchboard@127.0.0.1:5061;transport=tls>")
+        var answer = SIPResponse(answering: invite, status: 200, toTag: "phone1")
+        answer.headers.add("Contact", "<sip:agent1@192.0.2.20:40100;transport=tls>")
+        answer.body = Array((sdp(port: 41_000, address: "192.0.2.20")
+            + "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(Base64.encode(theirKey.concatenated))\n").replacingOccurrences(of: "\n", with: "\r\n").utf8)
+        let connected = leg.response(answer)
+        let media = connected.compactMap { if case .describeMedia(let media) = $0 { media } else { nil } }.first
+        #expect(media?.keys == MediaKeys(suite: "AES_CM_128_HMAC_SHA1_80", local: ourKey.concatenated, remote: theirKey.concatenated))
+    }
+
+    @Test func aPhoneOverUDPIsOfferedNoKeys() {
+        let (_, invite) = ringing()
+        #expect(!String(decoding: invite.body, as: UTF8.self).contains("a=crypto"))
     }
 }

@@ -1,5 +1,6 @@
 import CallControl
 import Foundation
+import Cryptography
 import Media
 import SIP
 
@@ -50,8 +51,11 @@ func withBody(_ head: String, _ body: String) -> String {
     head + "Content-Type: application/sdp\nContent-Length: \(body.replacingOccurrences(of: "\n", with: "\r\n").utf8.count)\n\n" + body
 }
 
+let ourKey = SRTPKey(concatenated: Array(0..<30))!
+let theirKey = SRTPKey(concatenated: Array(100..<130))!
+
 /// A caller's INVITE from the trunk, with an offer (or a late offer: none).
-func callerInvite(offer: Bool = true, transport: String = "UDP") -> SIPRequest {
+func callerInvite(offer: Bool = true, sdp body: String? = nil, transport: String = "UDP") -> SIPRequest {
     let head = """
     INVITE sip:2000@127.0.0.1 SIP/2.0
     Via: SIP/2.0/\(transport) 192.0.2.10:5062;branch=z9hG4bKcaller1
@@ -63,7 +67,7 @@ func callerInvite(offer: Bool = true, transport: String = "UDP") -> SIPRequest {
     Contact: <sip:+15550100@192.0.2.10:5062>
 
     """
-    return request(offer ? withBody(head, sdp(port: 40_000)) : head + "Content-Length: 0\n\n")
+    return request(offer ? withBody(head, body ?? sdp(port: 40_000)) : head + "Content-Length: 0\n\n")
 }
 
 func inDialog(_ method: String, cseq: Int, body: String? = nil, toTag: String = "us1") -> SIPRequest {

@@ -59,14 +59,25 @@ final class TonePhone: Sendable {
     private let sending = Mutex<RepeatedTask?>(nil)
     let law: G711.Law
 
-    init(frequency: Double, law: G711.Law = .mu) async throws {
+    /// With `keys`, the phone speaks SRTP: it protects what it sends with `local` and checks what
+    /// it receives with `remote` (a packet that fails is not heard).
+    let protect: LockedSRTP?
+
+    init(frequency: Double, law: G711.Law = .mu, keys: SRTPKeys? = nil) async throws {
         self.law = law
         let tape = tape
+        let unprotect = try keys.map { LockedSRTP(try SRTPContext(suite: $0.suite, master: $0.remote)) }
+        protect = try keys.map { LockedSRTP(try SRTPContext(suite: $0.suite, master: $0.local)) }
         channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(Recorder { envelope in
-                        guard let packet = try? RTPPacket(parsing: envelope.data.readableBytesView),
+                        var bytes = Array(envelope.data.readableBytesView)
+                        if let unprotect {
+                            guard let plain = unprotect.context.withLock({ try? $0.unprotect(bytes) }) else { return }
+                            bytes = plain
+                        }
+                        guard let packet = try? RTPPacket(parsing: bytes),
                             let law = G711.Law(payloadType: packet.payloadType)
                         else { return }
                         tape.record(G711.decode(packet.payload, law))
@@ -84,7 +95,7 @@ final class TonePhone: Sendable {
     func send(to enginePort: Int) throws {
         let destination = try SocketAddress(ipAddress: "127.0.0.1", port: enginePort)
         let state = Mutex((ToneGenerator(frequencies: [frequency]), UInt16(0), UInt32(0)))
-        let channel = channel, law = law
+        let channel = channel, law = law, protect = protect
         let task = channel.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: .milliseconds(20)) { _ in
             let (frame, sequence, timestamp) = state.withLock { state -> ([Int16], UInt16, UInt32) in
                 state.1 &+= 1
@@ -93,7 +104,9 @@ final class TonePhone: Sendable {
             }
             let packet = RTPPacket(payloadType: law.payloadType, sequence: sequence, timestamp: timestamp, ssrc: 77,
                                    payload: G711.encode(frame, law))
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet.serialized())), promise: nil)
+            var bytes = packet.serialized()
+            if let protect { bytes = protect.context.withLock { (try? $0.protect(bytes)) ?? [] } }
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: bytes)), promise: nil)
         }
         sending.withLock { $0 = task }
     }
@@ -120,6 +133,12 @@ final class TonePhone: Sendable {
         sending.withLock { $0?.cancel() }
         try? await channel.close()
     }
+}
+
+/// A phone's SRTP context, used from its event loop's callbacks.
+final class LockedSRTP: Sendable {
+    let context: Mutex<SRTPContext>
+    init(_ context: SRTPContext) { self.context = Mutex(context) }
 }
 
 final class Recorder: ChannelInboundHandler, Sendable {
@@ -240,6 +259,34 @@ final class Recorder: ChannelInboundHandler, Sendable {
             }
             #expect(free == 10, "round \(round): every pair back")
         }
+        await engine.closeAll()
+    }
+
+    @Test func anSRTPLegIsHeardAndHearsThroughItsKeysWhileAPhoneWithTheWrongKeyIsNeitherHeardNorLatched() async throws {
+        let engine = MediaEngine(host: "127.0.0.1", ports: 32_400...32_499)
+        let (phoneKey, engineKey) = (SRTPKey.random(), SRTPKey.random())
+        let suite = SRTPSuite.aes128HMACSHA1_80
+        let customer = try await TonePhone(frequency: 440, keys: SRTPKeys(suite: suite, local: phoneKey, remote: engineKey))
+        let impostor = try await TonePhone(frequency: 1_500, keys: SRTPKeys(suite: suite, local: .random(), remote: engineKey))
+        let agent = try await TonePhone(frequency: 1_000)
+        let customerKey = MediaEngine.LegKey(call, .customer), agentKey = MediaEngine.LegKey(call, .agent("agent1"))
+        let customerPort = try await engine.open(customerKey)
+        let agentPort = try await engine.open(agentKey)
+        engine.describe(customerKey, remote: ("127.0.0.1", customer.port), law: .mu, eventPayloadType: nil,
+                        keys: SRTPKeys(suite: suite, local: engineKey, remote: phoneKey))
+        engine.describe(agentKey, remote: ("127.0.0.1", agent.port), law: .mu, eventPayloadType: nil)
+        engine.apply(call, MediaPlan(conversation: [.customer, .agent("agent1")]))
+        // The impostor comes first: its packets fail their tag, so it can neither latch nor be heard.
+        try impostor.send(to: customerPort)
+        try await Task.sleep(for: .milliseconds(200))  // lets a few of its packets arrive first (paces the peer, waits for no state)
+        try customer.send(to: customerPort)
+        try agent.send(to: agentPort)
+        #expect(try await customer.hears(Self.tones) == ["agent1"], "\(customer.lastShares.withLock { $0 })")
+        #expect(try await agent.hears(Self.tones) == ["customer"], "\(agent.lastShares.withLock { $0 })")
+        let figures = await engine.figures(customerKey)
+        #expect(figures?.latched == "127.0.0.1:\(customer.port)")
+        #expect((figures?.dropped ?? 0) > 0, "the impostor's packets were dropped")
+        for phone in [customer, impostor, agent] { await phone.stop() }
         await engine.closeAll()
     }
 
