@@ -164,6 +164,13 @@ public struct OutboundLeg: Sendable {
                 if let media = session.media { actions.append(.describeMedia(media)) }
                 return actions + [.writeDown(record(session)), .line(.answered(leg))]
             }
+            if response.status == 488, let retry = offeringRTPSAVP(after: invitation) {
+                // Keys offered in RTP/AVP (best effort) refused: a phone that insists on SRTP takes
+                // only RTP/SAVP (baresip's srtp-mand), so the offer goes again as that.
+                state = .calling(retry, provisional: false)
+                let record = LegRecord(state: .ringing, invite: retry.request, dialog: nil, peer: retry.peer, mediaPort: retry.port, media: nil)
+                return [.writeDown(record), .send(retry.request, to: retry.peer)]
+            }
             state = .ended
             return [.closeMediaPort, .writeDown(nil), .line(.ringFailed(leg, Self.failure(response.status))), .ended]
         case .cancelling(let invitation, let cancelled):
@@ -259,6 +266,19 @@ public struct OutboundLeg: Sendable {
         let plain = SessionDescription(sessionID: ids.sessionID(), address: context.host, port: port, codecs: [.pcmu, .pcma, .telephoneEvent])
         let offer = SecureMedia.offer(plain, secure: target.peer.transport == .tls, policy: target.srtp, key: target.mediaKey)
         return SIPRequest(method: .invite, requestURI: target.uri, headers: headers, body: offer.bytes)
+    }
+
+    /// The INVITE again, its offer as RTP/SAVP, after a best-effort SRTP offer (keys in RTP/AVP)
+    /// was refused; nil when the offer was no such thing.
+    private mutating func offeringRTPSAVP(after invitation: Invitation) -> Invitation? {
+        guard var offer = invitation.offer, offer.profile == "RTP/AVP", !offer.crypto.isEmpty else { return nil }
+        offer.profile = "RTP/SAVP"
+        offer.version += 1
+        var request = invitation.request
+        request.body = offer.bytes
+        request.headers.set("Via", context.via(for: invitation.peer, branch: ids.next()).text)
+        request.headers.set("CSeq", "\((invitation.request.cseq?.number ?? 1) + 1) INVITE")
+        return Invitation(request: request, peer: invitation.peer, port: invitation.port, offer: offer, mediaKey: invitation.mediaKey)
     }
 
     /// A CANCEL for our INVITE: its Request-URI, Call-ID, From, To, CSeq number and top Via (§9.1).

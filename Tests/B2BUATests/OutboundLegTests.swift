@@ -152,4 +152,20 @@ import Testing
         let (_, invite) = ringing()
         #expect(!String(decoding: invite.body, as: UTF8.self).contains("a=crypto"))
     }
+
+    @Test func aPhoneThatInsistsOnRTPSAVPRefusesTheBestEffortOfferAndGetsItAgainAsRTPSAVP() {
+        let tlsPhone = SIPPeer(.tls, host: "192.0.2.20", port: 40_100)
+        var (leg, _) = OutboundLeg.ring(
+            agent, .init(uri: "sip:agent1@192.0.2.20:40100;transport=tls", peer: tlsPhone, caller: .withheld, mediaKey: ourKey),
+            context: context, ids: LegIdentifiers(prefix: "o"))
+        let first = leg.mediaPortOpened(20_002).sent!
+        let retry = leg.response(SIPResponse(answering: first, status: 488, toTag: "phone1"))
+        #expect(lines(retry) == ["write down ringing", "send INVITE"])
+        let again = retry.sent!
+        #expect(again.cseq?.number == 2 && again.callID == first.callID && again.topVia?.branch != first.topVia?.branch)
+        #expect(String(decoding: again.body, as: UTF8.self).contains("m=audio 20002 RTP/SAVP 0 8 101"))
+        // A second refusal is final.
+        #expect(lines(leg.response(SIPResponse(answering: again, status: 488, toTag: "phone1"))).contains(
+            "tell ringFailed(agent:agent1, unreachable)"))
+    }
 }
