@@ -101,6 +101,14 @@ public struct Registrar: Sendable {
         return changes.sorted { "\($0)" < "\($1)" }
     }
 
+    /// Removes one binding: its phone stopped answering (a qualify timed out).
+    public mutating func remove(user: String, contact: String) -> [Change] {
+        guard var current = bindings[user], let index = current.firstIndex(where: { $0.contact == contact }) else { return [] }
+        current.remove(at: index)
+        bindings[user] = current.isEmpty ? nil : current
+        return current.isEmpty ? [.unregistered(user: user, expired: true)] : []
+    }
+
     /// Removes a user's bindings (their credentials were removed from the configuration).
     public mutating func remove(user: String) -> [Change] {
         guard bindings.removeValue(forKey: user) != nil else { return [] }

@@ -49,8 +49,45 @@ extension SIPEndpoint {
                 let changes = registrar.expire(now: self.now)
                 registrationsChanged()
                 await apply(changes)
+            case .qualify:
+                await qualify()
+                if let every = settings.qualifyInterval { schedule(.qualify, after: every) }
             }
         }
         armSleeper()
+    }
+
+    // MARK: Qualify
+
+    /// An OPTIONS to every registered phone (one at a time per binding: a phone still being asked
+    /// is not asked again). Its transaction's timeout, or a transport error, is the phone gone.
+    func qualify() async {
+        let asking = Set(qualifying.values.map { $0.user + "\u{0}" + $0.contact })
+        for (user, bindings) in registrar.bindings {
+            for binding in bindings where !asking.contains(user + "\u{0}" + binding.contact) {
+                var ids = Self.identifiers()
+                var headers = SIPHeaders()
+                headers.add("Via", legContext.via(for: binding.source, branch: ids.next()).text)
+                headers.add("Max-Forwards", "70")
+                headers.add("From", "<sip:switchboard@\(SIPPeerText.host(settings.host))>;tag=\(ids.next())")
+                headers.add("To", "<\(binding.contact)>")
+                headers.add("Call-ID", ids.next() + "@" + SIPPeerText.host(settings.host))
+                headers.add("CSeq", "1 OPTIONS")
+                let options = SIPRequest(method: .options, requestURI: binding.contact, headers: headers)
+                let (transaction, outputs) = layer.send(options, to: binding.source)
+                qualifying[transaction] = (user, binding.contact)
+                await handle(outputs)
+            }
+        }
+    }
+
+    /// A phone did not answer its OPTIONS: its binding goes, and with the last one its available
+    /// agent goes idle (`phoneLost`) before a customer is offered to it.
+    func phoneStoppedAnswering(_ transaction: ClientTransactionID) async {
+        guard let (user, contact) = qualifying.removeValue(forKey: transaction) else { return }
+        logger.notice("a registered phone stopped answering: its registration is removed", metadata: ["agent": "\(user)", "contact": "\(contact)"])
+        let changes = registrar.remove(user: user, contact: contact)
+        registrationsChanged()
+        await apply(changes)
     }
 }

@@ -44,6 +44,8 @@ actor SIPEndpoint {
         /// A leg's own timer (the 2xx to a customer's INVITE sent again until the ACK).
         case leg(LegID, LegTimer)
         case registrations
+        /// Every registered phone is sent an OPTIONS.
+        case qualify
     }
     var deadlines = TimerQueue<Timer>()
     var sleeper: Task<Void, Never>?
@@ -65,6 +67,8 @@ actor SIPEndpoint {
     var customerInvites: [ServerTransactionID: LegID] = [:]
     /// The queue each customer's call is for (told to the center on arrival).
     var queues: [InteractionID: QueueID] = [:]
+    /// OPTIONS out to registered phones, by transaction: whose binding each checks.
+    var qualifying: [ClientTransactionID: (user: String, contact: String)] = [:]
     /// The legs' RTP: a port pair each, and what each hears.
     let media: MediaEngine
 
@@ -164,6 +168,7 @@ actor SIPEndpoint {
     /// The port can send: legs the last run left open are ended, then the server says it is ready.
     func transportReady() async {
         await recover()
+        if let every = settings.qualifyInterval { schedule(.qualify, after: every) }
         isReady = true
         for waiter in readyWaiters { waiter.resume(returning: transport?.port ?? 0) }
         readyWaiters = []
@@ -231,7 +236,10 @@ actor SIPEndpoint {
             case .cancelTimer(let id): deadlines.remove(.transaction(id))
             case .request(let request, let id, let peer): await handleRequest(request, id, from: peer)
             case .ack(let ack, _): await acknowledged(ack)
+            case .response(_, let id) where id.method == .options:
+                qualifying[id] = nil  // any answer: the phone is there
             case .response(let response, let id): await received(response, for: id)
+            case .timeout(.client(let id)) where id.method == .options: await phoneStoppedAnswering(id)
             case .timeout(.client(let id)): await transactionFailed(id)
             case .timeout(.server): break  // no ACK for a refusal (Timer H): nothing to undo
             }

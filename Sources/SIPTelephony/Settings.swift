@@ -40,6 +40,11 @@ public struct SIPSettings: Sendable {
     public var tls: TLSSettings?
     /// SRTP with SDES keys on legs whose signalling is TLS (never over UDP or TCP signalling).
     public var srtp: SRTPPolicy = .optional
+    /// How often each registered phone is sent an OPTIONS (a "qualify", as Asterisk and Kamailio
+    /// do); one that does not answer (its transaction times out, or cannot be sent) loses its
+    /// registration, so its available agent goes idle (`phoneLost`) before a call is offered to it.
+    /// Nil: never.
+    public var qualifyInterval: Duration? = .seconds(30)
     /// What the server calls itself in `Server` (responses) and `User-Agent` (requests); nil sends
     /// neither, so a scanner (svmap) learns no software or version unless the operator wants it.
     public var serverHeader: String?

@@ -46,6 +46,8 @@ struct Serve: AsyncParsableCommand {
     var sipTLSCert: String?
     @Option(name: .customLong("sip-tls-key"), help: "The private key (PEM) of --sip-tls-cert.")
     var sipTLSKey: String?
+    @Option(name: .customLong("sip-qualify-seconds"), help: "How often each registered phone is sent an OPTIONS; one that stops answering loses its registration (0: never).")
+    var sipQualifySeconds = 30
     @Option(help: "SRTP (SDES keys) on legs whose signalling is TLS: 'optional' (when the phone offers or accepts it), 'required' (every TLS leg) or 'off'.")
     var srtp = "optional"
     @Option(help: "What SIP answers say the server is (a Server and User-Agent header); none by default, so scanners learn no software or version.")
@@ -80,6 +82,7 @@ struct Serve: AsyncParsableCommand {
         if rtpRange == nil { throw ValidationError("--rtp-ports is FIRST-LAST, two ports with FIRST < LAST") }
         if tlsPort == .some(nil), sipTLSPort != nil { throw ValidationError("--sip-tls-port is a port (0 for any) or 'off'") }
         if (sipTLSCert == nil) != (sipTLSKey == nil) { throw ValidationError("--sip-tls-cert and --sip-tls-key go together") }
+        if !(0...86_400).contains(sipQualifySeconds) { throw ValidationError("--sip-qualify-seconds must be between 0 and 86400") }
         if SRTPPolicy(rawValue: srtp) == nil { throw ValidationError("--srtp is 'optional', 'required' or 'off'") }
         if !(1...3600).contains(sipTCPTimeout) { throw ValidationError("--sip-tcp-timeout must be between 1 and 3600 seconds") }
         if digestAlgorithms == nil { throw ValidationError("--sip-digest is sha256, md5, or both separated by a comma") }
@@ -232,6 +235,7 @@ extension Serve {
         settings.tcpIncompleteTimeout = .seconds(sipTCPTimeout)
         settings.serverHeader = sipServerHeader
         settings.srtp = SRTPPolicy(rawValue: srtp) ?? .optional
+        settings.qualifyInterval = sipQualifySeconds > 0 ? .seconds(sipQualifySeconds) : nil
         if let port = tlsPort ?? (sipPort == 0 ? 0 : sipPort + 1) {
             settings.tls = try tlsSettings(port: port, host: host)
         }

@@ -105,3 +105,44 @@ import Testing
         await server.stop()
     }
 }
+
+@Suite(.serialized) struct QualifyOverTheWire {
+    /// The next request the phone receives of this method (others are skipped), or nil.
+    func next(_ method: SIPMethod, from phone: TestPhone) async -> SIPRequest? {
+        while let message = await phone.next() {
+            if case .request(let request) = message, request.method == method { return request }
+        }
+        return nil
+    }
+
+    @Test func aPhoneThatStopsAnsweringItsOptionsLosesItsRegistrationAndItsAvailableAgentGoesIdle() async throws {
+        let server = try await SIPServerFixture(qualify: .seconds(30))
+        let phone = try await TestPhone(serverPort: server.port)
+        #expect(try await SIPOverTheWire().register(phone, server, expires: 3_600)?.status == 200)
+        _ = try await server.center.execute(.agent("agent1", .login))
+        _ = try await server.center.execute(.agent("agent1", .setAnswerMode(.phone)))
+        _ = try await server.center.execute(.agent("agent1", .setAvailable))
+
+        // Asked, and it answers: nothing changes.
+        server.clock.advance(by: 30_000)
+        let ping = try #require(await next(.options, from: phone))
+        #expect(ping.requestURI == "sip:agent1@127.0.0.1:\(phone.port)")
+        try await phone.send(.response(SIPResponse(answering: ping, status: 200, toTag: "phone")))
+        #expect(await server.eventually { await server.telephony.endpoint.qualifying.isEmpty }, "the answer was taken")
+        #expect(await server.center.agent("agent1")?.status == .available)
+
+        // Asked again, and silent: the OPTIONS goes again (T1, 2×T1…) until Timer F (64×T1) ends it.
+        server.clock.advance(by: 30_000)
+        var silent = try #require(await next(.options, from: phone))
+        while silent.callID == ping.callID { silent = try #require(await next(.options, from: phone)) }
+        #expect(await server.eventually { await !server.telephony.endpoint.qualifying.isEmpty })
+        server.clock.advance(by: 33_000)
+        let idle = await server.eventually {
+            await server.center.agent("agent1")?.status == .idle(CenterConfiguration.phoneLostIdleCode)
+        }
+        #expect(idle, "the agent went idle with phoneLost before any call was offered")
+        #expect(await !server.telephony.phoneAvailable(for: "agent1"))
+        await phone.close()
+        await server.stop()
+    }
+}

@@ -98,10 +98,14 @@ struct SIPServerFixture {
 
     /// `store`: a store the last run left (a restart), else a new one. `sipPort` and `rtpPorts`: the
     /// last run's, for a restart (0: a free port).
-    init(store: InMemoryEventStore = InMemoryEventStore(), sipPort: Int = 0, rtpPorts: ClosedRange<Int>? = nil) async throws {
+    /// `qualify`: how often registered phones are sent an OPTIONS (off unless a test is about it,
+    /// as the other tests' phones do not answer them).
+    init(store: InMemoryEventStore = InMemoryEventStore(), sipPort: Int = 0, rtpPorts: ClosedRange<Int>? = nil,
+         qualify: Duration? = nil) async throws {
         self.store = store
         var settings = SIPSettings.demo(host: "127.0.0.1", port: sipPort, agents: ["agent1", "agent2"])
         settings.timers = SIPTimerValues()
+        settings.qualifyInterval = qualify
         if let rtpPorts { settings.rtpPorts = rtpPorts }
         telephony = SIPTelephony(settings: settings, clock: clock, records: store)
         // No desktops here: their grace period (idle once all are closed) is out of these tests' way.

@@ -172,4 +172,15 @@ import Testing
         let (response, _) = registrar.register(register(contact: "*", expires: 60), user: "agent1", from: peer, now: .zero, toTag: "r")
         #expect(response.status == 400)
     }
+
+    @Test func aBindingWhosePhoneStoppedAnsweringIsRemovedAndTheLastOneUnregistersItsUser() {
+        var registrar = Registrar()
+        _ = registrar.register(register(contact: "<sip:agent1@127.0.0.1:5070>", expires: 600), user: "agent1", from: peer, now: .zero, toTag: "t")
+        _ = registrar.register(
+            register(contact: "<sip:agent1@127.0.0.1:5072>", expires: 600, callID: "reg-2"), user: "agent1", from: peer, now: .zero, toTag: "t")
+        #expect(registrar.remove(user: "agent1", contact: "sip:agent1@127.0.0.1:5070").isEmpty, "another binding is left")
+        #expect(registrar.remove(user: "agent1", contact: "sip:agent1@127.0.0.1:5072") == [.unregistered(user: "agent1", expired: true)])
+        #expect(registrar.contacts(of: "agent1").isEmpty)
+        #expect(registrar.remove(user: "agent1", contact: "sip:agent1@127.0.0.1:5072").isEmpty)
+    }
 }

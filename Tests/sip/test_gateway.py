@@ -77,7 +77,8 @@ class ConfiguredServer:
     def __init__(self, config_path, database, *options):
         self.process = subprocess.Popen(
             [binary(), "serve", "--config", str(config_path), "--telephony", "sip", "--host", LOCALHOST,
-             "--port", "0", "--sip-port", "0", "--database", str(database), "--drain-seconds", "0", *options],
+             "--port", "0", "--sip-port", "0", "--sip-qualify-seconds", "0", "--database", str(database), "--drain-seconds", "0",
+             *options],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.lines = queue.Queue()
         self.output = []

@@ -1,6 +1,6 @@
 """A real softphone (baresip) as the agent's phone and another as the customer, against the demo
 server on loopback: digest registration, a call to 2000 answered on the phone, both hang up."""
-from conftest import Desktop, eventually
+from conftest import Desktop, Server, eventually
 
 REGISTRATION_SECONDS = 20
 CALL_SECONDS = 15
@@ -106,3 +106,28 @@ def test_softphones_register_with_digest_a_customer_calls_2000_the_agent_answers
                CALL_SECONDS, "after wrapping up, agent1 should be available again")
     remaining = [each for each in agent1_tasks() if each["id"] == task["id"]]
     assert not remaining, f"the wrapped-up task should no longer be listed for agent1: {remaining}"
+
+
+def test_a_phone_whose_connection_is_gone_fails_its_qualify_at_once_and_its_available_agent_goes_idle(tmp_path, softphone):
+    """With `--sip-qualify-seconds 1`: agent1's baresip registers over TCP and answers the server's
+    OPTIONS pings; then it is killed, its TCP connection closes, and the next ping cannot be written
+    (a transport error is a timeout, RFC 3261 §17.1.4): the registration goes, and the available
+    agent goes idle with `phoneLost` before any call is offered to the phone."""
+    server = Server(tmp_path / "qualify.sqlite", "--drain-seconds", "0", "--sip-qualify-seconds", "1")
+    try:
+        agent = Desktop(server.url, "agent1")
+        phone = softphone("agent-phone", f"<sip:agent1@127.0.0.1:{server.sip_port};transport=tcp>;auth_pass=switchboard;regint=600")
+        eventually(lambda: agent.call("PUT", "/v1/me/station", {"station": "phone"}).status_code,
+                   lambda status: status == 200, 20, "agent1's softphone to register over TCP")
+        assert agent.call("PUT", "/v1/me/state", {"state": "available"}).status_code == 200
+        # Pinged and answering: the agent stays available.
+        eventually(lambda: phone.log_text(tail=200000).count("OPTIONS sip:"), lambda count: count >= 2, 10,
+                   "baresip to be pinged twice")
+        assert agent.call("GET", "/v1/me").json()["state"] == "available"
+        phone.process.kill()
+        phone.process.wait(timeout=10)
+        me = eventually(lambda: agent.call("GET", "/v1/me").json(), lambda me: me["state"] == "idle", 10,
+                        "the agent to go idle once the phone is gone")
+        assert me.get("idleCodeId") == "phoneLost", me
+    finally:
+        server.stop()
