@@ -11,6 +11,10 @@ the customer sees it) p50/p99; then the same SIPp UAC against a SIPp UAS directl
 at the same rate: the ceiling on this machine. Everything on 127.0.0.1; every process is stopped.
 
     python3 Benchmarks/sip_calls.py --rate 500 --calls 15000 --agents 1500
+
+`SWITCHBOARD_BINARY` picks the binary (to compare builds in one sitting); `SERVE_ARGS` adds options
+to `serve` (`--sip-qualify-seconds 0`: no OPTIONS pings to the SIPp phones, which a build from
+before qualify never sent).
 """
 import argparse
 import csv
@@ -259,7 +263,8 @@ def main():
         json.dump(config, handle)
     server = subprocess.Popen(
         [BINARY, "serve", "--config", os.path.join(directory, "config.json"), "--port", "0", "--sip-port", "0",
-         "--database", os.path.join(directory, "bench.sqlite"), "--drain-seconds", "0", "--telephony", "sip"],
+         "--database", os.path.join(directory, "bench.sqlite"), "--drain-seconds", "0", "--telephony", "sip",
+         *os.environ.get("SERVE_ARGS", "").split()],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     processes = []
     try:

@@ -61,6 +61,7 @@ extension SIPEndpoint {
     /// A client transaction timed out, or its request could not be sent (RFC 3261 §17.1.4).
     func transactionFailed(_ transaction: ClientTransactionID) async {
         guard let id = clientTransactions.removeValue(forKey: transaction) else { return }
+        routes[id]?.transactions.remove(transaction)
         await drive(id) { $0.transactionFailed(transaction.method) }
     }
 
@@ -90,6 +91,7 @@ extension SIPEndpoint {
             case .send(let request, let peer):
                 let (transaction, outputs) = layer.send(request, to: peer)
                 clientTransactions[transaction] = id
+                routes[id, default: LegRoutes()].transactions.insert(transaction)
                 await handle(outputs)
             case .sendACK(let ack, let peer):
                 send(.request(ack), to: peer)
@@ -107,6 +109,7 @@ extension SIPEndpoint {
                 deadlines.remove(.leg(id, timer))
             case .routeDialog(let callID, let localTag):
                 dialogs[callID + ";" + localTag] = id
+                routes[id, default: LegRoutes()].dialog = callID + ";" + localTag
             case .writeDown(let record):
                 writeDown(id, record)
             case .ended:
@@ -115,15 +118,29 @@ extension SIPEndpoint {
         }
     }
 
+    /// A new leg of a call.
+    func add(_ id: LegID, _ machine: LegMachine) {
+        legs[id] = machine
+        legsOfCall[id.call, default: []].insert(id.leg)
+    }
+
+    /// The call's other legs.
+    func legs(of call: InteractionID, except leg: Leg? = nil) -> [LegID] {
+        (legsOfCall[call] ?? []).filter { $0 != leg }.map { LegID(call, $0) }
+    }
+
     /// The leg is over: nothing routes to it any more.
     func forget(_ id: LegID) {
-        guard let machine = legs.removeValue(forKey: id) else { return }
-        if let dialog = LegEvents(machine).dialog { dialogs[dialog.callID + ";" + dialog.localTag] = nil }
-        dialogs = dialogs.filter { $0.value != id }
-        clientTransactions = clientTransactions.filter { $0.value != id }
-        customerInvites = customerInvites.filter { $0.value != id }
+        guard legs.removeValue(forKey: id) != nil else { return }
+        if let routes = routes.removeValue(forKey: id) {
+            if let dialog = routes.dialog { dialogs[dialog] = nil }
+            for transaction in routes.transactions { clientTransactions[transaction] = nil }
+            if let invite = routes.invite { customerInvites[invite] = nil }
+        }
         deadlines.remove(.leg(id, .answerRetransmit))
-        if !legs.keys.contains(where: { $0.call == id.call }) {
+        legsOfCall[id.call]?.remove(id.leg)
+        if legsOfCall[id.call]?.isEmpty ?? true {
+            legsOfCall[id.call] = nil
             handedOff.remove(id.call)
             queues[id.call] = nil
         }
@@ -166,7 +183,7 @@ extension SIPEndpoint {
         case .answered, .transferRequested:
             return
         case .hungUp, .ringFailed:
-            for other in legs.keys where other.call == id.call && other != id {
+            for other in legs(of: id.call, except: id.leg) {
                 await drive(other) { $0.hangUp() }
             }
         }
@@ -215,7 +232,7 @@ extension SIPEndpoint {
         }
         guard legs[id] == nil else { return }
         let (machine, actions) = OutboundLeg.ring(id.leg, target, context: legContext, ids: Self.identifiers())
-        legs[id] = .outbound(machine)
+        add(id, .outbound(machine))
         await perform(actions, for: id)
     }
 
@@ -229,10 +246,10 @@ extension SIPEndpoint {
     /// INVITE through the gateway) stays bridged with the customer's. Without a gateway the number
     /// is simulated and the customer's leg stays until the customer hangs up.
     func handOff(_ id: InteractionID, to number: DialNumber) async {
-        guard legs.keys.contains(where: { $0.call == id }) else { return }
+        guard legsOfCall[id] != nil else { return }
         handedOff.insert(id)
         // Written down again as handed off, so a restart keeps the bridge without the center.
-        for leg in legs.keys where leg.call == id {
+        for leg in legs(of: id) {
             if let record = LegEvents(legs[leg]!).record { writeDown(leg, record) }
         }
         let numberLeg = LegID(id, .dialNumber(number))
@@ -241,7 +258,7 @@ extension SIPEndpoint {
                 uri: "sip:\(number.rawValue)@\(SIPPeerText.host(gateway))", peer: gateway, caller: caller(of: id), srtp: settings.srtp,
                 mediaKey: .random())
             let (machine, actions) = OutboundLeg.ring(numberLeg.leg, target, context: legContext, ids: Self.identifiers())
-            legs[numberLeg] = .outbound(machine)
+            add(numberLeg, .outbound(machine))
             await perform(actions, for: numberLeg)
         }
         // The center is done with the call: the customer and the number hear each other.

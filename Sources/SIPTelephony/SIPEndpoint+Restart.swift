@@ -191,7 +191,7 @@ extension SIPEndpoint {
         // What each call's parties hear now (the center's plan; a hand-off's two legs, each other);
         // any change the center makes later comes after, in order.
         for interaction in carriedOn {
-            let bridged = legs.keys.filter { $0.call == interaction }.map(\.leg)
+            let bridged = legs(of: interaction).map(\.leg)
             media.apply(interaction, live[interaction]?.plan ?? MediaPlan(conversation: bridged))
         }
     }
@@ -223,12 +223,13 @@ extension SIPEndpoint {
                 media.close(id.key)
                 return false
             }
-            legs[id] = .customer(machine)
+            add(id, .customer(machine))
         case .agent, .dialNumber:
-            legs[id] = .outbound(OutboundLeg.carriedOn(
-                which, invite: invite, dialog: dialog, port: port, media: leg.media, context: legContext, ids: Self.identifiers()))
+            add(id, .outbound(OutboundLeg.carriedOn(
+                which, invite: invite, dialog: dialog, port: port, media: leg.media, context: legContext, ids: Self.identifiers())))
         }
         dialogs[dialog.callID + ";" + dialog.localTag] = id
+        routes[id, default: LegRoutes()].dialog = dialog.callID + ";" + dialog.localTag
         logger.info("a SIP leg carries on after a restart", metadata: ["task": "\(interaction)", "leg": "\(leg.leg)", "port": "\(port)"])
         return true
     }

@@ -22,6 +22,8 @@ actor SIPEndpoint {
     var registrar = Registrar()
     /// Addresses phones registered from: their requests are never rate-limited.
     var phoneHosts: Set<String> = []
+    /// Where each registered phone registered from (host, port, transport): a call from there is an agent's.
+    var phoneSources: Set<SIPPeer> = []
     var authenticator: DigestAuthenticator
     /// Guessing and flood limits (docs/sip.md, "Attacks").
     var guarding = SIPGuard()
@@ -57,6 +59,15 @@ actor SIPEndpoint {
         case outbound(OutboundLeg)
     }
     var legs: [LegID: LegMachine] = [:]
+    /// Each call's legs, and what routes to each leg (so a leg that ends is forgotten in O(1), not
+    /// by scanning every route: under load there are thousands).
+    var legsOfCall: [InteractionID: Set<Leg>] = [:]
+    struct LegRoutes {
+        var dialog: String?
+        var transactions: Set<ClientTransactionID> = []
+        var invite: ServerTransactionID?
+    }
+    var routes: [LegID: LegRoutes] = [:]
     /// Calls whose customer was handed to an outside number: the call is over for the center, and
     /// the server keeps the customer's and the number's legs bridged until one of them hangs up.
     var handedOff: Set<InteractionID> = []
@@ -400,7 +411,8 @@ actor SIPEndpoint {
     /// The registrar changed: its expiry timer and the addresses phones register from.
     func registrationsChanged() {
         scheduleRegistrations()
-        phoneHosts = Set(registrar.bindings.values.joined().map(\.source.host))
+        phoneSources = Set(registrar.bindings.values.joined().map(\.source))
+        phoneHosts = Set(phoneSources.map(\.host))
     }
 
     /// A 401 with one digest challenge per algorithm offered (RFC 8760), for a REGISTER or a trunk's INVITE.
@@ -454,7 +466,7 @@ actor SIPEndpoint {
         // An agent's own phone calling (a second call to consult or conference from the phone): the
         // spec keeps those on the Agent Desktop. The phone is known by where it registered from,
         // not by a From anyone can write (which would also tell agents' names to a scanner).
-        if registrar.bindings.values.joined().contains(where: { $0.source == peer }) {
+        if phoneSources.contains(peer) {
             return await respond(SIPResponse(
                 answering: invite, status: 403,
                 reason: "Forbidden (calls from an agent's phone: use the Agent Desktop to consult or conference)",
@@ -500,8 +512,9 @@ actor SIPEndpoint {
             request: invite, transaction: id, peer: peer, localTag: toTag, offer: offer, caller: caller, srtp: settings.srtp,
             mediaKey: mediaKey)
         let (machine, actions) = CustomerLeg.invited(invitation, context: legContext, ids: Self.identifiers())
-        legs[leg] = .customer(machine)
+        add(leg, .customer(machine))
         customerInvites[id] = leg
+        routes[leg, default: LegRoutes()].invite = id
         queues[leg.call] = queue
         await perform(actions, for: leg)
     }

@@ -26,6 +26,8 @@ struct MediaBench: AsyncParsableCommand {
         All phones send and receive on one socket (batched: sendmmsg and recvmmsg), which costs the \
         generator far less than a socket per phone, so more of the machine is left to the engine.
         """) var sharedSocket = false
+    @Flag(help: "Every leg is SRTP (AES_CM_128_HMAC_SHA1_80): the engine checks and decrypts what it receives and encrypts what it sends, as the phones do.")
+    var srtp = false
 
     func validate() throws {
         if relayed < 0 || conferences < 0 || relayed + conferences == 0 { throw ValidationError("give --relayed or --conferences") }
@@ -48,8 +50,11 @@ struct MediaBench: AsyncParsableCommand {
             for leg in parties {
                 let key = MediaEngine.LegKey(call, leg)
                 let port = try await engine.open(key)
-                let phone = try await BenchPhone(group: generatorGroup, enginePort: port, stamped: index < relayed, shared: shared)
-                engine.describe(key, remote: ("127.0.0.1", phone.port), law: .mu, eventPayloadType: nil)
+                let keys = srtp ? SRTPKeys(suite: .aes128HMACSHA1_80, local: .random(), remote: .random()) : nil
+                let phone = try await BenchPhone(
+                    group: generatorGroup, enginePort: port, stamped: index < relayed, shared: shared,
+                    keys: keys.map { SRTPKeys(suite: $0.suite, local: $0.remote, remote: $0.local) })
+                engine.describe(key, remote: ("127.0.0.1", phone.port), law: .mu, eventPayloadType: nil, keys: keys)
                 phones.append(phone)
             }
             engine.apply(call, MediaPlan(conversation: parties))
@@ -101,7 +106,8 @@ struct MediaBench: AsyncParsableCommand {
         let transits = results.flatMap(\.transits).sorted()
         let tickWork = ticks.whole.map { Double($0) / 1e6 }.sorted()
         let mixWork = ticks.mixing.map { Double($0) / 1e6 }.sorted()
-        print("legs: \(legs) (\(relayed) relayed calls, \(conferences) three-party conferences), \(seconds) s, \(shards) shard(s)")
+        print("legs: \(legs) (\(relayed) relayed calls, \(conferences) three-party conferences), \(seconds) s, \(shards) shard(s)"
+              + (srtp ? ", SRTP" : ", plain RTP"))
         print(String(format: "loss (RFC 3550: gaps in each leg's sequence numbers): %.3f %% (%.0f expected, %.0f received)",
                      expectedBySequence > 0 ? max(0, (expectedBySequence - received) / expectedBySequence * 100) : 0,
                      expectedBySequence, received))
@@ -256,11 +262,17 @@ final class BenchPhone: Sendable {
     /// on untouched), so the receiving phone measures the time through the engine itself.
     let stamped: Bool
 
-    init(group: any EventLoopGroup, enginePort: Int, stamped: Bool, shared: SharedPhoneSocket?) async throws {
+    /// With SRTP: what the phone sends is protected with its key (`local`), what it receives
+    /// checked with the engine's (`remote`).
+    let protect: BenchSRTP?
+
+    init(group: any EventLoopGroup, enginePort: Int, stamped: Bool, shared: SharedPhoneSocket?, keys: SRTPKeys? = nil) async throws {
         self.stamped = stamped
         self.shared = shared != nil
         destination = try SocketAddress(ipAddress: "127.0.0.1", port: enginePort)
-        let recorder = BenchRecorder(box: box, stamped: stamped)
+        protect = try keys.map { BenchSRTP(try SRTPContext(suite: $0.suite, master: $0.local)) }
+        let unprotect = try keys.map { BenchSRTP(try SRTPContext(suite: $0.suite, master: $0.remote)) }
+        let recorder = BenchRecorder(box: box, stamped: stamped, unprotect: unprotect)
         if let shared {
             channel = shared.channel
             shared.demultiplexer.add(enginePort: enginePort, recorder)
@@ -289,7 +301,9 @@ final class BenchPhone: Sendable {
             for byte in 0..<8 { payload[byte] = UInt8(truncatingIfNeeded: sentAt >> (8 * UInt64(byte))) }
         }
         let packet = RTPPacket(payloadType: 0, sequence: number, timestamp: UInt32(number) &* 160, ssrc: 9, payload: payload)
-        let envelope = AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: packet.serialized()))
+        var bytes = packet.serialized()
+        if let protect { bytes = protect.context.withLock { (try? $0.protect(bytes)) ?? bytes } }
+        let envelope = AddressedEnvelope(remoteAddress: destination, data: ByteBuffer(bytes: bytes))
         if shared { channel.write(envelope, promise: nil) } else { channel.writeAndFlush(envelope, promise: nil) }
     }
 
@@ -339,21 +353,35 @@ final class SharedPhoneSocket: Sendable {
     }
 }
 
+/// A phone's SRTP context, used from the generator's loop.
+final class BenchSRTP: Sendable {
+    let context: Mutex<SRTPContext>
+    init(_ context: SRTPContext) { self.context = Mutex(context) }
+}
+
 final class BenchRecorder: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let box: BenchPhone.Box
     let stamped: Bool
-    init(box: BenchPhone.Box, stamped: Bool) { (self.box, self.stamped) = (box, stamped) }
+    let unprotect: BenchSRTP?
+    init(box: BenchPhone.Box, stamped: Bool, unprotect: BenchSRTP? = nil) { (self.box, self.stamped, self.unprotect) = (box, stamped, unprotect) }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { record(Self.unwrapInboundIn(data).data) }
 
-    func record(_ bytes: ByteBuffer) {
+    func record(_ received: ByteBuffer) {
         let now = NIODeadline.now()
-        let sequence = bytes.getInteger(at: bytes.readerIndex + 2, as: UInt16.self) ?? 0
         // Only RTP: the engine's RTCP reports go to the port after a leg's, which here may be
-        // another phone's (RTCP packet types 200–204 sit where RTP's marker and type are).
-        guard let second = bytes.getInteger(at: bytes.readerIndex + 1, as: UInt8.self), (200...204).contains(second) == false
+        // another phone's (RTCP packet types 200–204 sit where RTP's marker and type are, in the
+        // clear under SRTCP too).
+        guard let second = received.getInteger(at: received.readerIndex + 1, as: UInt8.self), (200...204).contains(second) == false
         else { return }
+        var bytes = received
+        if let unprotect {
+            // A packet that fails its check is not received.
+            guard let plain = unprotect.context.withLock({ try? $0.unprotect(Array(received.readableBytesView)) }) else { return }
+            bytes = ByteBuffer(bytes: plain)
+        }
+        let sequence = bytes.getInteger(at: bytes.readerIndex + 2, as: UInt16.self) ?? 0
         var transit: Double?
         if stamped, bytes.readableBytes >= 20 {
             var sentAt: UInt64 = 0
