@@ -59,6 +59,7 @@ class Farm:
         self.answered = 0
         self.keyed = 0
         self.writers = []
+        self.readers = []
 
     def respond(self, text, send):
         method = text.split(" ", 1)[0]
@@ -166,7 +167,7 @@ class Farm:
                     else:
                         self.respond(text, writer.write)
 
-        asyncio.ensure_future(read_forever())
+        self.readers.append(asyncio.ensure_future(read_forever()))
 
         async def receive(call_id, cseq):
             future = loop.create_future()
@@ -217,6 +218,11 @@ def run(binary, transport, args, directory, agents, config):
                 await asyncio.sleep(0.05)  # the farm answers while SIPp runs (polling a child process, bounded by SIPp's -timeout)
         loop.run_until_complete(until_done())
         elapsed = time.monotonic() - started
+        for reader in farm.readers:
+            reader.cancel()
+        async def drained():
+            await asyncio.gather(*farm.readers, return_exceptions=True)
+        loop.run_until_complete(drained())
         loop.close()
         ok, failed = counts(directory, name)
         return ok, failed, elapsed, setup_times(directory, name), farm
