@@ -160,7 +160,8 @@ public struct CustomerLeg: Sendable {
         ]
         // Over UDP the 200 goes again at T1, 2×T1… up to T2; over TCP and TLS it is not repeated,
         // but the wait for the ACK is the same 64×T1 either way.
-        let first = invitation.peer.reliable ? context.timers.t1 * 64 : context.timers.t1
+        let timers = context.timers(for: invitation.peer)
+        let first = invitation.peer.reliable ? timers.t1 * 64 : timers.t1
         state = .answered(session, ok: ok, sentAt: now, interval: first)
         actions.append(.armTimer(.answerRetransmit, after: first))
         return actions
@@ -228,12 +229,13 @@ public struct CustomerLeg: Sendable {
     public mutating func timerFired(_ timer: LegTimer, now: Timestamp) -> [LegAction] {
         switch (timer, state) {
         case (.answerRetransmit, .answered(var session, let ok, let sentAt, let interval)):
-            if now.milliseconds - sentAt.milliseconds >= (context.timers.t1 * 64).milliseconds {
+            let timers = context.timers(for: session.invitation.peer)
+            if now.milliseconds - sentAt.milliseconds >= (timers.t1 * 64).milliseconds {
                 // No ACK in 64×T1: the session ends (RFC 3261 §13.3.1.4).
                 state = .ended
                 return bye(&session) + [.closeMediaPort, .writeDown(nil), .line(.hungUp(.customer)), .ended]
             }
-            let next = min(interval * 2, context.timers.t2)
+            let next = min(interval * 2, timers.t2)
             state = .answered(session, ok: ok, sentAt: sentAt, interval: next)
             return [.respond(ok, to: session.invitation.transaction), .armTimer(.answerRetransmit, after: next)]
         case (.answerRetransmit, _):

@@ -94,11 +94,15 @@ public struct LegContext: Sendable, Equatable {
     /// UDP and TCP.
     public var port: Int
     public var tlsPort: Int?
+    /// T1, T2, T4 over UDP, and over TCP and TLS.
     public var timers: SIPTimerValues
+    public var streamTimers: SIPTimerValues
 
-    public init(host: String, port: Int, tlsPort: Int? = nil, timers: SIPTimerValues = SIPTimerValues()) {
-        (self.host, self.port, self.tlsPort, self.timers) = (host, port, tlsPort, timers)
+    public init(host: String, port: Int, tlsPort: Int? = nil, timers: SIPTimerValues = SIPTimerValues(), streamTimers: SIPTimerValues? = nil) {
+        (self.host, self.port, self.tlsPort, self.timers, self.streamTimers) = (host, port, tlsPort, timers, streamTimers ?? timers)
     }
+
+    public func timers(for peer: SIPPeer) -> SIPTimerValues { peer.reliable ? streamTimers : timers }
 
     var hostText: String { host.contains(":") ? "[" + host + "]" : host }
 

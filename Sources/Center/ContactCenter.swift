@@ -14,9 +14,18 @@ public actor ContactCenter {
     let store: any EventStore
     private let telephony: any Telephony
     let clock: any CenterClock
-    /// Armed timers and their deadlines; one sleeping task wakes for the earliest.
+    /// Armed timers and their deadlines, kept here and, while running, in the server's one queue
+    /// of deadlines (`deadlines`, which the SIP layer's timers share).
     private var timers: [TimerID: Timestamp] = [:]
-    var timerWake: (at: Timestamp, task: Task<Void, Never>)?
+    /// The server's deadlines: one heap, one sleeping task on the clock, for every part of it.
+    public nonisolated let deadlines: Deadlines
+    /// The center's place in `deadlines` (registered at start), and the queue's sleeping task.
+    var deadlineOwner: Deadlines.Owner?
+    private var deadlineRunner: Task<Void, Never>?
+    enum Due: Hashable, Sendable {
+        case timer(TimerID)
+        case desktopGrace(AgentID)
+    }
     /// False until `start()` and after `stop()`: timers are kept but not run.
     private var running = false
     /// The number the next event gets in the log.
@@ -54,6 +63,7 @@ public actor ContactCenter {
         self.store = store
         self.telephony = telephony
         self.clock = clock
+        deadlines = Deadlines(clock: clock)
         displayNames = Dictionary(configuration.agents.map { ($0.id, $0.displayName) }, uniquingKeysWith: { first, _ in first })
         // The newest usable snapshot, then the events after it; without one, the whole log.
         nextSequence = try await store.nextSequence()
@@ -128,23 +138,28 @@ public actor ContactCenter {
         return !storeFailed
     }
 
-    /// Runs the timers the rebuilt state needs (after a restart, those already due fire now).
+    /// Runs the timers the rebuilt state needs (after a restart, those already due fire now), and
+    /// the server's queue of deadlines.
     public func start() {
         running = true
+        let owner = deadlineOwner ?? deadlines.register { [weak self] due in await self?.fire(due) }
+        deadlineOwner = owner
+        for (timer, deadline) in timers { deadlines.set(Due.timer(timer), at: deadline, for: owner) }
         // No desktop is connected yet (after a restart, none is): every signed-in agent's grace
         // period starts now.
         for agent in center.agents.values where agent.status == .available && !hasDesktop(agent.id) {
-            desktopDeadlines[agent.id] = graceEnd()
+            armDesktopGrace(agent.id)
         }
-        scheduleTimers()
+        let deadlines = deadlines
+        deadlineRunner = deadlineRunner ?? Task { await deadlines.run() }
     }
 
     /// Stops the timers and closes every event stream; returns once every command already
     /// numbered is durable (a timer firing at that moment included), so the store can close.
     public func stop() async {
         running = false
-        timerWake?.task.cancel()
-        timerWake = nil
+        deadlineRunner?.cancel()
+        deadlineRunner = nil
         closeStreams()
         _ = await durable(through: nextSequence)
     }
@@ -331,7 +346,9 @@ public actor ContactCenter {
         for action in actions {
             switch action {
             case .startTimer(let timer, let deadline): arm(timer, deadline: deadline)
-            case .cancelTimer(let timer): timers[timer] = nil  // the sleeper wakes, finds nothing due, sleeps on
+            case .cancelTimer(let timer):
+                timers[timer] = nil
+                if let deadlineOwner { deadlines.remove(Due.timer(timer), for: deadlineOwner) }
             case .answerCustomer, .ring, .hangUp, .setMedia, .handOff: lineActions.append(action)
             case .notifyAgent(let agent, let id):
                 let view = snapshot(id, for: agent)
@@ -379,7 +396,7 @@ public actor ContactCenter {
         let missed = since.map { feed.messages(after: $0) } ?? []
         feed.subscribers[id] = continuation
         feeds[user] = feed
-        desktopDeadlines[AgentID(user)] = nil  // a desktop is back: its grace period is over
+        clearDesktopGrace(AgentID(user))  // a desktop is back: its grace period is over
         return (id, missed, feed.nextSequence - 1, stream)
     }
 
@@ -407,46 +424,39 @@ public actor ContactCenter {
 
     private func arm(_ timer: TimerID, deadline: Timestamp) {
         timers[timer] = deadline
-        if running, timerWake.map({ deadline < $0.at }) ?? true { wake(at: deadline) }
+        if running, let deadlineOwner { deadlines.set(Due.timer(timer), at: deadline, for: deadlineOwner) }
     }
 
     func armDesktopGrace(_ agent: AgentID) {
         let deadline = graceEnd()
         desktopDeadlines[agent] = deadline
-        if running, timerWake.map({ deadline < $0.at }) ?? true { wake(at: deadline) }
+        if running, let deadlineOwner { deadlines.set(Due.desktopGrace(agent), at: deadline, for: deadlineOwner) }
     }
 
-    /// Sleeps until the earliest deadline (none: nobody sleeps).
-    private func scheduleTimers() {
-        guard running, let next = [timers.values.min(), desktopDeadlines.values.min()].compactMap({ $0 }).min() else { return }
-        if timerWake?.at != next { wake(at: next) }
+    func clearDesktopGrace(_ agent: AgentID) {
+        guard desktopDeadlines.removeValue(forKey: agent) != nil, let deadlineOwner else { return }
+        deadlines.remove(Due.desktopGrace(agent), for: deadlineOwner)
     }
 
-    private func wake(at deadline: Timestamp) {
-        timerWake?.task.cancel()
-        let task = Task { [clock] in
-            do { try await clock.sleep(until: deadline) } catch { return }
-            await self.fireDueTimers(wokenFor: deadline)
-        }
-        timerWake = (deadline, task)
-    }
-
-    /// Fires every timer whose deadline has come, earliest first, then sleeps until the next.
-    func fireDueTimers(wokenFor deadline: Timestamp) async {
-        guard running, timerWake?.at == deadline else { return }  // superseded by an earlier wake
-        timerWake = nil
+    /// The center's deadlines that fell due, earliest first: timers fire (the core refuses one
+    /// whose state has moved on), grace periods end. A stop ends the round.
+    func fire(_ due: [DeadlineKey]) async {
         let now = clock.now()
-        let due = timers.filter { $0.value <= now }.sorted { ($0.value, "\($0.key)") < ($1.value, "\($1.key)") }
-        for (timer, _) in due where running && timers[timer] != nil {  // a stop ends the round
-            timers[timer] = nil
-            _ = try? await execute(.timerFired(timer))
+        for key in due {
+            guard running else { return }
+            switch key.base as? Due {
+            case .timer(let timer):
+                guard let deadline = timers[timer], deadline <= now else { continue }
+                timers[timer] = nil
+                _ = try? await execute(.timerFired(timer))
+            case .desktopGrace(let agent):
+                guard let deadline = desktopDeadlines[agent], deadline <= now else { continue }  // a desktop came back meanwhile
+                desktopDeadlines[agent] = nil
+                await desktopGraceEnded(agent)
+            case nil:
+                continue
+            }
         }
-        for (agent, deadline) in desktopDeadlines.sorted(by: { ($0.value, $0.key) < ($1.value, $1.key) }) where deadline <= now {
-            guard running, desktopDeadlines[agent] == deadline else { continue }  // stopped, or a desktop came back meanwhile
-            desktopDeadlines[agent] = nil
-            await desktopGraceEnded(agent)
-        }
-        scheduleTimers()
     }
 
     /// The timers armed now, with their deadlines (for tests and the metrics).

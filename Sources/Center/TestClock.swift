@@ -30,7 +30,7 @@ extension ContactCenter {
     public func advanceTestClock(by milliseconds: Int64) async -> TestClockView? {
         guard let testClock else { return nil }
         testClock.advance(by: milliseconds)
-        if let wake = timerWake, wake.at <= clock.now() { await fireDueTimers(wokenFor: wake.at) }
+        await deadlines.fireDue()
         return testClockView()
     }
 }

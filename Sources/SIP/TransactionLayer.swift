@@ -78,9 +78,17 @@ public struct TransactionLayer: Sendable {
 
     private var servers: [ServerTransactionID: (machine: Server, peer: SIPPeer)] = [:]
     private var clients: [ClientTransactionID: (machine: Client, peer: SIPPeer)] = [:]
+    /// T1, T2, T4 per transport: UDP's, and the stream transports' (TCP, TLS), whose absorbing
+    /// waits are zero anyway and whose T1 only sets the give-up timers (B, F, H: 64×T1).
     public let timers: SIPTimerValues
+    public let streamTimers: SIPTimerValues
 
-    public init(timers: SIPTimerValues = SIPTimerValues()) { self.timers = timers }
+    public init(timers: SIPTimerValues = SIPTimerValues(), streamTimers: SIPTimerValues? = nil) {
+        self.timers = timers
+        self.streamTimers = streamTimers ?? timers
+    }
+
+    func timers(for peer: SIPPeer) -> SIPTimerValues { peer.reliable ? streamTimers : timers }
 
     public var transactionCount: Int { servers.count + clients.count }
 
@@ -112,11 +120,11 @@ public struct TransactionLayer: Sendable {
         case .ack:
             return [.ack(request, from: peer)]
         case .invite:
-            let (machine, actions) = ServerInviteTransaction.start(request, reliable: peer.reliable, timers: timers)
+            let (machine, actions) = ServerInviteTransaction.start(request, reliable: peer.reliable, timers: timers(for: peer))
             servers[id] = (.invite(machine), destination)
             return outputs(actions, .server(id), destination, from: peer)
         case .bye, .cancel, .register, .options, .info, .update, .refer, .prack, .subscribe, .notify, .message, .other:
-            let (machine, actions) = ServerNonInviteTransaction.start(request, reliable: peer.reliable, timers: timers)
+            let (machine, actions) = ServerNonInviteTransaction.start(request, reliable: peer.reliable, timers: timers(for: peer))
             servers[id] = (.nonInvite(machine), destination)
             return outputs(actions, .server(id), destination, from: peer)
         }
@@ -176,14 +184,14 @@ public struct TransactionLayer: Sendable {
         let id = ClientTransactionID(of: request)
         switch request.method {
         case .invite:
-            let (machine, actions) = ClientInviteTransaction.start(request, reliable: peer.reliable, timers: timers)
+            let (machine, actions) = ClientInviteTransaction.start(request, reliable: peer.reliable, timers: timers(for: peer))
             clients[id] = (.invite(machine), peer)
             return (id, outputs(actions, .client(id), peer))
         case .ack:
             // An ACK for a 2xx is sent outside any transaction.
             return (id, [.send(.request(request), to: peer)])
         case .bye, .cancel, .register, .options, .info, .update, .refer, .prack, .subscribe, .notify, .message, .other:
-            let (machine, actions) = ClientNonInviteTransaction.start(request, reliable: peer.reliable, timers: timers)
+            let (machine, actions) = ClientNonInviteTransaction.start(request, reliable: peer.reliable, timers: timers(for: peer))
             clients[id] = (.nonInvite(machine), peer)
             return (id, outputs(actions, .client(id), peer))
         }

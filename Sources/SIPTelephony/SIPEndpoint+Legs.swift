@@ -19,7 +19,9 @@ struct LegID: Hashable, Sendable {
 /// actions, SIP for a leg, media ports, timers.
 extension SIPEndpoint {
     var legContext: LegContext {
-        LegContext(host: settings.host, port: transport?.port ?? settings.port, tlsPort: transport?.tlsPort, timers: settings.timers)
+        LegContext(
+            host: settings.host, port: transport?.port ?? settings.port, tlsPort: transport?.tlsPort, timers: settings.timers,
+            streamTimers: settings.streamTimers)
     }
 
     /// A fresh prefix for a leg's tags and branches.
@@ -106,7 +108,7 @@ extension SIPEndpoint {
             case .armTimer(let timer, let after):
                 schedule(.leg(id, timer), after: after)
             case .cancelTimer(let timer):
-                deadlines.remove(.leg(id, timer))
+                unschedule(.leg(id, timer))
             case .routeDialog(let callID, let localTag):
                 dialogs[callID + ";" + localTag] = id
                 routes[id, default: LegRoutes()].dialog = callID + ";" + localTag
@@ -137,7 +139,7 @@ extension SIPEndpoint {
             for transaction in routes.transactions { clientTransactions[transaction] = nil }
             if let invite = routes.invite { customerInvites[invite] = nil }
         }
-        deadlines.remove(.leg(id, .answerRetransmit))
+        unschedule(.leg(id, .answerRetransmit))
         legsOfCall[id.call]?.remove(id.leg)
         if legsOfCall[id.call]?.isEmpty ?? true {
             legsOfCall[id.call] = nil

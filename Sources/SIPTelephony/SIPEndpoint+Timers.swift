@@ -5,42 +5,31 @@ import Foundation
 import SIP
 import Store
 
-/// The endpoint's timers: a heap of deadlines and one sleeping task on the injected clock.
+/// The endpoint's timers, in the server's one queue of deadlines (the center's `Deadlines`).
 extension SIPEndpoint {
     // MARK: Timers
 
     func schedule(_ timer: Timer, after: Duration) {
-        deadlines.set(timer, at: clock.now().adding(milliseconds: after.milliseconds))
-        armSleeper()
+        guard let deadlineOwner, let center else { return }
+        center.deadlines.set(timer, at: clock.now().adding(milliseconds: after.milliseconds), for: deadlineOwner)
+    }
+
+    func unschedule(_ timer: Timer) {
+        guard let deadlineOwner, let center else { return }
+        center.deadlines.remove(timer, for: deadlineOwner)
     }
 
     func scheduleRegistrations() {
-        guard let next = registrar.nextExpiry else {
-            deadlines.remove(.registrations)
-            return
-        }
-        deadlines.set(.registrations, at: Timestamp(milliseconds: next.milliseconds))
-        armSleeper()
+        guard let next = registrar.nextExpiry else { return unschedule(.registrations) }
+        guard let deadlineOwner, let center else { return }
+        center.deadlines.set(Timer.registrations, at: Timestamp(milliseconds: next.milliseconds), for: deadlineOwner)
     }
 
-    func armSleeper() {
-        guard let earliest = deadlines.earliest() else { return }
-        if let sleeperDeadline, sleeperDeadline <= earliest, sleeper != nil { return }
-        sleeper?.cancel()
-        sleeperDeadline = earliest
-        let clock = clock
-        sleeper = Task {
-            do { try await clock.sleep(until: earliest) } catch { return }
-            await self.fireDueTimers()
-        }
-    }
-
-    func fireDueTimers() async {
-        sleeper = nil
-        sleeperDeadline = nil
+    /// This endpoint's deadlines that fell due, earliest first.
+    func fire(_ due: [DeadlineKey]) async {
         let now = clock.now()
-        for timer in deadlines.popDue(now: now) {
-            switch timer {
+        for key in due {
+            switch key.base as? Timer {
             case .transaction(let id):
                 await handle(layer.timerFired(id))
             case .leg(let id, let timer):
@@ -52,9 +41,10 @@ extension SIPEndpoint {
             case .qualify:
                 await qualify()
                 if let every = settings.qualifyInterval { schedule(.qualify, after: every) }
+            case nil:
+                continue
             }
         }
-        armSleeper()
     }
 
     // MARK: Qualify

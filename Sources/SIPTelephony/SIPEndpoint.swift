@@ -40,8 +40,8 @@ actor SIPEndpoint {
     let outbox: AsyncStream<(Outgoing, SIPPeer)>
     let outboxIn: AsyncStream<(Outgoing, SIPPeer)>.Continuation
 
-    // Timers: one sleeping task, for the earliest deadline.
-    enum Timer: Hashable {
+    // Timers: in the server's one queue of deadlines (the center's), under this endpoint's owner.
+    enum Timer: Hashable, Sendable {
         case transaction(TransactionTimerID)
         /// A leg's own timer (the 2xx to a customer's INVITE sent again until the ACK).
         case leg(LegID, LegTimer)
@@ -49,9 +49,7 @@ actor SIPEndpoint {
         /// Every registered phone is sent an OPTIONS.
         case qualify
     }
-    var deadlines = TimerQueue<Timer>()
-    var sleeper: Task<Void, Never>?
-    var sleeperDeadline: Timestamp?
+    var deadlineOwner: Deadlines.Owner?
 
     // The B2BUA's legs: pure machines (`B2BUA`), whose actions this actor performs.
     enum LegMachine {
@@ -91,7 +89,7 @@ actor SIPEndpoint {
         self.settings = settings
         self.clock = clock
         self.logger = logger
-        layer = TransactionLayer(timers: settings.timers)
+        layer = TransactionLayer(timers: settings.timers, streamTimers: settings.streamTimers)
         authenticator = DigestAuthenticator(realm: settings.realm, algorithms: settings.digestAlgorithms)
         (outbox, outboxIn) = AsyncStream.makeStream()
         media = MediaEngine(host: settings.host, ports: settings.rtpPorts, music: settings.music)
@@ -137,6 +135,7 @@ actor SIPEndpoint {
             throw error
         }
         self.transport = transport
+        deadlineOwner = center?.deadlines.register { [weak self] due in await self?.fire(due) }
         logger.info("SIP listening", metadata: ["host": "\(settings.host)", "port": "\(transport.port)"])
         if let tlsPort = transport.tlsPort {
             logger.info("SIP over TLS listening", metadata: [
@@ -144,7 +143,8 @@ actor SIPEndpoint {
         }
         let outbox = outbox
         defer {
-            sleeper?.cancel()
+            if let deadlineOwner { center?.deadlines.unregister(deadlineOwner) }
+            deadlineOwner = nil
             // Stopped before it was ready: whoever waits for it is told, not left waiting.
             for waiter in readyWaiters { waiter.resume(throwing: CancellationError()) }
             readyWaiters = []
@@ -244,7 +244,7 @@ actor SIPEndpoint {
             switch output {
             case .send(let message, let peer): send(message, to: peer)
             case .startTimer(let id, let after): schedule(.transaction(id), after: after)
-            case .cancelTimer(let id): deadlines.remove(.transaction(id))
+            case .cancelTimer(let id): unschedule(.transaction(id))
             case .request(let request, let id, let peer): await handleRequest(request, id, from: peer)
             case .ack(let ack, _): await acknowledged(ack)
             case .response(_, let id) where id.method == .options:

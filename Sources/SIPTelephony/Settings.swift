@@ -24,7 +24,9 @@ public struct SIPSettings: Sendable {
     public var credentials: [AgentID: DigestCredential]
     /// Where calls to outside numbers go; nil: dialled numbers stay simulated (they answer at once).
     public var gateway: SIPPeer?
+    /// T1, T2, T4 over UDP, and over TCP and TLS (nil: the same).
     public var timers: SIPTimerValues
+    public var streamTimers: SIPTimerValues?
     /// Digest algorithms offered to phones, in the order offered. MD5 first, then SHA-256: simple
     /// clients answer the first challenge (SIPp 3.6 knows MD5 alone and reads only the first; Linphone
     /// answers the first unless set to SHA-256, when it takes the SHA-256 one). Measured in docs/sip.md.
