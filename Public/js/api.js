@@ -130,7 +130,8 @@ export const api = {
   /** A call's timeline, [{at, event, detail}]; 404 historyNotKept once it is older than the retention. */
   history: (id) => get(`/v1/tasks/${segment(id)}/history`),
 
-  simulateCall: (queueId, from) => request('POST', '/v1/sim/calls', { queueId, from }),
+  /** A customer's call: from a number or a SIP address; empty: a withheld number. */
+  simulateCall: (queueId, from) => request('POST', '/v1/sim/calls', from ? { queueId, from } : { queueId, withheld: true }),
   simulateCustomerHangUp: (taskId) => request('POST', `/v1/sim/calls/${segment(taskId)}/hangup`),
   simulateAgentHangUp: (agentId) => request('POST', `/v1/sim/agents/${segment(agentId)}/hangup`),
 };

@@ -8,7 +8,7 @@ import { $, h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
 import { RecentCalls } from './past.js';
 import { tick } from './time.js';
-import { AGENT_STATE_WORDS, STATION_HINTS, STATION_WORDS, STATUS_WORDS, idleWords } from './words.js';
+import { AGENT_STATE_WORDS, STATION_HINTS, STATION_WORDS, STATUS_WORDS, idleWords, callerText } from './words.js';
 
 /** The viewer's own (latest) entry among the task's participants. */
 export function entryOf(task, agentId) {
@@ -342,7 +342,7 @@ class TaskCard {
     this.element.dataset.status = task.status;
     this.status.dataset.status = task.status;
     setText(this.status, statusWords(task, mine));
-    setText(this.title, `Call from ${task.customer.number}`);
+    setText(this.title, `Call from ${callerText(task.customer)}`);
     setText(this.queue, this.desktop.queueNames.get(task.queue) ?? task.queue);
     // Time on the call while on it; a ringing offer shows its countdown instead.
     const onCall = Boolean(mine) && (mine.state === 'connected' || mine.state === 'held');
@@ -367,7 +367,7 @@ class TaskCard {
     this.refreshParticipants();
 
     if (this.lastStatus !== null && this.lastStatus !== task.status) {
-      this.desktop.announce(`Call from ${task.customer.number}: ${statusWords(task, mine)}`);
+      this.desktop.announce(`Call from ${callerText(task.customer)}: ${statusWords(task, mine)}`);
     }
     this.lastStatus = task.status;
   }
@@ -395,7 +395,7 @@ class TaskCard {
     replaceChildren(
       this.offer,
       h('strong', {}, consult ? 'Consult request' : 'Incoming call'),
-      consult ? ` from ${from} about ${task.customer.number} (${queue})` : ` from ${task.customer.number} (${queue})`,
+      consult ? ` from ${from} about ${callerText(task.customer)} (${queue})` : ` from ${callerText(task.customer)} (${queue})`,
       countdown,
     );
   }
@@ -624,7 +624,7 @@ class WrapUpDialog {
     }
     this.element.dataset.taskId = task.id;
     const queue = this.desktop.queueNames.get(task.queue) ?? task.queue;
-    setText($('#wrapup-about'), `Call from ${task.customer.number} (${queue}) — ${statusWords(task, entryOf(task, this.desktop.agentId))}.`);
+    setText($('#wrapup-about'), `Call from ${callerText(task.customer)} (${queue}) — ${statusWords(task, entryOf(task, this.desktop.agentId))}.`);
     const deadline = entryOf(task, this.desktop.agentId)?.deadline;
     $('#wrapup-auto').hidden = !deadline;
     const countdown = $('#wrapup-countdown');

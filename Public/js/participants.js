@@ -3,7 +3,7 @@
 // data-state, and the time on the call (ticking while they are on it).
 import { h, replaceChildren } from './dom.js';
 import { formatDuration } from './time.js';
-import { PARTY_STATE_WORDS, ROLE_WORDS } from './words.js';
+import { PARTY_STATE_WORDS, ROLE_WORDS, callerText } from './words.js';
 
 /** The parties as rows: the customer first, then each agent or number once (their latest entry). */
 export function partyRows(task) {
@@ -12,7 +12,7 @@ export function partyRows(task) {
     latest.set(participant.agentId ?? `number:${participant.number}`, participant);
   }
   return [
-    { kind: 'customer', party: 'customer', role: 'customer', state: task.customer.state, number: task.customer.number },
+    { kind: 'customer', party: 'customer', role: 'customer', state: task.customer.state, number: callerText(task.customer) },
     ...[...latest.values()].map((participant) => ({
       kind: participant.agentId ? 'agent' : 'number',
       party: participant.agentId ?? participant.number,

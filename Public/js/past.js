@@ -8,7 +8,7 @@
 import { api, describeError } from './api.js';
 import { $, h, replaceChildren, setText } from './dom.js';
 import { clockTime, dateTime, formatDuration, now, serverTime } from './time.js';
-import { EVENT_WORDS } from './words.js';
+import { EVENT_WORDS, pastCallerText } from './words.js';
 
 const DAY = 86_400_000;
 /** After a call leaves the board, its summary is looked for after each of these pauses (ms). */
@@ -388,11 +388,11 @@ export class PastInteractionsPanel {
 
   row(interaction) {
     const ended = dateTime(interaction.endedAt);
-    const timeline = new Timeline(interaction, `the call from ${interaction.customerNumber} that ended ${ended}`);
+    const timeline = new Timeline(interaction, `the call from ${pastCallerText(interaction)} that ended ${ended}`);
     const row = h('tr', { 'data-interaction': interaction.id, 'data-queue': interaction.queue, 'data-ended-at': interaction.endedAt },
       h('th', { scope: 'row', class: 'numeric' }, h('time', { datetime: iso(interaction.endedAt) }, ended)),
       h('td', {}, this.queueNames.get(interaction.queue) ?? interaction.queue),
-      h('td', { class: 'numeric' }, interaction.customerNumber),
+      h('td', { class: 'numeric' }, pastCallerText(interaction)),
       h('td', {}, handledBy(interaction, { names: this.names, wrapUpNames: this.wrapUpNames })),
       h('td', { class: 'numeric', title: DURATION_HELP }, formatDuration(interaction.endedAt - interaction.arrivedAt)),
       h('td', {}, timeline.button));
@@ -435,11 +435,11 @@ export class RecentCalls {
     const reason = mine?.wrapUpCodeId ? this.wrapUpNames.get(mine.wrapUpCodeId) ?? mine.wrapUpCodeId : 'no wrap-up reason';
     const others = interaction.agents.filter((handling) => handling.agentId !== this.agentId)
       .map((handling) => this.names.get(handling.agentId) ?? handling.agentId);
-    const timeline = new Timeline(interaction, `the call from ${interaction.customerNumber} that ended ${ended}`);
+    const timeline = new Timeline(interaction, `the call from ${pastCallerText(interaction)} that ended ${ended}`);
     return h('li', { class: 'recent-call', 'data-interaction': interaction.id, 'data-queue': interaction.queue,
       'data-ended-at': interaction.endedAt, 'data-wrapup': mine?.wrapUpCodeId ?? '' },
     h('p', { class: 'recent-line' },
-      h('strong', { class: 'numeric' }, interaction.customerNumber), ' · ', queue),
+      h('strong', { class: 'numeric' }, pastCallerText(interaction)), ' · ', queue),
     h('p', { class: 'recent-facts' },
       h('time', { class: 'numeric', datetime: iso(interaction.endedAt) }, ended), ' · ',
       h('span', { class: 'numeric', title: DURATION_HELP }, formatDuration(interaction.endedAt - interaction.arrivedAt)), ' · ',

@@ -2,7 +2,7 @@
 // a customer calls a queue, the customer of a call hangs up, an agent's phone hangs up.
 import { api, describeError } from './api.js';
 import { $, h, replaceChildren, setText } from './dom.js';
-import { STATUS_WORDS } from './words.js';
+import { STATUS_WORDS, callerText } from './words.js';
 
 export class SimulatorPanel {
   constructor({ store, queues, agents, me }) {
@@ -43,7 +43,7 @@ export class SimulatorPanel {
     const chosen = select.value;
     const live = this.store.list().filter((task) => task.customer.state !== 'left');
     replaceChildren(select, live.map((task) =>
-      h('option', { value: task.id }, `${task.customer.number} · ${this.queueNames.get(task.queue) ?? task.queue} · ${STATUS_WORDS[task.status] ?? task.status}`)));
+      h('option', { value: task.id }, `${callerText(task.customer)} · ${this.queueNames.get(task.queue) ?? task.queue} · ${STATUS_WORDS[task.status] ?? task.status}`)));
     if (live.some((task) => task.id === chosen)) select.value = chosen;
     $('[data-sim="customer-hangup"]').disabled = live.length === 0;
   }

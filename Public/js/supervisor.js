@@ -13,7 +13,7 @@ import { $, h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
 import { PastInteractionsPanel } from './past.js';
 import { clockTime, dateTime, now, tick } from './time.js';
-import { AGENT_STATE_WORDS, AUDIT_WORDS, STATUS_WORDS, idleWords } from './words.js';
+import { AGENT_STATE_WORDS, AUDIT_WORDS, STATUS_WORDS, idleWords, callerText } from './words.js';
 
 /** How many of an agent's latest history entries History shows. */
 const HISTORY_LIMIT = 20;
@@ -216,7 +216,7 @@ export class SupervisorView {
     const table = participantTable(task, {});
     const element = h('article', { class: 'sv-call', 'data-task-id': task.id },
       h('header', { class: 'task-head' },
-        h('h3', { class: 'task-title' }, `Call from ${task.customer.number}`), status, h('p', { class: 'task-facts' }, queue)),
+        h('h3', { class: 'task-title' }, `Call from ${callerText(task.customer)}`), status, h('p', { class: 'task-facts' }, queue)),
       table);
     return { element, status, queue, table, task };
   }

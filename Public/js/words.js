@@ -94,3 +94,13 @@ export const EVENT_WORDS = {
   customerLeft: 'Customer hung up',
   wrapUpApplied: 'Wrap-up applied',
 };
+
+/** How to show who called: the server's wording ("Withheld number", "Alice (+15550100)", a number, an address). */
+export function callerText(customer) {
+  return customer?.label ?? customer?.number ?? 'Unknown caller';
+}
+
+/** The same for a past interaction's flat fields. */
+export function pastCallerText(interaction) {
+  return interaction.customerLabel ?? interaction.customerNumber ?? 'Unknown caller';
+}

@@ -125,3 +125,32 @@ def test_the_consult_picker_shows_agents_live_state_and_can_conference_a_dialled
     page.wait_party("customer", state="connected")
     page.wait_party("+15550199", state="connected", role="conferenced")
     page.wait_actions({"conference/end"})  # nobody to hand the call to: the number is not an agent
+
+
+def test_a_caller_without_a_number_is_shown_as_the_line_said_on_the_desktop_the_supervisor_view_and_past_calls(browsers):
+    """A withheld caller (the simulator's caller left empty) and a SIP caller (an address): the
+    agent's card, the supervisor's live view and, once wrapped up, the past interactions show
+    "Withheld number" and the address, never "undefined" or an empty name."""
+    agent, supervisor = browsers("agent1"), browsers("supervisor1")
+    agent.become_available()
+    agent.sim_place_call("sales", "")
+    agent.wait_actions({"accept"})
+    task = agent.task_id()
+    agent.wait(lambda d: "Withheld number" in agent.card(task).text, "the card to say who called")
+    assert "undefined" not in agent.card(task).text
+    supervisor.wait(lambda d: "Withheld number" in supervisor.find(f'[data-task-id="{task}"]').text,
+                    "the supervisor's live view to say who called")
+    agent.press("accept")
+    agent.wait_card(task, status="connected")
+    agent.press("end")
+    agent.wrap_up("resolved")
+    agent.wait_no_card(task)
+
+    agent.become_available()
+    agent.sim_place_call("sales", "alice@example.com")
+    agent.wait_actions({"accept"})
+    second = agent.task_id()
+    agent.wait(lambda d: "alice@example.com" in agent.card(second).text, "the SIP caller's address on the card")
+    supervisor.refresh_past("#sv-past")
+    supervisor.wait(lambda d: "Withheld number" in supervisor.find(f'#sv-past [data-interaction="{task}"]').text,
+                    "the past interactions to say who called")

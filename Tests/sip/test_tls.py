@@ -102,3 +102,31 @@ def test_bytes_that_are_not_tls_and_a_malformed_message_inside_tls_leave_the_ser
         assert exchange(connection, bad).status == 505
         answer = exchange(connection, request("OPTIONS", f"sip:{LOCALHOST}", connection.getsockname()[1], "good"))
         assert answer.status == 200, answer.text
+
+
+def test_rfc4475s_torture_messages_and_garbage_inside_tls_change_nothing_else(server):
+    """Each of RFC 4475's 49 messages inside a TLS connection of its own (whatever it gets: an
+    answer, or the connection closed for broken framing), then 64 KB of random bytes inside another:
+    afterwards a well-formed OPTIONS over TLS is answered 200 and the server runs on."""
+    import random
+    from test_wire_abuse import torture_cases
+    for case in torture_cases():
+        with tls_connection(server) as connection:
+            connection.sendall(case["bytes"] if case["bytes"].endswith(b"\r\n\r\n") or b"Content-Length" in case["bytes"]
+                               else case["bytes"] + b"\r\n\r\n")
+            connection.settimeout(0.5)
+            try:
+                connection.recv(65536)  # an answer, or nothing, or the close: any of them is fine
+            except (socket.timeout, ConnectionResetError, ssl.SSLError, OSError):
+                pass
+    rng = random.Random(4475)
+    with tls_connection(server) as connection:
+        try:
+            for _ in range(8):
+                connection.sendall(bytes(rng.randrange(256) for _ in range(8192)))
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError, OSError):
+            pass  # closed for broken framing before all of it went
+    with tls_connection(server) as connection:
+        answer = exchange(connection, request("OPTIONS", f"sip:{LOCALHOST}", connection.getsockname()[1], "after-torture"))
+        assert answer.status == 200, answer.text
+    assert server.process.poll() is None
