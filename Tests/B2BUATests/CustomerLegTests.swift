@@ -45,18 +45,7 @@ import Testing
 
     @Test func aCancelWhileThePortOpensEndsTheCallAndQueuesNothing() {
         var (leg, _) = invited()
-        let cancel = request("""
-            CANCEL sip:2000@127.0.0.1 SIP/2.0
-            Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKcaller1
-            Max-Forwards: 70
-            From: "Alice" <sip:+15550100@192.0.2.10>;tag=alice
-            To: <sip:2000@127.0.0.1>
-            Call-ID: call-1@192.0.2.10
-            CSeq: 1 CANCEL
-            Content-Length: 0
-
-
-            """)
+        let cancel = callerCancel()
         let actions = leg.cancel(cancel, serverID(cancel))
         #expect(lines(actions) == ["respond 200 to CANCEL", "respond 487 to INVITE", "ended"])
         #expect(!lines(actions).contains { $0.hasPrefix("tell") }, "the center never hears of it")
@@ -67,18 +56,7 @@ import Testing
     @Test func aCancelWhileQueuedIs487AndTheCustomerHungUp() {
         var (leg, _) = invited()
         _ = leg.mediaPortOpened(20_000)
-        let cancel = request("""
-            CANCEL sip:2000@127.0.0.1 SIP/2.0
-            Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKcaller1
-            Max-Forwards: 70
-            From: "Alice" <sip:+15550100@192.0.2.10>;tag=alice
-            To: <sip:2000@127.0.0.1>
-            Call-ID: call-1@192.0.2.10
-            CSeq: 1 CANCEL
-            Content-Length: 0
-
-
-            """)
+        let cancel = callerCancel()
         #expect(lines(leg.cancel(cancel, serverID(cancel))) == [
             "respond 200 to CANCEL", "respond 487 to INVITE", "close port", "forget record", "tell hungUp(customer)", "ended",
         ])
@@ -161,18 +139,7 @@ import Testing
 
     @Test func aCancelAfterTheOKChangesNothingButIsAnswered() {
         var leg = answered()
-        let cancel = request("""
-            CANCEL sip:2000@127.0.0.1 SIP/2.0
-            Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKcaller1
-            Max-Forwards: 70
-            From: "Alice" <sip:+15550100@192.0.2.10>;tag=alice
-            To: <sip:2000@127.0.0.1>
-            Call-ID: call-1@192.0.2.10
-            CSeq: 1 CANCEL
-            Content-Length: 0
-
-
-            """)
+        let cancel = callerCancel()
         #expect(lines(leg.cancel(cancel, serverID(cancel))) == ["respond 200 to CANCEL"])
         #expect(!leg.isEnded)
     }

@@ -22,6 +22,14 @@ import Testing
         return (leg, opened.sent!)
     }
 
+    /// A ring to a phone registered over TLS (its port not yet open).
+    func ringingOverTLS() -> OutboundLeg {
+        let tlsPhone = SIPPeer(.tls, host: "192.0.2.20", port: 40_100)
+        return OutboundLeg.ring(
+            agent, .init(uri: "sip:agent1@192.0.2.20:40100;transport=tls", peer: tlsPhone, caller: .withheld, mediaKey: ourKey),
+            context: context, ids: LegIdentifiers(prefix: "o")).0
+    }
+
     func answer(_ invite: SIPRequest, status: Int = 200) -> SIPResponse {
         var response = SIPResponse(answering: invite, status: status, toTag: "phone1")
         if status < 300, status >= 200 {
@@ -129,10 +137,7 @@ import Testing
     }
 
     @Test func aPhoneOverTLSIsOfferedKeysAndItsAnsweredKeyEncryptsTheLeg() {
-        let tlsPhone = SIPPeer(.tls, host: "192.0.2.20", port: 40_100)
-        var (leg, _) = OutboundLeg.ring(
-            agent, .init(uri: "sip:agent1@192.0.2.20:40100;transport=tls", peer: tlsPhone, caller: .withheld, mediaKey: ourKey),
-            context: context, ids: LegIdentifiers(prefix: "o"))
+        var leg = ringingOverTLS()
         let invite = leg.mediaPortOpened(20_002).sent!
         let offer = String(decoding: invite.body, as: UTF8.self)
         #expect(offer.contains("m=audio 20002 RTP/AVP 0 8 101"), "best effort: keys in RTP/AVP")
@@ -154,10 +159,7 @@ import Testing
     }
 
     @Test func aPhoneThatInsistsOnRTPSAVPRefusesTheBestEffortOfferAndGetsItAgainAsRTPSAVP() {
-        let tlsPhone = SIPPeer(.tls, host: "192.0.2.20", port: 40_100)
-        var (leg, _) = OutboundLeg.ring(
-            agent, .init(uri: "sip:agent1@192.0.2.20:40100;transport=tls", peer: tlsPhone, caller: .withheld, mediaKey: ourKey),
-            context: context, ids: LegIdentifiers(prefix: "o"))
+        var leg = ringingOverTLS()
         let first = leg.mediaPortOpened(20_002).sent!
         let retry = leg.response(SIPResponse(answering: first, status: 488, toTag: "phone1"))
         #expect(lines(retry) == ["write down ringing", "send INVITE"])

@@ -92,3 +92,19 @@ extension Array where Element == LegAction {
     var sent: SIPRequest? { lazy.compactMap { if case .send(let request, _) = $0 { request } else { nil } }.first }
     var acknowledgement: SIPRequest? { lazy.compactMap { if case .sendACK(let request, _) = $0 { request } else { nil } }.first }
 }
+
+/// The caller's CANCEL of its INVITE (the INVITE's branch, its own CSeq method).
+func callerCancel() -> SIPRequest {
+    request("""
+        CANCEL sip:2000@127.0.0.1 SIP/2.0
+        Via: SIP/2.0/UDP 192.0.2.10:5062;branch=z9hG4bKcaller1
+        Max-Forwards: 70
+        From: "Alice" <sip:+15550100@192.0.2.10>;tag=alice
+        To: <sip:2000@127.0.0.1>
+        Call-ID: call-1@192.0.2.10
+        CSeq: 1 CANCEL
+        Content-Length: 0
+
+
+        """)
+}
