@@ -128,7 +128,9 @@ def test_a_flood_from_one_unknown_address_is_cut_to_a_rate_while_others_are_answ
             answered += read_answers()
             time.sleep(0.01)
         # The burst (200) and the rate (50/s) over the seconds the flood took, far below all of it.
-        assert 190 <= answered <= 200 + 50 * (seconds + 1), f"{answered} of {sent} answered in {seconds:.1f} s"
+        # (A busy machine may make the kernel drop some datagrams before the server reads them: the
+        # lower bound leaves room for that; the upper one is the limit's.)
+        assert 100 <= answered <= 200 + 50 * (seconds + 1), f"{answered} of {sent} answered in {seconds:.1f} s"
         # Someone else is answered meanwhile.
         other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         other.bind((LOCALHOST, 0))
@@ -140,6 +142,6 @@ def test_a_flood_from_one_unknown_address_is_cut_to_a_rate_while_others_are_answ
         answer = SipMessage("received", other.recvfrom(65536)[0].decode())
         other.close()
         assert answer.status == 200
-        assert metric(server, "switchboard_sip_requests_dropped_total") >= sent - answered - 50
+        assert metric(server, "switchboard_sip_requests_dropped_total") >= 300, "the server itself dropped the excess"
     finally:
         flood.close()
