@@ -86,6 +86,9 @@ let package = Package(
         // Hashes, HMAC, AES for SRTP, random bytes, self-signed certificates: one crypto provider,
         // OpenSSL, already on the machine (swift-crypto's BoringSSL would cost minutes per clean build).
         .target(name: "Cryptography", dependencies: ["COpenSSL"]),
+        // WebRTC's pieces as pure values: STUN and the server's ICE-lite side, the browser's SDP
+        // offer and our answer, the port's demultiplexing (DTLS itself is in Cryptography).
+        .target(name: "WebRTC", dependencies: ["Cryptography"]),
         // The center's telephony over SIP: UDP and TCP on SwiftNIO, the transaction layer's timers on
         // the center's clock, the registrar, and the B2BUA that turns line actions into SIP and back.
         .target(
@@ -136,6 +139,7 @@ let package = Package(
         ),
         .testTarget(name: "SIPTests", dependencies: ["SIP", "Cryptography", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"]),
+        .testTarget(name: "WebRTCTests", dependencies: ["WebRTC", "Cryptography"]),
         .testTarget(name: "B2BUATests", dependencies: ["B2BUA", "SIP", "CallControl", "Media", "Cryptography"]),
         .testTarget(
             name: "SIPTelephonyTests",

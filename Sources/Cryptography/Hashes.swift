@@ -2,9 +2,9 @@ import COpenSSL
 
 /// Switchboard's one crypto provider: the system's OpenSSL 3 (libcrypto), through `COpenSSL`.
 /// Hashes for SIP digest (MD5, SHA-256, RFC 8760) and for keeping sign-in tokens hashed, HMAC for
-/// nonces and SRTP's authentication tag, AES for SRTP's keystream, random bytes for keys.
+/// nonces and SRTP's authentication tag, certificate fingerprints (SHA-384, SHA-512) for DTLS, AES for SRTP's keystream, random bytes for keys.
 public enum HashFunction: Sendable, CaseIterable {
-    case md5, sha1, sha256
+    case md5, sha1, sha256, sha384, sha512
 
     /// OpenSSL's message digest for it (built in, never freed).
     var evp: OpaquePointer {
@@ -12,6 +12,8 @@ public enum HashFunction: Sendable, CaseIterable {
         case .md5: EVP_md5()
         case .sha1: EVP_sha1()
         case .sha256: EVP_sha256()
+        case .sha384: EVP_sha384()
+        case .sha512: EVP_sha512()
         }
     }
 
@@ -21,6 +23,8 @@ public enum HashFunction: Sendable, CaseIterable {
         case .md5: "MD5"
         case .sha1: "SHA1"
         case .sha256: "SHA256"
+        case .sha384: "SHA384"
+        case .sha512: "SHA512"
         }
     }
 
@@ -29,6 +33,8 @@ public enum HashFunction: Sendable, CaseIterable {
         case .md5: 16
         case .sha1: 20
         case .sha256: 32
+        case .sha384: 48
+        case .sha512: 64
         }
     }
 }

@@ -15,25 +15,7 @@ public final class TLSContext: @unchecked Sendable {
         self.context = context
         isServer = true
         try configure()
-        try Self.readPEM(certificate) { bio in
-            guard let first = PEM_read_bio_X509(bio, nil, nil, nil) else { throw CryptographyError("the certificate (PEM)") }
-            defer { X509_free(first) }
-            guard SSL_CTX_use_certificate(context, first) == 1 else { throw CryptographyError("SSL_CTX_use_certificate") }
-            // Any further certificates in the file are the chain, sent after it.
-            while let next = PEM_read_bio_X509(bio, nil, nil, nil) {
-                guard SSL_CTX_ctrl(context, SSL_CTRL_EXTRA_CHAIN_CERT, 0, UnsafeMutableRawPointer(next)) == 1 else {
-                    X509_free(next)
-                    throw CryptographyError("the certificate chain")
-                }
-            }
-            ERR_clear_error()  // reading past the last certificate leaves a "no start line"
-        }
-        try Self.readPEM(key) { bio in
-            guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else { throw CryptographyError("the private key (PEM)") }
-            defer { EVP_PKEY_free(key) }
-            guard SSL_CTX_use_PrivateKey(context, key) == 1 else { throw CryptographyError("SSL_CTX_use_PrivateKey") }
-        }
-        guard SSL_CTX_check_private_key(context) == 1 else { throw CryptographyError("the key does not match the certificate") }
+        try Self.useCertificate(certificate, key: key, in: context)
     }
 
     /// A client's context. Without `trustedPEM` the peer's certificate is not verified (a test's
@@ -57,6 +39,29 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     deinit { SSL_CTX_free(context) }
+
+    /// Loads a certificate (and any chain after it) and its private key (PEM) into a context.
+    static func useCertificate(_ certificate: String, key: String, in context: OpaquePointer) throws {
+        try Self.readPEM(certificate) { bio in
+            guard let first = PEM_read_bio_X509(bio, nil, nil, nil) else { throw CryptographyError("the certificate (PEM)") }
+            defer { X509_free(first) }
+            guard SSL_CTX_use_certificate(context, first) == 1 else { throw CryptographyError("SSL_CTX_use_certificate") }
+            // Any further certificates in the file are the chain, sent after it.
+            while let next = PEM_read_bio_X509(bio, nil, nil, nil) {
+                guard SSL_CTX_ctrl(context, SSL_CTRL_EXTRA_CHAIN_CERT, 0, UnsafeMutableRawPointer(next)) == 1 else {
+                    X509_free(next)
+                    throw CryptographyError("the certificate chain")
+                }
+            }
+            ERR_clear_error()  // reading past the last certificate leaves a "no start line"
+        }
+        try Self.readPEM(key) { bio in
+            guard let key = PEM_read_bio_PrivateKey(bio, nil, nil, nil) else { throw CryptographyError("the private key (PEM)") }
+            defer { EVP_PKEY_free(key) }
+            guard SSL_CTX_use_PrivateKey(context, key) == 1 else { throw CryptographyError("SSL_CTX_use_PrivateKey") }
+        }
+        guard SSL_CTX_check_private_key(context) == 1 else { throw CryptographyError("the key does not match the certificate") }
+    }
 
     private func configure() throws {
         // SSL_CTX_set_min_proto_version is a macro over SSL_CTX_ctrl.
