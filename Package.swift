@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "MediaService",
             dependencies: [
-                "Media", "CallControl",
+                "Media", "CallControl", "WebRTC", "Cryptography",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "MediaServiceTests",
             dependencies: [
-                "MediaService", "Media", "CallControl",
+                "MediaService", "Media", "CallControl", "WebRTC", "Cryptography",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -3,6 +3,8 @@ import Logging
 import Media
 import NIOCore
 import NIOPosix
+import Cryptography
+import WebRTC
 
 /// The server's RTP media (RFC 3550) on SwiftNIO UDP: a port pair per leg (RTP on the even port,
 /// RTCP on the odd one) from the configured range, each call's `CallMedia` deciding what every
@@ -18,6 +20,8 @@ public final class MediaEngine: Sendable {
     public let host: String
     let shards: [MediaShard]
     let pool: PortPool
+    let webRTC: WebRTCHost
+    let logger: Logger
 
     /// Where a leg's media is.
     public struct LegKey: Hashable, Sendable {
@@ -35,9 +39,12 @@ public final class MediaEngine: Sendable {
     /// `shards`: event loops to spread calls over (at most the singleton group's threads).
     public init(
         host: String, ports: ClosedRange<Int>, music: MusicSource = .builtIn(), shards: Int = System.coreCount,
-        logger: Logger = Logger(label: "switchboard.media")
+        webRTC: WebRTCSettings = WebRTCSettings(), logger: Logger = Logger(label: "switchboard.media")
     ) {
         self.host = host
+        self.logger = logger
+        // A P-256 key and certificate: only a broken libcrypto fails to make one.
+        self.webRTC = try! WebRTCHost(settings: webRTC)
         let group = MultiThreadedEventLoopGroup.singleton
         let loops = Array(group.makeIterator())
         let count = max(1, min(shards, loops.count))
@@ -78,8 +85,11 @@ public final class MediaEngine: Sendable {
     /// The leg is over: it receives nothing, sends nowhere, and its ports go back to the range.
     public func close(_ key: LegKey) { shard(key.call).close(key) }
 
-    /// Closes every leg (at shutdown), and returns once their ports are free.
+    /// Closes every leg and WebRTC session (at shutdown), and returns once their ports are free.
     public func closeAll() async {
+        for session in webRTC.sessions.withLock({ Array($0.values) }) {
+            try? await session.loop.submit { session.close() }.get()
+        }
         for shard in shards { await shard.closeAll() }
     }
 
@@ -120,3 +130,91 @@ public final class MediaEngine: Sendable {
         return (whole, mixing)
     }
 }
+
+// MARK: WebRTC
+
+extension MediaEngine {
+    public enum WebRTCError: Error, Equatable {
+        case noFreePort
+        case unknownSession
+    }
+
+    /// The SHA-256 fingerprint of the certificate every answer names.
+    public var webRTCFingerprint: String { webRTC.certificate.fingerprint }
+
+    /// A browser's session from its offer: a port bound, ICE credentials made, the answer (SDP
+    /// text) to send back. `events` hears when it connects and when it is lost.
+    public func openWebRTC(
+        _ offer: WebRTCOffer, id: WebRTCSessionID, events: @escaping @Sendable (WebRTCSessionEvent) -> Void
+    ) async throws -> String {
+        let pool = self.pool
+        var unbindable: [Int] = []
+        defer { unbindable.forEach(pool.release) }
+        let (ufrag, password) = ICELiteAgent.credentials(random: { SecureRandom.bytes($0) })
+        let ice = ICELiteAgent(localUfrag: ufrag, localPassword: password, remoteUfrag: offer.iceUfrag)
+        let loop = shard(InteractionID(id.rawValue)).loop
+        while let port = pool.take() {
+            let session = try WebRTCSession(
+                id: id, port: port, loop: loop, host: webRTC, offer: offer, ice: ice, events: events, logger: logger,
+                release: { pool.release($0) })
+            do {
+                try await session.bind(address: host)
+            } catch {
+                unbindable.append(port)
+                continue
+            }
+            webRTC.sessions.withLock { $0[id] = session }
+            let addresses = webRTC.settings.addresses.isEmpty ? [host] : webRTC.settings.addresses
+            return WebRTCAnswer(
+                offer: offer, sessionID: UInt64.random(in: 1...UInt64(Int64.max)), addresses: addresses, port: port, iceUfrag: ufrag,
+                icePassword: password, fingerprint: webRTC.certificate.fingerprint
+            ).text
+        }
+        throw WebRTCError.noFreePort
+    }
+
+    /// Ends a session: DTLS close_notify to the browser, the port freed, any leg it was attached
+    /// to left silent. The owner is not told (it asked).
+    public func closeWebRTC(_ id: WebRTCSessionID) async {
+        guard let session = webRTC.sessions.withLock({ $0[id] }) else { return }
+        try? await session.loop.submit { session.close() }.get()
+    }
+
+    /// The call leg's media is the session's from now on: what the leg hears is sent to the
+    /// browser, what the browser sends is heard as the leg. Throws for a session that is gone.
+    public func attachWebRTC(_ id: WebRTCSessionID, to key: LegKey) async throws {
+        guard let session = webRTC.sessions.withLock({ $0[id] }) else { throw WebRTCError.unknownSession }
+        let shard = shard(key.call)
+        if let previous = try await session.loop.submit({ session.attachedLeg }).get(), previous != key {
+            self.shard(previous.call).close(previous)
+        }
+        try await shard.attachBrowser(key, session)
+        session.attach(key, shard: shard)
+    }
+
+    public struct WebRTCFigures: Sendable, Equatable {
+        public var port: Int
+        public var connected: Bool
+        public var received: Int
+        public var sent: Int
+        public var dropped: Int
+        public var attached: LegKey?
+    }
+
+    public func webRTCFigures(_ id: WebRTCSessionID) async -> WebRTCFigures? {
+        guard let session = webRTC.sessions.withLock({ $0[id] }) else { return nil }
+        return try? await session.loop.submit {
+            WebRTCFigures(
+                port: session.port, connected: session.state == .connected, received: session.received, sent: session.sent,
+                dropped: session.dropped, attached: session.attachedLeg)
+        }.get()
+    }
+
+    /// Datagrams dropped on WebRTC ports since start, by reason (`stun-badIntegrity`,
+    /// `dtls-unchecked-source`, `srtp-not-authentic`…).
+    public var webRTCDrops: [String: Int] { webRTC.drops.withLock { $0 } }
+
+    /// Sessions open now.
+    public var webRTCSessions: Int { webRTC.sessions.withLock { $0.count } }
+}
+

@@ -50,6 +50,8 @@ final class MediaShard: Sendable {
     final class State {
         var calls: [InteractionID: CallMedia] = [:]
         var sockets: [LegKey: Socket] = [:]
+        /// Legs whose media is a browser's WebRTC session (one port for its whole sign-in).
+        var browserLegs: [LegKey: WebRTCSession] = [:]
         /// Open legs per call: a call's media is kept while it has one (a late `setMedia` for a
         /// call whose legs are all gone must not bring it back, or it would stay for ever).
         var openLegs: [InteractionID: Int] = [:]
@@ -172,10 +174,15 @@ final class MediaShard: Sendable {
     func close(_ key: LegKey) {
         loop.execute {
             let state = self.state.value
-            guard let socket = state.sockets.removeValue(forKey: key) else { return }
-            // Back to the pool once both sockets are closed, so the next leg can bind them.
-            let pool = self.pool
-            socket.rtp.close().and(socket.rtcp.close()).whenComplete { _ in pool.release(socket.port) }
+            if let session = state.browserLegs.removeValue(forKey: key) {
+                session.detach(key)  // the session stays, for the browser's next call
+            } else if let socket = state.sockets.removeValue(forKey: key) {
+                // Back to the pool once both sockets are closed, so the next leg can bind them.
+                let pool = self.pool
+                socket.rtp.close().and(socket.rtcp.close()).whenComplete { _ in pool.release(socket.port) }
+            } else {
+                return
+            }
             state.calls[key.call]?.removeLeg(key.leg)
             let remaining = (state.openLegs[key.call] ?? 1) - 1
             state.openLegs[key.call] = remaining > 0 ? remaining : nil
@@ -192,6 +199,7 @@ final class MediaShard: Sendable {
                 socket.rtp.close().and(socket.rtcp.close()).map { _ in pool.release(socket.port) }
             }
             state.sockets = [:]
+            state.browserLegs = [:]
             state.calls = [:]
             state.openLegs = [:]
             state.ticking?.cancel()
@@ -199,6 +207,40 @@ final class MediaShard: Sendable {
             return closing
         }.get()
         for future in closing ?? [] { try? await future.get() }
+    }
+
+    // MARK: Browser legs
+
+    /// The leg's media is a WebRTC session's: the session's law and telephone-event type, heard
+    /// and hearing as the plan says from now on.
+    func attachBrowser(_ key: LegKey, _ session: WebRTCSession) async throws {
+        try await loop.submit {
+            let state = self.state.value
+            if state.browserLegs.updateValue(session, forKey: key) == nil, state.sockets[key] == nil {
+                state.openLegs[key.call, default: 0] += 1
+            }
+            var call = state.calls[key.call] ?? CallMedia(seed: UInt32.random(in: .min ... .max))
+            if call.legs[key.leg]?.law != session.law || call.legs[key.leg]?.eventPayloadType != session.eventPayloadType {
+                call.addLeg(key.leg, law: session.law, eventPayloadType: session.eventPayloadType)
+            }
+            state.calls[key.call] = call
+            self.startTicking()
+        }.get()
+    }
+
+    /// A packet from a browser leg's session (already checked and decrypted).
+    func receivedFromBrowser(_ packet: RTPPacket, on key: LegKey) {
+        let state = state.value
+        guard state.browserLegs[key] != nil, let index = state.calls.index(forKey: key.call) else { return }
+        let out = state.calls.values[index].received(packet, from: key.leg)
+        send(out, in: key.call)
+    }
+
+    /// The session ended under the leg: the leg stays (silent) until the call hangs it up or a
+    /// new session is attached.
+    func browserGone(_ key: LegKey, session: WebRTCSession) {
+        // Nothing to free: the leg keeps its place in the call, so a reloaded desktop's new
+        // session takes it over.
     }
 
     // MARK: Packets
@@ -246,7 +288,10 @@ final class MediaShard: Sendable {
     private func send(_ packets: [CallMedia.Outbound], in call: InteractionID) {
         let state = state.value
         for outbound in packets {
-            guard let socket = state.sockets[LegKey(call, outbound.to)], let destination = socket.destination else { continue }
+            guard let socket = state.sockets[LegKey(call, outbound.to)], let destination = socket.destination else {
+                state.browserLegs[LegKey(call, outbound.to)]?.send(outbound.packet)
+                continue
+            }
             var buffer = socket.rtp.allocator.buffer(capacity: 12 + outbound.packet.payload.count + 10)
             if socket.protect != nil {
                 guard let protected = try? socket.protect!.protect(outbound.packet.serialized()) else { continue }
@@ -299,7 +344,7 @@ final class MediaShard: Sendable {
         }
         state.tickWork.append((NIODeadline.now() - began).nanoseconds)
         state.mixWork.append((mixed - began).nanoseconds)
-        if state.sockets.isEmpty {
+        if state.sockets.isEmpty && state.browserLegs.isEmpty {
             state.ticking = nil  // no legs: the clock stops until the next one
         } else {
             scheduleTick()

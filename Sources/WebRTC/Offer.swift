@@ -142,8 +142,9 @@ public struct WebRTCOffer: Equatable, Sendable {
         for format in sections[audio].formats {
             guard let type = UInt8(format), type < 128 else { continue }
             let encoding = encodings[format] ?? (type == 0 ? "pcmu/8000" : type == 8 ? "pcma/8000" : "")
-            if chosen == nil, encoding == "pcmu/8000" { chosen = (.pcmu, type) }
-            if chosen == nil, encoding == "pcma/8000" { chosen = (.pcma, type) }
+            // G.711 only under its static payload types: the media engine sends 0 and 8.
+            if chosen == nil, encoding == "pcmu/8000", type == 0 { chosen = (.pcmu, type) }
+            if chosen == nil, encoding == "pcma/8000", type == 8 { chosen = (.pcma, type) }
             if event == nil, encoding == "telephone-event/8000" { event = type }
         }
         guard let (law, type) = chosen else { throw .noCommonCodec }
