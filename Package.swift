@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "SIPTelephony",
             dependencies: [
-                "SIP", "B2BUA", "Center", "CallControl", "Store", "Media", "MediaService", "Cryptography",
+                "SIP", "B2BUA", "Center", "CallControl", "Store", "Media", "MediaService", "Cryptography", "WebRTC",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -191,9 +191,10 @@ extension MediaPlan: CustomStringConvertible {
 }
 
 /// Where a ring goes: an agent who answers with the desktop's Accept (no line to ring), an
-/// agent's phone, or an outside number's line.
+/// agent's phone, an agent's browser (Accept, with the sound in the page), or an outside number's line.
 public enum Station: Hashable, Sendable {
     case desktop
     case phone
+    case browser
     case outsideLine
 }

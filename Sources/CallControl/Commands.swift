@@ -44,6 +44,9 @@ public enum AgentCommand: Hashable, Sendable {
     /// The telephony lost the agent's phone (its SIP registration expired or was removed): an
     /// available agent in phone mode goes idle (`phoneLost`), so no offer rings a phone that is gone.
     case phoneLost
+    /// The agent's browser station went away (the tab closed, the network lost): an available
+    /// agent in browser mode goes idle (`browserLost`).
+    case browserLost
     /// Every one of the agent's desktops has been gone for the grace period: an available agent
     /// goes idle (`desktopClosed`), so no offer waits on a closed browser. Nobody on a call,
     /// in wrap-up or already idle is touched.
@@ -57,6 +60,7 @@ public enum AgentCommand: Hashable, Sendable {
         case .setIdle: "setIdle"
         case .setAnswerMode: "setAnswerMode"
         case .phoneLost: "phoneLost"
+        case .browserLost: "browserLost"
         case .desktopLost: "desktopLost"
         }
     }
@@ -68,6 +72,9 @@ public enum AnswerMode: String, Hashable, Sendable, CaseIterable {
     case desktop
     /// By answering the phone that rings: the desktop offers no Accept.
     case phone
+    /// With the desktop's Accept, the sound in the browser itself (WebRTC): the telephony holds the
+    /// agent's browser session and attaches it to each call leg the agent is rung on.
+    case browser
 }
 
 /// The Agent Desktop's controls on a task, with their arguments.

@@ -38,6 +38,9 @@ public struct CenterConfiguration: Equatable, Sendable {
     public static let ringNoAnswerIdleCode: IdleCodeID = "rona"
     /// The idle code the system gives an available agent whose phone stopped being registered.
     public static let phoneLostIdleCode: IdleCodeID = "phoneLost"
+    /// The idle code the system gives an available agent whose browser station went away (the tab
+    /// closed, the network lost).
+    public static let browserLostIdleCode: IdleCodeID = "browserLost"
     /// The idle code the system gives an available agent whose desktops have all been closed
     /// for the grace period.
     public static let desktopLostIdleCode: IdleCodeID = "desktopClosed"
@@ -111,6 +114,9 @@ public struct CenterConfiguration: Equatable, Sendable {
         }
         if idleCodes.contains(Self.phoneLostIdleCode) {
             found.append(.init(field: "idleCodes", message: "'\(Self.phoneLostIdleCode)' is reserved for a phone that is gone"))
+        }
+        if idleCodes.contains(Self.browserLostIdleCode) {
+            found.append(.init(field: "idleCodes", message: "'\(Self.browserLostIdleCode)' is reserved for a browser station that is gone"))
         }
         if idleCodes.contains(Self.desktopLostIdleCode) {
             found.append(.init(field: "idleCodes", message: "'\(Self.desktopLostIdleCode)' is reserved for a desktop that is gone"))

@@ -41,7 +41,12 @@ extension CallCenter {
     /// Where this party answers: an agent on their desktop or phone, as they chose; a number on its line.
     private func station(_ party: Party) -> Station {
         switch party {
-        case .agent(let agent): agents[agent]?.answerMode == .phone ? .phone : .desktop
+        case .agent(let agent):
+            switch agents[agent]?.answerMode ?? .desktop {
+            case .desktop: .desktop
+            case .phone: .phone
+            case .browser: .browser
+            }
         case .dialNumber: .outsideLine
         }
     }

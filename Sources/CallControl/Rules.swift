@@ -321,10 +321,13 @@ extension CallCenter {
         case .setAnswerMode(let mode):
             guard agent.status != .loggedOut else { return .failure(.agentLoggedOut) }
             return agent.answerMode == mode ? .failure(.alreadyInState) : .success(.answerModeSet(mode))
-        case .phoneLost:
-            guard agent.answerMode == .phone else { return .failure(.alreadyInState) }
+        case .phoneLost, .browserLost:
+            // Each only for the station it names: a SIP phone unregistering leaves a browser agent be.
+            let (station, code) = command == .phoneLost
+                ? (AnswerMode.phone, CenterConfiguration.phoneLostIdleCode) : (.browser, CenterConfiguration.browserLostIdleCode)
+            guard agent.answerMode == station else { return .failure(.alreadyInState) }
             switch agent.status {
-            case .available: return .success(.wentIdle(CenterConfiguration.phoneLostIdleCode))
+            case .available: return .success(.wentIdle(code))
             case .loggedOut, .idle, .reserved, .engaged, .wrapUp: return .failure(.alreadyInState)
             }
         case .desktopLost:

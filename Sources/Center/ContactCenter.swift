@@ -552,6 +552,23 @@ public actor ContactCenter {
     public func task(of agent: AgentID) -> InteractionID? { center.agents[agent]?.task }
 
     public func waiting(in queue: QueueID) -> [QueueEntry] { center.waiting[queue] ?? [] }
+
+    /// Agents signed in to the queue's teams (in any state), and customers waiting in it: whether a
+    /// web call there would be answered, and how long the line is.
+    public func staffing(of queue: QueueID) -> (signedIn: Int, waiting: Int) {
+        let teams = Set(center.configuration.queues.first { $0.id == queue }?.teams ?? [])
+        let signedIn = center.agents.values.filter { teams.contains($0.team) && $0.status != .loggedOut }.count
+        return (signedIn, center.waiting[queue]?.count ?? 0)
+    }
+
+    /// Agents whose station is the browser and who are on a call now (after a restart: each keeps
+    /// its call for the grace period while its desktop reconnects).
+    public func browserAgentsOnCalls() -> [(AgentID, InteractionID)] {
+        center.agents.values.compactMap { agent in
+            guard agent.answerMode == .browser, let task = agent.task else { return nil }
+            return (agent.id, task)
+        }
+    }
 }
 
 /// A live interaction's lines, as the center sees them (see `ContactCenter.lines(of:)`).

@@ -35,6 +35,8 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         public var gateway: String?
         /// The music on hold: a WAV file (8 kHz mono: 16-bit PCM, µ-law or A-law); none: the built-in music.
         public var music: String?
+        /// Numbers (of `numbers`) customers may call from a web page, `/call/{number}`.
+        public var webCallNumbers: [String]?
 
         public init(numbers: [String: String], trunks: [String], trunkAccounts: [String: String]? = nil, gateway: String? = nil) {
             (self.numbers, self.trunks, self.trunkAccounts, self.gateway) = (numbers, trunks, trunkAccounts, gateway)

@@ -57,6 +57,8 @@ public struct ServerOptions: Sendable {
     public var sessions = Sessions.Policy()
     /// How long an available agent's desktops may all be closed before the agent goes idle.
     public var desktopGrace: Duration = .seconds(60)
+    /// Web calls one address may start in a minute (the door needs no sign-in).
+    public var webCallsPerMinute = 6
 
     public init() {}
 }
@@ -102,7 +104,8 @@ public func buildApplication(
     let controls = simulator ?? (telephony as? SimulatedTelephony)
     if let simulator, (telephony as? SimulatedTelephony) !== simulator { simulator.attach(to: center) }
     let router = buildRouter(
-        accounts: accounts, simulator: controls, telephony: telephony, desktop: options.desktop, logger: logger)
+        accounts: accounts, simulator: controls, telephony: telephony, desktop: options.desktop,
+        webCallsPerMinute: options.webCallsPerMinute, logger: logger)
     let onRunning = options.onRunning
     let application = Application(
         router: router,

@@ -45,11 +45,12 @@ public func buildRouter(
 ) -> Router<SwitchboardContext> {
     buildRouter(
         accounts: Accounts(center: center, sessions: sessions), simulator: simulator, telephony: telephony, desktop: desktop,
-        logger: logger)
+        webCallsPerMinute: 6, logger: logger)
 }
 
 func buildRouter(
-    accounts: Accounts, simulator: SimulatedTelephony?, telephony: (any Telephony)?, desktop: String?, logger: Logger
+    accounts: Accounts, simulator: SimulatedTelephony?, telephony: (any Telephony)?, desktop: String?, webCallsPerMinute: Int,
+    logger: Logger
 ) -> Router<SwitchboardContext> {
     let center = accounts.center, sessions = accounts.sessions
     let router = Router(context: SwitchboardContext.self)
@@ -119,9 +120,13 @@ func buildRouter(
     }
     v1.get("/me") { _, context in try await api.me(try context.user()) }
     v1.put("/me/state") { request, context in try await api.changeState(request, try context.user()) }
+    let stations = telephony as? any BrowserStations
     v1.put("/me/station") { request, context in
-        try await api.changeStation(request, try context.user(), telephony: telephony ?? simulator.map { $0 as any Telephony })
+        try await api.changeStation(
+            request, try context.user(), telephony: telephony ?? simulator.map { $0 as any Telephony }, stations: stations)
     }
+    addWebRTCRoutes(
+        router: router, v1: v1, stations: stations, api: api, limiter: WebCallLimiter(perMinute: webCallsPerMinute), desktop: desktop)
     v1.get("/tasks") { _, context in api.json(await center.tasks(for: try context.user().agent)) }
     v1.get("/tasks/:id") { _, context in
         let id = InteractionID(context.parameters.get("id") ?? "")
@@ -408,14 +413,22 @@ struct API: Sendable {
         return try await me(session)
     }
 
-    /// The agent's station: answering offers on the desktop, or on their phone (SIP: once registered).
-    func changeStation(_ request: Request, _ session: Sessions.Session, telephony: (any Telephony)?) async throws -> Response {
+    /// The agent's station: answering offers on the desktop, on their phone (SIP: once registered),
+    /// or in the browser (once its WebRTC session is connected).
+    func changeStation(
+        _ request: Request, _ session: Sessions.Session, telephony: (any Telephony)?, stations: (any BrowserStations)?
+    ) async throws -> Response {
         guard let agent = session.agent else {
             throw APIError(status: .forbidden, code: "notAnAgent", message: "only agents have a station")
         }
         struct StationRequest: Decodable { var station: String }
         let body = try await decode(StationRequest.self, request)
-        guard let mode = AnswerMode(rawValue: body.station) else { throw APIError.badRequest("station is 'desktop' or 'phone'") }
+        guard let mode = AnswerMode(rawValue: body.station) else { throw APIError.badRequest("station is 'desktop', 'phone' or 'browser'") }
+        if mode == .browser, await !(stations?.sessionConnected(of: agent) ?? false) {
+            throw APIError(
+                status: .conflict, code: "browserNotConnected",
+                message: "this browser's phone is not connected: allow the microphone, then choose it")
+        }
         if mode == .phone, await !(telephony?.phoneAvailable(for: agent) ?? true) {
             throw APIError(
                 status: .conflict, code: "phoneNotRegistered",

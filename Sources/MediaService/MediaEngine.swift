@@ -37,14 +37,16 @@ public final class MediaEngine: Sendable {
     }
 
     /// `shards`: event loops to spread calls over (at most the singleton group's threads).
+    /// `onWebRTCDrop`: told each datagram a WebRTC port dropped, by reason (for the metrics).
     public init(
         host: String, ports: ClosedRange<Int>, music: MusicSource = .builtIn(), shards: Int = System.coreCount,
-        webRTC: WebRTCSettings = WebRTCSettings(), logger: Logger = Logger(label: "switchboard.media")
+        webRTC: WebRTCSettings = WebRTCSettings(), logger: Logger = Logger(label: "switchboard.media"),
+        onWebRTCDrop: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.host = host
         self.logger = logger
         // A P-256 key and certificate: only a broken libcrypto fails to make one.
-        self.webRTC = try! WebRTCHost(settings: webRTC)
+        self.webRTC = try! WebRTCHost(settings: webRTC, onDrop: onWebRTCDrop)
         let group = MultiThreadedEventLoopGroup.singleton
         let loops = Array(group.makeIterator())
         let count = max(1, min(shards, loops.count))

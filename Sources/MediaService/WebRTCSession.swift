@@ -46,14 +46,19 @@ final class WebRTCHost: Sendable {
     let context: DTLSContext
     let sessions = Mutex<[WebRTCSessionID: WebRTCSession]>([:])
     let drops = Mutex<[String: Int]>([:])
+    let onDrop: @Sendable (String) -> Void
 
-    init(settings: WebRTCSettings) throws {
+    init(settings: WebRTCSettings, onDrop: @escaping @Sendable (String) -> Void) throws {
         self.settings = settings
+        self.onDrop = onDrop
         certificate = try SelfSignedCertificate.make(commonName: "switchboard-webrtc", names: [], days: 30)
         context = try DTLSContext(certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM, isServer: true)
     }
 
-    func drop(_ reason: String) { drops.withLock { $0[reason, default: 0] += 1 } }
+    func drop(_ reason: String) {
+        drops.withLock { $0[reason, default: 0] += 1 }
+        onDrop(reason)
+    }
 }
 
 /// One browser's media session: one UDP port carrying STUN, DTLS, SRTP and SRTCP (RFC 7983),

@@ -203,6 +203,7 @@ extension SIPEndpoint {
                 await ring(LegID(id, leg), station)
             case .hangUp(let id, let leg):
                 await drive(LegID(id, leg)) { $0.hangUp() }
+                await hangUpBrowserLeg(LegID(id, leg))
             case .setMedia(let id, let plan):
                 media.apply(id, plan)
             case .handOff(let id, let number):
@@ -221,6 +222,8 @@ extension SIPEndpoint {
         switch (id.leg, station) {
         case (.customer, _), (_, .desktop):
             return
+        case (.agent(let agent), .browser):
+            return await ringBrowser(id, agent: agent)
         case (.agent(let agent), _):
             guard let binding = registrar.contacts(of: agent.rawValue).last else {
                 return await lineEvent(id.call, .ringFailed(id.leg, .unreachable))

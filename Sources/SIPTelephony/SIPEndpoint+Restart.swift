@@ -194,6 +194,7 @@ extension SIPEndpoint {
             let bridged = legs(of: interaction).map(\.leg)
             media.apply(interaction, live[interaction]?.plan ?? MediaPlan(conversation: bridged))
         }
+        await recoverBrowsers(stored)
     }
 
     /// Restores a connected leg: its call, its dialog, its media port and what its SDP said.

@@ -41,6 +41,10 @@ extension SIPEndpoint {
             case .qualify:
                 await qualify()
                 if let every = settings.qualifyInterval { schedule(.qualify, after: every) }
+            case .browserGrace(let agent):
+                await browserGraceEnded(agent)
+            case .webCallGrace(let key):
+                await webCallGraceEnded(key)
             case nil:
                 continue
             }

@@ -48,6 +48,10 @@ actor SIPEndpoint {
         case registrations
         /// Every registered phone is sent an OPTIONS.
         case qualify
+        /// A browser station went away while its agent was on a call: the call is kept this long.
+        case browserGrace(AgentID)
+        /// A web call's browser went away (or the server restarted under it): kept this long.
+        case webCallGrace(String)
     }
     var deadlineOwner: Deadlines.Owner?
 
@@ -80,6 +84,11 @@ actor SIPEndpoint {
     var qualifying: [ClientTransactionID: (user: String, contact: String)] = [:]
     /// The legs' RTP: a port pair each, and what each hears.
     let media: MediaEngine
+    /// Browsers as phones: agents' WebRTC sessions and customers' web calls (SIPEndpoint+Browser).
+    var browser = BrowserPhones()
+    /// The media engine's news of sessions (connected, lost), taken in order by `run`.
+    let browserEvents: AsyncStream<(WebRTCSessionID, WebRTCSessionEvent)>
+    let browserEventsIn: AsyncStream<(WebRTCSessionID, WebRTCSessionEvent)>.Continuation
 
     /// Where each open leg is written down, so a restart after a crash can end it (see `recover`).
     let records: (any EventStore)?
@@ -92,12 +101,22 @@ actor SIPEndpoint {
         layer = TransactionLayer(timers: settings.timers, streamTimers: settings.streamTimers)
         authenticator = DigestAuthenticator(realm: settings.realm, algorithms: settings.digestAlgorithms)
         (outbox, outboxIn) = AsyncStream.makeStream()
-        media = MediaEngine(host: settings.host, ports: settings.rtpPorts, music: settings.music)
+        (browserEvents, browserEventsIn) = AsyncStream.makeStream()
+        let attached = attached
+        media = MediaEngine(
+            host: settings.host, ports: settings.rtpPorts, music: settings.music, webRTC: settings.webRTC,
+            onWebRTCDrop: { reason in
+                guard let center = attached.withLock({ $0 }) else { return }
+                center.metrics.registry.makeCounter(
+                    name: "switchboard_webrtc_dropped_total", labels: [("reason", reason)],
+                    help: "Datagrams dropped on WebRTC ports: bad STUN integrity, DTLS or SRTP from an unchecked source, SRTP failing its tag or replayed.")
+                    .increment()
+            })
     }
 
     /// Set once, before any call: `attach` is synchronous in the Telephony protocol.
     nonisolated func attachSynchronously(_ center: ContactCenter) { attached.withLock { $0 = center } }
-    let attached = Mutex<ContactCenter?>(nil)
+    let attached = AttachedCenter()
     var center: ContactCenter? { attached.withLock { $0 } }
 
     var boundPort: Int? { transport?.port }
@@ -149,7 +168,12 @@ actor SIPEndpoint {
             for waiter in readyWaiters { waiter.resume(throwing: CancellationError()) }
             readyWaiters = []
         }
+        let browserEvents = browserEvents
         try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                // Ends when the group is cancelled (an AsyncStream's iterator returns nil then).
+                for await (id, event) in browserEvents { await self.browserEvent(id, event) }
+            }
             group.addTask {
                 // Serialized here, off the actor.
                 for await (outgoing, peer) in outbox {
@@ -546,4 +570,10 @@ actor SIPEndpoint {
 enum SIPPeerText {
     static func host(_ host: String) -> String { host.contains(":") ? "[" + host + "]" : host }
     static func host(_ peer: SIPPeer) -> String { host(peer.host) + ":\(peer.port)" }
+}
+
+/// The center the endpoint serves, set once after start; shared with the media engine's callbacks.
+final class AttachedCenter: Sendable {
+    private let value = Mutex<ContactCenter?>(nil)
+    func withLock<Result: Sendable>(_ body: (inout ContactCenter?) -> Result) -> Result { value.withLock { body(&$0) } }
 }

@@ -69,3 +69,34 @@ public final class SIPTelephony: Telephony, Service {
         }
     }
 }
+
+/// The browser as a phone, and web calls: the SIP telephony's media engine terminates WebRTC.
+extension SIPTelephony: BrowserStations {
+    public func openSession(for user: AgentID, offer: String) async throws(BrowserStationError) -> (id: String, answer: String) {
+        try await endpoint.openUserSession(user, offer: offer)
+    }
+
+    public func closeSession(_ id: String, of user: AgentID) async throws(BrowserStationError) {
+        try await endpoint.closeUserSession(id, of: user)
+    }
+
+    public func sessionConnected(of agent: AgentID) async -> Bool { await endpoint.userSessionConnected(agent) }
+
+    public func startWebCall(number: String, offer: String) async throws(BrowserStationError)
+        -> (key: String, call: InteractionID, answer: String)
+    {
+        try await endpoint.startWebCall(number: number, offer: offer)
+    }
+
+    public func resumeWebCall(number: String, key: String, offer: String) async throws(BrowserStationError) -> String {
+        try await endpoint.resumeWebCall(number: number, key: key, offer: offer)
+    }
+
+    public func webCallState(number: String, key: String) async -> String? { await endpoint.webCallState(number: number, key: key) }
+
+    public func endWebCall(number: String, key: String) async throws(BrowserStationError) {
+        try await endpoint.endWebCall(number: number, key: key)
+    }
+
+    public nonisolated func allowsWebCalls(_ number: String) -> Bool { endpoint.settings.webCallNumbers.contains(number) }
+}

@@ -2,6 +2,7 @@ import B2BUA
 import CallControl
 import Cryptography
 import Media
+import MediaService
 import SIP
 
 /// What `serve` is told about SIP: where to listen, which numbers reach which queues, which
@@ -53,6 +54,19 @@ public struct SIPSettings: Sendable {
     /// What a customer queued, held or waiting through a consult hears.
     public var music = MusicSource.builtIn()
 
+    // The browser as a phone (docs/webrtc.md).
+    /// The addresses WebRTC answers advertise, and how long a silent browser is kept.
+    public var webRTC = WebRTCSettings()
+    /// Numbers customers may call from a web page (`/call/{number}`): each must be in `numbers`.
+    public var webCallNumbers: Set<String> = []
+    /// How long an agent on a call whose browser went away keeps the call, for a reloaded desktop
+    /// to pick its sound back up; after it the agent's leg is hung up.
+    public var browserGrace: Duration = .seconds(20)
+    /// Web calls at once, over every number (the door needs no sign-in: a cap bounds it).
+    public var webCallLimit = 100
+    /// A web call is refused while this many customers already wait in the number's queue.
+    public var webCallQueueLimit = 25
+
     public init(
         host: String = "127.0.0.1", port: Int = 5060, realm: String = "switchboard", rtpPorts: ClosedRange<Int> = 20_000...29_999,
         numbers: [String: QueueID] = [:], trustedSources: Set<String> = ["127.0.0.1", "::1"],
@@ -69,14 +83,16 @@ public struct SIPSettings: Sendable {
         self.timers = timers
     }
 
-    /// The demo: 2000 → sales, 2001 → support, agent1…agent4 with the SIP password `switchboard`,
-    /// loopback trusted as the trunk.
+    /// The demo: 2000 → sales, 2001 → support (both taking web calls), agent1…agent4 with the SIP
+    /// password `switchboard`, loopback trusted as the trunk.
     public static func demo(host: String = "127.0.0.1", port: Int = 5060, agents: [AgentID]) -> SIPSettings {
-        SIPSettings(
+        var settings = SIPSettings(
             host: host, port: port, numbers: ["2000": "sales", "2001": "support"],
             credentials: Dictionary(uniqueKeysWithValues: agents.map {
                 ($0, DigestCredential(username: $0.rawValue, realm: "switchboard", password: "switchboard"))
             }))
+        settings.webCallNumbers = ["2000", "2001"]  // /call/2000 and /call/2001: the customer's page
+        return settings
     }
 }
 

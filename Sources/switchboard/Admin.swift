@@ -123,6 +123,9 @@ func sipFieldProblems(_ configuration: SwitchboardConfiguration) -> [Configurati
     for (username, stored) in (sip.trunkAccounts ?? [:]).sorted(by: { $0.key < $1.key }) where DigestCredential(stored: stored) == nil {
         found.append(.init(field: "sip.trunkAccounts.\(username)", message: "is not md5:HEX,sha256:HEX (switchboard sip-hash makes it)"))
     }
+    for number in sip.webCallNumbers ?? [] where sip.numbers[number] == nil {
+        found.append(.init(field: "sip.webCallNumbers", message: "'\(number)' is not one of sip.numbers"))
+    }
     if let gateway = sip.gateway, gatewayPeer(gateway) == nil {
         found.append(.init(field: "sip.gateway", message: "is HOST:PORT"))
     }
@@ -148,6 +151,7 @@ struct InitConfig: ParsableCommand {
                 DigestCredential(username: id, realm: "switchboard", password: "switchboard").stored
         }
         configuration.sip = .init(numbers: ["2000": "sales", "2001": "support"], trunks: ["127.0.0.1", "::1"])
+        configuration.sip?.webCallNumbers = ["2000", "2001"]
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         do {

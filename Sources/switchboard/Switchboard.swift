@@ -7,6 +7,8 @@ import Foundation
 import HTTPAPI
 import SIP
 import Media
+import MediaService
+import NIOCore
 import SIPTelephony
 import Store
 
@@ -54,6 +56,16 @@ struct Serve: AsyncParsableCommand {
     var sipServerHeader: String?
     @Option(name: .customLong("sip-tcp-timeout"), help: "Seconds a SIP TCP connection may hold an unfinished message (or none, after connecting) before it is closed.")
     var sipTCPTimeout = 32
+    @Option(help: "The addresses WebRTC answers advertise as host candidates, comma-separated (default: the SIP address); set it when the server is reached through NAT at another address.")
+    var mediaAddress: String?
+    @Option(help: "How long an agent on a call keeps it after their browser station goes away, for a reloaded desktop to take it back (seconds).")
+    var browserGraceSeconds = 20
+    @Option(name: .customLong("webrtc-consent-seconds"), help: "A connected browser that sends no ICE check for this long is gone (seconds; browsers check every 5 or so).")
+    var webRTCConsentSeconds = 15
+    @Option(help: "Web calls one address may start in a minute.")
+    var webCallsPerMinute = 6
+    @Option(help: "Web calls at once, over every number.")
+    var webCallLimit = 100
     @Option(help: "SQLite durability: 'full' (fsync at every commit: survives a power cut) or 'normal' (survives a crash of the process).")
     var sync = "full"
     @Option(help: "On SIGTERM or SIGINT: how long live calls may take to end before the server stops (seconds).")
@@ -94,6 +106,13 @@ struct Serve: AsyncParsableCommand {
         if !(1...31_536_000).contains(sessionIdleSeconds) { throw ValidationError("--session-idle-seconds must be between 1 and 31536000") }
         if !(1...31_536_000).contains(sessionMaxSeconds) { throw ValidationError("--session-max-seconds must be between 1 and 31536000") }
         if !(1...86_400).contains(desktopGraceSeconds) { throw ValidationError("--desktop-grace-seconds must be between 1 and 86400") }
+        if !(1...86_400).contains(browserGraceSeconds) { throw ValidationError("--browser-grace-seconds must be between 1 and 86400") }
+        if !(1...300).contains(webRTCConsentSeconds) { throw ValidationError("--webrtc-consent-seconds must be between 1 and 300") }
+        if !(1...10_000).contains(webCallsPerMinute) { throw ValidationError("--web-calls-per-minute must be between 1 and 10000") }
+        if !(0...100_000).contains(webCallLimit) { throw ValidationError("--web-call-limit must be between 0 and 100000") }
+        if let mediaAddress, mediaAddresses(mediaAddress) == nil {
+            throw ValidationError("--media-address is one or more IP addresses, comma-separated")
+        }
         if let desktop, !FileManager.default.fileExists(atPath: desktop + "/index.html") {
             throw ValidationError("--desktop: no index.html in '\(desktop)'")
         }
@@ -126,6 +145,7 @@ struct Serve: AsyncParsableCommand {
         options.retentionDays = retentionDays
         options.sessions = Sessions.Policy(idle: .seconds(sessionIdleSeconds), maximumAge: .seconds(sessionMaxSeconds))
         options.desktopGrace = .seconds(desktopGraceSeconds)
+        options.webCallsPerMinute = webCallsPerMinute
         if testClock { options.clock = ManualClock(now: SystemClock().now()) }
         let host = self.host
         // Unbuffered: scripts and tests read the address, and the drain, from these lines.
@@ -197,6 +217,15 @@ extension Serve {
         }
     }
 
+    /// `--media-address`: IPv4 or IPv6 literals (a candidate names an address, not a host name).
+    func mediaAddresses(_ text: String) -> [String]? {
+        let addresses = text.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+        let valid = addresses.allSatisfy { address in
+            (try? SocketAddress(ipAddress: address, port: 0)) != nil
+        }
+        return !addresses.isEmpty && valid ? addresses : nil
+    }
+
     var rtpRange: ClosedRange<Int>? {
         let parts = rtpPorts.split(separator: "-").compactMap { Int($0) }
         guard parts.count == 2, parts[0] < parts[1], parts[0] >= 1024, parts[1] <= 65535 else { return nil }
@@ -236,6 +265,11 @@ extension Serve {
         settings.serverHeader = sipServerHeader
         settings.srtp = SRTPPolicy(rawValue: srtp) ?? .optional
         settings.qualifyInterval = sipQualifySeconds > 0 ? .seconds(sipQualifySeconds) : nil
+        if let sip = configuration.sip { settings.webCallNumbers = Set(sip.webCallNumbers ?? []) }
+        settings.webRTC = WebRTCSettings(
+            addresses: mediaAddress.flatMap(mediaAddresses) ?? [], consentTimeout: .seconds(webRTCConsentSeconds))
+        settings.browserGrace = .seconds(browserGraceSeconds)
+        settings.webCallLimit = webCallLimit
         if let port = tlsPort ?? (sipPort == 0 ? 0 : sipPort + 1) {
             settings.tls = try tlsSettings(port: port, host: host)
         }
