@@ -77,6 +77,33 @@ export async function request(method, path, body, { idempotencyKey, retries = 0 
   }
 }
 
+/**
+ * An SDP offer, WHIP-style (RFC 9725): POST (or PUT, to renegotiate) as application/sdp; the
+ * answer's SDP and the session's Location back. Refusals are ApiErrors like any other.
+ */
+export async function offerSDP(method, path, offer) {
+  const headers = { 'Content-Type': 'application/sdp', Accept: 'application/sdp' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body: offer, cache: 'no-store', signal: AbortSignal.timeout(15_000) });
+  } catch {
+    throw new ApiError(0, 'network', 'the server could not be reached — check the connection and try again');
+  }
+  const text = await response.text();
+  if (response.ok) return { answer: text, location: response.headers.get('Location') };
+  let error = {};
+  try {
+    error = JSON.parse(text).error ?? {};
+  } catch {
+    error = {};
+  }
+  const failure = new ApiError(response.status, error.code ?? `http${response.status}`,
+    error.message ?? `the server answered ${response.status}`);
+  if (response.status === 401 && token) unauthorized(failure);
+  throw failure;
+}
+
 const get = (path) => request('GET', path, undefined, { retries: 2 });
 const segment = encodeURIComponent;
 
@@ -88,8 +115,14 @@ export const api = {
   me: () => get('/v1/me'),
   setState: (state, idleCodeId) =>
     request('PUT', '/v1/me/state', idleCodeId ? { state, idleCodeId } : { state }),
-  /** Where offers are answered: 'desktop' (Accept) or 'phone' (409 phoneNotRegistered until it registers). */
+  /**
+   * Where offers are answered: 'desktop' (Accept), 'phone' (409 phoneNotRegistered until it
+   * registers) or 'browser' (409 browserNotConnected until this browser's phone is connected).
+   */
   setStation: (station) => request('PUT', '/v1/me/station', { station }),
+  /** The browser's phone: a WebRTC session for the sign-in ({answer, location}); DELETE ends it. */
+  openPhone: (offer) => offerSDP('POST', '/v1/me/webrtc', offer),
+  closePhone: (location) => request('DELETE', location),
 
   tasks: () => get('/v1/tasks'),
   task: (id) => get(`/v1/tasks/${segment(id)}`),

@@ -21,18 +21,29 @@ export const AGENT_STATE_WORDS = {
 };
 
 /** The agent's station: where offers are answered. */
-export const STATION_WORDS = { desktop: 'Desktop', phone: 'Phone' };
+export const STATION_WORDS = { desktop: 'Desktop', phone: 'Phone', browser: 'Browser' };
 
 /** What each station means for an offer, said under the Station control. */
 export const STATION_HINTS = {
   desktop: 'Calls ring here: answer them with Accept.',
   phone: 'Calls ring your SIP phone: answer them there.',
+  browser: 'Calls ring in this page: answer with Accept and talk through this browser (microphone and speakers).',
+};
+
+/** The browser phone's connection, in words. */
+export const PHONE_WORDS = {
+  off: 'Off',
+  connecting: 'Connecting…',
+  connected: 'Connected',
+  reconnecting: 'Reconnecting…',
+  lost: 'Lost',
 };
 
 /** The idle reasons the system gives on its own (not in the center's idle code list). */
 export const SYSTEM_IDLE_WORDS = {
   rona: 'Ring no answer',
   phoneLost: 'Phone not registered',
+  browserLost: 'Browser phone disconnected', // the agent's browser station went away (tab closed, network lost)
   desktopClosed: 'Desktop disconnected', // the agent's desktops were all closed while they were Available
 };
 

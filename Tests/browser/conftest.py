@@ -40,7 +40,9 @@ def server(tmp_path, request):
         running.stop()
 
 
-def chrome_options():
+def chrome_options(audio=None):
+    """Headless Chromium; with `audio` (a WAV file), that file is its microphone (granted without a
+    prompt) and WebRTC may use loopback, so a page's phone talks to the server on 127.0.0.1."""
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
@@ -56,20 +58,30 @@ def chrome_options():
         "--window-size=1280,1000",
     ):
         options.add_argument(flag)
+    if audio:
+        for flag in (
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={audio}",
+            "--allow-loopback-in-peer-connection",
+            "--autoplay-policy=no-user-gesture-required",
+        ):
+            options.add_argument(flag)
     return options
 
 
 @pytest.fixture
 def browsers(server, request):
     """A factory: browsers(user) opens a new headless Chromium at the desktop, signed in as
-    `user` (or at the sign-in page when user is None); url= points it elsewhere (a proxy).
+    `user` (or at the sign-in page when user is None); url= points it elsewhere (a proxy, the
+    customer's call page); audio= gives it a WAV file as its microphone.
     browsers.tab(page, user) opens another tab of that page's browser. Every browser is quit at
     the end."""
     pages = []
     request.node.open_pages = pages  # for the screenshot hook below
 
-    def open_browser(user=None, password="switchboard", url=None):
-        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=chrome_options())
+    def open_browser(user=None, password="switchboard", url=None, audio=None):
+        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=chrome_options(audio))
         page = DesktopPage(driver, url or server.url, name=user or f"browser{len(pages) + 1}")
         pages.append(page)
         page.open()
