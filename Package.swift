@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "CallControl", "Store", "Center", "Cryptography",
+                "CallControl", "Store", "Center", "Cryptography", "SecureChannels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -86,6 +86,8 @@ let package = Package(
         // Hashes, HMAC, AES for SRTP, random bytes, self-signed certificates: one crypto provider,
         // OpenSSL, already on the machine (swift-crypto's BoringSSL would cost minutes per clean build).
         .target(name: "Cryptography", dependencies: ["COpenSSL"]),
+        // TLS on SwiftNIO channels, on the system OpenSSL: SIP over TLS and HTTPS.
+        .target(name: "SecureChannels", dependencies: ["Cryptography", .product(name: "NIOCore", package: "swift-nio")]),
         // WebRTC's pieces as pure values: STUN and the server's ICE-lite side, the browser's SDP
         // offer and our answer, the port's demultiplexing (DTLS itself is in Cryptography).
         .target(name: "WebRTC", dependencies: ["Cryptography"]),
@@ -94,7 +96,7 @@ let package = Package(
         .target(
             name: "SIPTelephony",
             dependencies: [
-                "SIP", "B2BUA", "Center", "CallControl", "Store", "Media", "MediaService", "Cryptography", "WebRTC",
+                "SIP", "B2BUA", "Center", "CallControl", "Store", "Media", "MediaService", "Cryptography", "WebRTC", "SecureChannels",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

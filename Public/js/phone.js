@@ -9,6 +9,9 @@
 
 /** Why the microphone could not be had, in words. */
 export function microphoneWords(error) {
+  if (!window.isSecureContext) {
+    return 'this page is not a secure context (open it over https, or on localhost): browsers only give such pages the microphone';
+  }
   switch (error?.name) {
     case 'NotAllowedError':
     case 'SecurityError':
@@ -19,9 +22,7 @@ export function microphoneWords(error) {
     case 'NotReadableError':
       return 'the microphone is in use by another program, or failed';
     default:
-      return window.isSecureContext
-        ? `the microphone could not be opened (${error?.message ?? error})`
-        : 'this page is not a secure context (open it over https, or on localhost): browsers only give such pages the microphone';
+      return `the microphone could not be opened (${error?.message ?? error})`;
   }
 }
 

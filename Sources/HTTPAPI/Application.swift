@@ -1,5 +1,7 @@
 import CallControl
 import Center
+import Cryptography
+import HummingbirdCore
 import Foundation
 import Hummingbird
 import HTTPTypes
@@ -59,6 +61,9 @@ public struct ServerOptions: Sendable {
     public var desktopGrace: Duration = .seconds(60)
     /// Web calls one address may start in a minute (the door needs no sign-in).
     public var webCallsPerMinute = 6
+    /// HTTPS: the certificate (chain after it) and key the server presents, PEM; nil serves plain
+    /// HTTP. Browsers give a page the microphone only over HTTPS or on localhost (docs/webrtc.md).
+    public var https: (certificatePEM: String, privateKeyPEM: String)?
 
     public init() {}
 }
@@ -107,9 +112,16 @@ public func buildApplication(
         accounts: accounts, simulator: controls, telephony: telephony, desktop: options.desktop,
         webCallsPerMinute: options.webCallsPerMinute, logger: logger)
     let onRunning = options.onRunning
+    let server: HTTPServerBuilder
+    if let https = options.https {
+        server = .http1WebSocketUpgradeOverTLS(
+            webSocketResponder: router.buildResponder(), tls: try TLSContext(serverCertificatePEM: https.certificatePEM, privateKeyPEM: https.privateKeyPEM))
+    } else {
+        server = .http1WebSocketUpgrade(webSocketRouter: router)
+    }
     let application = Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: router),
+        server: server,
         // A deep accept queue: a contact center's desktops reconnect all at once after a network blip
         // (and the load test connects hundreds at once); 256 overflowed and stalled connections.
         configuration: .init(

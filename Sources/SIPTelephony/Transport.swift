@@ -3,6 +3,7 @@ import Cryptography
 import Logging
 import NIOCore
 import NIOPosix
+import SecureChannels
 import SIP
 import Synchronization
 

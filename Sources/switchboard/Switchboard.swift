@@ -56,6 +56,14 @@ struct Serve: AsyncParsableCommand {
     var sipServerHeader: String?
     @Option(name: .customLong("sip-tcp-timeout"), help: "Seconds a SIP TCP connection may hold an unfinished message (or none, after connecting) before it is closed.")
     var sipTCPTimeout = 32
+    @Flag(help: "Serve HTTPS (browsers give the desktop the microphone only over HTTPS or on localhost): with --https-cert and --https-key, or a self-signed certificate made at start for --host, localhost and each --https-name.")
+    var https = false
+    @Option(name: .customLong("https-cert"), help: "The certificate (PEM, chain after it) HTTPS presents.")
+    var httpsCert: String?
+    @Option(name: .customLong("https-key"), help: "The private key (PEM) of --https-cert.")
+    var httpsKey: String?
+    @Option(name: .customLong("https-name"), help: "A name the self-signed HTTPS certificate is also for (repeat for more).")
+    var httpsNames: [String] = []
     @Option(help: "The addresses WebRTC answers advertise as host candidates, comma-separated (default: the SIP address); set it when the server is reached through NAT at another address.")
     var mediaAddress: String?
     @Option(help: "How long an agent on a call keeps it after their browser station goes away, for a reloaded desktop to take it back (seconds).")
@@ -94,6 +102,7 @@ struct Serve: AsyncParsableCommand {
         if rtpRange == nil { throw ValidationError("--rtp-ports is FIRST-LAST, two ports with FIRST < LAST") }
         if tlsPort == .some(nil), sipTLSPort != nil { throw ValidationError("--sip-tls-port is a port (0 for any) or 'off'") }
         if (sipTLSCert == nil) != (sipTLSKey == nil) { throw ValidationError("--sip-tls-cert and --sip-tls-key go together") }
+        if (httpsCert == nil) != (httpsKey == nil) { throw ValidationError("--https-cert and --https-key go together") }
         if !(0...86_400).contains(sipQualifySeconds) { throw ValidationError("--sip-qualify-seconds must be between 0 and 86400") }
         if SRTPPolicy(rawValue: srtp) == nil { throw ValidationError("--srtp is 'optional', 'required' or 'off'") }
         if !(1...3600).contains(sipTCPTimeout) { throw ValidationError("--sip-tcp-timeout must be between 1 and 3600 seconds") }
@@ -148,8 +157,10 @@ struct Serve: AsyncParsableCommand {
         options.webCallsPerMinute = webCallsPerMinute
         if testClock { options.clock = ManualClock(now: SystemClock().now()) }
         let host = self.host
+        options.https = try httpsCertificate()
+        let scheme = options.https == nil ? "http" : "https"
         // Unbuffered: scripts and tests read the address, and the drain, from these lines.
-        options.onRunning = { port in FileHandle.standardOutput.write(Data("Switchboard is running: http://\(host):\(port)/\n".utf8)) }
+        options.onRunning = { port in FileHandle.standardOutput.write(Data("Switchboard is running: \(scheme)://\(host):\(port)/\n".utf8)) }
         options.onDrain = { FileHandle.standardOutput.write(Data("Switchboard is draining\n".utf8)) }
         let line: any Telephony
         var simulator: SimulatedTelephony?
@@ -214,6 +225,28 @@ extension Serve {
             return TLSSettings(port: port, certificatePEM: certificate, privateKeyPEM: key)
         } catch {
             throw ValidationError("--sip-tls-cert/--sip-tls-key: \(error)")
+        }
+    }
+
+    /// HTTPS's certificate and key: the operator's, a self-signed one, or none (plain HTTP).
+    func httpsCertificate() throws -> (certificatePEM: String, privateKeyPEM: String)? {
+        if let httpsCert, let httpsKey {
+            do {
+                let certificate = try String(contentsOfFile: httpsCert, encoding: .utf8)
+                let key = try String(contentsOfFile: httpsKey, encoding: .utf8)
+                _ = try TLSContext(serverCertificatePEM: certificate, privateKeyPEM: key)  // a wrong pair is refused now
+                return (certificate, key)
+            } catch {
+                throw ValidationError("--https-cert/--https-key: \(error)")
+            }
+        }
+        guard https else { return nil }
+        do {
+            let made = try SelfSignedCertificate.make(commonName: "switchboard", names: [host, "localhost"] + httpsNames)
+            FileHandle.standardOutput.write(Data("HTTPS with a self-signed certificate, SHA-256 \(made.fingerprint)\n".utf8))
+            return (made.certificatePEM, made.privateKeyPEM)
+        } catch {
+            throw ValidationError("could not make a self-signed certificate for HTTPS: \(error)")
         }
     }
 

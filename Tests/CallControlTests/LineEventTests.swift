@@ -126,6 +126,46 @@ struct LineEventTests {
         #expect(h.interaction.consulted?.state == .connected)
     }
 
+    @Test func anAgentWhoseStationIsTheBrowserIsRungThereAndAcceptsOnTheDesktop() {
+        var h = Harness()
+        h.signIn(agent1)
+        h.accept(.agent(agent1, .setAnswerMode(.browser)))
+        let actions = h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
+        // The telephony attaches the agent's browser session to the leg; Accept answers it.
+        #expect(actions.contains(.ring(h.call, .agent(agent1), .browser)))
+        #expect(h.allowed(agent1).contains(.accept))
+        let accepted = h.accept(.desktop(agent1, h.call, .accept))
+        #expect(h.status == .connected)
+        #expect(accepted.contains(.setMedia(h.call, MediaPlan(conversation: [.customer, .agent(agent1)]))))
+    }
+
+    @Test func aLostBrowserIdlesOnlyAnAvailableBrowserAgentAndALostPhoneOnlyAPhoneAgent() {
+        var h = Harness()
+        h.signIn(agent1)
+        h.accept(.agent(agent1, .setAnswerMode(.browser)))
+        // A phone unregistering says nothing about the browser.
+        h.reject(.agent(agent1, .phoneLost), with: .alreadyInState)
+        h.accept(.agent(agent1, .browserLost))
+        #expect(h.center.agents[agent1]?.status == .idle(CenterConfiguration.browserLostIdleCode))
+        // Already idle: nothing more to do.
+        h.reject(.agent(agent1, .browserLost), with: .alreadyInState)
+        h.signIn(agent2)
+        h.accept(.agent(agent2, .setAnswerMode(.phone)))
+        h.reject(.agent(agent2, .browserLost), with: .alreadyInState)
+        #expect(h.center.agents[agent2]?.status == .available)
+    }
+
+    @Test func aBrowserAgentOnACallIsNotTouchedByALostBrowser() {
+        var h = Harness()
+        h.signIn(agent1)
+        h.accept(.agent(agent1, .setAnswerMode(.browser)))
+        h.accept(.arrival(h.call, queue: "sales", from: "+15550100"))
+        h.accept(.desktop(agent1, h.call, .accept))
+        // The telephony keeps the call for its grace period, then hangs the leg up itself.
+        h.reject(.agent(agent1, .browserLost), with: .alreadyInState)
+        #expect(h.status == .connected)
+    }
+
     @Test func aSignedOutAgentHasNoAnswerModeToChange() {
         var h = Harness()
         h.reject(.agent(agent1, .setAnswerMode(.phone)), with: .agentLoggedOut)

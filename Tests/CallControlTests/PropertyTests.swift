@@ -97,7 +97,7 @@ struct RandomWorld {
                 chance(60) ? .setAvailable
                 : pick([
                     .login, .logout, .setIdle(pick(["break", "lunch", "bogus"])), .setAnswerMode(pick(AnswerMode.allCases)),
-                    .desktopLost, .phoneLost,
+                    .desktopLost, .phoneLost, .browserLost,
                 ])
             return .agent(chance(98) ? agent : "nobody", change)
         case 8..<14:
@@ -214,7 +214,7 @@ struct RandomWorld {
                 case .logout:
                     if was.task != nil { problems.append("\(agent) signed out while \(was.status)") }
                     reached.insert("signedOut")
-                case .login, .setAvailable, .setIdle, .setAnswerMode, .phoneLost:
+                case .login, .setAvailable, .setIdle, .setAnswerMode, .phoneLost, .browserLost:
                     break
                 }
             }

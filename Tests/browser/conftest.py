@@ -40,7 +40,7 @@ def server(tmp_path, request):
         running.stop()
 
 
-def chrome_options(audio=None):
+def chrome_options(audio=None, resolve=None, flags=()):
     """Headless Chromium; with `audio` (a WAV file), that file is its microphone (granted without a
     prompt) and WebRTC may use loopback, so a page's phone talks to the server on 127.0.0.1."""
     options = webdriver.ChromeOptions()
@@ -54,7 +54,9 @@ def chrome_options(audio=None):
         "--disable-sync",
         "--no-first-run",
         "--disable-default-apps",
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
+        # Names the test maps (to loopback) first; nothing else resolves.
+        "--host-resolver-rules=" + "".join(f"MAP {name} {address}, " for name, address in (resolve or {}).items())
+        + "MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
         "--window-size=1280,1000",
     ):
         options.add_argument(flag)
@@ -67,6 +69,8 @@ def chrome_options(audio=None):
             "--autoplay-policy=no-user-gesture-required",
         ):
             options.add_argument(flag)
+    for flag in flags:
+        options.add_argument(flag)
     return options
 
 
@@ -74,14 +78,15 @@ def chrome_options(audio=None):
 def browsers(server, request):
     """A factory: browsers(user) opens a new headless Chromium at the desktop, signed in as
     `user` (or at the sign-in page when user is None); url= points it elsewhere (a proxy, the
-    customer's call page); audio= gives it a WAV file as its microphone.
+    customer's call page); audio= gives it a WAV file as its microphone; resolve= maps host names
+    (to 127.0.0.1); flags= adds Chromium flags.
     browsers.tab(page, user) opens another tab of that page's browser. Every browser is quit at
     the end."""
     pages = []
     request.node.open_pages = pages  # for the screenshot hook below
 
-    def open_browser(user=None, password="switchboard", url=None, audio=None):
-        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=chrome_options(audio))
+    def open_browser(user=None, password="switchboard", url=None, audio=None, resolve=None, flags=()):
+        driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=chrome_options(audio, resolve, flags))
         page = DesktopPage(driver, url or server.url, name=user or f"browser{len(pages) + 1}")
         pages.append(page)
         page.open()

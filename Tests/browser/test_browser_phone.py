@@ -320,3 +320,38 @@ def test_the_conference_walk_with_a_sip_customer_a_browser_agent1_and_a_phone_ag
     finally:
         customer.close()
         agent2_phone.close()
+
+
+# MARK: A secure context
+
+NAME = "switchboard.test"  # not a loopback name: a page there is a secure context only over HTTPS
+
+
+def test_a_page_that_is_not_a_secure_context_is_refused_the_browser_station_in_words(server, browsers, microphones):
+    port = server.url.rsplit(":", 1)[1]
+    agent = browsers("agent1", url=f"http://{NAME}:{port}", audio=microphones["agent1"], resolve={NAME: "127.0.0.1"})
+    assert agent.js("return window.isSecureContext") is False
+    agent.choose_station("Browser")
+    agent.wait(lambda driver: "secure context" in agent.station_error(), "the station's refusal in words")
+    agent.wait_station("Desktop")
+    assert "Calls still ring on the Desktop" in agent.station_error()
+
+
+@pytest.mark.serve("--https", "--https-name", NAME)
+def test_over_https_the_desktop_has_the_microphone_and_a_web_call_is_heard(server, browsers, microphones):
+    assert server.url.startswith("https://")
+    origin = f"https://{NAME}:{server.url.rsplit(':', 1)[1]}"
+    trusting = ("--ignore-certificate-errors",)  # the certificate made at start, for NAME
+    agent = browsers("agent1", url=origin, audio=microphones["agent1"], resolve={NAME: "127.0.0.1"}, flags=trusting)
+    assert agent.js("return window.isSecureContext") is True
+    agent.choose_station("Browser")
+    agent.wait_station("Browser")
+    agent.become_available()
+    customer = browsers(None, url=origin, audio=microphones["customer"], resolve={NAME: "127.0.0.1"}, flags=trusting)
+    customer.driver.get(f"{origin}/call/2000")
+    customer.wait_visible("#call-start", "the Call button").click()
+    customer.wait(lambda driver: customer.js("return document.querySelector('#call-state').dataset.state") == "connected",
+                  "the customer's web call connected over HTTPS")
+    agent.press("accept")
+    agent.wait_card(status="connected")
+    hears([BrowserEar(customer, "customer"), BrowserEar(agent, "agent1")], {"customer": {"agent1"}, "agent1": {"customer"}})

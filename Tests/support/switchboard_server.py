@@ -34,7 +34,7 @@ class Server:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         url, listening, tls = None, None, None
         for line in self.process.stdout:  # the server prints its addresses once it listens
-            match = re.search(r"running: (http://127\.0\.0\.1:\d+)/", line)
+            match = re.search(r"running: (https?://127\.0\.0\.1:\d+)/", line)
             if match:
                 url = match.group(1)
             match = re.search(r"SIP is listening: udp and tcp 127\.0\.0\.1:(\d+)", line)
