@@ -118,7 +118,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "B2BUA", "SIPTelephony", "Media", "MediaService",
-                "Cryptography",
+                "Cryptography", "WebRTC",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,11 +1,13 @@
 import ArgumentParser
 import CallControl
+import Cryptography
 import Foundation
 import Media
 import MediaService
 import NIOCore
 import NIOPosix
 import Synchronization
+import WebRTC
 
 /// `switchboard media-bench`: the media engine under load on this machine, with its own RTP
 /// generator and checker in the same process (on their own event loop). Calls of two legs are
@@ -28,36 +30,94 @@ struct MediaBench: AsyncParsableCommand {
         """) var sharedSocket = false
     @Flag(help: "Every leg is SRTP (AES_CM_128_HMAC_SHA1_80): the engine checks and decrypts what it receives and encrypts what it sends, as the phones do.")
     var srtp = false
+    @Flag(help: "Every leg is a browser's WebRTC session: one port each for STUN, DTLS and SRTP; ICE and a DTLS handshake at setup (timed: handshakes per second), SRTP keyed from it.")
+    var webrtc = false
+    @Flag(help: "Measure plain RTP legs first, then the same calls with --srtp or --webrtc legs, in one run, and print the ratio of the engine's CPU per leg.")
+    var compare = false
+
+    enum LegKind: String { case plain = "plain RTP", srtp = "SRTP (SDES keys)", webrtc = "WebRTC (DTLS-SRTP)" }
 
     func validate() throws {
         if relayed < 0 || conferences < 0 || relayed + conferences == 0 { throw ValidationError("give --relayed or --conferences") }
         if !(1...600).contains(seconds) { throw ValidationError("--seconds must be between 1 and 600") }
         if !(1...System.coreCount).contains(shards) { throw ValidationError("--shards must be between 1 and \(System.coreCount)") }
+        if srtp && webrtc { throw ValidationError("--srtp or --webrtc, not both") }
+        if compare && !(srtp || webrtc) { throw ValidationError("--compare measures plain RTP against --srtp or --webrtc: give one") }
+        if webrtc && sharedSocket { throw ValidationError("--webrtc legs each have their own socket (their DTLS): no --shared-socket") }
     }
 
     func run() async throws {
         let generatorGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ceiling = try await loopbackCeiling(generatorGroup)
         print(String(format: "loopback UDP ceiling: %.0f packets/s one way (= %.0f legs at 50 packets/s)", ceiling, ceiling / 50))
+        let secure: LegKind = webrtc ? .webrtc : srtp ? .srtp : .plain
+        if compare {
+            let plain = try await measure(.plain, generatorGroup)
+            print("")
+            let other = try await measure(secure, generatorGroup)
+            print("")
+            print(String(format: "engine CPU per leg, %@ / plain RTP: %.2f× (%.1f µs against %.1f µs per leg per second)",
+                         secure.rawValue, other / plain, other, plain))
+        } else {
+            _ = try await measure(secure, generatorGroup)
+        }
+        try await generatorGroup.shutdownGracefully()
+    }
 
+    /// One measurement: sets the calls up with legs of `kind`, runs them, prints the figures, and
+    /// returns the engine's CPU per leg per second (µs).
+    func measure(_ kind: LegKind, _ generatorGroup: MultiThreadedEventLoopGroup) async throws -> Double {
         let legs = relayed * 2 + conferences * 3
         let engine = MediaEngine(host: "127.0.0.1", ports: firstPort...(firstPort + legs * 2 + 2_000), shards: shards)
         var phones: [BenchPhone] = []
         let shared = sharedSocket ? try await SharedPhoneSocket(group: generatorGroup) : nil
+        let browserCertificate = try SelfSignedCertificate.make(commonName: "bench-browser", names: [])
+        let browserContext = try DTLSContext(
+            certificatePEM: browserCertificate.certificatePEM, privateKeyPEM: browserCertificate.privateKeyPEM, isServer: false)
+        let offer = try WebRTCOffer(parsing: BenchBrowser.offer(fingerprint: browserCertificate.fingerprint))
+        let setupCPU = engineCPU()
+        let setupStarted = ContinuousClock.now
         for index in 0..<(relayed + conferences) {
             let call = InteractionID("bench-\(index)")
             let parties: [Leg] = index < relayed ? [.customer, .agent("a")] : [.customer, .agent("a"), .agent("b")]
-            for leg in parties {
-                let key = MediaEngine.LegKey(call, leg)
-                let port = try await engine.open(key)
-                let keys = srtp ? SRTPKeys(suite: .aes128HMACSHA1_80, local: .random(), remote: .random()) : nil
-                let phone = try await BenchPhone(
-                    group: generatorGroup, enginePort: port, stamped: index < relayed, shared: shared,
-                    keys: keys.map { SRTPKeys(suite: $0.suite, local: $0.remote, remote: $0.local) })
-                engine.describe(key, remote: ("127.0.0.1", phone.port), law: .mu, eventPayloadType: nil, keys: keys)
-                phones.append(phone)
+            if kind == .webrtc {
+                // The call's legs' handshakes side by side, as browsers connecting at once would.
+                try await withThrowingTaskGroup(of: BenchPhone.self) { group in
+                    for leg in parties {
+                        group.addTask {
+                            let browser = try await BenchBrowser(group: generatorGroup)
+                            let id = WebRTCSessionID("bench-\(index)-\(leg)")
+                            let answer = try await engine.openWebRTC(offer, id: id) { _ in }
+                            let keys = try await browser.connect(answer: answer, context: browserContext)
+                            try await engine.attachWebRTC(id, to: MediaEngine.LegKey(call, leg))
+                            let port = try await engine.webRTCFigures(id)?.port ?? 0
+                            return try await BenchPhone(
+                                group: generatorGroup, enginePort: port, stamped: index < relayed, shared: nil, keys: keys,
+                                channel: browser.channel)
+                        }
+                    }
+                    for try await phone in group { phones.append(phone) }
+                }
+            } else {
+                for leg in parties {
+                    let key = MediaEngine.LegKey(call, leg)
+                    let port = try await engine.open(key)
+                    let keys = kind == .srtp ? SRTPKeys(suite: .aes128HMACSHA1_80, local: .random(), remote: .random()) : nil
+                    let phone = try await BenchPhone(
+                        group: generatorGroup, enginePort: port, stamped: index < relayed, shared: shared,
+                        keys: keys.map { SRTPKeys(suite: $0.suite, local: $0.remote, remote: $0.local) })
+                    engine.describe(key, remote: ("127.0.0.1", phone.port), law: .mu, eventPayloadType: nil, keys: keys)
+                    phones.append(phone)
+                }
             }
             engine.apply(call, MediaPlan(conversation: parties))
+        }
+        if kind == .webrtc {
+            let setup = ContinuousClock.now - setupStarted
+            let seconds = Double(setup.components.seconds) + Double(setup.components.attoseconds) / 1e18
+            let serverCPU = engineCPU() - setupCPU
+            print(String(format: "WebRTC setup: %d sessions (ICE check + DTLS handshake each) in %.2f s: %.0f handshakes/s with the browsers' side in the same process; the engine's CPU %.2f ms per handshake (%.0f handshakes/s per core)",
+                         legs, seconds, Double(legs) / seconds, serverCPU / Double(legs) * 1e3, Double(legs) / max(serverCPU, 1e-9)))
         }
         // Each phone sends every 20 ms on absolute deadlines, as a phone's clock does. Phones are
         // not in step with each other: the pacer wakes every millisecond and a twentieth of them
@@ -81,7 +141,6 @@ struct MediaBench: AsyncParsableCommand {
         await engine.closeAll()
         for phone in phones { await phone.close() }
         try? await shared?.channel.close()
-        try await generatorGroup.shutdownGracefully()
 
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         // What each phone should have received: a relayed leg, what its partner sent; a mixed leg,
@@ -106,8 +165,8 @@ struct MediaBench: AsyncParsableCommand {
         let transits = results.flatMap(\.transits).sorted()
         let tickWork = ticks.whole.map { Double($0) / 1e6 }.sorted()
         let mixWork = ticks.mixing.map { Double($0) / 1e6 }.sorted()
-        print("legs: \(legs) (\(relayed) relayed calls, \(conferences) three-party conferences), \(seconds) s, \(shards) shard(s)"
-              + (srtp ? ", SRTP" : ", plain RTP"))
+        print("legs: \(legs) (\(relayed) relayed calls, \(conferences) three-party conferences), \(seconds) s, \(shards) shard(s), "
+              + kind.rawValue)
         print(String(format: "loss (RFC 3550: gaps in each leg's sequence numbers): %.3f %% (%.0f expected, %.0f received)",
                      expectedBySequence > 0 ? max(0, (expectedBySequence - received) / expectedBySequence * 100) : 0,
                      expectedBySequence, received))
@@ -126,6 +185,7 @@ struct MediaBench: AsyncParsableCommand {
                      percentile(mixWork, 0.5), percentile(mixWork, 0.99), mixWork.last ?? 0))
         print(String(format: "engine CPU (all shards): %.1f %% of one core (%.1f µs per leg per second); packets in+out per second: %.0f",
                      cpu / wall * 100, cpu / wall / Double(legs) * 1e6, received / wall * 2))
+        return cpu / wall / Double(legs) * 1e6
     }
 
     /// CPU seconds used so far by the engine's event loop (a thread of NIO's singleton group,
@@ -266,14 +326,21 @@ final class BenchPhone: Sendable {
     /// checked with the engine's (`remote`).
     let protect: BenchSRTP?
 
-    init(group: any EventLoopGroup, enginePort: Int, stamped: Bool, shared: SharedPhoneSocket?, keys: SRTPKeys? = nil) async throws {
+    /// `channel`: a socket already set up (a WebRTC leg's, after its handshake) to speak on.
+    init(
+        group: any EventLoopGroup, enginePort: Int, stamped: Bool, shared: SharedPhoneSocket?, keys: SRTPKeys? = nil,
+        channel existing: (any Channel)? = nil
+    ) async throws {
         self.stamped = stamped
         self.shared = shared != nil
         destination = try SocketAddress(ipAddress: "127.0.0.1", port: enginePort)
         protect = try keys.map { BenchSRTP(try SRTPContext(suite: $0.suite, master: $0.local)) }
         let unprotect = try keys.map { BenchSRTP(try SRTPContext(suite: $0.suite, master: $0.remote)) }
         let recorder = BenchRecorder(box: box, stamped: stamped, unprotect: unprotect)
-        if let shared {
+        if let existing {
+            channel = existing
+            try await existing.pipeline.addHandler(recorder).get()
+        } else if let shared {
             channel = shared.channel
             shared.demultiplexer.add(enginePort: enginePort, recorder)
         } else {
