@@ -236,6 +236,12 @@ def test_a_browser_customer_and_a_browser_agent_hear_each_other_and_the_queue_mu
     agent.press("accept")
     agent.wait_card(status="connected")
     hears([customer_ear, agent_ear], {"customer": {"agent1"}, "agent1": {"customer"}})
+    # Mute: the customer hears nothing of the agent (and the agent still hears the customer).
+    agent.find("#phone-mute").click()
+    agent.wait(lambda driver: agent.find("#phone-mute").get_attribute("aria-pressed") == "true", "Mute pressed")
+    hears([customer_ear, agent_ear], {"customer": set(), "agent1": {"customer"}})
+    agent.find("#phone-mute").click()
+    hears([customer_ear], {"customer": {"agent1"}})
     # The customer hangs up from the page: the agent's call ends and wants its wrap-up.
     customer.find("#call-end").click()
     agent.wait_wrapup_dialog()
@@ -355,3 +361,36 @@ def test_over_https_the_desktop_has_the_microphone_and_a_web_call_is_heard(serve
     agent.press("accept")
     agent.wait_card(status="connected")
     hears([BrowserEar(customer, "customer"), BrowserEar(agent, "agent1")], {"customer": {"agent1"}, "agent1": {"customer"}})
+
+
+def test_after_a_sigkill_the_desktop_renegotiates_and_the_call_carries_on_with_sound(server, browsers, microphones):
+    """The server is killed mid-call and started again on the same ports and database: the SIP
+    customer's leg is carried on (its records), and the desktop's phone, its connection lost,
+    offers again; the new session takes the agent's leg of the call the center still holds."""
+    agent = browser_agent(browsers, "agent1", microphones["agent1"])
+    customer = SipCustomer(server).call()
+    try:
+        agent.press("accept")
+        agent.wait_card(status="connected")
+        ears = [PeerEar(customer.peer, "customer"), BrowserEar(agent, "agent1")]
+        hears(ears, {"customer": {"agent1"}, "agent1": {"customer"}})
+        server.kill()
+        server.restart()
+        # The phone notices (ICE consent fails), reconnects with a fresh offer, and is connected again.
+        agent.wait(lambda driver: agent.js("return document.querySelector('#phone-panel').dataset.phone") != "connected",
+                   "the phone noticing the server went away", timeout=30)
+        agent.wait(lambda driver: agent.js("return document.querySelector('#phone-panel').dataset.phone") == "connected",
+                   "the phone connected again", timeout=40)
+        agent.wait_card(status="connected")
+        hears(ears, {"customer": {"agent1"}, "agent1": {"customer"}})
+    finally:
+        customer.close()
+
+
+def test_a_denied_microphone_is_said_in_words_and_the_station_stays(server, browsers):
+    agent = browsers("agent1", flags=("--use-fake-device-for-media-stream", "--deny-permission-prompts"))
+    assert agent.js("return window.isSecureContext") is True  # 127.0.0.1: it is the permission that is refused
+    agent.choose_station("Browser")
+    agent.wait(lambda driver: "not allowed to use the microphone" in agent.station_error(), "the refusal in words")
+    agent.wait_station("Desktop")
+    assert agent.find("#phone-panel").get_attribute("data-phone") == "off"
