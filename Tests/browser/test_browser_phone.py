@@ -394,3 +394,13 @@ def test_a_denied_microphone_is_said_in_words_and_the_station_stays(server, brow
     agent.wait(lambda driver: "not allowed to use the microphone" in agent.station_error(), "the refusal in words")
     agent.wait_station("Desktop")
     assert agent.find("#phone-panel").get_attribute("data-phone") == "off"
+
+
+@pytest.mark.serve("--webrtc-consent-seconds", "2", "--desktop-grace-seconds", "600")
+def test_an_available_agent_whose_browser_goes_away_is_idle_with_a_reason_the_supervisor_sees(server, browsers, microphones):
+    supervisor = browsers("supervisor1")
+    agent = browser_agent(browsers, "agent1", microphones["agent1"])
+    supervisor.wait_agent_row("agent1", "agent1 available", state="available")
+    # The agent's browser is gone at once (no goodbye): its phone stops answering ICE checks.
+    agent.driver.quit()
+    supervisor.wait_agent_row("agent1", "agent1 idle: browser phone disconnected", state="idle", text="Browser phone disconnected")
