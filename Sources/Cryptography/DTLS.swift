@@ -151,33 +151,17 @@ public final class DTLSConnection: @unchecked Sendable {
     }
 
     private func advance() throws {
-        let result = SSL_do_handshake(ssl)
-        if result == 1 {
-            handshakeDone = true
-            return
-        }
-        switch SSL_get_error(ssl, result) {
-        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-            return
-        default:
-            throw Failure.handshake(openSSLError())
+        switch SSLStep.handshake(ssl) {
+        case .success(let done): handshakeDone = done
+        case .failure(let why): throw Failure.handshake(why.description)
         }
     }
 
+    /// DTLS-SRTP carries no application data: whatever comes is read and dropped.
     private func readAndDiscard() throws {
-        var buffer = [UInt8](repeating: 0, count: 2048)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
-            if count > 0 { continue }
-            switch SSL_get_error(ssl, count) {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                return
-            case SSL_ERROR_ZERO_RETURN:
-                closed = true
-                return
-            default:
-                throw Failure.protocolError(openSSLError())
-            }
+        switch SSLStep.read(ssl, bufferSize: 2048, into: { _ in }) {
+        case .success(let peerClosed): closed = closed || peerClosed
+        case .failure(let why): throw Failure.protocolError(why.description)
         }
     }
 

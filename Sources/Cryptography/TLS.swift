@@ -173,36 +173,16 @@ public final class TLSConnection: @unchecked Sendable {
     }
 
     private func advanceHandshake() throws {
-        let result = SSL_do_handshake(ssl)
-        if result == 1 {
-            handshakeDone = true
-            return
-        }
-        switch SSL_get_error(ssl, result) {
-        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-            return
-        default:
-            throw Failure.handshake(openSSLError())
+        switch SSLStep.handshake(ssl) {
+        case .success(let done): handshakeDone = done
+        case .failure(let why): throw Failure.handshake(why.description)
         }
     }
 
     private func readPlaintext(into plaintext: inout [UInt8]) throws {
-        var buffer = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
-            if count > 0 {
-                plaintext += buffer.prefix(Int(count))
-                continue
-            }
-            switch SSL_get_error(ssl, count) {
-            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
-                return
-            case SSL_ERROR_ZERO_RETURN:
-                closed = true
-                return
-            default:
-                throw Failure.protocolError(openSSLError())
-            }
+        switch SSLStep.read(ssl, bufferSize: 16_384, into: { plaintext += $0 }) {
+        case .success(let peerClosed): closed = closed || peerClosed
+        case .failure(let why): throw Failure.protocolError(why.description)
         }
     }
 
@@ -221,5 +201,38 @@ public final class TLSConnection: @unchecked Sendable {
         var out = [UInt8](repeating: 0, count: Int(waiting))
         let read = out.withUnsafeMutableBytes { BIO_read(outgoing, $0.baseAddress, Int32($0.count)) }
         return read > 0 ? Array(out.prefix(Int(read))) : []
+    }
+}
+
+/// A handshake step or a read on an SSL, for TLS and DTLS alike: what `SSL_get_error` says of a
+/// result that is not a success (waiting for the peer is not a failure).
+enum SSLStep {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// `SSL_do_handshake` once: true when the handshake is done, false while it waits for the peer.
+    static func handshake(_ ssl: OpaquePointer) -> Result<Bool, Failure> {
+        let result = SSL_do_handshake(ssl)
+        if result == 1 { return .success(true) }
+        switch SSL_get_error(ssl, result) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .success(false)
+        default: return .failure(Failure(description: openSSLError()))
+        }
+    }
+
+    /// Reads the plaintext there is, a chunk at a time; true when the peer said close_notify.
+    static func read(_ ssl: OpaquePointer, bufferSize: Int, into take: (ArraySlice<UInt8>) -> Void) -> Result<Bool, Failure> {
+        var buffer = [UInt8](repeating: 0, count: bufferSize)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { SSL_read(ssl, $0.baseAddress, Int32($0.count)) }
+            if count > 0 {
+                take(buffer.prefix(Int(count)))
+                continue
+            }
+            switch SSL_get_error(ssl, count) {
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .success(false)
+            case SSL_ERROR_ZERO_RETURN: return .success(true)
+            default: return .failure(Failure(description: openSSLError()))
+            }
+        }
     }
 }

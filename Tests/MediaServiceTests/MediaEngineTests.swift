@@ -27,6 +27,19 @@ final class Tape: Sendable {
         ready?.resume()
     }
 
+    /// Waits until a second and a half of audio has come in, then says which of the frequencies
+    /// (and whether the music) its last `samples` hold (the first half second settles the change).
+    func tones(_ frequencies: [String: Double], samples: Int = 8_000) async -> (found: Set<String>, audio: [Int16]) {
+        await wait(for: samples * 3 / 2)
+        let audio = self.audio.withLock { Array($0.suffix(samples)) }
+        // A steady tone scores about 0.3–1, an absent one under 0.0001. A note that sounds a quarter
+        // of the window scores about 1/16 of a steady tone; a tone broken up by a loaded machine's
+        // late packets scores less: the thresholds are low, far above the floor.
+        var found = Set(frequencies.filter { toneShare(of: $0.value, in: audio) > 0.02 }.keys)
+        if MusicSource.builtInNotes.contains(where: { toneShare(of: $0, in: audio) > 0.02 }) { found.insert("music") }
+        return (found, audio)
+    }
+
     /// Returns once `count` samples are on the tape, or when `bound` has passed (the test then
     /// judges what there is).
     func wait(for count: Int, bound: Duration = .seconds(10)) async {
@@ -116,14 +129,8 @@ final class TonePhone: Sendable {
     /// Waits until a second and a half of audio has come in, then says which of the
     /// frequencies its last second holds (the first half second settles the change).
     func hears(_ frequencies: [String: Double], samples: Int = 8_000) async throws -> Set<String> {
-        await tape.wait(for: samples * 3 / 2)
-        let audio = tape.audio.withLock { Array($0.suffix(samples)) }
-        var found = Set(frequencies.filter { toneShare(of: $0.value, in: audio) > 0.02 }.keys)
+        let (found, audio) = await tape.tones(frequencies, samples: samples)
         lastShares.withLock { $0 = frequencies.mapValues { toneShare(of: $0, in: audio) }.description + " music \(MusicSource.builtInNotes.map { toneShare(of: $0, in: audio) })" }
-        // A steady tone scores about 0.3–1, an absent one under 0.0001. A note that sounds a quarter
-        // of the window scores about 1/16 of a steady tone; a tone broken up by a loaded machine's
-        // late packets scores less: the thresholds are low, far above the floor.
-        if MusicSource.builtInNotes.contains(where: { toneShare(of: $0, in: audio) > 0.02 }) { found.insert("music") }
         return found
     }
 

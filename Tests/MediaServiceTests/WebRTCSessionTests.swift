@@ -224,11 +224,7 @@ final class TestBrowser: Sendable {
     func clear() { tape.audio.withLock { $0 = [] } }
 
     func hears(_ frequencies: [String: Double], samples: Int = 8_000) async -> Set<String> {
-        await tape.wait(for: samples * 3 / 2)
-        let audio = tape.audio.withLock { Array($0.suffix(samples)) }
-        var found = Set(frequencies.filter { toneShare(of: $0.value, in: audio) > 0.02 }.keys)
-        if MusicSource.builtInNotes.contains(where: { toneShare(of: $0, in: audio) > 0.02 }) { found.insert("music") }
-        return found
+        await tape.tones(frequencies, samples: samples).found
     }
 
     var samplesHeard: Int { tape.audio.withLock { $0.count } }
