@@ -26,6 +26,9 @@ public struct CallMedia: Sendable {
         public internal(set) var timestamp: UInt32
         /// While relaying: how the source's sequence numbers and timestamps map onto ours.
         var relayOffsets: (source: Leg, sequence: UInt16, timestamp: UInt32)?
+        /// The SSRC of the stream the leg sends now: a new one (a browser's new session after a
+        /// reload, a phone restarting its RTP) numbers its packets afresh.
+        var incomingSSRC: UInt32?
     }
 
     /// A packet to send to a leg (to the address it latched).
@@ -91,7 +94,12 @@ public struct CallMedia: Sendable {
     /// A packet from a leg: relayed at once to whoever hears only that leg; kept for the mix when
     /// the leg is mixed.
     public mutating func received(_ packet: RTPPacket, from source: Leg) -> [Outbound] {
-        guard let sender = legs[source] else { return [] }
+        guard var sender = legs[source] else { return [] }
+        if sender.incomingSSRC != packet.ssrc {
+            if sender.incomingSSRC != nil { restarted(source) }
+            legs[source]?.incomingSSRC = packet.ssrc
+            sender = legs[source]!
+        }
         let isEvent = sender.eventPayloadType.map { $0 == packet.payloadType } ?? false
         if isEvent, let event = TelephoneEvent(parsing: packet.payload), event.end, lastEvent[source] != packet.timestamp,
             let digit = event.digit
@@ -118,6 +126,14 @@ public struct CallMedia: Sendable {
             legs[source]?.jitter.insert(sequence: packet.sequence, frame: G711.decode(packet.payload, law))
         }
         return out
+    }
+
+    /// The leg's stream started again under a new SSRC: its old numbers mean nothing now, so its
+    /// jitter buffer starts empty and those relaying it map its numbers afresh (their own streams
+    /// carry on without a jump).
+    private mutating func restarted(_ source: Leg) {
+        legs[source]?.jitter = JitterBuffer()
+        for (leg, media) in legs where media.relayOffsets?.source == source { legs[leg]?.relayOffsets = nil }
     }
 
     private mutating func relay(_ packet: RTPPacket, from source: Leg, to listener: Leg, isEvent: Bool) -> RTPPacket? {

@@ -13,6 +13,7 @@ import Testing
         var law: G711.Law
         var sequence: UInt16 = 0
         var timestamp: UInt32 = 0
+        var ssrc: UInt32 = 1
         var heard: [Int16] = []
     }
 
@@ -41,7 +42,7 @@ import Testing
                 parties[leg] = party
                 if drop(leg, index) { continue }
                 let packet = RTPPacket(payloadType: party.law.payloadType, sequence: party.sequence, timestamp: party.timestamp,
-                                       ssrc: 1, payload: G711.encode(frame, party.law))
+                                       ssrc: party.ssrc, payload: G711.encode(frame, party.law))
                 out += media.received(packet, from: leg)
             }
             out += media.tick(music: music.next())
@@ -144,6 +145,32 @@ import Testing
         for out in media.received(packet, from: Self.agent1) { seen.append((out.packet.ssrc, out.packet.sequence, out.packet.timestamp)) }
         #expect(Set(seen.map(\.0)).count == 1)
         #expect(zip(seen, seen.dropFirst()).allSatisfy { $1.1 == $0.1 &+ 1 && $1.2 == $0.2 &+ 160 })
+    }
+
+    @Test mutating func aSourceThatStartsANewStreamIsRelayedOnWithoutAJumpAndMixedAtOnce() {
+        // Agent 1's browser reloads mid-call: its new session sends a new SSRC whose numbers start
+        // far behind the old ones. The customer's stream carries on by one; in a conference the
+        // new stream is mixed at once (not held back as late).
+        media.setPlan(MediaPlan(conversation: [Self.customer, Self.agent1]))
+        func send(_ sequence: UInt16, ssrc: UInt32) -> RTPPacket? {
+            let packet = RTPPacket(payloadType: 0, sequence: sequence, timestamp: UInt32(sequence) * 160, ssrc: ssrc,
+                                   payload: [UInt8](repeating: 0xFF, count: 160))
+            return media.received(packet, from: Self.agent1).first { $0.to == Self.customer }?.packet
+        }
+        let before = [send(30_000, ssrc: 1), send(30_001, ssrc: 1)].compactMap { $0 }
+        let after = [send(2_000, ssrc: 2), send(2_001, ssrc: 2)].compactMap { $0 }
+        let stream = before + after
+        #expect(stream.count == 4)
+        #expect(zip(stream, stream.dropFirst()).allSatisfy { $1.sequence == $0.sequence &+ 1 })
+        #expect(Set(stream.map(\.ssrc)).count == 1)
+
+        media.setPlan(MediaPlan(conversation: [Self.customer, Self.agent1, Self.agent2]))
+        run(10)
+        // Agent 1 restarts its stream under a new SSRC, numbered far behind where it was.
+        parties[Self.agent1]?.sequence = 60_000
+        parties[Self.agent1]?.ssrc = 3
+        run(25)
+        #expect(heard(by: Self.customer) == Self.names(Self.agent1, Self.agent2))
     }
 
     @Test mutating func aDigitFromTheCustomerReachesAgent1AsATelephoneEventAndIsReadByTheServer() {
