@@ -33,6 +33,7 @@ import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
 from switchboard_server import BINARY, ROOT, Server  # noqa: E402,F401
+from waiting import eventually  # noqa: E402,F401  (the tests import it from here)
 
 SCENARIOS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenarios")
 SIPP = shutil.which("sipp")
@@ -63,17 +64,6 @@ def sipp_installed():
         pytest.fail(f"the server binary is missing: {BINARY} (build it first)", pytrace=False)
 
 
-def eventually(check, what, timeout=DEADLINE, interval=0.05):
-    """Calls `check` until it returns something truthy, which it returns; fails after `timeout`."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = check()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout:g} s for {what}; last seen: {last!r}")
-        time.sleep(interval)
 
 
 # MARK: Ports

@@ -27,6 +27,7 @@ import requests
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
 from switchboard_server import BINARY, Server  # noqa: E402
+from waiting import eventually  # noqa: E402,F401  (the tests import it from here)
 from webrtc_peer import WebRTCPeer  # noqa: E402
 
 PASSWORD = "switchboard"
@@ -62,16 +63,6 @@ def pytest_configure(config):
         raise pytest.UsageError(f"the server binary is missing: {BINARY} (build it, or set SWITCHBOARD_BINARY)")
 
 
-def eventually(check, what, timeout=DEADLINE, interval=0.05):
-    """Calls `check` until it returns something truthy, which it returns; fails after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        last = check()
-        if last:
-            return last
-        if time.monotonic() > deadline:
-            raise AssertionError(f"waited {timeout:g} s for {what}; last seen: {last!r}")
-        time.sleep(interval)
 
 
 # MARK: Servers and peers
@@ -358,3 +349,14 @@ def dropped(server):
     for match in re.finditer(r'^switchboard_webrtc_dropped_total\{reason="([^"]*)"\} (\S+)$', text, re.MULTILINE):
         counts[match.group(1)] = float(match.group(2))
     return counts
+
+
+def on_a_call(server, peers, agent_tone=AGENT1_TONE):
+    """agent1 on the browser station, connected to a web-call customer; (agent1, customer, task)."""
+    agent1 = browser_agent(server, peers, "agent1", agent_tone)
+    agent1.available()
+    customer = web_call(server, peers(CUSTOMER_TONE))
+    task = agent1.offered()["id"]
+    agent1.command(task, "accept")
+    agent1.wait_task(task, lambda t: t["status"] == "connected" and t["customer"]["state"] == "connected", "the call to connect")
+    return agent1, customer, task

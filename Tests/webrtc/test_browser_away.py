@@ -4,8 +4,8 @@ POSTed in time, and otherwise has its leg hung up by the spec's rules (Agent 1 h
 call)."""
 import time
 
-from conftest import (AGENT1_TONE, AGENT2_TONE, CUSTOMER_TONE, browser_agent, close_peer_connection, eventually, hears_exactly,
-                      participant, sign_in, web_call, web_call_state)
+from conftest import (AGENT1_TONE, AGENT2_TONE, browser_agent, close_peer_connection, eventually, hears_exactly, on_a_call,
+                      participant, sign_in, web_call_state)
 
 RTP_PORTS = "21600-21799"
 
@@ -13,17 +13,6 @@ RTP_PORTS = "21600-21799"
 def idle_browser_lost(agent):
     me = agent.me()
     return me if me["state"] == "idle" and me.get("idleCodeId") == "browserLost" else None
-
-
-def on_a_call(server, peers, agent_tone=AGENT1_TONE):
-    """agent1 on the browser station, connected to a web-call customer; (agent1, customer, task)."""
-    agent1 = browser_agent(server, peers, "agent1", agent_tone)
-    agent1.available()
-    customer = web_call(server, peers(CUSTOMER_TONE))
-    task = agent1.offered()["id"]
-    agent1.command(task, "accept")
-    agent1.wait_task(task, lambda t: t["status"] == "connected" and t["customer"]["state"] == "connected", "the call to connect")
-    return agent1, customer, task
 
 
 def test_an_available_agent_whose_session_is_deleted_goes_idle_browserLost(start_server, peers):

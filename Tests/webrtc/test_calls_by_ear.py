@@ -5,8 +5,8 @@ desktops hold a WebRTC session with station `browser`. Each state is heard in a 
 starts once the API shows the state (see conftest.listen)."""
 import requests
 
-from conftest import (AGENT1_TONE, AGENT2_TONE, CUSTOMER_TONE, browser_agent, eventually, hears_exactly, participant, sign_in,
-                      web_call, web_call_state)
+from conftest import (AGENT1_TONE, AGENT2_TONE, CUSTOMER_TONE, browser_agent, eventually, hears_exactly, on_a_call, participant,
+                      sign_in, web_call, web_call_state)
 
 RTP_PORTS = "21000-21199"
 
@@ -46,13 +46,8 @@ def test_a_web_call_is_queued_with_music_then_heard_both_ways_held_resumed_and_h
 
 def test_two_browser_agents_consult_conference_and_agent2_exits_each_hearing_whom_the_spec_says(start_server, peers):
     server = start_server()
-    agent1 = browser_agent(server, peers, "agent1", AGENT1_TONE)
     agent2 = browser_agent(server, peers, "agent2", AGENT2_TONE)
-    agent1.available()
-    customer = web_call(server, peers(CUSTOMER_TONE))
-    task = agent1.offered()["id"]
-    agent1.command(task, "accept")
-    agent1.wait_task(task, lambda t: t["status"] == "connected", "the call to connect")
+    agent1, customer, task = on_a_call(server, peers)
 
     # Consult: the customer is held (music); the agents hear each other only.
     agent2.available()

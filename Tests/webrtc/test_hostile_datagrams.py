@@ -10,7 +10,7 @@ import struct
 import threading
 import zlib
 
-from conftest import AGENT1_TONE, CUSTOMER_TONE, browser_agent, dropped, eventually, hears_exactly, web_call
+from conftest import dropped, eventually, hears_exactly, on_a_call
 
 RTP_PORTS = "21800-21999"
 MAGIC_COOKIE = 0x2112A442
@@ -62,12 +62,7 @@ def reply(sock, timeout):
 
 def test_forged_stun_unchecked_dtls_and_garbage_rtp_are_dropped_counted_and_the_call_goes_on(start_server, peers):
     server = start_server()
-    agent1 = browser_agent(server, peers, "agent1", AGENT1_TONE)
-    agent1.available()
-    customer = web_call(server, peers(CUSTOMER_TONE))
-    task = agent1.offered()["id"]
-    agent1.command(task, "accept")
-    agent1.wait_task(task, lambda t: t["status"] == "connected", "the call to connect")
+    agent1, customer, task = on_a_call(server, peers)
     port, ufrag, password = media_of(agent1.answer)
     target = ("127.0.0.1", port)
     attacker, checker = raw_socket(), raw_socket()

@@ -2,8 +2,7 @@
 to the call's location is answered 200 with a new answer, and the call goes on with the new peer."""
 import requests
 
-from conftest import (AGENT1_TONE, CUSTOMER2_TONE, CUSTOMER_TONE, browser_agent, eventually, hears_exactly, participant, web_call,
-                      web_call_state)
+from conftest import CUSTOMER2_TONE, eventually, hears_exactly, on_a_call, participant, web_call_state
 
 RTP_PORTS = "22000-22199"
 
@@ -13,12 +12,7 @@ def test_a_new_offer_put_to_a_web_calls_location_reconnects_it_and_the_new_peer_
     server = start_server()
     # The first page's RTP starts at 30000, the new page's at 28000 (a browser may start anywhere).
     rtp_sequence_start(30000)
-    agent1 = browser_agent(server, peers, "agent1", AGENT1_TONE)
-    agent1.available()
-    customer = web_call(server, peers(CUSTOMER_TONE))
-    task = agent1.offered()["id"]
-    agent1.command(task, "accept")
-    agent1.wait_task(task, lambda t: t["status"] == "connected", "the call to connect")
+    agent1, customer, task = on_a_call(server, peers)
     hears_exactly("connected", customer=(customer, {"agent1"}), agent1=(agent1.browser, {"customer"}))
 
     # The page's new peer connection offers to the same location.
