@@ -90,7 +90,7 @@ public final class MediaEngine: Sendable {
     /// Closes every leg and WebRTC session (at shutdown), and returns once their ports are free.
     public func closeAll() async {
         for session in webRTC.sessions.withLock({ Array($0.values) }) {
-            try? await session.loop.submit { session.close() }.get()
+            await session.onLoop { session.close() }
         }
         for shard in shards { await shard.closeAll() }
     }
@@ -146,15 +146,18 @@ extension MediaEngine {
 
     /// A browser's session from its offer: a port bound, ICE credentials made, the answer (SDP
     /// text) to send back. `events` hears when it connects and when it is lost.
+    /// `call`: the call the session is for, when it is known already (a web call's): the session
+    /// starts on that call's shard.
     public func openWebRTC(
-        _ offer: WebRTCOffer, id: WebRTCSessionID, events: @escaping @Sendable (WebRTCSessionEvent) -> Void
+        _ offer: WebRTCOffer, id: WebRTCSessionID, for call: InteractionID? = nil,
+        events: @escaping @Sendable (WebRTCSessionEvent) -> Void
     ) async throws -> String {
         let pool = self.pool
         var unbindable: [Int] = []
         defer { unbindable.forEach(pool.release) }
         let (ufrag, password) = ICELiteAgent.credentials(random: { SecureRandom.bytes($0) })
         let ice = ICELiteAgent(localUfrag: ufrag, localPassword: password, remoteUfrag: offer.iceUfrag)
-        let loop = shard(InteractionID(id.rawValue)).loop
+        let loop = shard(call ?? InteractionID(id.rawValue)).loop
         while let port = pool.take() {
             let session = try WebRTCSession(
                 id: id, port: port, loop: loop, host: webRTC, offer: offer, ice: ice, events: events, logger: logger,
@@ -179,7 +182,7 @@ extension MediaEngine {
     /// to left silent. The owner is not told (it asked).
     public func closeWebRTC(_ id: WebRTCSessionID) async {
         guard let session = webRTC.sessions.withLock({ $0[id] }) else { return }
-        try? await session.loop.submit { session.close() }.get()
+        await session.onLoop { session.close() }
     }
 
     /// The call leg's media is the session's from now on: what the leg hears is sent to the
@@ -187,9 +190,11 @@ extension MediaEngine {
     public func attachWebRTC(_ id: WebRTCSessionID, to key: LegKey) async throws {
         guard let session = webRTC.sessions.withLock({ $0[id] }) else { throw WebRTCError.unknownSession }
         let shard = shard(key.call)
-        if let previous = try await session.loop.submit({ session.attachedLeg }).get(), previous != key {
+        if let previous = await session.onLoop({ session.attachedLeg }), previous != key {
             self.shard(previous.call).close(previous)
         }
+        // The session's port moves to the call's shard's loop: its packets then never hop threads.
+        await session.move(to: shard.loop)
         try await shard.attachBrowser(key, session)
         session.attach(key, shard: shard)
     }
@@ -205,11 +210,11 @@ extension MediaEngine {
 
     public func webRTCFigures(_ id: WebRTCSessionID) async -> WebRTCFigures? {
         guard let session = webRTC.sessions.withLock({ $0[id] }) else { return nil }
-        return try? await session.loop.submit {
+        return await session.onLoop {
             WebRTCFigures(
                 port: session.port, connected: session.state == .connected, received: session.received, sent: session.sent,
                 dropped: session.dropped, attached: session.attachedLeg)
-        }.get()
+        }
     }
 
     /// Datagrams dropped on WebRTC ports since start, by reason (`stun-badIntegrity`,

@@ -71,13 +71,18 @@ final class WebRTCHost: Sendable {
 ///         └──────────── timeout, DTLS failure, close_notify, consent expired, close ─────┴──▶ closed
 ///
 /// Everything runs on its channel's loop. Packets for an attached call leg go to that call's
-/// shard (on its loop); packets for the browser come from there, protected and sent here.
+/// shard (on its loop); packets for the browser come from there, protected and sent here. When
+/// the session is attached to a call of another shard, its port moves to that shard's loop (closed
+/// and bound again there: UDP keeps no connection), so a call's packets never hop between threads.
 final class WebRTCSession: @unchecked Sendable {
     enum State { case checking, handshaking, connected, closed }
 
     let id: WebRTCSessionID
     let port: Int
-    let loop: any EventLoop
+    /// The loop the session lives on now (it moves to its call's shard's loop).
+    var loop: any EventLoop { home.withLock { $0 } }
+    private let home: Mutex<any EventLoop>
+    private let address: Mutex<String> = Mutex("")
     let host: WebRTCHost
     let law: G711.Law
     let eventPayloadType: UInt8?
@@ -104,7 +109,8 @@ final class WebRTCSession: @unchecked Sendable {
         id: WebRTCSessionID, port: Int, loop: any EventLoop, host: WebRTCHost, offer: WebRTCOffer, ice: ICELiteAgent,
         events: @escaping @Sendable (WebRTCSessionEvent) -> Void, logger: Logger, release: @escaping @Sendable (Int) -> Void
     ) throws {
-        (self.id, self.port, self.loop, self.host, self.ice, self.events, self.logger) = (id, port, loop, host, ice, events, logger)
+        (self.id, self.port, self.host, self.ice, self.events, self.logger) = (id, port, host, ice, events, logger)
+        home = Mutex(loop)
         self.release = release
         law = offer.law == .pcmu ? .mu : .a
         eventPayloadType = offer.eventPayloadType
@@ -114,25 +120,89 @@ final class WebRTCSession: @unchecked Sendable {
 
     /// Binds the session's port (on its loop) and starts its watchdog.
     func bind(address: String) async throws {
-        let channel = try await DatagramBootstrap(group: loop)
+        self.address.withLock { $0 = address }
+        let channel = try await open(on: loop)
+        try await loop.submit {
+            self.channel = channel
+            self.created = .now()
+            self.startWatching()
+        }.get()
+    }
+
+    private func open(on loop: any EventLoop) async throws -> any Channel {
+        try await DatagramBootstrap(group: loop)
             .channelOption(.maxMessagesPerRead, value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(WebRTCReceiver(session: self))
                 }
             }
-            .bind(host: address, port: port).get()
-        try await loop.submit {
-            self.channel = channel
-            self.created = .now()
-            self.watchdog = self.loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in self.watch() }
+            .bind(host: address.withLock { $0 }, port: port).get()
+    }
+
+    // MARK: Its loop
+
+    /// Runs `work` on the session's loop, where its state lives; if the session moves meanwhile,
+    /// the work follows it.
+    func onLoop(_ work: @escaping @Sendable () -> Void) {
+        let current = loop
+        if current.inEventLoop { work() } else { current.execute { self.onLoop(work) } }
+    }
+
+    /// `onLoop`, with a result.
+    func onLoop<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in onLoop { continuation.resume(returning: work()) } }
+    }
+
+    private func startWatching() {
+        watchdog?.cancel()
+        watchdog = loop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in self.watch() }
+    }
+
+    /// Moves the session's port to `target` (its call's shard's loop): the socket is closed on the
+    /// old loop and bound again on the new one, and the state follows; a datagram arriving in
+    /// between is lost (ICE checks are sent again, and a ring has no sound to lose yet). If the
+    /// port cannot be bound again there, it is bound back where it was.
+    func move(to target: any EventLoop) async {
+        let current = loop
+        guard current !== target else { return }
+        let old: (any Channel)? = try? await current.submit { () -> (any Channel)? in
+            guard self.state != .closed else { return nil }
+            self.watchdog?.cancel()
+            self.dtlsTimer?.cancel()
+            defer { self.channel = nil }
+            return self.channel
         }.get()
+        guard let old else { return }
+        try? await old.close()
+        let moved = try? await open(on: target)
+        let channel: (any Channel)?
+        let destination: any EventLoop
+        if let moved {
+            (channel, destination) = (moved, target)
+        } else {
+            (channel, destination) = (try? await open(on: current), current)
+        }
+        // The home changes on the old loop, so no work of the session's runs there while it does;
+        // work queued there after it follows the session (`onLoop`).
+        try? await current.submit { self.home.withLock { $0 = destination } }.get()
+        await onLoop {
+            guard let channel else { return self.lose("its port could not be bound again") }
+            guard self.state != .closed else {
+                channel.close(promise: nil)
+                return
+            }
+            self.channel = channel
+            self.startWatching()
+            if self.state == .handshaking { self.armDTLSTimer() }
+        }
     }
 
     // MARK: Datagrams in
 
     func received(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        guard state != .closed else { return }
+        // A datagram on the port bound anew while the session moves there: dropped until it has.
+        guard loop.inEventLoop, state != .closed else { return }
         let bytes = Array(envelope.data.readableBytesView)
         let source = envelope.remoteAddress
         switch Datagram(classifying: bytes) {
@@ -213,7 +283,7 @@ final class WebRTCSession: @unchecked Sendable {
     private func armDTLSTimer() {
         dtlsTimer?.cancel()
         guard let after = dtls.nextTimeout() else { return }
-        dtlsTimer = loop.scheduleTask(in: .nanoseconds(Int64(after.components.seconds) * 1_000_000_000 + after.components.attoseconds / 1_000_000_000)) {
+        dtlsTimer = loop.scheduleTask(in: TimeAmount(after)) {
             guard self.state == .handshaking else { return }
             do {
                 for datagram in try self.dtls.handleTimeout() { self.write(datagram, to: self.destination) }
@@ -246,7 +316,7 @@ final class WebRTCSession: @unchecked Sendable {
 
     /// A packet for the browser, from the call's shard.
     func send(_ packet: RTPPacket) {
-        if loop.inEventLoop { sendNow(packet) } else { loop.execute { self.sendNow(packet) } }
+        onLoop { self.sendNow(packet) }
     }
 
     private func sendNow(_ packet: RTPPacket) {
@@ -264,12 +334,12 @@ final class WebRTCSession: @unchecked Sendable {
 
     /// From now on the browser's packets are this call leg's.
     func attach(_ key: MediaEngine.LegKey, shard: MediaShard) {
-        loop.execute { self.attachment = (key, shard) }
+        onLoop { self.attachment = (key, shard) }
     }
 
     /// The leg is over: the browser's packets go nowhere until the next attachment.
     func detach(_ key: MediaEngine.LegKey) {
-        loop.execute { if self.attachment?.key == key { self.attachment = nil } }
+        onLoop { if self.attachment?.key == key { self.attachment = nil } }
     }
 
     var attachedLeg: MediaEngine.LegKey? { attachment?.key }
@@ -286,6 +356,7 @@ final class WebRTCSession: @unchecked Sendable {
 
     /// Closes without telling the owner (it asked).
     func close() {
+        guard loop.inEventLoop else { return onLoop { self.close() } }
         guard state != .closed else { return }
         if dtls.handshakeDone { for datagram in dtls.close() { write(datagram, to: destination) } }
         state = .closed

@@ -43,13 +43,13 @@ extension SIPEndpoint {
     }
 
     /// Opens a session for an offer, its events fed back to this actor in order.
-    private func openSession(_ offer: WebRTCOffer, owner: BrowserPhones.Owner) async throws(BrowserStationError)
-        -> (WebRTCSessionID, String)
+    private func openSession(_ offer: WebRTCOffer, owner: BrowserPhones.Owner, for call: InteractionID? = nil)
+        async throws(BrowserStationError) -> (WebRTCSessionID, String)
     {
         let id = WebRTCSessionID(Self.randomID("w"))
         let events = browserEventsIn
         do {
-            let answer = try await media.openWebRTC(offer, id: id) { event in events.yield((id, event)) }
+            let answer = try await media.openWebRTC(offer, id: id, for: call) { event in events.yield((id, event)) }
             browser.owners[id] = owner
             return (id, answer)
         } catch {
@@ -211,7 +211,7 @@ extension SIPEndpoint {
         let offer = try parse(text)
         let key = Self.randomID("c")
         let call = InteractionID.make(at: clock.now())
-        let (session, answer) = try await openSession(offer, owner: .webCall(key))
+        let (session, answer) = try await openSession(offer, owner: .webCall(key), for: call)
         browser.webCalls[key] = BrowserPhones.WebCall(number: number, call: call, session: session)
         browser.webCallKeys[call] = key
         do {
@@ -238,7 +238,7 @@ extension SIPEndpoint {
     func resumeWebCall(number: String, key: String, offer text: String) async throws(BrowserStationError) -> String {
         guard let webCall = browser.webCalls[key], webCall.number == number else { throw .unknownWebCall }
         let offer = try parse(text)
-        let (session, answer) = try await openSession(offer, owner: .webCall(key))
+        let (session, answer) = try await openSession(offer, owner: .webCall(key), for: webCall.call)
         if let old = webCall.session { await forgetSession(old) }
         browser.webCalls[key]?.session = session
         browser.webCalls[key]?.connected = false
