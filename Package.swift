@@ -52,6 +52,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
+                "Recordings",
                 "CallControl", "Store", "Center", "Cryptography", "SecureChannels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
@@ -71,11 +72,14 @@ let package = Package(
         .target(name: "B2BUA", dependencies: ["SIP", "CallControl", "Media"]),
         // RTP media as pure values: packets, G.711, the jitter buffer, the N−1 mixer, who hears whom.
         .target(name: "Media", dependencies: ["CallControl", "Cryptography"]),
+        // Call recordings on disk: a stereo WAV per interaction, written as the call goes, made
+        // playable again after a crash, removed by retention.
+        .target(name: "Recordings", dependencies: ["CallControl"]),
         // The media on the wire: a port pair per leg, symmetric RTP, the 20 ms clock (SwiftNIO UDP).
         .target(
             name: "MediaService",
             dependencies: [
-                "Media", "CallControl", "WebRTC", "Cryptography",
+                "Media", "CallControl", "WebRTC", "Cryptography", "Recordings",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,6 +101,7 @@ let package = Package(
             name: "SIPTelephony",
             dependencies: [
                 "SIP", "B2BUA", "Center", "CallControl", "Store", "Media", "MediaService", "Cryptography", "WebRTC", "SecureChannels",
+                "Recordings",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -118,7 +123,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "B2BUA", "SIPTelephony", "Media", "MediaService",
-                "Cryptography", "WebRTC",
+                "Cryptography", "WebRTC", "Recordings",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -134,7 +139,7 @@ let package = Package(
         .testTarget(
             name: "MediaServiceTests",
             dependencies: [
-                "MediaService", "Media", "CallControl", "WebRTC", "Cryptography",
+                "MediaService", "Media", "CallControl", "WebRTC", "Cryptography", "Recordings",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

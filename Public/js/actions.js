@@ -20,6 +20,8 @@ export const ACTIONS = [
   { name: 'conference/exit', label: 'Exit conference', key: 'X', tone: 'stop', help: 'Leave the conference; the call goes on without you' },
   { name: 'conference/end', label: 'End conference', key: 'E', tone: 'stop', help: 'End the conference for everyone' },
   { name: 'end', label: 'End call', key: 'E', tone: 'stop', help: 'End the call' },
+  { name: 'recording/pause', label: 'Pause recording', key: 'P', help: 'Stop recording for a while (a card number, say): the recording keeps the time as silence' },
+  { name: 'recording/resume', label: 'Resume recording', key: 'P', help: 'Record the call again' },
   { name: 'wrapup', label: 'Wrap up…', key: 'W', dialog: true, help: 'Apply a wrap-up reason' },
 ];
 

@@ -133,6 +133,15 @@ export const api = {
       retries: 2,
     }),
 
+  /**
+   * Supervisors: listen in on a call — mode 'monitor', 'coach' or 'barge'; station 'phone',
+   * 'browser' or 'desktop' (no sound), or none: the browser's phone when connected, else the SIP
+   * phone (409 noStation without either). On a call already, switches the mode on the same leg.
+   */
+  monitor: (id, mode, station) =>
+    request('POST', `/v1/tasks/${segment(id)}/monitor`, station ? { mode, station } : { mode }, { retries: 0 }),
+  stopMonitoring: (id) => request('POST', `/v1/tasks/${segment(id)}/monitor/end`),
+
   agents: () => get('/v1/agents'),
   /** Supervisors: who is signed in, [{user, role, displayName, sessions, desktops, signedInAt, lastSeenAt}]. */
   sessions: () => get('/v1/sessions'),
@@ -168,6 +177,11 @@ export const api = {
   simulateCustomerHangUp: (taskId) => request('POST', `/v1/sim/calls/${segment(taskId)}/hangup`),
   simulateAgentHangUp: (agentId) => request('POST', `/v1/sim/agents/${segment(agentId)}/hangup`),
 };
+
+/** Where an <audio> element plays a call's recording (with the session's token: it sends no headers). */
+export function recordingURL(id) {
+  return `/v1/interactions/${encodeURIComponent(id)}/recording?token=${encodeURIComponent(token ?? '')}`;
+}
 
 /** A refusal in words: the server explains every refusal; its code is kept for support. */
 export function describeError(error) {

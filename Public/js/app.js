@@ -195,7 +195,7 @@ async function enter(session, health) {
   }
   const view = agent
     ? new AgentDesktop({ agentId: session.user, store, names, queueNames, idleCodes, wrapUpCodes, announce })
-    : new SupervisorView({ store, names, queueNames, idleCodes, wrapUpCodes, announce });
+    : new SupervisorView({ store, names, queueNames, idleCodes, wrapUpCodes, announce, me: session.user });
   if (health.simulator) new SimulatorPanel({ store, queues, agents, me: agent ? session.user : null });
 
   const connection = $('#connection');

@@ -5,7 +5,7 @@
 // GET /v1/tasks/{id}/history, opened in place under it. Nothing polls: a list loads when shown,
 // when its filters change, on Refresh, and a moment after a call leaves the user's board, since
 // the server records a call's summary shortly after its last wrap-up rather than with it.
-import { api, describeError } from './api.js';
+import { api, describeError, recordingURL } from './api.js';
 import { $, h, replaceChildren, setText } from './dom.js';
 import { clockTime, dateTime, formatDuration, now, serverTime } from './time.js';
 import { EVENT_WORDS, pastCallerText } from './words.js';
@@ -204,6 +204,7 @@ export class Timeline {
   constructor(interaction, about) {
     timelines += 1;
     this.id = interaction.id;
+    this.recorded = Boolean(interaction.recording);
     this.open = false;
     this.request = 0;
     const panelId = `timeline-${timelines}`;
@@ -269,7 +270,13 @@ export class Timeline {
     if (request !== this.request) return; // closed (or opened again) meanwhile
     this.panel.dataset.state = state;
     this.panel.setAttribute('aria-busy', 'false');
-    replaceChildren(this.panel, content);
+    // The call's recording, played from the server (seekable: it answers byte ranges). An <audio>
+    // element sends no headers, so the session's token goes in the address, as for the event stream.
+    const recording = this.recorded
+      ? h('p', { class: 'recording-player' }, 'Recording: ',
+        h('audio', { controls: true, preload: 'none', 'data-recording': this.id, src: recordingURL(this.id) }))
+      : null;
+    replaceChildren(this.panel, recording, content);
   }
 }
 

@@ -13,7 +13,7 @@ import { $, h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
 import { PastInteractionsPanel } from './past.js';
 import { clockTime, dateTime, now, tick } from './time.js';
-import { AGENT_STATE_WORDS, AUDIT_WORDS, STATUS_WORDS, idleWords, callerText } from './words.js';
+import { AGENT_STATE_WORDS, AUDIT_WORDS, MONITOR_WORDS, STATUS_WORDS, idleWords, callerText } from './words.js';
 
 /** How many of an agent's latest history entries History shows. */
 const HISTORY_LIMIT = 20;
@@ -22,8 +22,9 @@ const SAMPLE_EVERY = 2000;
 const CHART_WINDOW = 10 * 60 * 1000;
 
 export class SupervisorView {
-  constructor({ store, names, queueNames, idleCodes, wrapUpCodes, announce }) {
+  constructor({ store, names, queueNames, idleCodes, wrapUpCodes, announce, me }) {
     this.store = store;
+    this.me = me ?? null; // the supervisor's own id: which listener on a call is us
     this.names = names;
     this.queueNames = queueNames;
     this.idleCodes = idleCodes;
@@ -205,6 +206,7 @@ export class SupervisorView {
       card.status.dataset.status = task.status;
       setText(card.status, task.wrapUpPending && task.status === 'ended' ? 'Ended — wrap-up pending' : STATUS_WORDS[task.status] ?? task.status);
       setText(card.queue, this.queueNames.get(task.queue) ?? task.queue);
+      card.listen.update(task);
       this.refreshParticipants(task.id);
     }
     $('#sv-no-calls').hidden = tasks.length > 0;
@@ -214,11 +216,12 @@ export class SupervisorView {
     const status = h('span', { class: 'status-pill' });
     const queue = h('span', { class: 'task-queue' });
     const table = participantTable(task, {});
+    const listen = new ListenControls(this, task.id);
     const element = h('article', { class: 'sv-call', 'data-task-id': task.id },
       h('header', { class: 'task-head' },
         h('h3', { class: 'task-title' }, `Call from ${callerText(task.customer)}`), status, h('p', { class: 'task-facts' }, queue)),
-      table);
-    return { element, status, queue, table, task };
+      table, listen.element);
+    return { element, status, queue, table, task, listen };
   }
 
   refreshParticipants(id) {
@@ -226,6 +229,64 @@ export class SupervisorView {
     if (!card) return;
     fillParticipants(card.table.tBodies[0], card.task, { names: this.names });
     tick(card.table);
+  }
+}
+
+/**
+ * A call's listening controls: who is listening in (and how), and Monitor, Coach, Barge and Leave
+ * for us. The server rings our station (the SIP phone, unless the station picker says otherwise);
+ * switching mode keeps the same leg. A refusal is said in the card's alert.
+ */
+class ListenControls {
+  constructor(view, id) {
+    this.view = view;
+    this.id = id;
+    this.busy = false;
+    this.who = h('p', { class: 'sv-listeners', 'data-sv': 'listeners' });
+    this.station = h('select', { class: 'small', 'data-sv': 'station', 'aria-label': 'Listen on' },
+      h('option', { value: '' }, 'My phone'),
+      h('option', { value: 'desktop' }, 'No sound (desktop)'));
+    this.buttons = ['monitor', 'coach', 'barge'].map((mode) =>
+      h('button', { type: 'button', class: 'small', 'data-sv': mode, onclick: () => this.run(() => api.monitor(id, mode, this.station.value || undefined)) },
+        MONITOR_WORDS[mode].action));
+    this.leave = h('button', { type: 'button', class: 'small', 'data-sv': 'leave', onclick: () => this.run(() => api.stopMonitoring(id)) }, 'Leave');
+    this.error = h('p', { class: 'error', role: 'alert', 'data-sv': 'listen-error' });
+    this.element = h('div', { class: 'sv-listen' },
+      this.who,
+      h('div', { class: 'row-controls', role: 'group', 'aria-label': 'Listen in' }, this.station, ...this.buttons, this.leave),
+      this.error);
+  }
+
+  update(task) {
+    const listeners = task.supervisors ?? [];
+    const mine = listeners.find((entry) => entry.supervisorId === this.view.me);
+    setText(this.who, listeners.length
+      ? listeners.map((entry) => `${this.view.names.get(entry.supervisorId) ?? entry.supervisorId}: ${MONITOR_WORDS[entry.mode]?.state ?? entry.mode}${entry.state === 'ringing' ? ' (ringing)' : ''}`).join(' · ')
+      : 'Nobody is listening in.');
+    this.element.dataset.mode = mine?.mode ?? '';
+    const live = task.status !== 'ended';
+    this.buttons.forEach((button, index) => {
+      const mode = ['monitor', 'coach', 'barge'][index];
+      button.disabled = this.busy || !live || mine?.mode === mode;
+      button.setAttribute('aria-pressed', String(mine?.mode === mode));
+    });
+    this.leave.disabled = this.busy || !mine;
+    this.station.disabled = Boolean(mine);
+  }
+
+  async run(call) {
+    this.busy = true;
+    setText(this.error, '');
+    try {
+      const task = await call();
+      if (task) this.view.store.apply(task);
+    } catch (failure) {
+      setText(this.error, describeError(failure));
+    } finally {
+      this.busy = false;
+      const task = this.view.store.get(this.id);
+      if (task) this.update(task);
+    }
   }
 }
 

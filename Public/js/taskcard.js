@@ -6,7 +6,7 @@ import { h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
 import { DestinationPicker } from './picker.js';
 import { tick } from './time.js';
-import { STATUS_WORDS, callerText } from './words.js';
+import { MONITOR_WORDS, STATUS_WORDS, callerText } from './words.js';
 
 /** The viewer's own (latest) entry among the task's participants. */
 export function entryOf(task, agentId) {
@@ -46,6 +46,8 @@ export class TaskCard {
     this.queue = h('span', { class: 'task-queue' });
     this.clock = h('span', { class: 'numeric' });
     this.clockLine = h('span', { class: 'task-clock' }, 'On call ', this.clock);
+    // Recording: a red dot while the call is recorded, "paused" while the owner has paused it.
+    this.recording = h('span', { class: 'recording-indicator', 'data-recording': 'off', hidden: true, role: 'status' });
     this.offer = h('p', { class: 'offer', hidden: true });
     this.controls = h('div', { class: 'controls', role: 'group', 'aria-label': 'Call controls' });
     // In Accept's place when the offer rings the agent's phone (their station): the phone answers it.
@@ -55,6 +57,8 @@ export class TaskCard {
     this.error = h('p', { class: 'error', role: 'alert' });
     this.picker = new DestinationPicker(this);
     this.note = h('p', { class: 'task-note', hidden: true });
+    // A supervisor on the call, when the server shows it to agents (a barge always).
+    this.supervisorNote = h('p', { class: 'supervisor-note', 'data-supervisor': '', hidden: true });
     this.table = participantTable(task, this.participantContext());
     this.element = h(
       'article',
@@ -62,12 +66,13 @@ export class TaskCard {
       h('header', { class: 'task-head' },
         this.title,
         this.status,
-        h('p', { class: 'task-facts' }, this.queue, this.clockLine)),
+        h('p', { class: 'task-facts' }, this.queue, this.clockLine, this.recording)),
       this.offer,
       this.controls,
       this.error,
       this.picker.element,
       this.note,
+      this.supervisorNote,
       this.table,
     );
     for (const action of ACTIONS) this.addButton(action);
@@ -125,6 +130,15 @@ export class TaskCard {
 
     this.note.hidden = !task.wrapUpRequired;
     setText(this.note, task.wrapUpRequired ? 'You owe a wrap-up for this call: choose a reason in Wrap Up Reasons.' : '');
+    const recording = task.recording ?? 'off';
+    this.recording.hidden = recording === 'off';
+    this.recording.dataset.recording = recording;
+    setText(this.recording, recording === 'paused' ? 'Recording paused' : recording === 'on' ? 'Recording' : '');
+    const supervisor = (task.supervisors ?? []).find((entry) => entry.state === 'connected');
+    this.supervisorNote.hidden = !supervisor;
+    this.supervisorNote.dataset.supervisor = supervisor?.mode ?? '';
+    const words = supervisor ? MONITOR_WORDS[supervisor.mode] : null;
+    setText(this.supervisorNote, words ? (mine?.role === 'owner' ? words.agentNote : words.othersNote) : '');
     this.refreshParticipants();
 
     if (this.lastStatus !== null && this.lastStatus !== task.status) {

@@ -61,6 +61,16 @@ export const AUDIT_WORDS = {
   signedOutBySupervisor: 'Signed out by a supervisor',
   setIdleBySupervisor: 'Set idle by a supervisor',
   desktopDisconnected: 'Desktop disconnected (set idle)',
+  monitorStarted: 'A supervisor listened in',
+  monitorModeChanged: 'A supervisor changed how they listen',
+  monitorEnded: 'A supervisor stopped listening',
+};
+
+/** A supervisor on a call: the button that starts each mode, and the mode in words. */
+export const MONITOR_WORDS = {
+  monitor: { action: 'Monitor', state: 'monitoring', agentNote: 'A supervisor is listening to this call', othersNote: 'A supervisor is listening to this call' },
+  coach: { action: 'Coach', state: 'coaching', agentNote: 'A supervisor is coaching you (only you hear them)', othersNote: 'A supervisor is coaching the call\'s owner' },
+  barge: { action: 'Barge', state: 'barged in', agentNote: 'A supervisor has joined the call', othersNote: 'A supervisor has joined the call' },
 };
 
 /**
@@ -104,6 +114,12 @@ export const EVENT_WORDS = {
   endedByOwner: 'Ended by the agent',
   customerLeft: 'Customer hung up',
   wrapUpApplied: 'Wrap-up applied',
+  monitorStarted: 'A supervisor listened in',
+  monitorAnswered: 'The supervisor\'s phone answered',
+  monitorModeChanged: 'The supervisor changed how they listen',
+  monitorEnded: 'The supervisor left',
+  recordingPaused: 'Recording paused',
+  recordingResumed: 'Recording resumed',
 };
 
 /** How to show who called: the server's wording ("Withheld number", "Alice (+15550100)", a number, an address). */

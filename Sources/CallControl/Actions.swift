@@ -33,11 +33,13 @@ public enum Leg: Hashable, Sendable {
     case customer
     case agent(AgentID)
     case dialNumber(DialNumber)
+    /// A supervisor listening in (monitor, coach or barge).
+    case supervisor(SupervisorID)
 
-    /// The party on this leg; nil for the customer.
+    /// The participant on this leg; nil for the customer and a supervisor.
     public var party: Party? {
         switch self {
-        case .customer: nil
+        case .customer, .supervisor: nil
         case .agent(let id): .agent(id)
         case .dialNumber(let number): .dialNumber(number)
         }
@@ -60,13 +62,34 @@ public struct MediaPlan: Hashable, Sendable {
     public var consultation: [Leg]
     /// The customer hears music: on hold, waiting in a queue, or during a consult.
     public var customerHearsMusic: Bool
+    /// Supervisors listening without being part of a conversation (monitor and coach; a barged
+    /// supervisor is a member of `conversation`).
+    public var listeners: [Listener]
+    /// Whether the call is being recorded now: on (the parties' audio), paused (silence of the same
+    /// length), or off. Set by the center (`CallCenter.mediaPlan(of:)`): it depends on the queue's
+    /// configuration.
+    public var recording: Recording = .off
+
+    public enum Recording: Hashable, Sendable { case off, on, paused }
+
+    /// A supervisor who hears `hears` and is heard only by `heardBy` (nobody when monitoring,
+    /// the owning agent when coaching).
+    public struct Listener: Hashable, Sendable {
+        public var leg: Leg
+        public var hears: [Leg]
+        public var heardBy: Leg?
+        public init(leg: Leg, hears: [Leg], heardBy: Leg? = nil) {
+            (self.leg, self.hears, self.heardBy) = (leg, hears, heardBy)
+        }
+    }
 
     public static let silent = MediaPlan()
 
-    public init(conversation: [Leg] = [], consultation: [Leg] = [], customerHearsMusic: Bool = false) {
+    public init(conversation: [Leg] = [], consultation: [Leg] = [], customerHearsMusic: Bool = false, listeners: [Listener] = []) {
         self.conversation = conversation
         self.consultation = consultation
         self.customerHearsMusic = customerHearsMusic
+        self.listeners = listeners
     }
 }
 
@@ -86,13 +109,26 @@ public enum TimerID: Hashable, Sendable {
 extension Interaction {
     /// Who hears whom in the present phase.
     public var mediaPlan: MediaPlan {
-        /// The connected parties, in joining order, that pass `keep`.
+        var plan = partiesPlan
+        if !monitors.isEmpty { addSupervisors(to: &plan) }
+        return plan
+    }
+
+    /// Who hears whom among the customer and the participants (and a barged supervisor).
+    private var partiesPlan: MediaPlan {
+        /// The connected parties, in joining order, that pass `keep`; in the main conversation
+        /// (`customer`), a supervisor barged in too.
         func talking(withCustomer customer: Bool, _ keep: (ParticipantRole) -> Bool = { _ in true }) -> [Leg] {
             var legs: [Leg] = []
             legs.reserveCapacity(participants.count + 1)
             if customer { legs.append(.customer) }
             for participant in participants where participant.state == .connected && keep(participant.role) {
                 legs.append(Leg(participant.party))
+            }
+            if customer || phase == .wrapUpAssist {
+                for monitor in monitors where monitor.mode == .barge && monitor.state == .connected {
+                    legs.append(.supervisor(monitor.supervisor))
+                }
             }
             return legs.count > 1 ? legs : []  // one leg alone hears nobody
         }
@@ -119,7 +155,8 @@ extension Interaction {
     /// phase, the customer's state and each participant's party, role and state.
     func hasSameMedia(as other: Interaction) -> Bool {
         guard phase == other.phase, customer.state == other.customer.state,
-            participants.count == other.participants.count
+            participants.count == other.participants.count, monitors == other.monitors,
+            recordingPaused == other.recordingPaused, queue == other.queue
         else { return false }
         for (mine, theirs) in zip(participants, other.participants)
         where mine.party != theirs.party || mine.role != theirs.role || mine.state != theirs.state {
@@ -152,6 +189,7 @@ extension Leg: CustomStringConvertible {
         case .customer: "customer"
         case .agent(let id): "agent:\(id)"
         case .dialNumber(let number): "number:\(number)"
+        case .supervisor(let id): "supervisor:\(id)"
         }
     }
 }
@@ -186,6 +224,14 @@ extension MediaPlan: CustomStringConvertible {
         if !conversation.isEmpty { parts.append("talk: \(room(conversation))") }
         if !consultation.isEmpty { parts.append("consult: \(room(consultation))") }
         if customerHearsMusic { parts.append("music: customer") }
+        switch recording {
+        case .off: break
+        case .on: parts.append("recording")
+        case .paused: parts.append("recording paused")
+        }
+        for listener in listeners {
+            parts.append("\(listener.leg) hears \(room(listener.hears))" + (listener.heardBy.map { " heard by \($0)" } ?? ""))
+        }
         return parts.isEmpty ? "silent" : parts.joined(separator: "; ")
     }
 }
@@ -197,4 +243,19 @@ public enum Station: Hashable, Sendable {
     case phone
     case browser
     case outsideLine
+
+    /// A stable name (the log's, the API's).
+    public var name: String {
+        switch self {
+        case .desktop: "desktop"
+        case .phone: "phone"
+        case .browser: "browser"
+        case .outsideLine: "outsideLine"
+        }
+    }
+
+    public init?(name: String) {
+        guard let station = [Station.desktop, .phone, .browser, .outsideLine].first(where: { $0.name == name }) else { return nil }
+        self = station
+    }
 }

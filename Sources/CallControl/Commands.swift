@@ -12,6 +12,8 @@ public enum Command: Hashable, Sendable {
     case arrival(InteractionID, queue: QueueID, from: Caller)
     /// A timer the shell armed at the core's request has come due.
     case timerFired(TimerID)
+    /// A supervisor listens in on a call, changes how, or leaves.
+    case supervisor(SupervisorID, InteractionID, SupervisorCommand)
 
     /// A short, stable name: what logs and metrics label a command with.
     public var name: String {
@@ -21,14 +23,30 @@ public enum Command: Hashable, Sendable {
         case .line(_, let event): event.name
         case .arrival: "arrival"
         case .timerFired: "timerFired"
+        case .supervisor(_, _, let command): command.name
         }
     }
 
     public var interactionID: InteractionID? {
         switch self {
-        case .desktop(_, let id, _), .line(let id, _), .arrival(let id, _, _): id
+        case .desktop(_, let id, _), .line(let id, _), .arrival(let id, _, _), .supervisor(_, let id, _): id
         case .timerFired(let timer): timer.interaction
         case .agent: nil
+        }
+    }
+}
+
+/// A supervisor's controls on a live call.
+public enum SupervisorCommand: Hashable, Sendable {
+    /// Start listening in this mode, ringing this station; or, already on the call, switch to it.
+    case monitor(MonitorMode, Station)
+    /// Leave: only the supervisor's leg is hung up.
+    case leave
+
+    public var name: String {
+        switch self {
+        case .monitor: "monitor"
+        case .leave: "monitor.end"
         }
     }
 }
@@ -93,6 +111,10 @@ public enum DesktopCommand: Hashable, Sendable {
     case transfer(to: Destination)
     case end
     case wrapUp(code: WrapUpCodeID, notes: String)
+    /// The owning agent stops the call's recording for a while (a card number being read out):
+    /// the file keeps the time as silence.
+    case pauseRecording
+    case resumeRecording
 
     /// The command for a control, with the arguments only some controls take: a destination for
     /// consult and transfer, a reason and notes for wrap-up. Nil when one it needs is missing.
@@ -119,6 +141,8 @@ public enum DesktopCommand: Hashable, Sendable {
         case .wrapUp:
             guard let wrapUp else { return nil }
             self = .wrapUp(code: wrapUp.code, notes: wrapUp.notes)
+        case .pauseRecording: self = .pauseRecording
+        case .resumeRecording: self = .resumeRecording
         }
     }
 
@@ -139,6 +163,8 @@ public enum DesktopCommand: Hashable, Sendable {
         case .transfer: .transfer
         case .end: .end
         case .wrapUp: .wrapUp
+        case .pauseRecording: .pauseRecording
+        case .resumeRecording: .resumeRecording
         }
     }
 }
@@ -192,6 +218,8 @@ public enum TaskAction: String, Hashable, Sendable, Codable, CaseIterable {
     case transfer
     case end
     case wrapUp = "wrapup"
+    case pauseRecording = "recording/pause"
+    case resumeRecording = "recording/resume"
 }
 
 /// Why a command was refused. A rejected command changes nothing. The raw value is the stable
@@ -238,6 +266,21 @@ public enum Rejection: String, Error, Hashable, Sendable, Codable, CaseIterable 
     case invalidDialNumber
     /// An ID longer than the core keeps (see `PackedName`).
     case invalidIdentifier
+    // Supervisors.
+    case notASupervisor
+    /// The supervisor's configuration limits them to other queues.
+    case notSupervisedQueue
+    /// The call has as many supervisors on it as the configuration allows.
+    case monitorLimitReached
+    case notMonitoring
+    /// A supervisor is barged in: the call is a conference for the spec's rules (no consult
+    /// from a two-party call until the supervisor switches to monitor or leaves).
+    case supervisorBargedIn
+    // Recording.
+    /// The call's queue is not recorded (or the recording has not started: no agent yet).
+    case notRecorded
+    case recordingAlreadyPaused
+    case recordingNotPaused
 
     public enum Kind: Sendable {
         /// The actor's role forbids it (HTTP 403).
@@ -252,14 +295,15 @@ public enum Rejection: String, Error, Hashable, Sendable, Codable, CaseIterable 
 
     public var kind: Kind {
         switch self {
-        case .notOwner, .ownerCannotExitConference, .actorNotPermitted, .useAgentDesktop: .role
+        case .notOwner, .ownerCannotExitConference, .actorNotPermitted, .useAgentDesktop, .notASupervisor, .notSupervisedQueue: .role
         case .notAParticipant, .unknownInteraction: .notFound
         case .unknownAgent, .unknownQueue, .unknownWrapUpCode, .unknownIdleCode, .invalidDialNumber, .invalidIdentifier: .invalid
         case .holdNotAllowedInConference, .notAllowedInConference, .notAllowedInWrapUpAssist, .consultInProgress,
             .noActiveConsult, .consultNotAnswered, .conferenceFull, .notInConference, .notOffered, .answerOnPhone, .notConnected,
             .alreadyHeld, .notHeld, .interactionEnded, .wrapUpNotRequired, .noAgentToTransferTo, .timerNotActive,
             .agentLoggedOut, .agentBusy, .alreadyInState, .agentUnavailable, .cannotTargetSelf,
-            .interactionExists:
+            .interactionExists, .monitorLimitReached, .notMonitoring, .supervisorBargedIn, .notRecorded,
+            .recordingAlreadyPaused, .recordingNotPaused:
             .state
         }
     }

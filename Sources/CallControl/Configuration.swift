@@ -21,7 +21,22 @@ public struct CenterConfiguration: Equatable, Sendable {
         }
     }
 
+    /// A supervisor, and the queues whose calls they may monitor (nil: every queue).
+    public struct SupervisorProfile: Equatable, Sendable {
+        public var id: SupervisorID
+        public var queues: [QueueID]?
+        public init(id: SupervisorID, queues: [QueueID]? = nil) {
+            self.id = id
+            self.queues = queues
+        }
+    }
+
     public var agents: [AgentProfile]
+    public var supervisors: [SupervisorProfile]
+    /// Supervisors a call may have on it at once (monitoring, coaching or barged in).
+    public var monitorsPerCall: Int
+    /// Queues whose calls are recorded (from an agent's answer until the customer's contact ends).
+    public var recordedQueues: Set<QueueID>
     public var queues: [QueueProfile]
     public var wrapUpCodes: [WrapUpCodeID]
     /// Idle codes an agent may pick. The first one is the state an agent signs in to.
@@ -53,9 +68,15 @@ public struct CenterConfiguration: Equatable, Sendable {
         ringNoAnswerMilliseconds: Int64 = 15_000,
         autoWrapUpMilliseconds: Int64? = 120_000,
         defaultWrapUpCode: WrapUpCodeID? = nil,
-        maxConferenceParties: Int = 3
+        maxConferenceParties: Int = 3,
+        supervisors: [SupervisorProfile] = [],
+        monitorsPerCall: Int = 1,
+        recordedQueues: Set<QueueID> = []
     ) {
+        self.recordedQueues = recordedQueues
         self.agents = agents
+        self.supervisors = supervisors
+        self.monitorsPerCall = monitorsPerCall
         self.queues = queues
         self.wrapUpCodes = wrapUpCodes
         self.idleCodes = idleCodes
@@ -129,6 +150,16 @@ public struct CenterConfiguration: Equatable, Sendable {
         }
         if maxConferenceParties < 3 {
             found.append(.init(field: "maxConferenceParticipants", message: "must be at least 3"))
+        }
+        tooLong(supervisors.map(\.id), "supervisors")
+        let queueIDs = Set(queues.map(\.id))
+        for supervisor in supervisors {
+            for queue in supervisor.queues ?? [] where !queueIDs.contains(queue) {
+                found.append(.init(field: "supervisors.\(supervisor.id).queues", message: "no such queue '\(queue)'"))
+            }
+        }
+        if monitorsPerCall < 1 {
+            found.append(.init(field: "monitoring.monitorsPerCall", message: "must be at least 1"))
         }
         return found
     }

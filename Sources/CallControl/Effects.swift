@@ -13,8 +13,8 @@ extension CallCenter {
             timerActions(before: before, after: after, into: &actions)
             legActions(before: before, after: after, decision: decision, into: &actions)
             if before.map({ !$0.hasSameMedia(as: after) }) ?? true {
-                let plan = after.mediaPlan
-                if before?.mediaPlan != plan { actions.append(.setMedia(id, plan)) }
+                let plan = mediaPlan(of: after)
+                if before.map(mediaPlan(of:)) != plan { actions.append(.setMedia(id, plan)) }
             }
             notifications(before: before, after: after, into: &actions)
         }
@@ -22,6 +22,15 @@ extension CallCenter {
             if agents.values[slot] != before { actions.append(.agentStateChanged(before.id)) }
         }
         return actions
+    }
+
+    /// Who hears whom on this call now, and whether it is recorded: a call of a recorded queue from
+    /// an agent's answer until the customer's contact ends (not while it waits in a queue, nor in
+    /// wrap-up assist once the customer has gone).
+    public func mediaPlan(of interaction: Interaction) -> MediaPlan {
+        var plan = interaction.mediaPlan
+        plan.recording = configuration.recording(of: interaction)
+        return plan
     }
 
     /// Cancels the timers that no state needs any more, then starts (or restarts) the new ones.
@@ -77,6 +86,7 @@ extension CallCenter {
             let was = before.participant(party.party, hint: index)
             if was == nil || was!.state != .ringing { actions.append(.ring(id, Leg(party.party), station(party.party))) }
         }
+        supervisorLegActions(before: before, after: after, decision: decision, into: &actions)
     }
 
     private func notifications(before: Interaction?, after: Interaction, into actions: inout [Action]) {
@@ -90,6 +100,19 @@ extension CallCenter {
             if party.state != .left || before?.participant(party.party, hint: index) != party {
                 actions.append(.notifyAgent(agent, after.id))
             }
+        }
+    }
+}
+
+extension CenterConfiguration {
+    /// Whether this call is being recorded now (see `CallCenter.mediaPlan(of:)`).
+    public func recording(of interaction: Interaction) -> MediaPlan.Recording {
+        switch interaction.phase {
+        case .connected, .held, .consulting, .conferenced:
+            guard recordedQueues.contains(interaction.queue) else { return .off }
+            return interaction.recordingPaused ? .paused : .on
+        case .queued, .offered, .wrapUpAssist, .ended:
+            return .off
         }
     }
 }

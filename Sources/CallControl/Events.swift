@@ -60,6 +60,17 @@ public enum InteractionEvent: Equatable, Sendable {
     case endedByOwner
     case customerLeft
     case wrapUpApplied(agent: AgentID, code: WrapUpCodeID, notes: String, automatic: Bool)
+    /// A supervisor starts listening in (their station rings; a desktop station is on at once).
+    case monitorStarted(SupervisorID, MonitorMode, Station)
+    /// The supervisor's station answered.
+    case monitorAnswered(SupervisorID)
+    /// A supervisor already on the call switches mode, on the same leg.
+    case monitorModeChanged(SupervisorID, MonitorMode)
+    /// The supervisor left (or their station hung up, or never answered).
+    case monitorEnded(SupervisorID)
+    /// The owning agent paused the call's recording; it records silence until resumed.
+    case recordingPaused(by: AgentID)
+    case recordingResumed(by: AgentID)
 }
 
 public enum AgentEvent: Equatable, Sendable {
@@ -83,7 +94,7 @@ extension InteractionEvent {
         case .arrived, .offered, .accepted, .customerHeld, .customerResumed, .consultStarted, .consultOffered,
             .consultAnswered, .consultCancelled, .consultedPartyLeft, .conferenceStarted, .consultTransferred,
             .conferenceTransferred, .conferenceExited, .conferenceEnded, .blindTransferred, .endedByOwner,
-            .customerLeft, .wrapUpApplied:
+            .customerLeft, .wrapUpApplied, .monitorStarted, .monitorAnswered, .monitorModeChanged, .monitorEnded, .recordingPaused, .recordingResumed:
             nil
         }
     }

@@ -83,6 +83,13 @@ public struct AgentID: Identifier {
     public init(name: PackedName) { self.name = name }
 }
 
+/// A supervisor: not an agent (takes no calls, has no state in the core), but may monitor,
+/// coach or barge into calls.
+public struct SupervisorID: Identifier {
+    public let name: PackedName
+    public init(name: PackedName) { self.name = name }
+}
+
 public struct InteractionID: Identifier {
     public let name: PackedName
     public init(name: PackedName) { self.name = name }

@@ -38,6 +38,10 @@ public struct Interaction: Equatable, Sendable {
     /// Agents and dialled parties, in the order they first joined. A party that left stays here
     /// with state `left` so the desktop can show it and the wrap-up it owes.
     public private(set) var participants: [Participant]
+    /// Supervisors on the call (monitoring, coaching or barged in), in the order they joined.
+    public internal(set) var monitors: [Monitor]
+    /// The owning agent paused the recording (if the call is recorded at all).
+    public internal(set) var recordingPaused: Bool
     public private(set) var phase: Phase
     public let arrivedAt: Timestamp
     /// Grows by one with every applied event.
@@ -59,12 +63,14 @@ public struct Interaction: Equatable, Sendable {
     /// An interaction as a snapshot of the live state keeps it.
     public init(
         id: InteractionID, queue: QueueID, customer: Customer, participants: [Participant], phase: Phase,
-        arrivedAt: Timestamp, version: Int
+        arrivedAt: Timestamp, version: Int, monitors: [Monitor] = [], recordingPaused: Bool = false
     ) {
+        self.recordingPaused = recordingPaused
         self.id = id
         self.queue = queue
         self.customer = customer
         self.participants = participants
+        self.monitors = monitors
         self.phase = phase
         self.arrivedAt = arrivedAt
         self.version = version
@@ -77,6 +83,8 @@ public struct Interaction: Equatable, Sendable {
         self.queue = queue
         self.customer = Customer(caller: caller, state: .held, since: time)
         self.participants = []
+        self.monitors = []
+        self.recordingPaused = false
         self.phase = .queued
         self.arrivedAt = time
         self.version = 1
@@ -126,7 +134,7 @@ public struct Interaction: Equatable, Sendable {
 
     /// Parties in the conference mix, the customer included.
     var conferenceParties: Int {
-        1 + participants.count { $0.state == .connected && $0.role != .consulted }
+        1 + participants.count { $0.state == .connected && $0.role != .consulted } + bargedParties
     }
 
     /// The finished interaction no longer needs anything: the call is over and nobody owes a wrap-up.
@@ -311,7 +319,15 @@ public struct Interaction: Equatable, Sendable {
                 $0.owesWrapUp = false
                 $0.wrapUpCode = code
             }
+
+        case .monitorStarted, .monitorAnswered, .monitorModeChanged, .monitorEnded:
+            break  // below
+        case .recordingPaused:
+            recordingPaused = true
+        case .recordingResumed:
+            recordingPaused = false
         }
+        applyMonitoring(event, at: time)
     }
 
     // MARK: - Helpers for apply

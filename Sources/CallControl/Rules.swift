@@ -32,7 +32,12 @@ extension CallCenter {
 
         case .line(let id, let event):
             guard let interaction = interactions[id] else { return .failure(.unknownInteraction) }
+            if case .supervisor(let supervisor) = event.leg { return decideSupervisorLine(event, supervisor, on: interaction) }
             return decideLine(event, on: interaction)
+
+        case .supervisor(let supervisor, let id, let command):
+            guard let interaction = interactions[id] else { return .failure(.unknownInteraction) }
+            return decideSupervisor(command, by: supervisor, on: interaction)
         }
     }
 
@@ -67,7 +72,9 @@ extension CallCenter {
             case .wrapUpAssist: return .notAllowedInWrapUpAssist
             case .consulting: return .consultInProgress
             case .queued, .offered, .ended: return .notConnected
-            case .connected: return action == .hold ? ownerOnly() : .notHeld
+            case .connected:
+                if action == .hold, interaction.isBarged { return .holdNotAllowedInConference }  // three talk: a conference
+                return action == .hold ? ownerOnly() : .notHeld
             case .held: return action == .resume ? ownerOnly() : .alreadyHeld
             }
 
@@ -78,7 +85,7 @@ extension CallCenter {
             case .conferenced(consulting: nil):
                 if interaction.conferenceParties + 1 > configuration.maxConferenceParties { return .conferenceFull }
                 return ownerOnly()
-            case .connected, .held: return ownerOnly()
+            case .connected, .held: return interaction.isBarged ? .supervisorBargedIn : ownerOnly()
             case .queued, .offered, .ended: return .notConnected
             }
 
@@ -154,6 +161,17 @@ extension CallCenter {
 
         case .wrapUp:
             return nil  // settled above
+
+        case .pauseRecording, .resumeRecording:
+            switch phase {
+            case .connected, .held, .consulting, .conferenced:
+                guard configuration.recordedQueues.contains(interaction.queue) else { return .notRecorded }
+                guard isOwner else { return .notOwner }
+                if action == .pauseRecording { return interaction.recordingPaused ? .recordingAlreadyPaused : nil }
+                return interaction.recordingPaused ? nil : .recordingNotPaused
+            case .wrapUpAssist: return .notAllowedInWrapUpAssist
+            case .queued, .offered, .ended: return .notConnected
+            }
         }
     }
 
@@ -195,6 +213,8 @@ extension CallCenter {
         case .wrapUp(let code, let notes):
             guard wrapUpCodes.contains(code) else { return .failure(.unknownWrapUpCode) }
             return made(.wrapUpApplied(agent: agent, code: code, notes: notes, automatic: false))
+        case .pauseRecording: return made(.recordingPaused(by: agent))
+        case .resumeRecording: return made(.recordingResumed(by: agent))
         }
     }
 
@@ -235,8 +255,9 @@ extension CallCenter {
             return made(change, dropped: leg)
 
         case .answered(.customer), .ringFailed(.customer, _), .transferRequested(.customer),
-            .transferRequested(.dialNumber):
-            return .failure(.actorNotPermitted)
+            .transferRequested(.dialNumber), .answered(.supervisor), .hungUp(.supervisor), .ringFailed(.supervisor, _),
+            .transferRequested(.supervisor):
+            return .failure(.actorNotPermitted)  // (a supervisor's leg is decided in decideSupervisorLine)
 
         case .transferRequested(.agent):
             return .failure(.useAgentDesktop)  // the spec: transfers and conferences from the desktop

@@ -316,6 +316,8 @@ public actor ContactCenter {
 
     /// Held in command order: stores may complete out of order, effects never leave out of order.
     private var pendingEffects: [PendingEffects] = []
+    /// The latest operator alerts (see `alert`).
+    var recentAlerts: [Alert] = []
 
     /// Marks the command whose events start at `first` as durable and releases every command's
     /// effects that are now in order to go: nobody hears of, and no phone acts on, an event the
@@ -499,9 +501,11 @@ public actor ContactCenter {
     public func snapshot(_ id: InteractionID, for agent: AgentID?) -> TaskSnapshot? {
         guard sees(id, agent), let interaction = center.interactions[id] else { return nil }
         let me = agent.flatMap { interaction.participant(agent: $0) }
+        let tellAgents = configuration.monitoring?.tellAgents ?? false
         return TaskSnapshot(
             interaction, configuration: center.configuration, wrapUpRequired: me?.owesWrapUp ?? false,
-            allowedActions: agent.map { center.allowedActions(for: $0, in: id) } ?? [])
+            allowedActions: agent.map { center.allowedActions(for: $0, in: id) } ?? [],
+            supervisors: { agent == nil || tellAgents || $0.mode == .barge })
     }
 
     /// The agent's live tasks and those awaiting the agent's wrap-up; every open task for a
@@ -543,7 +547,8 @@ public actor ContactCenter {
             for participant in interaction.participants where participant.state == .connected || participant.state == .held {
                 legs.insert(Leg(participant.party))
             }
-            found[id] = LiveLines(legs: legs, plan: interaction.mediaPlan)
+            for monitor in interaction.monitors where monitor.state == .connected { legs.insert(monitor.leg) }
+            found[id] = LiveLines(legs: legs, plan: center.mediaPlan(of: interaction))
         }
         return found
     }

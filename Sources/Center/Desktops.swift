@@ -25,6 +25,20 @@ extension ContactCenter {
 
     /// Sends a message that belongs to no task or agent state (kept by no replay) to every open
     /// stream of the user: `{"seq", "type", …fields}`.
+    /// Something an operator must know now (a recording that failed): every supervisor's stream
+    /// gets an `alert` message, and the last ones are kept for a supervisor who opens the desktop later.
+    public func alert(_ code: String, task: InteractionID?, message: String) {
+        let at = clock.now()
+        recentAlerts.append(Alert(at: at.milliseconds, code: code, taskId: task?.rawValue, message: message))
+        if recentAlerts.count > 50 { recentAlerts.removeFirst(recentAlerts.count - 50) }
+        var fields = [("code", code), ("message", message)]
+        if let task { fields.append(("taskId", task.rawValue)) }
+        for supervisor in configuration.supervisors { notify(supervisor.id, type: "alert", fields: fields) }
+    }
+
+    /// The latest alerts, newest last.
+    public func alerts() -> [Alert] { recentAlerts }
+
     public func notify(_ user: String, type: String, fields: [(String, String)]) {
         feeds[user, default: Feed()].publish(Notice(type: type, fields: fields))
     }
@@ -41,4 +55,12 @@ extension ContactCenter {
     public nonisolated func auditTrail(of subject: String, limit: Int) async throws -> [AuditEntry] {
         try await store.audit(of: subject, limit: limit)
     }
+}
+
+/// An operator's alert (see `ContactCenter.alert`).
+public struct Alert: Encodable, Sendable, Equatable {
+    public var at: Int64
+    public var code: String
+    public var taskId: String?
+    public var message: String
 }

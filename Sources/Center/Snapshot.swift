@@ -8,7 +8,8 @@ import Store
 /// Taken under another configuration, it is restored as far as it fits, as the log would be.
 struct CenterSnapshot: Codable {
     /// 2: the caller as the line said it (number, name, address, withheld), not only a number.
-    static let schema = 2
+    /// 3: supervisors on calls (`monitors`), a paused recording (`recordingPaused`).
+    static let schema = 3
 
     /// The configuration the state was built with (for a reader's information).
     var configuration: String
@@ -44,6 +45,17 @@ struct CenterSnapshot: Codable {
         var consulting: Target?
         var arrivedAt: Int64
         var version: Int
+        var monitors: [MonitorState]?
+        var recordingPaused: Bool?
+    }
+
+    struct MonitorState: Codable {
+        var supervisor: String
+        var mode: String
+        var station: String
+        var state: String
+        var joinedAt: Int64
+        var since: Int64
     }
 
     struct ParticipantState: Codable {
@@ -122,7 +134,13 @@ struct CenterSnapshot: Codable {
                     owesWrapUp: participant.owesWrapUp, wrapUpCode: participant.wrapUpCode?.rawValue)
             },
             phase: phase, consulting: consulting.map(target), arrivedAt: interaction.arrivedAt.milliseconds,
-            version: interaction.version)
+            version: interaction.version,
+            monitors: interaction.monitors.isEmpty ? nil : interaction.monitors.map { monitor in
+                MonitorState(
+                    supervisor: monitor.supervisor.rawValue, mode: monitor.mode.rawValue, station: monitor.station.name,
+                    state: monitor.state.rawValue, joinedAt: monitor.joinedAt.milliseconds, since: monitor.since.milliseconds)
+            },
+            recordingPaused: interaction.recordingPaused ? true : nil)
     }
 
     private static func target(_ party: Party) -> Target {
@@ -217,7 +235,16 @@ struct CenterSnapshot: Codable {
                 state: customerState,
                                since: Timestamp(milliseconds: state.customerSince)),
             participants: participants, phase: phase, arrivedAt: Timestamp(milliseconds: state.arrivedAt),
-            version: state.version)
+            version: state.version,
+            monitors: try (state.monitors ?? []).map { monitor in
+                guard let mode = MonitorMode(rawValue: monitor.mode), let station = Station(name: monitor.station),
+                    let monitorState = Monitor.State(rawValue: monitor.state)
+                else { throw Unreadable() }
+                return Monitor(
+                    supervisor: SupervisorID(monitor.supervisor), mode: mode, station: station, state: monitorState,
+                    joinedAt: Timestamp(milliseconds: monitor.joinedAt), since: Timestamp(milliseconds: monitor.since))
+            },
+            recordingPaused: state.recordingPaused ?? false)
     }
 
     private static func party(_ target: Target) throws -> Party {

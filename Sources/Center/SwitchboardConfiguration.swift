@@ -49,18 +49,51 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         public var id: String
         public var displayName: String
         public var passwordHash: String
+        /// The supervisor's SIP account (as an agent's: `md5:HEX,sha256:HEX`), for the phone
+        /// that rings when they monitor a call.
+        public var sipDigest: String?
+        /// The queues whose calls this supervisor may monitor, coach or barge into; none: all.
+        public var queues: [String]?
 
-        public init(id: String, displayName: String, passwordHash: String) {
-            (self.id, self.displayName, self.passwordHash) = (id, displayName, passwordHash)
+        public init(id: String, displayName: String, passwordHash: String, sipDigest: String? = nil, queues: [String]? = nil) {
+            (self.id, self.displayName, self.passwordHash, self.sipDigest, self.queues) = (id, displayName, passwordHash, sipDigest, queues)
         }
     }
+
+    /// How supervisors listen in.
+    public struct Monitoring: Codable, Sendable {
+        /// Supervisors one call may have on it at once (default 1).
+        public var monitorsPerCall: Int?
+        /// Whether the agents on a call are shown that a supervisor monitors or coaches it
+        /// (default false, as Genesys Cloud); a barge is always shown.
+        public var tellAgents: Bool?
+
+        public init(monitorsPerCall: Int? = nil, tellAgents: Bool? = nil) {
+            (self.monitorsPerCall, self.tellAgents) = (monitorsPerCall, tellAgents)
+        }
+    }
+
+    public var monitoring: Monitoring?
+
+    /// Who may play recordings.
+    public struct RecordingPolicy: Codable, Sendable {
+        /// Agents who were on a call may play its recording too (default false: supervisors only).
+        public var agentsMayListen: Bool?
+        public init(agentsMayListen: Bool? = nil) { self.agentsMayListen = agentsMayListen }
+    }
+
+    public var recording: RecordingPolicy?
 
     public struct Queue: Codable, Sendable {
         public var id: String
         public var name: String
         public var teams: [String]
+        /// Every call of this queue is recorded (a stereo WAV per interaction; see docs/recording.md).
+        public var record: Bool?
 
-        public init(id: String, name: String, teams: [String]) { (self.id, self.name, self.teams) = (id, name, teams) }
+        public init(id: String, name: String, teams: [String], record: Bool? = nil) {
+            (self.id, self.name, self.teams, self.record) = (id, name, teams, record)
+        }
     }
 
     public struct Code: Codable, Sendable {
@@ -111,7 +144,10 @@ public struct SwitchboardConfiguration: Codable, Sendable {
             ringNoAnswerMilliseconds: Int64(desktopProfile.ringNoAnswerSeconds) * 1000,
             autoWrapUpMilliseconds: desktopProfile.autoWrapUpSeconds.map { Int64($0) * 1000 },
             defaultWrapUpCode: WrapUpCodeID(desktopProfile.defaultWrapUpCode),
-            maxConferenceParties: desktopProfile.maxConferenceParticipants)
+            maxConferenceParties: desktopProfile.maxConferenceParticipants,
+            supervisors: supervisors.map { .init(id: SupervisorID($0.id), queues: $0.queues?.map { QueueID($0) }) },
+            monitorsPerCall: monitoring?.monitorsPerCall ?? 1,
+            recordedQueues: Set(queues.filter { $0.record == true }.map { QueueID($0.id) }))
     }
 
     /// Everything wrong with this configuration, each naming its field.
@@ -180,7 +216,7 @@ public struct SwitchboardConfiguration: Codable, Sendable {
     }
 
     /// The demo center: agent1…agent4 and supervisor1, all with the password "switchboard",
-    /// queues sales and support served by every agent.
+    /// queues sales (recorded) and support served by every agent.
     /// The demo: agents agent1…agent4 and supervisor1, all with the password whose hash is given
     /// (the HTTP layer, which checks passwords, makes it).
     public static func demo(passwordHash hash: String) -> SwitchboardConfiguration {
@@ -188,7 +224,7 @@ public struct SwitchboardConfiguration: Codable, Sendable {
             agents: (1...4).map { Agent(id: "agent\($0)", displayName: "Agent \($0)", passwordHash: hash, team: "frontline") },
             supervisors: [Supervisor(id: "supervisor1", displayName: "Supervisor 1", passwordHash: hash)],
             queues: [
-                Queue(id: "sales", name: "Sales", teams: ["frontline"]),
+                Queue(id: "sales", name: "Sales", teams: ["frontline"], record: true),
                 Queue(id: "support", name: "Support", teams: ["frontline"]),
             ],
             wrapUpCodes: [

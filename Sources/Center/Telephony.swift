@@ -37,14 +37,15 @@ public final class SimulatedTelephony: Telephony {
     public func perform(_ actions: [Action]) {
         for action in actions {
             switch action {
-            case .ring(let id, .dialNumber(let number), _):
-                // An outside number answers at once (after the ring's own events are durable).
+            case .ring(let id, let leg, _) where leg.answersAtOnce:
+                // An outside number, or a supervisor's station, answers at once (after the ring's
+                // own events are durable).
                 guard let center = center.withLock({ $0 }) else { continue }
                 answering.withLock { answering in
                     let key = answering.next
                     answering.next += 1
                     answering.tasks[key] = Task {
-                        _ = try? await center.execute(.line(id, .answered(.dialNumber(number))))
+                        _ = try? await center.execute(.line(id, .answered(leg)))
                         _ = self.answering.withLock { $0.tasks.removeValue(forKey: key) }
                     }
                 }
@@ -88,6 +89,16 @@ public final class SimulatedTelephony: Telephony {
     }
 
     struct NotAttached: Error {}
+}
+
+extension Leg {
+    /// What the simulator answers by itself: an outside number, and a supervisor listening in.
+    fileprivate var answersAtOnce: Bool {
+        switch self {
+        case .dialNumber, .supervisor: true
+        case .customer, .agent: false
+        }
+    }
 }
 
 /// A center with no phone lines: line actions go nowhere and no calls arrive. For a server run

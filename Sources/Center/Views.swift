@@ -29,6 +29,18 @@ public struct TaskSnapshot: Codable, Sendable, Equatable {
         public var wrapUpRequired: Bool
     }
 
+    /// A supervisor on the call, as the viewer may see them.
+    public struct SupervisorView: Codable, Sendable, Equatable {
+        public var supervisorId: String
+        /// "monitor", "coach" or "barge".
+        public var mode: String
+        /// "ringing" or "connected".
+        public var state: String
+        public var joinedAt: Int64
+        /// When the present mode began.
+        public var since: Int64
+    }
+
     public var id: String
     public var version: Int
     /// When the call reached the contact center (ms since 1970).
@@ -41,8 +53,16 @@ public struct TaskSnapshot: Codable, Sendable, Equatable {
     public var allowedActions: [String]
     /// Someone still owes a wrap-up for it.
     public var wrapUpPending: Bool
+    /// Supervisors on the call: all of them for a supervisor; for an agent, a barge always and a
+    /// monitor or coach only if the configuration tells agents.
+    public var supervisors: [SupervisorView] = []
+    /// "on", "paused" or "off": whether the call is being recorded now.
+    public var recording: String = "off"
 
-    public init(_ interaction: Interaction, configuration: CenterConfiguration, wrapUpRequired: Bool, allowedActions: [TaskAction]) {
+    public init(
+        _ interaction: Interaction, configuration: CenterConfiguration, wrapUpRequired: Bool, allowedActions: [TaskAction],
+        supervisors shown: (Monitor) -> Bool = { _ in true }
+    ) {
         id = interaction.id.rawValue
         version = interaction.version
         status = interaction.status.rawValue
@@ -68,6 +88,16 @@ public struct TaskSnapshot: Codable, Sendable, Equatable {
         self.wrapUpRequired = wrapUpRequired
         self.allowedActions = allowedActions.map(\.rawValue)
         wrapUpPending = interaction.participants.contains { $0.owesWrapUp }
+        switch configuration.recording(of: interaction) {
+        case .off: recording = "off"
+        case .on: recording = "on"
+        case .paused: recording = "paused"
+        }
+        supervisors = interaction.monitors.filter(shown).map { monitor in
+            SupervisorView(
+                supervisorId: monitor.supervisor.rawValue, mode: monitor.mode.rawValue, state: monitor.state.rawValue,
+                joinedAt: monitor.joinedAt.milliseconds, since: monitor.since.milliseconds)
+        }
     }
 }
 
@@ -148,7 +178,18 @@ extension TaskSnapshot: JSONWritable {
                 }
             }
             json.member("queue", queue)
+            json.member("recording", recording)
             json.member("status", status)
+            json.key("supervisors")
+            json.array(supervisors) { json, supervisor in
+                json.object { json in
+                    json.member("joinedAt", supervisor.joinedAt)
+                    json.member("mode", supervisor.mode)
+                    json.member("since", supervisor.since)
+                    json.member("state", supervisor.state)
+                    json.member("supervisorId", supervisor.supervisorId)
+                }
+            }
             json.member("version", version)
             json.member("wrapUpPending", wrapUpPending)
             json.member("wrapUpRequired", wrapUpRequired)

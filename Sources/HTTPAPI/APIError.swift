@@ -101,6 +101,14 @@ struct APIError: Error {
         case .unknownIdleCode: "no such idle reason"
         case .invalidDialNumber: "not a dial number: up to 15 digits, optionally after a +"
         case .invalidIdentifier: "an id is at most 15 bytes"
+        case .notASupervisor: "only supervisors may do this"
+        case .notSupervisedQueue: "you do not supervise this call's queue"
+        case .monitorLimitReached: "this call already has as many supervisors on it as allowed"
+        case .notMonitoring: "you are not listening in on this call"
+        case .supervisorBargedIn: "a supervisor is on the call: ask them to switch to monitor or leave first"
+        case .notRecorded: "this call is not being recorded"
+        case .recordingAlreadyPaused: "the recording is already paused"
+        case .recordingNotPaused: "the recording is not paused"
         }
     }
 }

@@ -9,6 +9,7 @@ import HummingbirdBcrypt
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import Recordings
 import ServiceLifecycle
 import UnixSignals
 import Store
@@ -61,6 +62,8 @@ public struct ServerOptions: Sendable {
     public var desktopGrace: Duration = .seconds(60)
     /// Web calls one address may start in a minute (the door needs no sign-in).
     public var webCallsPerMinute = 6
+    /// Where calls are recorded (served to who may hear them, removed by retention); none: no recordings.
+    public var recordings: RecordingDirectory?
     /// HTTPS: the certificate (chain after it) and key the server presents, PEM; nil serves plain
     /// HTTP. Browsers give a page the microphone only over HTTPS or on localhost (docs/webrtc.md).
     public var https: (certificatePEM: String, privateKeyPEM: String)?
@@ -110,7 +113,7 @@ public func buildApplication(
     if let simulator, (telephony as? SimulatedTelephony) !== simulator { simulator.attach(to: center) }
     let router = buildRouter(
         accounts: accounts, simulator: controls, telephony: telephony, desktop: options.desktop,
-        webCallsPerMinute: options.webCallsPerMinute, logger: logger)
+        webCallsPerMinute: options.webCallsPerMinute, recordings: options.recordings, logger: logger)
     let onRunning = options.onRunning
     let server: HTTPServerBuilder
     if let https = options.https {
@@ -136,6 +139,13 @@ public func buildApplication(
     ] + telephonyServices + [
         PeriodicService.snapshots(center: center, clock: options.clock, every: options.snapshotInterval, logger: logger),
         PeriodicService.retention(center: center, clock: options.clock, every: options.retentionInterval, logger: logger),
+        // A recording goes with its interaction: one last written before the retention's cutoff.
+        PeriodicService(clock: options.clock, every: options.retentionInterval) { [recordings = options.recordings, days = options.retentionDays] in
+            guard let recordings else { return }
+            let cutoff = options.clock.now().milliseconds / 1000 - Int64(days) * 86_400
+            let removed = recordings.removeOlder(than: cutoff)
+            if removed > 0 { logger.info("retention: removed recordings", metadata: ["recordings": "\(removed)"]) }
+        },
         // Sessions that ran out end (their streams are told), and when each was last used is written down.
         PeriodicService(clock: options.clock, every: options.sessions.sweepInterval) {
             do {

@@ -7,6 +7,7 @@ import HummingbirdBcrypt
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import Recordings
 import Store
 
 struct LoginRequest: Decodable { var username: String; var password: String }
@@ -45,12 +46,12 @@ public func buildRouter(
 ) -> Router<SwitchboardContext> {
     buildRouter(
         accounts: Accounts(center: center, sessions: sessions), simulator: simulator, telephony: telephony, desktop: desktop,
-        webCallsPerMinute: 6, logger: logger)
+        webCallsPerMinute: 6, recordings: nil, logger: logger)
 }
 
 func buildRouter(
     accounts: Accounts, simulator: SimulatedTelephony?, telephony: (any Telephony)?, desktop: String?, webCallsPerMinute: Int,
-    logger: Logger
+    recordings: RecordingDirectory?, logger: Logger
 ) -> Router<SwitchboardContext> {
     let center = accounts.center, sessions = accounts.sessions
     let router = Router(context: SwitchboardContext.self)
@@ -127,6 +128,9 @@ func buildRouter(
     }
     addWebRTCRoutes(
         router: router, v1: v1, stations: stations, api: api, limiter: WebCallLimiter(perMinute: webCallsPerMinute), desktop: desktop)
+    addMonitorRoutes(
+        v1: v1, api: api, accounts: accounts, telephony: telephony ?? simulator.map { $0 as any Telephony }, stations: stations)
+    addRecordingRoutes(v1: v1, api: api, accounts: accounts, recordings: recordings)
     v1.get("/tasks") { _, context in api.json(await center.tasks(for: try context.user().agent)) }
     v1.get("/tasks/:id") { _, context in
         let id = InteractionID(context.parameters.get("id") ?? "")
@@ -150,7 +154,12 @@ func buildRouter(
         let query = try api.finishedQuery(request)
         let found = try await center.finishedInteractions(query, viewer: try context.user().agent)
         let next = found.count == query.limit ? found.last.map { "\($0.endedAt.milliseconds)-\($0.id)" } : nil
-        return api.json(PastInteractions(interactions: found.map(PastInteraction.init), next: next))
+        let listed = found.map { finished in
+            var past = PastInteraction(finished)
+            past.recording = recordings?.state(of: finished.id) == .finished
+            return past
+        }
+        return api.json(PastInteractions(interactions: listed, next: next))
     }
     for path in ["/tasks/:id/:action", "/tasks/:id/:action/:subaction"] {
         v1.post(RouterPath(path)) { request, context in
@@ -285,6 +294,8 @@ struct PastInteraction: Encodable {
     var arrivedAt: Int64
     var endedAt: Int64
     var agents: [Handling]
+    /// The call has a recording (`GET /v1/interactions/{id}/recording`, for who may hear it).
+    var recording = false
 
     init(_ finished: FinishedInteraction) {
         id = finished.id.rawValue

@@ -45,9 +45,20 @@ public struct CallMedia: Sendable {
     private var lastEvent: [Leg: UInt32] = [:]
     private var nextSSRC: UInt32
     /// Made from `hearing` when it changes, for the tick: the conversations of three or more (each
-    /// member hears all the others), and who hears the music.
+    /// member hears all the others), the listeners whose mix is not such a conversation's (a
+    /// supervisor monitoring, an agent being coached), and who hears the music.
     private var mixGroups: [[Leg]] = []
+    private var mixListeners: [(listener: Leg, sources: [Leg])] = []
     private var musicListeners: [Leg] = []
+    /// While the call is recorded: each recorded leg and its channel — the center's (agents, a
+    /// barged supervisor: left) or the outside's (the customer, dialled numbers: right). A monitor
+    /// or a coach is never recorded; nor is a held customer (what they say on hold was not said to
+    /// us: their channel is silence until resumed).
+    private var recordedLegs: [(leg: Leg, centerSide: Bool)] = []
+    private var recordedSet: Set<Leg> = []
+    /// The recording's frame for the last tick: 160 stereo samples, interleaved (left, right);
+    /// silence while paused; nil when the call is not recorded.
+    public private(set) var recordedFrame: [Int16]?
 
     public init(seed: UInt32) { nextSSRC = seed }
 
@@ -73,13 +84,20 @@ public struct CallMedia: Sendable {
         hearing = hearings(for: plan, legs: Set(legs.keys))
         var groups = Set<Set<Leg>>()
         musicListeners = []
+        mixListeners = []
         for (leg, heard) in hearing {
             switch heard {
             case .relay(let source):
                 if legs[leg]?.relayOffsets?.source == source { continue }
                 legs[leg]?.relayOffsets = nil  // a new source: offsets are set by its first packet
             case .mix(let others):
-                groups.insert(others.union([leg]))
+                let group = others.union([leg])
+                // A conversation only if every member hears exactly all the others.
+                if group.allSatisfy({ hearing[$0] == .mix(of: group.subtracting([$0])) }) {
+                    groups.insert(group)
+                } else {
+                    mixListeners.append((leg, others.sorted { $0.description < $1.description }))
+                }
                 legs[leg]?.relayOffsets = nil
             case .music:
                 musicListeners.append(leg)
@@ -89,6 +107,21 @@ public struct CallMedia: Sendable {
             }
         }
         mixGroups = groups.map(Array.init)
+        recordedLegs = []
+        if plan.recording != .off {
+            for leg in legs.keys.sorted(by: { $0.description < $1.description }) {
+                switch leg {
+                case .agent: recordedLegs.append((leg, true))
+                case .supervisor: if plan.conversation.contains(leg) { recordedLegs.append((leg, true)) }  // a barge
+                case .customer:
+                    let held = plan.customerHearsMusic && !plan.conversation.contains(.customer)
+                    if !held { recordedLegs.append((leg, false)) }
+                case .dialNumber: recordedLegs.append((leg, false))
+                }
+            }
+        }
+        recordedSet = Set(recordedLegs.map(\.leg))
+        if plan.recording == .off { recordedFrame = nil }
     }
 
     /// A packet from a leg: relayed at once to whoever hears only that leg; kept for the mix when
@@ -122,7 +155,7 @@ public struct CallMedia: Sendable {
                 break
             }
         }
-        if mixed, !isEvent, let law = G711.Law(payloadType: packet.payloadType) {
+        if mixed || recordedSet.contains(source), !isEvent, let law = G711.Law(payloadType: packet.payloadType) {
             legs[source]?.jitter.insert(sequence: packet.sequence, frame: G711.decode(packet.payload, law))
         }
         return out
@@ -172,6 +205,10 @@ public struct CallMedia: Sendable {
     public mutating func tick(music: [Int16]?) -> [Outbound] {
         var out: [Outbound] = []
         out.reserveCapacity(legs.count)
+        // Each source's frame for this tick, when listeners outside its conversation hear it too
+        // (a jitter buffer gives one frame per tick, whoever hears it).
+        var pulled: [Leg: [Int16]] = [:]
+        let keep = !mixListeners.isEmpty || !recordedLegs.isEmpty
         for group in mixGroups {
             // Every member gives one frame per tick, whether or not its packet arrived.
             var frames: [[Int16]] = []
@@ -190,6 +227,17 @@ public struct CallMedia: Sendable {
                 let payload = G711.encodeMix(total, lessOwn: frames[index], law)
                 if let packet = nextPacket(to: listener, payload: payload) { out.append(Outbound(to: listener, packet: packet)) }
             }
+            if keep { for (index, member) in group.enumerated() { pulled[member] = frames[index] } }
+        }
+        for (listener, sources) in mixListeners {
+            var total = [Int32](repeating: 0, count: Frame.samples)
+            for source in sources {
+                let frame = take(source, &pulled)
+                for i in 0..<min(frame.count, Frame.samples) { total[i] &+= Int32(frame[i]) }
+            }
+            guard let law = legs[listener]?.law else { continue }
+            let payload = G711.encodeMix(total, lessOwn: [], law)
+            if let packet = nextPacket(to: listener, payload: payload) { out.append(Outbound(to: listener, packet: packet)) }
         }
         if let music, !musicListeners.isEmpty {
             var encoded: [G711.Law: [UInt8]] = [:]
@@ -200,7 +248,39 @@ public struct CallMedia: Sendable {
                 if let packet = nextPacket(to: listener, payload: payload) { out.append(Outbound(to: listener, packet: packet)) }
             }
         }
+        if plan.recording != .off { record(&pulled) }
         return out
+    }
+
+    /// A source's frame for this tick: pulled from its jitter buffer once, whoever needs it.
+    private mutating func take(_ source: Leg, _ pulled: inout [Leg: [Int16]]) -> [Int16] {
+        if let taken = pulled[source] { return taken }
+        let frame = legs[source]?.jitter.tick() ?? Frame.silence
+        pulled[source] = frame
+        return frame
+    }
+
+    /// The recording's stereo frame for this tick: the center's legs summed on the left, the
+    /// outside's on the right; silence of the same length while paused (the buffers still move on,
+    /// so nothing said during the pause comes out after it).
+    private mutating func record(_ pulled: inout [Leg: [Int16]]) {
+        var left = [Int32](repeating: 0, count: Frame.samples), right = left
+        for (leg, centerSide) in recordedLegs {
+            let frame = take(leg, &pulled)
+            guard plan.recording == .on else { continue }
+            let count = min(frame.count, Frame.samples)
+            if centerSide {
+                for i in 0..<count { left[i] &+= Int32(frame[i]) }
+            } else {
+                for i in 0..<count { right[i] &+= Int32(frame[i]) }
+            }
+        }
+        var stereo = [Int16](repeating: 0, count: Frame.samples * 2)
+        for i in 0..<Frame.samples {
+            stereo[2 * i] = Int16(clamping: left[i])
+            stereo[2 * i + 1] = Int16(clamping: right[i])
+        }
+        recordedFrame = stereo
     }
 
     /// The leg's next packet of its own stream (mix or music).

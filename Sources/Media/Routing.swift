@@ -32,5 +32,21 @@ public func hearings(for plan: MediaPlan, legs present: Set<Leg>) -> [Leg: Heari
     if plan.customerHearsMusic, present.contains(.customer), result[.customer] == .nothing {
         result[.customer] = .music
     }
+    // Supervisors listening in: each hears its room; a coach is heard by one leg besides.
+    for listener in plan.listeners where present.contains(listener.leg) {
+        let heard = listener.hears.filter { present.contains($0) && $0 != listener.leg }
+        switch heard.count {
+        case 0: result[listener.leg] = .nothing
+        case 1: result[listener.leg] = .relay(from: heard[0])
+        default: result[listener.leg] = .mix(of: Set(heard))
+        }
+        guard let target = listener.heardBy, present.contains(target), target != listener.leg else { continue }
+        switch result[target] ?? .nothing {
+        case .nothing: result[target] = .relay(from: listener.leg)
+        case .relay(let from): result[target] = .mix(of: [from, listener.leg])
+        case .mix(let of): result[target] = .mix(of: of.union([listener.leg]))
+        case .music: break  // (an agent never hears the music)
+        }
+    }
     return result
 }

@@ -4,7 +4,18 @@ import Media
 import NIOCore
 import NIOPosix
 import Cryptography
+import Recordings
 import WebRTC
+
+/// Where calls are recorded, and who hears of a recording that fails (the disk full, the
+/// directory unwritable): the call goes on either way.
+public struct RecordingSink: Sendable {
+    public var directory: RecordingDirectory
+    public var failed: @Sendable (InteractionID, String) -> Void
+    public init(directory: RecordingDirectory, failed: @escaping @Sendable (InteractionID, String) -> Void) {
+        (self.directory, self.failed) = (directory, failed)
+    }
+}
 
 /// The server's RTP media (RFC 3550) on SwiftNIO UDP: a port pair per leg (RTP on the even port,
 /// RTCP on the odd one) from the configured range, each call's `CallMedia` deciding what every
@@ -40,7 +51,8 @@ public final class MediaEngine: Sendable {
     /// `onWebRTCDrop`: told each datagram a WebRTC port dropped, by reason (for the metrics).
     public init(
         host: String, ports: ClosedRange<Int>, music: MusicSource = .builtIn(), shards: Int = System.coreCount,
-        webRTC: WebRTCSettings = WebRTCSettings(), logger: Logger = Logger(label: "switchboard.media"),
+        webRTC: WebRTCSettings = WebRTCSettings(), recordings: RecordingSink? = nil,
+        logger: Logger = Logger(label: "switchboard.media"),
         onWebRTCDrop: @escaping @Sendable (String) -> Void = { _ in }
     ) {
         self.host = host
@@ -53,7 +65,7 @@ public final class MediaEngine: Sendable {
         let pool = PortPool(ports)
         self.pool = pool
         self.shards = (0..<count).map { index in
-            MediaShard(host: host, pool: pool, music: music, loop: loops[index], logger: logger)
+            MediaShard(host: host, pool: pool, music: music, loop: loops[index], recordings: recordings, logger: logger)
         }
     }
 

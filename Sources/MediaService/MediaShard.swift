@@ -4,6 +4,7 @@ import Logging
 import Media
 import NIOCore
 import NIOPosix
+import Recordings
 
 /// One event loop's share of the media engine: the legs of the calls that hash to it, their
 /// sockets, each call's `CallMedia` and one 20 ms clock for the mixes and the music.
@@ -25,6 +26,7 @@ final class MediaShard: Sendable {
     let loop: any EventLoop
     let state: NIOLoopBoundBox<State>
     let logger: Logger
+    let recordings: RecordingSink?
 
     final class Socket {
         let rtp: any Channel
@@ -63,12 +65,16 @@ final class MediaShard: Sendable {
         var tickWork: [Int64] = []
         /// The same ticks' mixing alone (the packets made, not yet written).
         var mixWork: [Int64] = []
+        /// Recordings being written, by call; calls whose recording failed (not tried again).
+        var recordings: [InteractionID: RecordingFile] = [:]
+        var failedRecordings: Set<InteractionID> = []
 
         init(music: MusicSource) { self.music = music }
     }
 
-    init(host: String, pool: PortPool, music: MusicSource, loop: any EventLoop, logger: Logger) {
+    init(host: String, pool: PortPool, music: MusicSource, loop: any EventLoop, recordings: RecordingSink?, logger: Logger) {
         self.host = host
+        self.recordings = recordings
         self.pool = pool
         self.logger = logger
         self.loop = loop
@@ -186,7 +192,10 @@ final class MediaShard: Sendable {
             state.calls[key.call]?.removeLeg(key.leg)
             let remaining = (state.openLegs[key.call] ?? 1) - 1
             state.openLegs[key.call] = remaining > 0 ? remaining : nil
-            if remaining <= 0 { state.calls[key.call] = nil }
+            if remaining <= 0 {
+                state.calls[key.call] = nil
+                self.finishRecording(key.call)
+            }
         }
     }
 
@@ -200,6 +209,7 @@ final class MediaShard: Sendable {
             }
             state.sockets = [:]
             state.browserLegs = [:]
+            for call in Array(state.recordings.keys) { self.finishRecording(call) }
             state.calls = [:]
             state.openLegs = [:]
             state.ticking?.cancel()
@@ -331,9 +341,13 @@ final class MediaShard: Sendable {
         // Every call's packets made first, then written: the mixing's time is measured on its own.
         var made: [(InteractionID, [CallMedia.Outbound])] = []
         made.reserveCapacity(state.calls.count)
+        var wallClock: Double?
         for index in state.calls.indices {
             let out = state.calls.values[index].tick(music: music)
             if !out.isEmpty { made.append((state.calls.keys[index], out)) }
+            if let frame = state.calls.values[index].recordedFrame {
+                record(frame, of: state.calls.keys[index], now: &wallClock)
+            }
         }
         let mixed = NIODeadline.now()
         for (call, out) in made { send(out, in: call) }
@@ -348,6 +362,47 @@ final class MediaShard: Sendable {
             state.ticking = nil  // no legs: the clock stops until the next one
         } else {
             scheduleTick()
+        }
+    }
+
+    // MARK: Recording
+
+    /// One tick's stereo frame into the call's recording, opened at its first frame. A failure
+    /// (disk full, directory unwritable) is told once and the call goes on unrecorded.
+    private func record(_ frame: [Int16], of call: InteractionID, now: inout Double?) {
+        guard let recordings else { return }
+        let state = state.value
+        guard !state.failedRecordings.contains(call) else { return }
+        do throws(RecordingError) {
+            let file: RecordingFile
+            if let open = state.recordings[call] {
+                file = open
+            } else {
+                let seconds = now ?? Date().timeIntervalSince1970
+                now = seconds
+                file = try recordings.directory.open(call, nowSeconds: seconds)
+                state.recordings[call] = file
+            }
+            try file.append(frame)
+        } catch {
+            state.recordings.removeValue(forKey: call)?.abandon()
+            state.failedRecordings.insert(call)
+            logger.error("a call's recording failed: the call goes on unrecorded", metadata: ["task": "\(call)", "error": "\(error)"])
+            recordings.failed(call, error.description)
+        }
+    }
+
+    /// The call's media is over: its recording is finished (header written, renamed).
+    private func finishRecording(_ call: InteractionID) {
+        let state = state.value
+        state.failedRecordings.remove(call)
+        guard let file = state.recordings.removeValue(forKey: call) else { return }
+        do throws(RecordingError) {
+            try file.close()
+        } catch {
+            file.abandon()
+            logger.error("a call's recording could not be finished", metadata: ["task": "\(call)", "error": "\(error)"])
+            recordings?.failed(call, error.description)
         }
     }
 

@@ -127,7 +127,7 @@ extension SIPEndpoint {
         guard browser.userSessions[agent] == nil, let leg = browser.agentLegs.removeValue(forKey: agent) else { return }
         logger.notice("a browser station did not come back: its agent's leg hangs up", metadata: ["agent": "\(agent)", "task": "\(leg.call)"])
         media.close(leg.key)
-        await lineEvent(leg.call, .hungUp(.agent(agent)))
+        await lineEvent(leg.call, .hungUp(leg.leg))
     }
 
     // MARK: Ringing and hanging up
@@ -151,7 +151,9 @@ extension SIPEndpoint {
     /// stays for the next call); a web call's customer leg ends the web call.
     func hangUpBrowserLeg(_ id: LegID) async {
         switch id.leg {
-        case .agent(let agent):
+        case .agent, .supervisor:
+            // A supervisor's browser is held as a user's session, like an agent's.
+            let agent = id.leg.browserUser!
             guard browser.agentLegs[agent] == id else { return }
             browser.agentLegs[agent] = nil
             unschedule(.browserGrace(agent))
@@ -339,6 +341,18 @@ extension SIPEndpoint {
         for (agent, task) in await center?.browserAgentsOnCalls() ?? [] where browser.agentLegs[agent] == nil {
             browser.agentLegs[agent] = LegID(task, .agent(agent))
             schedule(.browserGrace(agent), after: settings.browserGrace)
+        }
+    }
+}
+
+extension Leg {
+    /// Whose browser session carries this leg: an agent's, or a supervisor's (held like an agent's,
+    /// under the same user name).
+    var browserUser: AgentID? {
+        switch self {
+        case .agent(let agent): agent
+        case .supervisor(let supervisor): AgentID(supervisor.rawValue)
+        case .customer, .dialNumber: nil
         }
     }
 }

@@ -224,11 +224,19 @@ extension SIPEndpoint {
             return
         case (.agent(let agent), .browser):
             return await ringBrowser(id, agent: agent)
+        case (.supervisor(let supervisor), .browser):
+            // The supervisor asked to listen from the page: no Accept, on at once.
+            let user = AgentID(supervisor.rawValue)
+            await ringBrowser(id, agent: user)
+            if browser.agentLegs[user] == id { await lineEvent(id.call, .answered(id.leg)) }
+            return
         case (.agent(let agent), _):
-            guard let binding = registrar.contacts(of: agent.rawValue).last else {
-                return await lineEvent(id.call, .ringFailed(id.leg, .unreachable))
-            }
-            target = .init(uri: binding.contact, peer: binding.source, caller: caller(of: id.call), srtp: settings.srtp, mediaKey: .random())
+            guard let found = phoneTarget(agent.rawValue, for: id) else { return await lineEvent(id.call, .ringFailed(id.leg, .unreachable)) }
+            target = found
+        case (.supervisor(let supervisor), _):
+            // A supervisor's phone registers like an agent's (their SIP account is in the configuration).
+            guard let found = phoneTarget(supervisor.rawValue, for: id) else { return await lineEvent(id.call, .ringFailed(id.leg, .unreachable)) }
+            target = found
         case (.dialNumber(let number), _):
             guard let gateway = settings.gateway else { return await lineEvent(id.call, .answered(id.leg)) }
             target = .init(
@@ -239,6 +247,12 @@ extension SIPEndpoint {
         let (machine, actions) = OutboundLeg.ring(id.leg, target, context: legContext, ids: Self.identifiers())
         add(id, .outbound(machine))
         await perform(actions, for: id)
+    }
+
+    /// Where a user's phone is, as its registration says.
+    private func phoneTarget(_ user: String, for id: LegID) -> OutboundLeg.Target? {
+        guard let binding = registrar.contacts(of: user).last else { return nil }
+        return .init(uri: binding.contact, peer: binding.source, caller: caller(of: id.call), srtp: settings.srtp, mediaKey: .random())
     }
 
     /// Who the call is from, as the customer's leg heard it (a simulated call has no leg: unknown).

@@ -51,6 +51,7 @@ extension SIPEndpoint {
             case .customer: "customer"
             case .agent(let agent): "agent:" + agent.rawValue
             case .dialNumber(let number): "number:" + number.rawValue
+            case .supervisor(let supervisor): "supervisor:" + supervisor.rawValue
             }
         }
 
@@ -111,6 +112,7 @@ extension SIPEndpoint {
             if leg == "customer" { return .customer }
             if leg.hasPrefix("agent:") { return .agent(AgentID(String(leg.dropFirst(6)))) }
             if leg.hasPrefix("number:") { return .dialNumber(DialNumber(String(leg.dropFirst(7)))) }
+            if leg.hasPrefix("supervisor:") { return .supervisor(SupervisorID(String(leg.dropFirst(11)))) }
             return nil
         }
 
@@ -225,7 +227,7 @@ extension SIPEndpoint {
                 return false
             }
             add(id, .customer(machine))
-        case .agent, .dialNumber:
+        case .agent, .dialNumber, .supervisor:
             add(id, .outbound(OutboundLeg.carriedOn(
                 which, invite: invite, dialog: dialog, port: port, media: leg.media, context: legContext, ids: Self.identifiers())))
         }

@@ -2,10 +2,11 @@ import B2BUA
 import CallControl
 import Center
 import Cryptography
-import Logging
 import Foundation
+import Logging
 import Media
 import MediaService
+import Recordings
 import SIP
 import Store
 import Synchronization
@@ -103,8 +104,19 @@ actor SIPEndpoint {
         (outbox, outboxIn) = AsyncStream.makeStream()
         (browserEvents, browserEventsIn) = AsyncStream.makeStream()
         let attached = attached
+        let logger = logger
         media = MediaEngine(
             host: settings.host, ports: settings.rtpPorts, music: settings.music, webRTC: settings.webRTC,
+            recordings: settings.recordings.map { directory in
+                RecordingSink(directory: directory) { call, why in
+                    guard let center = attached.withLock({ $0 }) else { return }
+                    center.metrics.registry.makeCounter(
+                        name: "switchboard_recording_failures_total",
+                        help: "Recordings that failed (disk full, directory unwritable): the call went on unrecorded from then.")
+                        .increment()
+                    Task { await center.alert("recordingFailed", task: call, message: "the call's recording failed: \(why)") }
+                }
+            },
             onWebRTCDrop: { reason in
                 guard let center = attached.withLock({ $0 }) else { return }
                 center.metrics.registry.makeCounter(

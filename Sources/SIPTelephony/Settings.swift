@@ -3,6 +3,7 @@ import CallControl
 import Cryptography
 import Media
 import MediaService
+import Recordings
 import SIP
 
 /// What `serve` is told about SIP: where to listen, which numbers reach which queues, which
@@ -53,6 +54,8 @@ public struct SIPSettings: Sendable {
     public var serverHeader: String?
     /// What a customer queued, held or waiting through a consult hears.
     public var music = MusicSource.builtIn()
+    /// Where recorded queues' calls are written (none: nothing is recorded).
+    public var recordings: RecordingDirectory?
 
     // The browser as a phone (docs/webrtc.md).
     /// The addresses WebRTC answers advertise, and how long a silent browser is kept.
@@ -83,8 +86,9 @@ public struct SIPSettings: Sendable {
         self.timers = timers
     }
 
-    /// The demo: 2000 → sales, 2001 → support (both taking web calls), agent1…agent4 with the SIP
-    /// password `switchboard`, loopback trusted as the trunk.
+    /// The demo: 2000 → sales, 2001 → support (both taking web calls), agent1…agent4 (and the
+    /// supervisors: `agents` are the SIP user names) with the SIP password `switchboard`,
+    /// loopback trusted as the trunk.
     public static func demo(host: String = "127.0.0.1", port: Int = 5060, agents: [AgentID]) -> SIPSettings {
         var settings = SIPSettings(
             host: host, port: port, numbers: ["2000": "sales", "2001": "support"],

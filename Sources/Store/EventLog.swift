@@ -11,7 +11,7 @@ import Foundation
 /// (`{"interaction":{"_0":…,"_1":{…}}}`), read only to migrate it (`decodeSchema0`).
 public enum EventLog {
     /// The schema this code writes (SQLite's `user_version`).
-    public static let schemaVersion = 2
+    public static let schemaVersion = 3
 
     /// A row's parts: whose event it is, and its body.
     public struct Row: Equatable, Sendable {
@@ -53,6 +53,12 @@ public enum EventLog {
         case .endedByOwner: "endedByOwner"
         case .customerLeft: "customerLeft"
         case .wrapUpApplied: "wrapUpApplied"
+        case .monitorStarted: "monitorStarted"
+        case .monitorAnswered: "monitorAnswered"
+        case .monitorModeChanged: "monitorModeChanged"
+        case .monitorEnded: "monitorEnded"
+        case .recordingPaused: "recordingPaused"
+        case .recordingResumed: "recordingResumed"
         }
     }
 
@@ -103,6 +109,17 @@ public enum EventLog {
             fields.code = code.rawValue
             fields.notes = notes
             fields.automatic = automatic
+        case .monitorStarted(let supervisor, let mode, let station):
+            fields.supervisor = supervisor.rawValue
+            fields.mode = mode.rawValue
+            fields.station = station.name
+        case .monitorAnswered(let supervisor), .monitorEnded(let supervisor):
+            fields.supervisor = supervisor.rawValue
+        case .monitorModeChanged(let supervisor, let mode):
+            fields.supervisor = supervisor.rawValue
+            fields.mode = mode.rawValue
+        case .recordingPaused(let agent), .recordingResumed(let agent):
+            fields.agent = agent.rawValue
         case .customerHeld, .customerResumed, .consultCancelled, .conferenceStarted, .consultTransferred,
             .conferenceEnded, .endedByOwner, .customerLeft:
             break
@@ -212,6 +229,8 @@ private struct Fields: Codable {
     var automatic: Bool?
     var reason: String?
     var mode: String?
+    var supervisor: String?
+    var station: String?
 
     init(event: String) { self.event = event }
 
@@ -257,6 +276,8 @@ private struct Fields: Codable {
         json.member("number", number)
         json.member("queue", queue)
         json.member("reason", reason)
+        json.member("station", station)
+        json.member("supervisor", supervisor)
     }
 
     private var unreadable: EventLogError { .unreadable("event \(event)") }
@@ -313,6 +334,17 @@ private struct Fields: Codable {
             return .wrapUpApplied(
                 agent: try required(agent), code: WrapUpCodeID(try required(code)), notes: notes ?? "",
                 automatic: automatic ?? false)
+        case "monitorStarted":
+            guard let mode = mode.flatMap(MonitorMode.init(rawValue:)), let station = station.flatMap(Station.init(name:))
+            else { throw unreadable }
+            return .monitorStarted(SupervisorID(try required(supervisor)), mode, station)
+        case "monitorAnswered": return .monitorAnswered(SupervisorID(try required(supervisor)))
+        case "monitorModeChanged":
+            guard let mode = mode.flatMap(MonitorMode.init(rawValue:)) else { throw unreadable }
+            return .monitorModeChanged(SupervisorID(try required(supervisor)), mode)
+        case "monitorEnded": return .monitorEnded(SupervisorID(try required(supervisor)))
+        case "recordingPaused": return .recordingPaused(by: try required(agent))
+        case "recordingResumed": return .recordingResumed(by: try required(agent))
         default: throw unreadable
         }
     }

@@ -96,7 +96,9 @@ public final class SQLiteEventStore: EventStore {
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'", []).isEmpty
         _ = try await connection.query("BEGIN IMMEDIATE", [])
         do {
-            if version == 1 {
+            if version == 2 {
+                // Schema 2 → 3: new events only (supervisors monitoring); no table changes.
+            } else if version == 1 {
                 // Schema 1 → 2: a caller may have no number (a withheld or a SIP caller), and may
                 // have a name or an address. SQLite cannot drop a NOT NULL: the table is rebuilt.
                 for statement in [

@@ -115,6 +115,11 @@ func sipFieldProblems(_ configuration: SwitchboardConfiguration) -> [Configurati
             found.append(.init(field: "agents[\(index)].sipDigest", message: "is not md5:HEX,sha256:HEX (switchboard sip-hash makes it)"))
         }
     }
+    for (index, supervisor) in configuration.supervisors.enumerated() {
+        if let stored = supervisor.sipDigest, DigestCredential(stored: stored) == nil {
+            found.append(.init(field: "supervisors[\(index)].sipDigest", message: "is not md5:HEX,sha256:HEX (switchboard sip-hash makes it)"))
+        }
+    }
     guard let sip = configuration.sip else { return found }
     let queues = Set(configuration.queues.map(\.id))
     for (number, queue) in sip.numbers.sorted(by: { $0.key < $1.key }) where !queues.contains(queue) {
@@ -148,6 +153,11 @@ struct InitConfig: ParsableCommand {
         for index in configuration.agents.indices {
             let id = configuration.agents[index].id
             configuration.agents[index].sipDigest =
+                DigestCredential(username: id, realm: "switchboard", password: "switchboard").stored
+        }
+        for index in configuration.supervisors.indices {
+            let id = configuration.supervisors[index].id
+            configuration.supervisors[index].sipDigest =
                 DigestCredential(username: id, realm: "switchboard", password: "switchboard").stored
         }
         configuration.sip = .init(numbers: ["2000": "sales", "2001": "support"], trunks: ["127.0.0.1", "::1"])

@@ -5,6 +5,7 @@ import Cryptography
 import Center
 import Foundation
 import HTTPAPI
+import Recordings
 import SIP
 import Media
 import MediaService
@@ -35,6 +36,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0: any free port).") var port = 8080
     @Option(help: "The SQLite file that keeps every event.") var database = "switchboard.sqlite"
+    @Option(help: "Where recorded queues' calls are written, a stereo WAV each (default: beside --database, its name with .recordings).")
+    var recordings: String?
     @Option(help: "Telephony: 'sip' (SIP, with the simulator beside it; the demo's default), 'simulator' (the built-in call simulator alone) or 'none'.")
     var telephony: String?
     @Option(help: "The address SIP listens on and advertises (default: --host).") var sipHost: String?
@@ -145,7 +148,19 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot open the database '\(database)': \(error)")
         }
+        // Recordings: the directory made if missing, and any recording a crash left open made playable.
+        let recordingDirectory = RecordingDirectory(path: recordings ?? Self.recordingsBeside(database))
+        do {
+            try recordingDirectory.prepare()
+        } catch {
+            throw ValidationError("--recordings: \(error)")
+        }
+        let recovered = recordingDirectory.recover()
+        if !recovered.isEmpty {
+            FileHandle.standardOutput.write(Data("Recordings left open by the last run were closed: \(recovered.count)\n".utf8))
+        }
         var options = ServerOptions()
+        options.recordings = recordingDirectory
         options.host = host
         options.port = port
         options.desktop = desktopFolder()
@@ -168,7 +183,8 @@ struct Serve: AsyncParsableCommand {
         case "sip":
             // The simulator beside SIP: the demo places calls with it and with a softphone alike.
             simulator = SimulatedTelephony()
-            let sip = try sipSettings(settings)
+            var sip = try sipSettings(settings)
+            sip.recordings = recordingDirectory
             let sipTelephony = SIPTelephony(settings: sip, clock: options.clock, records: store)
             line = sipTelephony
             Task {
@@ -188,6 +204,12 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// `switchboard.sqlite` → `switchboard.recordings`, in the same directory.
+    static func recordingsBeside(_ database: String) -> String {
+        let base = database.hasSuffix(".sqlite") ? String(database.dropLast(7)) : database
+        return base + ".recordings"
+    }
+
     var digestAlgorithms: [DigestAlgorithm]? {
         let names = sipDigest.split(separator: ",").map { $0.lowercased() }
         let algorithms = names.compactMap { name -> DigestAlgorithm? in
@@ -278,6 +300,12 @@ extension Serve {
             for agent in configuration.agents {
                 if let credential = agent.sipDigest.flatMap(DigestCredential.init(stored:)) { credentials[AgentID(agent.id)] = credential }
             }
+            // Supervisors' phones register the same way (SIP user names are people's ids, unique).
+            for supervisor in configuration.supervisors {
+                if let credential = supervisor.sipDigest.flatMap(DigestCredential.init(stored:)) {
+                    credentials[AgentID(supervisor.id)] = credential
+                }
+            }
             settings = SIPSettings(
                 host: host, port: sipPort, numbers: sip.numbers.mapValues { QueueID($0) }, trustedSources: Set(sip.trunks),
                 credentials: credentials, gateway: sip.gateway.flatMap(gatewayPeer))
@@ -290,7 +318,8 @@ extension Serve {
                 }
             }
         } else {
-            settings = .demo(host: host, port: sipPort, agents: configuration.agents.map { AgentID($0.id) })
+            settings = .demo(
+                host: host, port: sipPort, agents: (configuration.agents.map(\.id) + configuration.supervisors.map(\.id)).map { AgentID($0) })
         }
         settings.rtpPorts = rtpRange ?? settings.rtpPorts
         settings.digestAlgorithms = digestAlgorithms ?? settings.digestAlgorithms

@@ -13,7 +13,10 @@ struct Harness {
     static let agent2: AgentID = "agent2"
     static let agent3: AgentID = "agent3"
 
-    static func configuration(agents: Int = 3, maxConferenceParties: Int = 3) -> CenterConfiguration {
+    static let supervisor1: SupervisorID = "supervisor1"
+    static let supervisor2: SupervisorID = "supervisor2"
+
+    static func configuration(agents: Int = 3, maxConferenceParties: Int = 3, monitorsPerCall: Int = 1) -> CenterConfiguration {
         CenterConfiguration(
             agents: (1...agents).map { .init(id: AgentID("agent\($0)"), team: $0 <= 3 ? "blue" : "green") },
             queues: [.init(id: "sales", teams: ["blue"]), .init(id: "support", teams: agents > 3 ? ["blue", "green"] : ["blue"])],
@@ -22,7 +25,10 @@ struct Harness {
             ringNoAnswerMilliseconds: 10_000,
             autoWrapUpMilliseconds: 60_000,
             defaultWrapUpCode: "resolved",
-            maxConferenceParties: maxConferenceParties)
+            maxConferenceParties: maxConferenceParties,
+            // supervisor2 looks after support only.
+            supervisors: [.init(id: "supervisor1"), .init(id: "supervisor2", queues: ["support"])],
+            monitorsPerCall: monitorsPerCall)
     }
 
     init(_ configuration: CenterConfiguration = Harness.configuration()) {

@@ -16,6 +16,7 @@ struct PropertyTests {
         "conferenceTransferred", "consultTransferred", "blindTransferred", "conferenceExited", "conferenceEnded",
         "customerLeft", "automatic wrap-up", "consultOffered", "consultAnswered(number)", "ringFailed",
         "ringFailed(number)", "answered on the phone", "answerModeSet", "desktopClosed", "signedOut",
+        "monitorStarted", "monitorAnswered", "monitorModeChanged", "monitorEnded", "barge", "coach",
     ]
 
     @Test(arguments: 0..<batches)
@@ -61,7 +62,8 @@ struct RandomWorld {
     init(seed: UInt64) {
         rng = SplitMix64(seed: seed)
         let maxParties = seed % 3 == 0 ? 4 : 3  // some runs allow a four-party conference
-        center = CallCenter(configuration: Harness.configuration(agents: 4, maxConferenceParties: maxParties))
+        center = CallCenter(
+            configuration: Harness.configuration(agents: 4, maxConferenceParties: maxParties, monitorsPerCall: seed % 2 == 0 ? 1 : 2))
         for agent in Self.agents {
             send(.agent(agent, .login))
             send(.agent(agent, .setAvailable))
@@ -133,6 +135,22 @@ struct RandomWorld {
             let (target, number) = !dialled.isEmpty && chance(85) ? pick(dialled) : (call, DialNumber("+15550000"))
             let leg = Leg.dialNumber(number)
             return .line(target, pick([.answered(leg), .answered(leg), .hungUp(leg), .ringFailed(leg, pick(RingFailure.allCases))]))
+        case 32..<38:
+            // A supervisor listening in, switching mode or leaving; their station answering,
+            // hanging up or failing to ring.
+            let supervisor = pick([Harness.supervisor1, Harness.supervisor1, Harness.supervisor2, "nobody"])
+            if chance(35) {
+                // Mostly a station that is ringing now.
+                let ringing = live.flatMap { id in
+                    center.interactions[id]!.monitors.filter { $0.state == .ringing }.map { (id, $0.supervisor) }
+                }
+                let (target, who) = !ringing.isEmpty && chance(80) ? pick(ringing) : (call, supervisor)
+                let leg = Leg.supervisor(who)
+                return .line(target, pick([.answered(leg), .answered(leg), .hungUp(leg), .ringFailed(leg, .unreachable), .transferRequested(leg)]))
+            }
+            let command: SupervisorCommand = chance(80)
+                ? .monitor(pick(MonitorMode.allCases), pick([.phone, .phone, .desktop, .browser, .outsideLine])) : .leave
+            return .supervisor(supervisor, call, command)
         case 28..<32:
             // A timer: one that is armed (its deadline reached), or a stale one.
             let armed = center.activeTimers()
@@ -228,6 +246,8 @@ struct RandomWorld {
                 if case .consultAnswered(.dialNumber) = change { reached.insert("consultAnswered(number)") }
                 if case .ringFailed(.dialNumber, _) = change { reached.insert("ringFailed(number)") }
                 if case .line(_, .answered(.agent)) = command { reached.insert("answered on the phone") }
+                if case .monitorStarted(_, let mode, _) = change { reached.insert(mode.rawValue) }
+                if case .monitorModeChanged(_, let mode) = change { reached.insert(mode.rawValue) }
                 reached.insert(String(describing: change).prefix { $0 != "(" }.description)
                 if let status = center.interactions[id]?.status { reached.insert(status.rawValue) }
             }
@@ -269,6 +289,7 @@ struct RandomWorld {
                     problems.append("\(agent) is \(String(describing: center.agents[agent]?.status)), expected \(expected)")
                 }
             }
+            checkSupervisors(id, interaction)
             // A waiting interaction sits in exactly one queue entry.
             let entries = center.waiting.values.joined().filter { $0.interaction == id }.count
             switch interaction.status {
@@ -290,6 +311,40 @@ struct RandomWorld {
             if center.agents.values.contains(where: { $0.status == .available && queue.teams.contains($0.team) }) {
                 problems.append("\(queue.id) has waiting entries and a free agent")
             }
+        }
+    }
+
+    /// Supervisors: a monitor is never heard by the customer, a coach only by the owning agent; a
+    /// barge is a conference party (the limit holds); no more than the configured number; none
+    /// left on an ended call.
+    mutating func checkSupervisors(_ id: InteractionID, _ interaction: Interaction) {
+        let configuration = center.configuration
+        if interaction.monitors.count > configuration.monitorsPerCall {
+            problems.append("\(id) has \(interaction.monitors.count) supervisors")
+        }
+        if interaction.status == .ended, !interaction.monitors.isEmpty { problems.append("\(id) ended with supervisors on it") }
+        let plan = interaction.mediaPlan
+        let owner = interaction.owner.map { Leg($0.party) }
+        for monitor in interaction.monitors where monitor.mode != .barge {
+            if plan.conversation.contains(monitor.leg) || plan.consultation.contains(monitor.leg) {
+                problems.append("\(id): \(monitor.mode) \(monitor.supervisor) is in a conversation (heard by all)")
+            }
+            for listener in plan.listeners where listener.leg == monitor.leg {
+                if monitor.mode == .monitor, listener.heardBy != nil { problems.append("\(id): a monitor is heard by \(listener.heardBy!)") }
+                if let heard = listener.heardBy, heard != owner || heard == .customer {
+                    problems.append("\(id): a coach is heard by \(heard), not the owner")
+                }
+            }
+        }
+        let parties = plan.conversation.count
+        if parties > configuration.maxConferenceParties, interaction.isBarged {
+            problems.append("\(id): \(parties) parties talk with a barge (limit \(configuration.maxConferenceParties))")
+        }
+        // Three talk with a barge: the spec's conference rule (no hold) holds. (The customer waits,
+        // held, while a blind transfer rings the next agent, or while Agent 1 consults after the
+        // conference's other parties left: no one put them on hold with a supervisor there.)
+        if interaction.isBarged, interaction.status == .held {
+            problems.append("\(id): the customer was put on hold with a supervisor barged in")
         }
     }
 

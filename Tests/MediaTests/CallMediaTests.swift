@@ -6,7 +6,8 @@ import Testing
 /// 20 ms, the tick runs, and a Goertzel detector says which tones each party's received audio holds.
 @Suite struct CallMediaTranscripts {
     static let customer = Leg.customer, agent1 = Leg.agent("agent1"), agent2 = Leg.agent("agent2")
-    static let tones: [Leg: Double] = [customer: 440, agent1: 1_000, agent2: 1_500]
+    static let supervisor = Leg.supervisor("supervisor1")
+    static let tones: [Leg: Double] = [customer: 440, agent1: 1_000, agent2: 1_500, supervisor: 2_000]
 
     struct Party {
         var tone: ToneGenerator
@@ -111,6 +112,47 @@ import Testing
         run()
         #expect(heard(by: Self.agent1) == Self.names(Self.agent2))
         #expect(parties[Self.customer]!.heard.isEmpty)
+    }
+
+    // MARK: Supervisors
+
+    @Test mutating func aMonitorHearsTheCustomerAndAgent1AndNobodyHearsTheMonitor() {
+        media.setPlan(MediaPlan(
+            conversation: [Self.customer, Self.agent1],
+            listeners: [.init(leg: Self.supervisor, hears: [Self.customer, Self.agent1])]))
+        run()
+        #expect(heard(by: Self.supervisor) == Self.names(Self.customer, Self.agent1))
+        #expect(heard(by: Self.customer) == Self.names(Self.agent1))
+        #expect(heard(by: Self.agent1) == Self.names(Self.customer))
+    }
+
+    @Test mutating func aCoachIsHeardByAgent1AndNeverByTheCustomer() {
+        media.setPlan(MediaPlan(
+            conversation: [Self.customer, Self.agent1],
+            listeners: [.init(leg: Self.supervisor, hears: [Self.customer, Self.agent1], heardBy: Self.agent1)]))
+        run()
+        #expect(heard(by: Self.agent1) == Self.names(Self.customer, Self.supervisor))
+        #expect(heard(by: Self.customer) == Self.names(Self.agent1))
+        #expect(heard(by: Self.supervisor) == Self.names(Self.customer, Self.agent1))
+    }
+
+    @Test mutating func aMonitorOfAConferenceHearsAllThreeWhileEachConfereeHearsTheOtherTwo() {
+        media.setPlan(MediaPlan(
+            conversation: [Self.customer, Self.agent1, Self.agent2],
+            listeners: [.init(leg: Self.supervisor, hears: [Self.customer, Self.agent1, Self.agent2])]))
+        run()
+        #expect(heard(by: Self.supervisor) == Self.names(Self.customer, Self.agent1, Self.agent2))
+        #expect(heard(by: Self.customer) == Self.names(Self.agent1, Self.agent2))
+        #expect(heard(by: Self.agent1) == Self.names(Self.customer, Self.agent2))
+        #expect(heard(by: Self.agent2) == Self.names(Self.customer, Self.agent1))
+    }
+
+    @Test mutating func aBargedSupervisorHearsEveryoneAndEveryoneHearsThem() {
+        media.setPlan(MediaPlan(conversation: [Self.customer, Self.agent1, Self.supervisor]))
+        run()
+        #expect(heard(by: Self.customer) == Self.names(Self.agent1, Self.supervisor))
+        #expect(heard(by: Self.agent1) == Self.names(Self.customer, Self.supervisor))
+        #expect(heard(by: Self.supervisor) == Self.names(Self.customer, Self.agent1))
     }
 
     @Test mutating func partiesOnDifferentLawsHearEachOtherInTheirOwn() {

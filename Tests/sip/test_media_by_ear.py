@@ -21,7 +21,7 @@ import pytest
 
 from conftest import (LOCALHOST, Bystander, User, command, eventually, first, on_phone_station, participant,
                       received_requests, sdp_media, still_waiting, task_state)
-from tone_peer import (AGENT1_TONE, AGENT2_TONE, CUSTOMER_TONE, MUSIC_NOTES, PCMA, PCMU, TonePeer, alaw_decode, alaw_encode, decode,
+from tone_peer import (AGENT1_TONE, AGENT2_TONE, CUSTOMER_TONE, MUSIC_NOTES, SUPERVISOR_TONE, PCMA, PCMU, TonePeer, alaw_decode, alaw_encode, decode,
                        encode, parse_event, tone_scores, ulaw_decode, ulaw_encode)
 
 # Scenarios (in scenarios/).
@@ -44,7 +44,10 @@ NOT_HEARD = 0.01
 MUSIC_HEARD = 0.03
 MUSIC_NOT_HEARD = 0.005
 
-SOURCES = {"customer": CUSTOMER_TONE, "agent1": AGENT1_TONE, "agent2": AGENT2_TONE, "music": "music"}
+# The supervisor's tone is listed too: in every state of these tests nobody may hear it (no
+# supervisor is on those calls); test_supervisor_by_ear.py puts one there.
+SOURCES = {"customer": CUSTOMER_TONE, "agent1": AGENT1_TONE, "agent2": AGENT2_TONE, "supervisor": SUPERVISOR_TONE,
+           "music": "music"}
 NOTHING = "nothing"  # a party that receives no RTP at all
 
 

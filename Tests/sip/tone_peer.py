@@ -36,6 +36,7 @@ PCMU, PCMA = 0, 8
 CUSTOMER_TONE = 440
 AGENT1_TONE = 1000
 AGENT2_TONE = 1500
+SUPERVISOR_TONE = 2000
 MUSIC_NOTES = (520, 660, 780)
 
 
@@ -185,7 +186,7 @@ def rms(samples):
 class Hearing:
     """What one party heard in one window: its RTP packets, their audio, and the scores."""
 
-    FREQUENCIES = (CUSTOMER_TONE, AGENT1_TONE, AGENT2_TONE) + MUSIC_NOTES
+    FREQUENCIES = (CUSTOMER_TONE, AGENT1_TONE, AGENT2_TONE, SUPERVISOR_TONE) + MUSIC_NOTES
 
     def __init__(self, party, packets):
         self.party = party
