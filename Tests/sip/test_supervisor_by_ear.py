@@ -6,7 +6,7 @@ with a fourth party: supervisor1's SIP phone (registered like an agent's, the de
 sending 2000 Hz. Tones: customer 440 Hz, Agent 1 1000 Hz, Agent 2 1500 Hz, supervisor 2000 Hz.
 """
 from conftest import User, command, first, participant, task_state
-from test_media_by_ear import NOTHING, MediaCall, tones  # noqa: F401 (tones: the fixture)
+from test_media_by_ear import NOTHING, PHONE_WAITS, MediaCall, media_keys, tones  # noqa: F401 (tones: the fixture)
 from tone_peer import SUPERVISOR_TONE
 
 
@@ -16,7 +16,10 @@ class SupervisedCall(MediaCall):
     def __init__(self, server, peers, tones, caller, **options):
         super().__init__(server, peers, tones, caller, **options)
         self.tone["supervisor"] = tones("supervisor", SUPERVISOR_TONE)
-        self.phone["supervisor"] = self._phone("supervisor1")
+        # The supervisor's phone registers with their own SIP account, like an agent's.
+        port = self.peers.register_phone("supervisor1")
+        self.phone["supervisor"] = self.peers.server_side(
+            PHONE_WAITS, port, keys={"agent": "supervisor1", **media_keys(self.tone["supervisor"])})
 
     def listen_in(self, mode):
         """supervisor1 starts `mode` on the call: their phone rings (the server's INVITE), answers,
