@@ -51,9 +51,10 @@ public struct CallMedia: Sendable {
     private var mixListeners: [(listener: Leg, sources: [Leg])] = []
     private var musicListeners: [Leg] = []
     /// While the call is recorded: each recorded leg and its channel — the center's (agents, a
-    /// barged supervisor: left) or the outside's (the customer, dialled numbers: right). A monitor
-    /// or a coach is never recorded; nor is a held customer (what they say on hold was not said to
-    /// us: their channel is silence until resumed).
+    /// barged supervisor: left) or the outside's (the customer, dialled numbers: right). Only the
+    /// legs in a conversation or a consult are recorded: never a monitor or a coach, nor a held
+    /// customer (what they say on hold was not said to us), nor Agent 1 alone while the customer
+    /// is held; those spans are silence, so the file keeps the call's time.
     private var recordedLegs: [(leg: Leg, centerSide: Bool)] = []
     private var recordedSet: Set<Leg> = []
     /// The recording's frame for the last tick: 160 stereo samples, interleaved (left, right);
@@ -109,14 +110,12 @@ public struct CallMedia: Sendable {
         mixGroups = groups.map(Array.init)
         recordedLegs = []
         if plan.recording != .off {
-            for leg in legs.keys.sorted(by: { $0.description < $1.description }) {
+            // Only what is said in the call's rooms: not a leg still ringing, nor one alone.
+            var seen = Set<Leg>()
+            for leg in plan.conversation + plan.consultation where legs[leg] != nil && seen.insert(leg).inserted {
                 switch leg {
-                case .agent: recordedLegs.append((leg, true))
-                case .supervisor: if plan.conversation.contains(leg) { recordedLegs.append((leg, true)) }  // a barge
-                case .customer:
-                    let held = plan.customerHearsMusic && !plan.conversation.contains(.customer)
-                    if !held { recordedLegs.append((leg, false)) }
-                case .dialNumber: recordedLegs.append((leg, false))
+                case .agent, .supervisor: recordedLegs.append((leg, true))  // a supervisor here is barged in
+                case .customer, .dialNumber: recordedLegs.append((leg, false))
                 }
             }
         }

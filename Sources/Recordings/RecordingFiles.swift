@@ -93,9 +93,14 @@ public struct RecordingDirectory: Sendable {
         let finished = file(of: id), open = openFile(of: id)
         var info = stat()
         if stat(finished, &info) == 0, rename(finished, open) == 0 {
-            let fd = Glibc.open(open, O_WRONLY | O_APPEND)
+            // Not O_APPEND: on Linux, pwrite (the header, at close) would then append too.
+            let fd = Glibc.open(open, O_WRONLY)
             guard fd >= 0 else { throw RecordingError.errno("cannot open \(open)") }
-            let data = max(0, Int(info.st_size) - WAVHeader.size)
+            let data = max(0, Int(info.st_size) - WAVHeader.size) / WAVHeader.blockAlign * WAVHeader.blockAlign
+            guard lseek(fd, off_t(WAVHeader.size + data), SEEK_SET) >= 0 else {
+                Glibc.close(fd)
+                throw RecordingError.errno("cannot open \(open)")
+            }
             let last = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
             // Bounded: an hour of silence at most.
             let gap = min(180_000, max(0, Int((nowSeconds - last) * 50)))

@@ -16,7 +16,9 @@ struct Harness {
     static let supervisor1: SupervisorID = "supervisor1"
     static let supervisor2: SupervisorID = "supervisor2"
 
-    static func configuration(agents: Int = 3, maxConferenceParties: Int = 3, monitorsPerCall: Int = 1) -> CenterConfiguration {
+    static func configuration(
+        agents: Int = 3, maxConferenceParties: Int = 3, monitorsPerCall: Int = 1, recordedQueues: Set<QueueID> = []
+    ) -> CenterConfiguration {
         CenterConfiguration(
             agents: (1...agents).map { .init(id: AgentID("agent\($0)"), team: $0 <= 3 ? "blue" : "green") },
             queues: [.init(id: "sales", teams: ["blue"]), .init(id: "support", teams: agents > 3 ? ["blue", "green"] : ["blue"])],
@@ -28,7 +30,8 @@ struct Harness {
             maxConferenceParties: maxConferenceParties,
             // supervisor2 looks after support only.
             supervisors: [.init(id: "supervisor1"), .init(id: "supervisor2", queues: ["support"])],
-            monitorsPerCall: monitorsPerCall)
+            monitorsPerCall: monitorsPerCall,
+            recordedQueues: recordedQueues)
     }
 
     init(_ configuration: CenterConfiguration = Harness.configuration()) {

@@ -17,6 +17,7 @@ struct PropertyTests {
         "customerLeft", "automatic wrap-up", "consultOffered", "consultAnswered(number)", "ringFailed",
         "ringFailed(number)", "answered on the phone", "answerModeSet", "desktopClosed", "signedOut",
         "monitorStarted", "monitorAnswered", "monitorModeChanged", "monitorEnded", "barge", "coach",
+        "recordingPaused", "recordingResumed",
     ]
 
     @Test(arguments: 0..<batches)
@@ -63,7 +64,9 @@ struct RandomWorld {
         rng = SplitMix64(seed: seed)
         let maxParties = seed % 3 == 0 ? 4 : 3  // some runs allow a four-party conference
         center = CallCenter(
-            configuration: Harness.configuration(agents: 4, maxConferenceParties: maxParties, monitorsPerCall: seed % 2 == 0 ? 1 : 2))
+            configuration: Harness.configuration(
+                agents: 4, maxConferenceParties: maxParties, monitorsPerCall: seed % 2 == 0 ? 1 : 2,
+                recordedQueues: seed % 4 == 1 ? [] : ["sales"]))
         for agent in Self.agents {
             send(.agent(agent, .login))
             send(.agent(agent, .setAvailable))
@@ -343,6 +346,13 @@ struct RandomWorld {
         // Three talk with a barge: the spec's conference rule (no hold) holds. (The customer waits,
         // held, while a blind transfer rings the next agent, or while Agent 1 consults after the
         // conference's other parties left: no one put them on hold with a supervisor there.)
+        // The recording: only a recorded queue's call, only while a customer is on it with an agent.
+        switch center.configuration.recording(of: interaction) {
+        case .off: break
+        case .on, .paused:
+            if !configuration.recordedQueues.contains(interaction.queue) { problems.append("\(id) recorded, its queue is not") }
+            if interaction.customer.state == .left { problems.append("\(id) recorded after the customer left") }
+        }
         if interaction.isBarged, interaction.status == .held {
             problems.append("\(id): the customer was put on hold with a supervisor barged in")
         }

@@ -155,6 +155,79 @@ import Testing
         #expect(heard(by: Self.supervisor) == Self.names(Self.customer, Self.agent1))
     }
 
+    // MARK: Recording
+
+    /// Each channel of the recording over the last run: the center's (left) and the outside's (right).
+    mutating func recordRun(_ ticks: Int = 25) -> (left: [Int16], right: [Int16]) {
+        var left: [Int16] = [], right: [Int16] = []
+        for _ in 0..<ticks {
+            run(1)
+            guard let frame = media.recordedFrame else { continue }
+            for i in 0..<(frame.count / 2) {
+                left.append(frame[2 * i])
+                right.append(frame[2 * i + 1])
+            }
+        }
+        return (left, right)
+    }
+
+    func tones(in audio: [Int16]) -> Set<String> {
+        var found = Set<String>()
+        for (party, frequency) in Self.tones where toneShare(of: frequency, in: audio) > 0.1 { found.insert("\(party)") }
+        return found
+    }
+
+    @Test mutating func theRecordingHasTheAgentsOnTheLeftAndTheCustomerOnTheRight() {
+        var plan = MediaPlan(conversation: [Self.customer, Self.agent1])
+        plan.recording = .on
+        media.setPlan(plan)
+        let (left, right) = recordRun()
+        #expect(left.count == 25 * 160 && right.count == 25 * 160, "a stereo frame every tick")
+        #expect(tones(in: Array(left.dropFirst(480))) == Self.names(Self.agent1))
+        #expect(tones(in: Array(right.dropFirst(480))) == Self.names(Self.customer))
+    }
+
+    @Test mutating func aPausedRecordingIsSilenceOfTheSameLength() {
+        var plan = MediaPlan(conversation: [Self.customer, Self.agent1])
+        plan.recording = .paused
+        media.setPlan(plan)
+        let (left, right) = recordRun()
+        #expect(left.count == 25 * 160)
+        #expect(left.allSatisfy { $0 == 0 } && right.allSatisfy { $0 == 0 })
+    }
+
+    @Test mutating func monitorAndCoachAreNeverRecordedButABargeIsOnTheAgentsSide() {
+        var plan = MediaPlan(
+            conversation: [Self.customer, Self.agent1],
+            listeners: [.init(leg: Self.supervisor, hears: [Self.customer, Self.agent1], heardBy: Self.agent1)])
+        plan.recording = .on
+        media.setPlan(plan)
+        var (left, right) = recordRun()
+        #expect(tones(in: Array(left.dropFirst(480))) == Self.names(Self.agent1), "a coach is not recorded")
+        #expect(tones(in: Array(right.dropFirst(480))) == Self.names(Self.customer))
+        plan = MediaPlan(conversation: [Self.customer, Self.agent1, Self.supervisor])
+        plan.recording = .on
+        media.setPlan(plan)
+        (left, right) = recordRun()
+        #expect(tones(in: Array(left.dropFirst(480))) == Self.names(Self.agent1, Self.supervisor))
+        #expect(tones(in: Array(right.dropFirst(480))) == Self.names(Self.customer))
+    }
+
+    @Test mutating func whileTheCustomerIsHeldTheirChannelIsSilenceAndTheConsultIsOnTheAgentsSide() {
+        var plan = MediaPlan(consultation: [Self.agent1, Self.agent2], customerHearsMusic: true)
+        plan.recording = .on
+        media.setPlan(plan)
+        let (left, right) = recordRun()
+        #expect(tones(in: Array(left.dropFirst(480))) == Self.names(Self.agent1, Self.agent2))
+        #expect(right.allSatisfy { $0 == 0 }, "nothing of the customer, nor the music")
+    }
+
+    @Test mutating func aCallThatIsNotRecordedMakesNoFrames() {
+        media.setPlan(MediaPlan(conversation: [Self.customer, Self.agent1]))
+        run()
+        #expect(media.recordedFrame == nil)
+    }
+
     @Test mutating func partiesOnDifferentLawsHearEachOtherInTheirOwn() {
         self = CallMediaTranscripts(laws: [Self.customer: .a])
         media.setPlan(MediaPlan(conversation: [Self.customer, Self.agent1]))
