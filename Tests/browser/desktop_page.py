@@ -297,9 +297,21 @@ class DesktopPage:
         return self.card(task).get_attribute("data-status")
 
     def actions(self, task=None):
-        """The controls shown on the call, as a set of data-action names."""
+        """The call controls shown on the call, as a set of data-action names (the recording's
+        own controls apart: a sales call, recorded in the demo, has them too; `recording_actions`)."""
         shown = self.js(VISIBLE_ACTIONS, task)
-        return None if shown is None else set(shown)
+        return None if shown is None else {name for name in shown if not name.startswith("recording/")}
+
+    def recording_actions(self, task=None):
+        """The recording's controls shown on the call (Pause, Resume)."""
+        shown = self.js(VISIBLE_ACTIONS, task)
+        return None if shown is None else {name for name in shown if name.startswith("recording/")}
+
+    def recording_state(self, task=None):
+        """The call card's recording indicator: 'on', 'paused', or 'off' (hidden)."""
+        return self.js(
+            "const c = document.querySelector(arguments[0] ? `.task-card[data-task-id='${arguments[0]}']` : '.task-card');"
+            "const r = c?.querySelector('.recording-indicator'); return !r || r.hidden ? 'off' : r.dataset.recording;", task)
 
     def wait_actions(self, expected, task=None):
         expected = set(expected)

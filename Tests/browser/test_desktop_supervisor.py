@@ -74,3 +74,65 @@ def test_supervisor_sees_agents_queues_calls_and_the_waiting_chart_live(server, 
     supervisor.wait(lambda d: supervisor.js(
         "return document.querySelector('#chart-wrapups rect[data-code=sale]')?.dataset.value") == "1",
         "the wrap-up chart to count the sale")
+
+
+def listeners_text(page, task):
+    return page.js("return document.querySelector(`#sv-calls [data-task-id='${arguments[0]}'] [data-sv=listeners]`)?.textContent", task)
+
+
+def listen_button(page, task, mode):
+    return page.find(f"#sv-calls [data-task-id='{task}'] [data-sv='{mode}']")
+
+
+def test_the_supervisor_monitors_then_barges_from_the_board_and_only_the_barge_shows_on_the_agents_desktop(server, browsers):
+    supervisor = browsers("supervisor1")
+    agent1 = browsers("agent1")
+    agent1.become_available()
+    supervisor.sim_place_call("support", "+15550131")
+    agent1.wait_actions({"accept"})
+    agent1.press("accept")
+    task = agent1.task_id()
+    supervisor.wait(lambda d: (listeners_text(supervisor, task) or "").startswith("Nobody"), "nobody listening yet")
+
+    # No phone registered and no browser phone: the refusal says how to get one.
+    listen_button(supervisor, task, "monitor").click()
+    supervisor.wait(lambda d: "noStation" in supervisor.find(f"#sv-calls [data-task-id='{task}'] [data-sv=listen-error]").text,
+                    "the refusal to listen with no station")
+    # On the desktop station (no sound: the simulator's), monitoring starts at once.
+    supervisor.find(f"#sv-calls [data-task-id='{task}'] select[data-sv=station] option[value=desktop]").click()
+    listen_button(supervisor, task, "monitor").click()
+    supervisor.wait(lambda d: "monitoring" in (listeners_text(supervisor, task) or ""), "the board to show the monitor")
+    assert listen_button(supervisor, task, "monitor").get_attribute("aria-pressed") == "true"
+    # The agent is not told of a monitor (the demo's monitoring.tellAgents is off).
+    assert agent1.js("return document.querySelector('.supervisor-note')?.hidden") is True
+
+    listen_button(supervisor, task, "barge").click()
+    supervisor.wait(lambda d: "barged in" in (listeners_text(supervisor, task) or ""), "the board to show the barge")
+    agent1.wait(lambda d: agent1.js("return document.querySelector('.supervisor-note')?.dataset.supervisor") == "barge",
+                "the agent's desktop to show the barge")
+    # Three talk now: the spec's conference rule takes Hold away.
+    agent1.wait_actions({"end", "transfer"})
+
+    listen_button(supervisor, task, "leave").click()
+    supervisor.wait(lambda d: (listeners_text(supervisor, task) or "").startswith("Nobody"), "the supervisor gone")
+    agent1.wait(lambda d: agent1.js("return document.querySelector('.supervisor-note')?.hidden") is True, "the note gone")
+    agent1.wait_actions({"hold", "consult", "transfer", "end"})
+
+
+def test_a_recorded_call_shows_its_recording_and_its_owner_pauses_and_resumes_it(server, browsers):
+    agent1 = browsers("agent1")
+    agent1.become_available()
+    agent1.sim_place_call("sales", "+15550132")  # the demo records sales
+    agent1.wait_actions({"accept"})
+    task = agent1.task_id()
+    assert agent1.recording_state(task) == "off", "ringing: not recorded yet"
+    agent1.press("accept")
+    agent1.wait(lambda d: agent1.recording_state(task) == "on", "the recording indicator")
+    assert agent1.recording_actions(task) == {"recording/pause"}
+    agent1.press("recording/pause")
+    agent1.wait(lambda d: agent1.recording_state(task) == "paused", "the pause shown")
+    assert agent1.recording_actions(task) == {"recording/resume"}
+    agent1.press("recording/resume")
+    agent1.wait(lambda d: agent1.recording_state(task) == "on", "recording again")
+    agent1.press("end")
+    agent1.wait(lambda d: agent1.recording_state(task) == "off", "the recording over with the call")
