@@ -6,6 +6,7 @@ import Media
 import MediaService
 import NIOCore
 import NIOPosix
+import Recordings
 import Synchronization
 import WebRTC
 
@@ -32,17 +33,24 @@ struct MediaBench: AsyncParsableCommand {
     var srtp = false
     @Flag(help: "Every leg is a browser's WebRTC session: one port each for STUN, DTLS and SRTP; ICE and a DTLS handshake at setup (timed: handshakes per second), SRTP keyed from it.")
     var webrtc = false
-    @Flag(help: "Measure plain RTP legs first, then the same calls with --srtp or --webrtc legs, in one run, and print the ratio of the engine's CPU per leg.")
+    @Flag(help: "Every call is recorded: a stereo WAV each, written as it goes, in a directory of its own (removed after).")
+    var record = false
+    @Flag(help: "Measure plain RTP legs first, then the same calls with --srtp or --webrtc legs (or recorded, with --record), in one run, and print the ratio of the engine's CPU per leg.")
     var compare = false
 
-    enum LegKind: String { case plain = "plain RTP", srtp = "SRTP (SDES keys)", webrtc = "WebRTC (DTLS-SRTP)" }
+    enum LegKind: String {
+        case plain = "plain RTP", srtp = "SRTP (SDES keys)", webrtc = "WebRTC (DTLS-SRTP)", recorded = "plain RTP, recorded"
+    }
 
     func validate() throws {
         if relayed < 0 || conferences < 0 || relayed + conferences == 0 { throw ValidationError("give --relayed or --conferences") }
         if !(1...600).contains(seconds) { throw ValidationError("--seconds must be between 1 and 600") }
         if !(1...System.coreCount).contains(shards) { throw ValidationError("--shards must be between 1 and \(System.coreCount)") }
         if srtp && webrtc { throw ValidationError("--srtp or --webrtc, not both") }
-        if compare && !(srtp || webrtc) { throw ValidationError("--compare measures plain RTP against --srtp or --webrtc: give one") }
+        if compare && !(srtp || webrtc || record) {
+            throw ValidationError("--compare measures plain RTP against --srtp, --webrtc or --record: give one")
+        }
+        if record && (srtp || webrtc) { throw ValidationError("--record measures plain RTP legs recorded: no --srtp or --webrtc") }
         if webrtc && sharedSocket { throw ValidationError("--webrtc legs each have their own socket (their DTLS): no --shared-socket") }
     }
 
@@ -50,7 +58,7 @@ struct MediaBench: AsyncParsableCommand {
         let generatorGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let ceiling = try await loopbackCeiling(generatorGroup)
         print(String(format: "loopback UDP ceiling: %.0f packets/s one way (= %.0f legs at 50 packets/s)", ceiling, ceiling / 50))
-        let secure: LegKind = webrtc ? .webrtc : srtp ? .srtp : .plain
+        let secure: LegKind = webrtc ? .webrtc : srtp ? .srtp : record ? .recorded : .plain
         if compare {
             let plain = try await measure(.plain, generatorGroup)
             print("")
@@ -68,7 +76,15 @@ struct MediaBench: AsyncParsableCommand {
     /// returns the engine's CPU per leg per second (µs).
     func measure(_ kind: LegKind, _ generatorGroup: MultiThreadedEventLoopGroup) async throws -> Double {
         let legs = relayed * 2 + conferences * 3
-        let engine = MediaEngine(host: "127.0.0.1", ports: firstPort...(firstPort + legs * 2 + 2_000), shards: shards)
+        let recordings = kind == .recorded
+            ? RecordingDirectory(path: FileManager.default.temporaryDirectory.appendingPathComponent("bench-recordings-\(UUID().uuidString)").path)
+            : nil
+        try recordings?.prepare()
+        defer { if let recordings { try? FileManager.default.removeItem(atPath: recordings.path) } }
+        let failures = Counter()
+        let engine = MediaEngine(
+            host: "127.0.0.1", ports: firstPort...(firstPort + legs * 2 + 2_000), shards: shards,
+            recordings: recordings.map { RecordingSink(directory: $0) { _, _ in failures.value.withLock { $0 += 1 } } })
         var phones: [BenchPhone] = []
         let shared = sharedSocket ? try await SharedPhoneSocket(group: generatorGroup) : nil
         let browserCertificate = try SelfSignedCertificate.make(commonName: "bench-browser", names: [])
@@ -110,7 +126,9 @@ struct MediaBench: AsyncParsableCommand {
                     phones.append(phone)
                 }
             }
-            engine.apply(call, MediaPlan(conversation: parties))
+            var plan = MediaPlan(conversation: parties)
+            if kind == .recorded { plan.recording = .on }
+            engine.apply(call, plan)
         }
         if kind == .webrtc {
             let setup = ContinuousClock.now - setupStarted
@@ -131,10 +149,12 @@ struct MediaBench: AsyncParsableCommand {
         try await Task.sleep(for: .seconds(2))  // warm-up: latching, jitter buffers filling
         for phone in phones { phone.reset() }
         let before = engineCPU()
+        let writtenBefore = recordings.map(Self.bytes(in:)) ?? 0
         let started = ContinuousClock.now
         try await Task.sleep(for: .seconds(seconds))
         let elapsed = ContinuousClock.now - started
         let cpu = engineCPU() - before
+        let written = (recordings.map(Self.bytes(in:)) ?? 0) - writtenBefore
         let results = phones.map { $0.snapshot() }
         sender.stop()
         let ticks = await engine.tickDurations()
@@ -185,7 +205,20 @@ struct MediaBench: AsyncParsableCommand {
                      percentile(mixWork, 0.5), percentile(mixWork, 0.99), mixWork.last ?? 0))
         print(String(format: "engine CPU (all shards): %.1f %% of one core (%.1f µs per leg per second); packets in+out per second: %.0f",
                      cpu / wall * 100, cpu / wall / Double(legs) * 1e6, received / wall * 2))
+        if recordings != nil {
+            print(String(format: "recordings: %d calls, %.2f MB written per second (%.0f bytes per call per second), %d failed",
+                         relayed + conferences, Double(written) / wall / 1e6, Double(written) / wall / Double(relayed + conferences),
+                         failures.value.withLock { $0 }))
+        }
         return cpu / wall / Double(legs) * 1e6
+    }
+
+    /// Bytes in the directory's files (the recordings so far: their buffers not yet written aside).
+    static func bytes(in directory: RecordingDirectory) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return names.reduce(0) { total, name in
+            total + ((try? FileManager.default.attributesOfItem(atPath: directory.path + "/" + name)[.size] as? Int) ?? 0)
+        }
     }
 
     /// CPU seconds used so far by the engine's event loop (a thread of NIO's singleton group,
