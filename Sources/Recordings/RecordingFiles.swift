@@ -103,7 +103,7 @@ public struct RecordingDirectory: Sendable {
             }
             let last = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
             // Bounded: an hour of silence at most.
-            let gap = min(180_000, max(0, Int((nowSeconds - last) * 50)))
+            let gap = min(180_000, max(0, Int(((nowSeconds - last) * 50).rounded())))
             let file = RecordingFile(fd: fd, open: open, finished: finished, dataBytes: data, id: id)
             try file.appendSilence(frames: gap)
             return file
