@@ -205,8 +205,8 @@ public struct CallMedia: Sendable {
         var out: [Outbound] = []
         out.reserveCapacity(legs.count)
         // Each source's frame for this tick, when listeners outside its conversation hear it too
-        // (a jitter buffer gives one frame per tick, whoever hears it).
-        var pulled: [Leg: [Int16]] = [:]
+        // (a jitter buffer gives one frame per tick, whoever hears it). A few legs: a list.
+        var pulled: [(leg: Leg, frame: [Int16])] = []
         let keep = !mixListeners.isEmpty || !recordedLegs.isEmpty
         for group in mixGroups {
             // Every member gives one frame per tick, whether or not its packet arrived.
@@ -226,7 +226,7 @@ public struct CallMedia: Sendable {
                 let payload = G711.encodeMix(total, lessOwn: frames[index], law)
                 if let packet = nextPacket(to: listener, payload: payload) { out.append(Outbound(to: listener, packet: packet)) }
             }
-            if keep { for (index, member) in group.enumerated() { pulled[member] = frames[index] } }
+            if keep { for (index, member) in group.enumerated() { pulled.append((member, frames[index])) } }
         }
         for (listener, sources) in mixListeners {
             var total = [Int32](repeating: 0, count: Frame.samples)
@@ -252,34 +252,31 @@ public struct CallMedia: Sendable {
     }
 
     /// A source's frame for this tick: pulled from its jitter buffer once, whoever needs it.
-    private mutating func take(_ source: Leg, _ pulled: inout [Leg: [Int16]]) -> [Int16] {
-        if let taken = pulled[source] { return taken }
+    private mutating func take(_ source: Leg, _ pulled: inout [(leg: Leg, frame: [Int16])]) -> [Int16] {
+        if let taken = pulled.first(where: { $0.leg == source }) { return taken.frame }
         let frame = legs[source]?.jitter.tick() ?? Frame.silence
-        pulled[source] = frame
+        pulled.append((source, frame))
         return frame
     }
 
     /// The recording's stereo frame for this tick: the center's legs summed on the left, the
     /// outside's on the right; silence of the same length while paused (the buffers still move on,
     /// so nothing said during the pause comes out after it).
-    private mutating func record(_ pulled: inout [Leg: [Int16]]) {
-        var left = [Int32](repeating: 0, count: Frame.samples), right = left
+    private mutating func record(_ pulled: inout [(leg: Leg, frame: [Int16])]) {
+        // Interleaved sums (left, right, left, …), clipped once at the end.
+        var sums = [Int32](repeating: 0, count: Frame.samples * 2)
         for (leg, centerSide) in recordedLegs {
             let frame = take(leg, &pulled)
             guard plan.recording == .on else { continue }
             let count = min(frame.count, Frame.samples)
-            if centerSide {
-                for i in 0..<count { left[i] &+= Int32(frame[i]) }
-            } else {
-                for i in 0..<count { right[i] &+= Int32(frame[i]) }
+            let side = centerSide ? 0 : 1
+            sums.withUnsafeMutableBufferPointer { sums in
+                frame.withUnsafeBufferPointer { frame in
+                    for i in 0..<count { sums[2 * i + side] &+= Int32(frame[i]) }
+                }
             }
         }
-        var stereo = [Int16](repeating: 0, count: Frame.samples * 2)
-        for i in 0..<Frame.samples {
-            stereo[2 * i] = Int16(clamping: left[i])
-            stereo[2 * i + 1] = Int16(clamping: right[i])
-        }
-        recordedFrame = stereo
+        recordedFrame = sums.map { Int16(clamping: $0) }
     }
 
     /// The leg's next packet of its own stream (mix or music).

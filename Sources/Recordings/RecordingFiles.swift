@@ -153,11 +153,16 @@ public final class RecordingFile {
 
     /// One 20 ms frame: 160 interleaved stereo samples (left, right).
     public func append(_ stereo: [Int16]) throws(RecordingError) {
+        #if _endian(little)
+        // WAV is little-endian, as this machine: the samples' bytes go in as they are.
+        stereo.withUnsafeBytes { buffer.append(contentsOf: $0) }
+        #else
         for sample in stereo {
             let bits = UInt16(bitPattern: sample)
             buffer.append(UInt8(truncatingIfNeeded: bits))
             buffer.append(UInt8(truncatingIfNeeded: bits >> 8))
         }
+        #endif
         if buffer.count >= flushAt { try flush() }
     }
 
