@@ -7,6 +7,7 @@
 import { api, describeError, onUnauthorized, setToken } from './api.js';
 import { AgentDesktop } from './desktop.js';
 import { $, setText } from './dom.js';
+import { BrowserStation } from './phonepanel.js';
 import { SimulatorPanel } from './simulator.js';
 import { SupervisorView } from './supervisor.js';
 import { TaskStore } from './store.js';
@@ -172,6 +173,12 @@ async function loadDirectory() {
   }
 }
 
+/** A supervisor listens in from this browser too: the browser phone's panel moves to their view. */
+function supervisorPhone(user, announce) {
+  $('#sv-phone-slot').append($('#phone-panel'));
+  return new BrowserStation({ agentId: user, announce });
+}
+
 async function enter(session, health) {
   setToken(session.token);
   onUnauthorized((failure) => sessionEnded(failure.code, refusalNotice(failure)));
@@ -195,7 +202,7 @@ async function enter(session, health) {
   }
   const view = agent
     ? new AgentDesktop({ agentId: session.user, store, names, queueNames, idleCodes, wrapUpCodes, announce })
-    : new SupervisorView({ store, names, queueNames, idleCodes, wrapUpCodes, announce, me: session.user });
+    : new SupervisorView({ store, names, queueNames, idleCodes, wrapUpCodes, announce, me: session.user, phone: supervisorPhone(session.user, announce) });
   if (health.simulator) new SimulatorPanel({ store, queues, agents, me: agent ? session.user : null });
 
   const connection = $('#connection');
@@ -203,6 +210,7 @@ async function enter(session, health) {
     onMe: (me) => view.showMe(me),
     onAgent: (agentView) => view.onAgent(agentView),
     onNotice: (message) => view.onNotice?.(message),
+    onAlert: (message) => view.onAlert?.(message),
     onSessionEnded: (message) => sessionEnded(message.reason, sessionEndedWords(message.reason, message.by)),
     refetch: () => view.refetch?.(),
     onStatus: (state) => {

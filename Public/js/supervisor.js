@@ -22,8 +22,9 @@ const SAMPLE_EVERY = 2000;
 const CHART_WINDOW = 10 * 60 * 1000;
 
 export class SupervisorView {
-  constructor({ store, names, queueNames, idleCodes, wrapUpCodes, announce, me }) {
+  constructor({ store, names, queueNames, idleCodes, wrapUpCodes, announce, me, phone }) {
     this.store = store;
+    this.phone = phone ?? null; // this browser's phone (BrowserStation), to listen in from the page
     this.me = me ?? null; // the supervisor's own id: which listener on a call is us
     this.names = names;
     this.queueNames = queueNames;
@@ -48,6 +49,15 @@ export class SupervisorView {
   }
 
   showMe() {} // a supervisor has no agent state
+
+  /** An alert for supervisors (a recording that failed): said at the top of the calls. */
+  onAlert(message) {
+    const line = $('#sv-alerts');
+    line.hidden = false;
+    line.dataset.code = message.code ?? '';
+    setText(line, `${message.message ?? message.code}${message.taskId ? ` (call ${message.taskId})` : ''}`);
+    this.announce(message.message ?? 'An alert');
+  }
 
   /** An agent's state changed (stream): a sign-in or a sign-out may be why, so ask who is signed in. */
   onAgent(view) {
@@ -245,9 +255,10 @@ class ListenControls {
     this.who = h('p', { class: 'sv-listeners', 'data-sv': 'listeners' });
     this.station = h('select', { class: 'small', 'data-sv': 'station', 'aria-label': 'Listen on' },
       h('option', { value: '' }, 'My phone'),
+      view.phone ? h('option', { value: 'browser' }, 'This browser') : null,
       h('option', { value: 'desktop' }, 'No sound (desktop)'));
     this.buttons = ['monitor', 'coach', 'barge'].map((mode) =>
-      h('button', { type: 'button', class: 'small', 'data-sv': mode, onclick: () => this.run(() => api.monitor(id, mode, this.station.value || undefined)) },
+      h('button', { type: 'button', class: 'small', 'data-sv': mode, onclick: () => this.run(() => this.listen(mode)) },
         MONITOR_WORDS[mode].action));
     this.leave = h('button', { type: 'button', class: 'small', 'data-sv': 'leave', onclick: () => this.run(() => api.stopMonitoring(id)) }, 'Leave');
     this.error = h('p', { class: 'error', role: 'alert', 'data-sv': 'listen-error' });
@@ -272,6 +283,13 @@ class ListenControls {
     });
     this.leave.disabled = this.busy || !mine;
     this.station.disabled = Boolean(mine);
+  }
+
+  /** Starts (or switches) listening; on this browser, its phone is turned on first (the microphone asked for). */
+  async listen(mode) {
+    const station = this.station.value || undefined;
+    if (station === 'browser' && !this.station.disabled) await this.view.phone.start();
+    return api.monitor(this.id, mode, station);
   }
 
   async run(call) {

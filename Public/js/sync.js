@@ -101,6 +101,9 @@ export class Sync {
       case 'notice':
         this.handlers.onNotice?.(message);
         break;
+      case 'alert':
+        this.handlers.onAlert?.(message);
+        break;
       default:
         break; // a newer server may send more kinds; nothing here depends on them
     }

@@ -30,10 +30,10 @@ from test_desktop_resilience import RestUser
 from test_desktop_station import SipPhone, parse_sip, status_of
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "sip"))
-from tone_peer import AGENT1_TONE, AGENT2_TONE, CUSTOMER_TONE, MUSIC_NOTES, TonePeer  # noqa: E402
+from tone_peer import AGENT1_TONE, AGENT2_TONE, CUSTOMER_TONE, MUSIC_NOTES, SUPERVISOR_TONE, TonePeer  # noqa: E402
 
-TONES = {"customer": CUSTOMER_TONE, "agent1": AGENT1_TONE, "agent2": AGENT2_TONE}
-FREQUENCIES = [CUSTOMER_TONE, AGENT1_TONE, AGENT2_TONE, *MUSIC_NOTES]
+TONES = {"customer": CUSTOMER_TONE, "agent1": AGENT1_TONE, "agent2": AGENT2_TONE, "supervisor": SUPERVISOR_TONE}
+FREQUENCIES = [CUSTOMER_TONE, AGENT1_TONE, AGENT2_TONE, SUPERVISOR_TONE, *MUSIC_NOTES]
 # A tone heard steadily scores 0.3–1 of the received power; one not sent at all under 0.001. Two
 # voices mixed score about half each; the music's notes a quarter or less each.
 PRESENT = 0.04
@@ -91,9 +91,11 @@ class PeerEar:
         return {str(frequency): hearing.scores[frequency] for frequency in FREQUENCIES}
 
 
-def hears(ears, expected):
+def hears(ears, expected, present=PRESENT):
     """Starts every ear, waits one window, then checks each hears exactly what `expected` says:
-    {ear name: set of 'customer', 'agent1', 'agent2', 'music'} (an empty set: silence)."""
+    {ear name: set of 'customer', 'agent1', 'agent2', 'supervisor', 'music'} (an empty set: silence).
+    `present`: the share a tone heard must reach (lower where a loud tone peer is mixed with a
+    browser's quieter microphone: Chromium's audio processing lowers the fake tone)."""
     time.sleep(SETTLE)   # the change just seen reaches the media (not a wait for a state)
     for ear in ears:
         ear.listen()
@@ -102,8 +104,8 @@ def hears(ears, expected):
     for ear in ears:
         scores = {int(float(key)): value for key, value in ear.scores().items()}
         music = max(scores[note] for note in MUSIC_NOTES)
-        heard = {party for party, tone in TONES.items() if scores[tone] > PRESENT}
-        if music > PRESENT / 2:
+        heard = {party for party, tone in TONES.items() if scores[tone] > present}
+        if music > present / 2:
             heard.add("music")
         want = expected[ear.name]
         absent_ok = all(scores[TONES[party]] < ABSENT for party in TONES if party not in want)
@@ -404,3 +406,43 @@ def test_an_available_agent_whose_browser_goes_away_is_idle_with_a_reason_the_su
     # The agent's browser is gone at once (no goodbye): its phone stops answering ICE checks.
     agent.driver.quit()
     supervisor.wait_agent_row("agent1", "agent1 idle: browser phone disconnected", state="idle", text="Browser phone disconnected")
+
+
+def test_a_supervisor_listens_from_the_browser_monitor_is_heard_by_nobody_coach_by_agent1_only_barge_by_all(
+        server, browsers, microphones):
+    agent = browser_agent(browsers, "agent1", microphones["agent1"])
+    customer = SipCustomer(server).call()
+    try:
+        agent.press("accept")
+        task = agent.task_id()
+        agent.wait_card(status="connected")
+        supervisor = browsers("supervisor1", audio=microphones["supervisor"])
+        card = f"#sv-calls [data-task-id='{task}']"
+        supervisor.wait_visible(card, "the call on the board")
+        supervisor.find(f"{card} select[data-sv=station] option[value=browser]").click()
+
+        def listen(mode, shown):
+            supervisor.find(f"{card} [data-sv='{mode}']").click()
+            supervisor.wait(lambda d: shown in supervisor.find(f"{card} [data-sv=listeners]").text, f"the board to say {shown}")
+
+        listen("monitor", "monitoring")
+        supervisor.wait(lambda d: supervisor.js("return document.querySelector('#phone-panel').dataset.phone") == "connected",
+                        "the supervisor's browser phone connected")
+        ears = [BrowserEar(supervisor, "supervisor"), BrowserEar(agent, "agent1"), PeerEar(customer.peer, "customer")]
+        # The customer's tone peer is louder than a browser's microphone: a mix of the two gives the
+        # browser's tone a share of about 0.03 (a tone not sent stays under 0.001).
+        mixed = ABSENT * 2
+        hears(ears, {"supervisor": {"customer", "agent1"}, "agent1": {"customer"}, "customer": {"agent1"}}, present=mixed)
+        listen("coach", "coaching")
+        hears(ears, {"supervisor": {"customer", "agent1"}, "agent1": {"customer", "supervisor"}, "customer": {"agent1"}},
+              present=mixed)
+        listen("barge", "barged in")
+        hears(ears, {"supervisor": {"customer", "agent1"}, "agent1": {"customer", "supervisor"},
+                     "customer": {"agent1", "supervisor"}}, present=mixed)
+        supervisor.find(f"{card} [data-sv=leave]").click()
+        supervisor.wait(lambda d: supervisor.find(f"{card} [data-sv=listeners]").text.startswith("Nobody"), "the supervisor gone")
+        hears(ears, {"supervisor": set(), "agent1": {"customer"}, "customer": {"agent1"}})
+        customer.hang_up()
+        agent.wait_wrapup_dialog()
+    finally:
+        customer.close()
