@@ -3,6 +3,7 @@ import Media
 @testable import MediaService
 import NIOCore
 import NIOPosix
+import Recordings
 import Synchronization
 import Testing
 
@@ -294,6 +295,33 @@ final class Recorder: ChannelInboundHandler, Sendable {
         #expect(figures?.latched == "127.0.0.1:\(customer.port)")
         #expect((figures?.dropped ?? 0) > 0, "the impostor's packets were dropped")
         for phone in [customer, impostor, agent] { await phone.stop() }
+        await engine.closeAll()
+    }
+
+    @Test func aRecordingThatCannotBeWrittenIsToldOnceAndTheCallGoesOnHeard() async throws {
+        let failures = Mutex<[(InteractionID, String)]>([])
+        // A directory that cannot exist: every write fails, as on a full or unwritable disk.
+        let engine = MediaEngine(
+            host: "127.0.0.1", ports: 32_600...32_699,
+            recordings: RecordingSink(directory: RecordingDirectory(path: "/proc/no-such-place")) { call, why in
+                failures.withLock { $0.append((call, why)) }
+            })
+        let customer = try await TonePhone(frequency: 440), agent = try await TonePhone(frequency: 1_000)
+        let customerKey = MediaEngine.LegKey(call, .customer), agentKey = MediaEngine.LegKey(call, .agent("agent1"))
+        let customerPort = try await engine.open(customerKey), agentPort = try await engine.open(agentKey)
+        engine.describe(customerKey, remote: ("127.0.0.1", customer.port), law: .mu, eventPayloadType: nil)
+        engine.describe(agentKey, remote: ("127.0.0.1", agent.port), law: .mu, eventPayloadType: nil)
+        var plan = MediaPlan(conversation: [.customer, .agent("agent1")])
+        plan.recording = .on
+        engine.apply(call, plan)
+        try customer.send(to: customerPort)
+        try agent.send(to: agentPort)
+        #expect(try await customer.hears(Self.tones) == ["agent1"], "\(customer.lastShares.withLock { $0 })")
+        #expect(try await agent.hears(Self.tones) == ["customer"], "\(agent.lastShares.withLock { $0 })")
+        let told = failures.withLock { $0 }
+        #expect(told.count == 1, "told once, not every tick: \(told.map(\.1))")
+        #expect(told.first?.0 == call)
+        for phone in [customer, agent] { await phone.stop() }
         await engine.closeAll()
     }
 
