@@ -31,8 +31,9 @@ struct LogFixtureTests {
         try JSONSerialization.jsonObject(with: Data(value.jsonBytes))
     }
 
-    /// v0: before the log had a schema (commit c95c02d); v1: customers only as numbers (commit 2cb4d1d).
-    @Test(arguments: ["v0", "v1"])
+    /// v0: before the log had a schema (commit c95c02d); v1: customers only as numbers (commit 2cb4d1d);
+    /// v2: before supervisors on calls and recording (commit ec79d10).
+    @Test(arguments: ["v0", "v1", "v2"])
     func anEarlierSchemasLogIsMigratedAndReplaysToTheSameTasksAgentsHistoriesAndPastInteractions(_ version: String) async throws {
         let expected = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: Self.fixture("log-\(version)-expected.json"))) as? [String: Any])

@@ -68,6 +68,11 @@ def test_a_monitor_hears_both_and_nobody_hears_them_a_coach_is_heard_by_agent1_o
     history = call.supervisor.history(call.id)
     assert [e for e in history if e.startswith("monitor")] == [
         "monitorStarted", "monitorAnswered", "monitorModeChanged", "monitorModeChanged", "monitorEnded"], history
+    # The audit trail: Agent 1's says who listened in on them, and how.
+    trail = call.supervisor.get("/v1/agents/agent1/audit")
+    listened = [(e["action"], e.get("by"), e.get("detail")) for e in trail if e["action"].startswith("monitor")]
+    assert ("monitorStarted", "supervisor1", f"task {call.id}: monitor") in listened, trail
+    assert ("monitorModeChanged", "supervisor1", f"task {call.id}: barge") in listened, trail
     call.ends(call.agent1, call.customer, call.phone["agent1"])
 
 

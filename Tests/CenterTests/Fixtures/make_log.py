@@ -5,6 +5,7 @@ of the commit that wrote that schema; the script is kept to say how.
 
 - v0 (before the log had a schema, Swift's synthesized Codable): commit c95c02d.
 - v1 (schema 1: customers only as numbers): commit 2cb4d1d; also keeps the past interactions.
+- v2 (schema 2: callers as the line said; no supervisors on calls, no recording): commit ec79d10.
 
     SWITCHBOARD_BINARY=.build/debug/switchboard python3 Tests/CenterTests/Fixtures/make_log.py 1
 """
