@@ -22,7 +22,10 @@ public struct JitterBuffer: Sendable {
     }
 
     private var phase = Phase.empty
-    private var frames: [UInt16: [Int16]] = [:]
+    /// The frames held, in a ring by sequence number (a slot's number says whose frame it holds):
+    /// no hashing and no allocation per packet, as a dictionary would cost.
+    private var slots: [(sequence: UInt16, frame: [Int16]?)]
+    private var held = 0
     private var lastPlayed: [Int16]?
     private var concealed = 0
 
@@ -33,6 +36,27 @@ public struct JitterBuffer: Sendable {
     public init(depth: Int = 3, capacity: Int = 15) {
         self.depth = max(1, depth)
         self.capacity = max(depth + 1, capacity)
+        // A power of two above twice the capacity: frames within the window never share a slot.
+        var size = 1
+        while size <= 2 * self.capacity { size <<= 1 }
+        slots = Array(repeating: (0, nil), count: size)
+    }
+
+    private var mask: Int { slots.count - 1 }
+
+    private mutating func put(_ sequence: UInt16, _ frame: [Int16]) {
+        let index = Int(sequence) & mask
+        if slots[index].frame == nil { held += 1 }
+        slots[index] = (sequence, frame)
+    }
+
+    /// Takes the frame with this number, if held.
+    private mutating func take(_ sequence: UInt16) -> [Int16]? {
+        let index = Int(sequence) & mask
+        guard slots[index].sequence == sequence, let frame = slots[index].frame else { return nil }
+        slots[index].frame = nil
+        held -= 1
+        return frame
     }
 
     /// A packet's decoded frame, by its RTP sequence number.
@@ -49,11 +73,11 @@ public struct JitterBuffer: Sendable {
                 return
             }
         }
-        frames[sequence] = frame
-        if frames.count > capacity, case .playing(var next) = phase {
+        put(sequence, frame)
+        if held > capacity, case .playing(var next) = phase {
             // Too far behind the sender: skip to keep the delay bounded.
-            while frames.count > depth {
-                frames[next] = nil
+            while held > depth {
+                _ = take(next)
                 next &+= 1
             }
             phase = .playing(next: next)
@@ -66,19 +90,19 @@ public struct JitterBuffer: Sendable {
         case .empty:
             return nil
         case .filling:
-            guard frames.count >= depth, let first = oldest() else { return nil }
+            guard held >= depth, let first = oldest() else { return nil }
             phase = .playing(next: first)
             return tick()
         case .playing(let next):
             phase = .playing(next: next &+ 1)
-            if let frame = frames.removeValue(forKey: next) {
+            if let frame = take(next) {
                 lastPlayed = frame
                 concealed = 0
                 return frame
             }
             lost += 1
             concealed += 1
-            if frames.isEmpty, concealed > capacity {
+            if held == 0, concealed > capacity {
                 // The sender stopped: start over with the next packet.
                 phase = .empty
                 lastPlayed = nil
@@ -92,6 +116,6 @@ public struct JitterBuffer: Sendable {
     }
 
     private func oldest() -> UInt16? {
-        frames.keys.min { sequenceDistance(from: $1, to: $0) < 0 }
+        slots.lazy.filter { $0.frame != nil }.map(\.sequence).min { sequenceDistance(from: $1, to: $0) < 0 }
     }
 }
