@@ -8,6 +8,7 @@ SIGKILL mid-call leaves a file every WAV reader opens, and the call's recording 
 """
 import io
 import struct
+import subprocess
 import time
 import wave
 
@@ -114,7 +115,7 @@ def test_the_recording_has_agent1_on_the_left_the_customer_on_the_right_and_a_pa
 
 
 def test_a_sigkill_mid_call_leaves_a_playable_recording_and_the_call_carried_on_is_recorded_on_in_the_same_file(
-        server, peers, tones):
+        server, peers, tones, tmp_path):
     call = MediaCall(server, peers, tones, "15550604", agent2=False)
     task_state(call.agent1, call.id, lambda t: t["recording"] == "on", "the call to be recorded")
     call.bystander.settle()
@@ -132,6 +133,11 @@ def test_a_sigkill_mid_call_leaves_a_playable_recording_and_the_call_carried_on_
                      "the recording to be finished")
     left, right = channels(got.content)  # Python's wave reader opens it: a whole, valid header
     seconds = len(left) / RATE
+    # So does SoX, and it finds the same length.
+    kept = tmp_path / "after-the-crash.wav"
+    kept.write_bytes(got.content)
+    info = subprocess.run(["soxi", "-D", str(kept)], capture_output=True, text=True, check=True).stdout
+    assert abs(float(info) - seconds) < 0.01, (info, seconds)
     print(f"recording across the restart: {seconds:.2f} s (killed {time.monotonic() - killed_at:.2f} s ago)")
     assert seconds >= 3.5, seconds
     # Both stretches are there: Agent 1 on the left before the kill and after the restart.
