@@ -72,6 +72,9 @@ let package = Package(
         .target(name: "B2BUA", dependencies: ["SIP", "CallControl", "Media"]),
         // RTP media as pure values: packets, G.711, the jitter buffer, the N−1 mixer, who hears whom.
         .target(name: "Media", dependencies: ["CallControl", "Cryptography"]),
+        // Contact-center reports as a projection of the event log (pure): the queues' figures per
+        // 15-minute interval, kept current as events are committed.
+        .target(name: "Reports", dependencies: ["CallControl"]),
         // Call recordings on disk: a stereo WAV per interaction, written as the call goes, made
         // playable again after a crash, removed by retention.
         .target(name: "Recordings", dependencies: ["CallControl"]),
@@ -135,6 +138,7 @@ let package = Package(
         // Test doubles (a store that can hold or fail its writes, a telephony that records).
         .target(name: "TestSupport", dependencies: ["CallControl", "Store", "Center"], path: "Tests/TestSupport"),
         .testTarget(name: "CallControlTests", dependencies: ["CallControl", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "CallControl"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "CallControl", "TestSupport"]),
         .testTarget(
             name: "MediaServiceTests",
