@@ -41,6 +41,7 @@ let package = Package(
         .target(
             name: "Center",
             dependencies: [
+                "Reports",
                 "CallControl", "Store",
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -52,7 +53,7 @@ let package = Package(
         .target(
             name: "HTTPAPI",
             dependencies: [
-                "Recordings",
+                "Recordings", "Reports",
                 "CallControl", "Store", "Center", "Cryptography", "SecureChannels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),

@@ -1,5 +1,6 @@
 import CallControl
 import Foundation
+import Reports
 import Store
 
 /// The shell around the core: the one place that runs commands, stores their events and carries
@@ -74,6 +75,9 @@ public actor ContactCenter {
         snapshotThrough = restored?.through
         let events = try await store.events(from: restored?.through ?? 0)
         for event in events { center.apply(event) }
+        // The reports are a projection of the whole log (what retention keeps).
+        queueReport = QueueReport(settings: configuration.queueReportSettings)
+        report(restored == nil ? events : try await store.events(from: 0))
         center.purgeFinished()
         replayedEvents = events.count
         durableThrough = nextSequence
@@ -201,6 +205,7 @@ public actor ContactCenter {
         nextSequence += events.count
         pendingEffects.append(perform(actions, changed: events.compactMap(\.interactionID), first: first))
         count(wrapUpsIn: events)
+        report(events)
         let finished = command.interactionID.flatMap { center.forgetIfFinished($0) }
         if !noLiveCallWaiters.isEmpty, liveCalls() == 0 {
             for waiter in noLiveCallWaiters.values { waiter.resume() }
@@ -316,6 +321,8 @@ public actor ContactCenter {
 
     /// Held in command order: stores may complete out of order, effects never leave out of order.
     private var pendingEffects: [PendingEffects] = []
+    /// The queues' figures per interval (see `Reporting.swift`).
+    var queueReport = QueueReport()
     /// The latest operator alerts (see `alert`).
     var recentAlerts: [Alert] = []
 

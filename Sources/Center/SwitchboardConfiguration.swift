@@ -84,12 +84,29 @@ public struct SwitchboardConfiguration: Codable, Sendable {
 
     public var recording: RecordingPolicy?
 
+    /// How reports count (docs/reports.md).
+    public struct ReportPolicy: Codable, Sendable {
+        /// The service level's threshold for queues that set none (default 20 s).
+        public var serviceLevelSeconds: Int?
+        /// Abandons faster than this are counted apart, nowhere else (default 0: none).
+        public var shortAbandonSeconds: Int?
+        /// "counted" (default, as Amazon Connect), "ignored" or "againstLevel".
+        public var abandons: String?
+        public init(serviceLevelSeconds: Int? = nil, shortAbandonSeconds: Int? = nil, abandons: String? = nil) {
+            (self.serviceLevelSeconds, self.shortAbandonSeconds, self.abandons) = (serviceLevelSeconds, shortAbandonSeconds, abandons)
+        }
+    }
+
+    public var reports: ReportPolicy?
+
     public struct Queue: Codable, Sendable {
         public var id: String
         public var name: String
         public var teams: [String]
         /// Every call of this queue is recorded (a stereo WAV per interaction; see docs/recording.md).
         public var record: Bool?
+        /// The queue's service-level threshold in seconds (default: `reports.serviceLevelSeconds`).
+        public var serviceLevelSeconds: Int?
 
         public init(id: String, name: String, teams: [String], record: Bool? = nil) {
             (self.id, self.name, self.teams, self.record) = (id, name, teams, record)
@@ -164,6 +181,20 @@ public struct SwitchboardConfiguration: Codable, Sendable {
             found.append(.init(field: "supervisors[\(index)].passwordHash", message: "is not a bcrypt hash"))
         }
         if agents.isEmpty { found.append(.init(field: "agents", message: "at least one agent is required")) }
+        if let abandons = reports?.abandons, !["counted", "ignored", "againstLevel"].contains(abandons) {
+            found.append(.init(field: "reports.abandons", message: "is 'counted', 'ignored' or 'againstLevel'"))
+        }
+        if let seconds = reports?.serviceLevelSeconds, !(1...3600).contains(seconds) {
+            found.append(.init(field: "reports.serviceLevelSeconds", message: "must be between 1 and 3600"))
+        }
+        if let seconds = reports?.shortAbandonSeconds, !(0...600).contains(seconds) {
+            found.append(.init(field: "reports.shortAbandonSeconds", message: "must be between 0 and 600"))
+        }
+        for (index, queue) in queues.enumerated() {
+            if let seconds = queue.serviceLevelSeconds, !(1...3600).contains(seconds) {
+                found.append(.init(field: "queues[\(index)].serviceLevelSeconds", message: "must be between 1 and 3600"))
+            }
+        }
 
         return found
     }

@@ -131,6 +131,7 @@ func buildRouter(
     addMonitorRoutes(
         v1: v1, api: api, accounts: accounts, telephony: telephony ?? simulator.map { $0 as any Telephony }, stations: stations)
     addRecordingRoutes(v1: v1, api: api, accounts: accounts, recordings: recordings)
+    addReportRoutes(v1: v1, api: api, accounts: accounts)
     v1.get("/tasks") { _, context in api.json(await center.tasks(for: try context.user().agent)) }
     v1.get("/tasks/:id") { _, context in
         let id = InteractionID(context.parameters.get("id") ?? "")

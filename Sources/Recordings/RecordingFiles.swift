@@ -53,6 +53,10 @@ public struct RecordingDirectory: Sendable {
                     _ = ftruncate(fd, off_t(WAVHeader.size + data))
                     _ = WAVHeader.stereoPCM16(dataBytes: data).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
                 }
+                // The file keeps the time of its last frame: a call carried on after the restart
+                // fills the gap from then (`open`), so its timeline stays the call's.
+                var times = [info.st_atim, info.st_mtim]
+                _ = futimens(fd, &times)
             }
             Glibc.close(fd)
             if rename(open, file(of: id)) == 0 { recovered.append(id) }

@@ -48,8 +48,11 @@ import Testing
         try handle.close()
         #expect(try header(open).data == 0, "open, its sizes are not written yet")
 
+        let lastWritten = try #require(try FileManager.default.attributesOfItem(atPath: open)[.modificationDate] as? Date)
         #expect(directory.recover() == ["call-2"])
         let read = try header(directory.file(of: "call-2"))
+        let kept = try #require(try FileManager.default.attributesOfItem(atPath: directory.file(of: "call-2"))[.modificationDate] as? Date)
+        #expect(kept == lastWritten, "the file keeps the time of its last frame, for the gap a restart fills")
         #expect(read.data > 0 && read.data % 4 == 0, "whole stereo frames only")
         #expect(read.fileSize == 44 + read.data && read.riff == 36 + read.data)
         #expect(directory.recover().isEmpty, "nothing left open")

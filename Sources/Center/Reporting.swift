@@ -1,0 +1,72 @@
+import CallControl
+import Foundation
+import Reports
+
+/// The queues' report, kept by the center: every event goes into the `QueueReport` projection as
+/// the command that made it runs (and, at start, every event of the log), and reports are read
+/// from it, never by scanning the log.
+extension ContactCenter {
+    /// The report's interval lengths.
+    public enum ReportInterval: String, Sendable, CaseIterable {
+        case quarter = "15m", hour, day
+    }
+
+    /// One row of the queues' report: a queue's figures over one interval.
+    public struct QueueRow: Sendable {
+        public var queue: String
+        public var start: Int64
+        public var end: Int64
+        public var figures: QueueReport.Figures
+    }
+
+    /// The queues' rows from `from` to `to` (ms; `from` is taken back to its interval's start),
+    /// by `interval` in the server's time zone (a day from local midnight to local midnight, 23 or
+    /// 25 hours on a daylight-saving day), for `queues` (every queue when empty).
+    public func queueRows(from: Int64, to: Int64, interval: ReportInterval, queues: Set<QueueID> = []) -> [QueueRow] {
+        let first = QueueReport.intervalStart(Timestamp(milliseconds: from))
+        var rows: [String: QueueRow] = [:]
+        for (key, figures) in queueReport.intervals where key.start >= first && key.start < to {
+            guard queues.isEmpty || queues.contains(key.queue) else { continue }
+            let (start, end) = Self.bounds(of: key.start, interval)
+            let id = "\(start)|\(key.queue)"
+            rows[id, default: QueueRow(queue: key.queue.rawValue, start: start, end: end, figures: .init())].figures.add(figures)
+        }
+        return rows.values.sorted { ($0.start, $0.queue) < ($1.start, $1.queue) }
+    }
+
+    /// The interval of `interval`'s length that holds the quarter starting at `start` (ms).
+    static func bounds(of start: Int64, _ interval: ReportInterval) -> (Int64, Int64) {
+        switch interval {
+        case .quarter: return (start, start + QueueReport.intervalMilliseconds)
+        case .hour, .day:
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone.current
+            let date = Date(timeIntervalSince1970: Double(start) / 1000)
+            guard let found = calendar.dateInterval(of: interval == .hour ? .hour : .day, for: date) else {
+                return (start, start + QueueReport.intervalMilliseconds)
+            }
+            return (Int64(found.start.timeIntervalSince1970 * 1000), Int64(found.end.timeIntervalSince1970 * 1000))
+        }
+    }
+
+    /// How service levels are computed (the configuration's `reports` section).
+    public var reportSettings: QueueReport.Settings { queueReport.settings }
+
+    func report(_ events: [Event]) {
+        for event in events { queueReport.apply(event) }
+    }
+}
+
+extension SwitchboardConfiguration {
+    /// The report's settings from the configuration's `reports` section (defaults: 20 s, no short
+    /// abandons, abandons counted as Amazon Connect counts them).
+    var queueReportSettings: QueueReport.Settings {
+        QueueReport.Settings(
+            thresholds: Dictionary(
+                queues.compactMap { queue in queue.serviceLevelSeconds.map { (QueueID(queue.id), $0) } },
+                uniquingKeysWith: { first, _ in first }),
+            defaultThreshold: reports?.serviceLevelSeconds ?? 20,
+            shortAbandonMilliseconds: Int64(reports?.shortAbandonSeconds ?? 0) * 1000,
+            abandons: reports?.abandons.flatMap(QueueReport.AbandonTreatment.init(rawValue:)) ?? .counted)
+    }
+}

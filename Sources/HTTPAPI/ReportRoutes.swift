@@ -1,0 +1,104 @@
+import CallControl
+import Center
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Reports
+
+/// `GET /v1/reports/queues?from=MS&to=MS&interval=15m|hour|day[&queue=ID,…]`: each queue's
+/// figures per interval (docs/reports.md), supervisors only; JSON `{"rows": [...]}`, or CSV with
+/// `Accept: text/csv` (the same columns, a header line first).
+func addReportRoutes(v1: RouterGroup<SwitchboardContext>, api: API, accounts: Accounts) {
+    let center = api.center
+    v1.get("/reports/queues") { request, context in
+        try accounts.requireSupervisor(try context.user())
+        let query = request.uri.queryParameters
+        // Moments from 1970 to 2100: no arithmetic on them can overflow.
+        let moments: ClosedRange<Int64> = 0...4_102_444_800_000
+        guard let from = query.get("from").flatMap({ Int64($0) }), let to = query.get("to").flatMap({ Int64($0) }),
+            moments.contains(from), moments.contains(to), from < to
+        else {
+            throw APIError.badRequest("from and to are required: ms since 1970 (before 2100), from before to")
+        }
+        guard to - from <= 400 * 86_400_000 else { throw APIError.badRequest("a report spans at most 400 days") }
+        guard let interval = ContactCenter.ReportInterval(rawValue: query.get("interval") ?? "hour") else {
+            throw APIError.badRequest("interval is '15m', 'hour' or 'day'")
+        }
+        let known = Set(center.configuration.queues.map(\.id))
+        let queues = (query.get("queue") ?? "").split(separator: ",").map(String.init)
+        if let unknown = queues.first(where: { !known.contains($0) }) {
+            throw APIError(status: .badRequest, code: "unknownQueue", message: "no queue '\(unknown)'")
+        }
+        let rows = await center.queueRows(from: from, to: to, interval: interval, queues: Set(queues.map { QueueID($0) }))
+        let treatment = await center.reportSettings.abandons
+        let table = rows.map { QueueReportRow($0, treatment) }
+        if request.headers[.accept]?.contains("text/csv") == true {
+            var text = QueueReportRow.columns.joined(separator: ",") + "\r\n"
+            for row in table { text += row.csv + "\r\n" }
+            return Response(
+                status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        return api.json(QueueReportRows(rows: table))
+    }
+}
+
+struct QueueReportRows: Encodable { var rows: [QueueReportRow] }
+
+/// A queue's interval as the API shows it: counts, fractions (0–1) and averages in ms; a figure
+/// with nothing to average over is null (empty in CSV).
+struct QueueReportRow: Encodable {
+    var queueId: String
+    var start: Int64
+    var end: Int64
+    var offered: Int
+    var answered: Int
+    var abandoned: Int
+    var shortAbandoned: Int
+    var answeredWithinThreshold: Int
+    var abandonedWithinThreshold: Int
+    var serviceLevel: Double?
+    var abandonRate: Double?
+    var averageSpeedOfAnswerMs: Int64?
+    var longestWaitMs: Int64
+    var averageTimeToAbandonMs: Int64?
+    var handled: Int
+    var averageHandleTimeMs: Int64?
+    var averageTalkMs: Int64?
+    var averageHoldMs: Int64?
+    var averageWrapUpMs: Int64?
+    var transfers: Int
+    var consults: Int
+    var conferences: Int
+
+    init(_ row: ContactCenter.QueueRow, _ treatment: QueueReport.AbandonTreatment) {
+        let f = row.figures
+        (queueId, start, end) = (row.queue, row.start, row.end)
+        (offered, answered, abandoned, shortAbandoned) = (f.offered, f.answered, f.abandoned, f.shortAbandoned)
+        (answeredWithinThreshold, abandonedWithinThreshold) = (f.answeredWithinThreshold, f.abandonedWithinThreshold)
+        (serviceLevel, abandonRate) = (f.serviceLevel(treatment), f.abandonRate)
+        (averageSpeedOfAnswerMs, longestWaitMs, averageTimeToAbandonMs) =
+            (f.averageSpeedOfAnswerMilliseconds, f.longestWaitMilliseconds, f.averageTimeToAbandonMilliseconds)
+        (handled, averageHandleTimeMs, averageTalkMs) = (f.handled, f.averageHandleTimeMilliseconds, f.averageTalkMilliseconds)
+        (averageHoldMs, averageWrapUpMs) = (f.averageHoldMilliseconds, f.averageWrapUpMilliseconds)
+        (transfers, consults, conferences) = (f.transfers, f.consults, f.conferences)
+    }
+
+    static let columns = [
+        "queueId", "start", "end", "offered", "answered", "abandoned", "shortAbandoned", "answeredWithinThreshold",
+        "abandonedWithinThreshold", "serviceLevel", "abandonRate", "averageSpeedOfAnswerMs", "longestWaitMs",
+        "averageTimeToAbandonMs", "handled", "averageHandleTimeMs", "averageTalkMs", "averageHoldMs", "averageWrapUpMs",
+        "transfers", "consults", "conferences",
+    ]
+
+    /// The row in `columns`' order (a queue id is a slug: no quoting is needed).
+    var csv: String {
+        func text(_ value: (any CustomStringConvertible)?) -> String { value.map { "\($0)" } ?? "" }
+        let values: [(any CustomStringConvertible)?] = [
+            queueId, start, end, offered, answered, abandoned, shortAbandoned, answeredWithinThreshold, abandonedWithinThreshold,
+            serviceLevel, abandonRate, averageSpeedOfAnswerMs, longestWaitMs, averageTimeToAbandonMs, handled,
+            averageHandleTimeMs, averageTalkMs, averageHoldMs, averageWrapUpMs, transfers, consults, conferences,
+        ]
+        return values.map(text).joined(separator: ",")
+    }
+}
