@@ -162,11 +162,18 @@ export class SupervisorView {
   }
 
   renderQueues() {
+    // Today's service level: amber under 80 %, red under 60 % (the trade's common target is 80/20).
+    const level = (value) => (value === null || value === undefined ? 'none' : value < 0.6 ? 'red' : value < 0.8 ? 'amber' : 'ok');
     const rows = this.queues.map((queue) =>
-      h('tr', { 'data-queue': queue.id, 'data-waiting': queue.waiting },
+      h('tr', { 'data-queue': queue.id, 'data-waiting': queue.waiting, 'data-level': level(queue.serviceLevelToday) },
         h('th', { scope: 'row' }, queue.name),
-        h('td', { class: 'numeric' }, queue.waiting),
-        h('td', { class: 'numeric' }, queue.longestWaitSince ? h('span', { 'data-elapsed-from': queue.longestWaitSince }, '') : '—')));
+        h('td', { class: 'numeric', 'data-figure': 'waiting' }, queue.waiting),
+        h('td', { class: 'numeric', 'data-figure': 'longestWait' },
+          queue.longestWaitSince ? h('span', { 'data-elapsed-from': queue.longestWaitSince }, '') : '—'),
+        h('td', { class: 'numeric', 'data-figure': 'serviceLevel' },
+          queue.serviceLevelToday === null || queue.serviceLevelToday === undefined ? '—' : `${Math.round(queue.serviceLevelToday * 100)} %`),
+        h('td', { class: 'numeric', 'data-figure': 'answered' }, queue.answeredToday ?? 0),
+        h('td', { class: 'numeric', 'data-figure': 'abandoned' }, queue.abandonedToday ?? 0)));
     replaceChildren($('#sv-queues tbody'), rows);
     tick($('#sv-queues'));
   }

@@ -77,6 +77,7 @@ public actor ContactCenter {
         for event in events { center.apply(event) }
         // The reports are a projection of the whole log (what retention keeps).
         queueReport = QueueReport(settings: configuration.queueReportSettings)
+        agentReport = AgentReport(configuration: configuration.centerConfiguration)
         report(restored == nil ? events : try await store.events(from: 0))
         center.purgeFinished()
         replayedEvents = events.count
@@ -299,6 +300,10 @@ public actor ContactCenter {
         public var tasks: Int
         public var streams: Int
         public var draining: Bool
+        /// Per queue: the oldest waiting call's wait (s), and today's figures.
+        public var oldestWaitSecondsByQueue: [String: Double] = [:]
+        public var todayByQueue: [String: QueueReport.Figures] = [:]
+        public var abandons: QueueReport.AbandonTreatment = .counted
     }
 
     public func liveFigures() -> LiveFigures {
@@ -306,9 +311,16 @@ public actor ContactCenter {
         for agent in center.agents.values { agents[agent.status.name, default: 0] += 1 }
         var waiting: [String: Int] = [:]
         for queue in configuration.queues { waiting[queue.id] = center.waiting[QueueID(queue.id)]?.count ?? 0 }
+        var oldest: [String: Double] = [:]
+        let now = clock.now().milliseconds
+        for queue in configuration.queues {
+            let since = center.waiting[QueueID(queue.id)]?.map(\.since.milliseconds).min()
+            oldest[queue.id] = since.map { Double(max(0, now - $0)) / 1000 } ?? 0
+        }
         return LiveFigures(
             agentsByStatus: agents, waitingByQueue: waiting, tasks: center.interactions.count,
-            streams: feeds.values.reduce(0) { $0 + $1.subscribers.count }, draining: draining)
+            streams: feeds.values.reduce(0) { $0 + $1.subscribers.count }, draining: draining,
+            oldestWaitSecondsByQueue: oldest, todayByQueue: queuesToday(), abandons: queueReport.settings.abandons)
     }
 
     /// A command's effects that wait for its events to be durable: stream messages and line actions.
@@ -323,6 +335,8 @@ public actor ContactCenter {
     private var pendingEffects: [PendingEffects] = []
     /// The queues' figures per interval (see `Reporting.swift`).
     var queueReport = QueueReport()
+    /// The agents' figures per interval.
+    var agentReport = AgentReport(configuration: CenterConfiguration(agents: [], queues: [], wrapUpCodes: [], idleCodes: []))
     /// The latest operator alerts (see `alert`).
     var recentAlerts: [Alert] = []
 

@@ -1,5 +1,6 @@
 import CallControl
 import Prometheus
+import Reports
 
 /// What `GET /metrics` shows, in Prometheus' text format: counters and histograms updated as
 /// commands run, gauges read from the center when scraped (so they are never stale).
@@ -48,6 +49,20 @@ public final class ServerMetrics: Sendable {
         for (queue, count) in live.waitingByQueue {
             registry.makeGauge(name: "switchboard_calls_waiting", labels: [("queue", queue)], help: "Calls waiting in each queue.")
                 .set(to: Double(count))
+        }
+        for (queue, seconds) in live.oldestWaitSecondsByQueue {
+            registry.makeGauge(name: "switchboard_queue_oldest_wait_seconds", labels: [("queue", queue)],
+                               help: "How long the oldest call waiting in each queue has waited.").set(to: seconds)
+        }
+        for (queue, figures) in live.todayByQueue {
+            for (figure, value) in [("offered", figures.offered), ("answered", figures.answered), ("abandoned", figures.abandoned)] {
+                registry.makeGauge(name: "switchboard_queue_calls_today", labels: [("queue", queue), ("figure", figure)],
+                                   help: "Calls offered, answered and abandoned in each queue since midnight (the server's time zone).")
+                    .set(to: Double(value))
+            }
+            registry.makeGauge(name: "switchboard_queue_service_level_today", labels: [("queue", queue)],
+                               help: "Each queue's service level since midnight, 0-1 (1 while nothing has left the queue; docs/reports.md).")
+                .set(to: figures.serviceLevel(live.abandons) ?? 1)
         }
         registry.makeGauge(name: "switchboard_tasks_live", help: "Tasks in memory: live or awaiting a wrap-up.")
             .set(to: Double(live.tasks))

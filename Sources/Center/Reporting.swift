@@ -49,11 +49,50 @@ extension ContactCenter {
         }
     }
 
+    /// Each queue's figures since midnight today (the server's time zone): the live tiles and the
+    /// metrics' "today" gauges.
+    public func queuesToday() -> [String: QueueReport.Figures] {
+        let now = clock.now().milliseconds
+        let (midnight, _) = Self.bounds(of: QueueReport.intervalStart(Timestamp(milliseconds: now)), .day)
+        var today: [String: QueueReport.Figures] = [:]
+        for queue in configuration.queues { today[queue.id] = QueueReport.Figures() }
+        for (key, figures) in queueReport.intervals where key.start >= midnight { today[key.queue.rawValue, default: .init()].add(figures) }
+        return today
+    }
+
     /// How service levels are computed (the configuration's `reports` section).
     public var reportSettings: QueueReport.Settings { queueReport.settings }
 
     func report(_ events: [Event]) {
-        for event in events { queueReport.apply(event) }
+        for event in events {
+            queueReport.apply(event)
+            agentReport.apply(event)
+        }
+    }
+
+    /// One row of the agents' report: an agent's figures over one interval.
+    public struct AgentRow: Sendable {
+        public var agent: String
+        public var team: String
+        public var start: Int64
+        public var end: Int64
+        public var figures: AgentReport.Figures
+    }
+
+    /// The agents' rows (of `teams`, or every team when empty), as `queueRows`; the time in each
+    /// agent's present state is counted up to now.
+    public func agentRows(from: Int64, to: Int64, interval: ReportInterval, teams: Set<String> = []) -> [AgentRow] {
+        let first = QueueReport.intervalStart(Timestamp(milliseconds: from))
+        let teamOf = Dictionary(configuration.agents.map { ($0.id, $0.team) }, uniquingKeysWith: { first, _ in first })
+        var rows: [String: AgentRow] = [:]
+        for (key, figures) in agentReport.intervals(asOf: clock.now()) where key.start >= first && key.start < to {
+            let team = teamOf[key.agent.rawValue] ?? ""
+            guard teams.isEmpty || teams.contains(team) else { continue }
+            let (start, end) = Self.bounds(of: key.start, interval)
+            let id = "\(start)|\(key.agent)"
+            rows[id, default: AgentRow(agent: key.agent.rawValue, team: team, start: start, end: end, figures: .init())].figures.add(figures)
+        }
+        return rows.values.sorted { ($0.start, $0.agent) < ($1.start, $1.agent) }
     }
 }
 

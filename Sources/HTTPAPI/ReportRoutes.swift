@@ -13,18 +13,8 @@ func addReportRoutes(v1: RouterGroup<SwitchboardContext>, api: API, accounts: Ac
     let center = api.center
     v1.get("/reports/queues") { request, context in
         try accounts.requireSupervisor(try context.user())
+        let (from, to, interval) = try reportRange(request)
         let query = request.uri.queryParameters
-        // Moments from 1970 to 2100: no arithmetic on them can overflow.
-        let moments: ClosedRange<Int64> = 0...4_102_444_800_000
-        guard let from = query.get("from").flatMap({ Int64($0) }), let to = query.get("to").flatMap({ Int64($0) }),
-            moments.contains(from), moments.contains(to), from < to
-        else {
-            throw APIError.badRequest("from and to are required: ms since 1970 (before 2100), from before to")
-        }
-        guard to - from <= 400 * 86_400_000 else { throw APIError.badRequest("a report spans at most 400 days") }
-        guard let interval = ContactCenter.ReportInterval(rawValue: query.get("interval") ?? "hour") else {
-            throw APIError.badRequest("interval is '15m', 'hour' or 'day'")
-        }
         let known = Set(center.configuration.queues.map(\.id))
         let queues = (query.get("queue") ?? "").split(separator: ",").map(String.init)
         if let unknown = queues.first(where: { !known.contains($0) }) {
@@ -40,6 +30,90 @@ func addReportRoutes(v1: RouterGroup<SwitchboardContext>, api: API, accounts: Ac
                 status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         return api.json(QueueReportRows(rows: table))
+    }
+
+    v1.get("/reports/agents") { request, context in
+        try accounts.requireSupervisor(try context.user())
+        let (from, to, interval) = try reportRange(request)
+        let known = Set(center.configuration.agents.map(\.team))
+        let teams = (request.uri.queryParameters.get("team") ?? "").split(separator: ",").map(String.init)
+        if let unknown = teams.first(where: { !known.contains($0) }) {
+            throw APIError(status: .badRequest, code: "unknownTeam", message: "no team '\(unknown)'")
+        }
+        let table = await center.agentRows(from: from, to: to, interval: interval, teams: Set(teams)).map(AgentReportRow.init)
+        if request.headers[.accept]?.contains("text/csv") == true {
+            var text = AgentReportRow.columns.joined(separator: ",") + "\r\n"
+            for row in table { text += row.csv + "\r\n" }
+            return Response(
+                status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        return api.json(AgentReportRows(rows: table))
+    }
+}
+
+/// A report's `from`, `to` and `interval`, checked.
+private func reportRange(_ request: Request) throws -> (Int64, Int64, ContactCenter.ReportInterval) {
+    let query = request.uri.queryParameters
+    // Moments from 1970 to 2100: no arithmetic on them can overflow.
+    let moments: ClosedRange<Int64> = 0...4_102_444_800_000
+    guard let from = query.get("from").flatMap({ Int64($0) }), let to = query.get("to").flatMap({ Int64($0) }),
+        moments.contains(from), moments.contains(to), from < to
+    else {
+        throw APIError.badRequest("from and to are required: ms since 1970 (before 2100), from before to")
+    }
+    guard to - from <= 400 * 86_400_000 else { throw APIError.badRequest("a report spans at most 400 days") }
+    guard let interval = ContactCenter.ReportInterval(rawValue: query.get("interval") ?? "hour") else {
+        throw APIError.badRequest("interval is '15m', 'hour' or 'day'")
+    }
+    return (from, to, interval)
+}
+
+struct AgentReportRows: Encodable { var rows: [AgentReportRow] }
+
+/// An agent's interval as the API shows it (docs/reports.md).
+struct AgentReportRow: Encodable {
+    var agentId: String
+    var teamId: String
+    var start: Int64
+    var end: Int64
+    var answered: Int
+    var wrapUps: Int
+    var availableMs: Int64
+    var ringingMs: Int64
+    var onCallMs: Int64
+    var wrapUpMs: Int64
+    var idleMs: Int64
+    var idleByReasonMs: [String: Int64]
+    var occupancy: Double?
+    var averageHandleTimeMs: Int64?
+    var averageWrapUpMs: Int64?
+
+    init(_ row: ContactCenter.AgentRow) {
+        let f = row.figures
+        (agentId, teamId, start, end) = (row.agent, row.team, row.start, row.end)
+        (answered, wrapUps) = (f.answered, f.wrapUps)
+        (availableMs, ringingMs, onCallMs, wrapUpMs) = (f.availableMilliseconds, f.ringingMilliseconds, f.onCallMilliseconds, f.wrapUpMilliseconds)
+        idleByReasonMs = f.idleMilliseconds
+        idleMs = f.idleMilliseconds.values.reduce(0, +)
+        occupancy = f.occupancy
+        averageHandleTimeMs = f.answered > 0 ? (f.onCallMilliseconds + f.wrapUpMilliseconds) / Int64(f.answered) : nil
+        averageWrapUpMs = f.wrapUps > 0 ? f.wrapUpMilliseconds / Int64(f.wrapUps) : nil
+    }
+
+    static let columns = [
+        "agentId", "teamId", "start", "end", "answered", "wrapUps", "availableMs", "ringingMs", "onCallMs", "wrapUpMs", "idleMs",
+        "idleByReasonMs", "occupancy", "averageHandleTimeMs", "averageWrapUpMs",
+    ]
+
+    /// `idleByReasonMs` as `reason=ms` pairs joined by `;` (ids are slugs: no quoting needed).
+    var csv: String {
+        func text(_ value: (any CustomStringConvertible)?) -> String { value.map { "\($0)" } ?? "" }
+        let reasons = idleByReasonMs.keys.sorted().map { "\($0)=\(idleByReasonMs[$0]!)" }.joined(separator: ";")
+        let values: [(any CustomStringConvertible)?] = [
+            agentId, teamId, start, end, answered, wrapUps, availableMs, ringingMs, onCallMs, wrapUpMs, idleMs, reasons, occupancy,
+            averageHandleTimeMs, averageWrapUpMs,
+        ]
+        return values.map(text).joined(separator: ",")
     }
 }
 

@@ -35,6 +35,12 @@ struct QueueView: Encodable {
     var name: String
     var waiting: Int
     var longestWaitSince: Int64?
+    /// Since midnight (the server's time zone): offered, answered, abandoned, the service level
+    /// (0–1; null while nothing has left the queue), for the supervisor's tiles.
+    var offeredToday = 0
+    var answeredToday = 0
+    var abandonedToday = 0
+    var serviceLevelToday: Double?
 }
 
 /// The REST API and the event stream over a `ContactCenter`. Open routes: `/health`, `/metrics`,
@@ -176,11 +182,17 @@ func buildRouter(
     v1.get("/agents") { _, _ in api.json(await center.agentViews()) }
     v1.get("/queues") { _, _ in
         var queues: [QueueView] = []
+        let today = await center.queuesToday()
+        let treatment = await center.reportSettings.abandons
         for queue in center.configuration.queues {
             let waiting = await center.waiting(in: QueueID(queue.id))
-            queues.append(
-                QueueView(id: queue.id, name: queue.name, waiting: waiting.count,
-                          longestWaitSince: waiting.map(\.since.milliseconds).min()))
+            var view = QueueView(id: queue.id, name: queue.name, waiting: waiting.count,
+                                 longestWaitSince: waiting.map(\.since.milliseconds).min())
+            if let figures = today[queue.id] {
+                (view.offeredToday, view.answeredToday, view.abandonedToday) = (figures.offered, figures.answered, figures.abandoned)
+                view.serviceLevelToday = figures.serviceLevel(treatment)
+            }
+            queues.append(view)
         }
         return api.json(queues)
     }

@@ -54,6 +54,7 @@ public struct QueueReport: Sendable {
         public var queue: QueueID
         /// The interval's start, ms since 1970 (a multiple of 15 minutes).
         public var start: Int64
+        public init(queue: QueueID, start: Int64) { (self.queue, self.start) = (queue, start) }
         public static func < (a: Key, b: Key) -> Bool { (a.start, a.queue) < (b.start, b.queue) }
     }
 

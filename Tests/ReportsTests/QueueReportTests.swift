@@ -131,3 +131,40 @@ import Testing
             == day.report.rows(from: 0, to: .max / 2, length: 86_400_000).map(\.figures))
     }
 }
+
+/// The agents' report on a scripted stretch: time per state split at the quarters, occupancy.
+@Suite struct AgentReportTests {
+    @Test func timeInEachStateIsCountedAndSplitAtTheQuartersAndGivesOccupancy() {
+        let configuration = CenterConfiguration(
+            agents: [.init(id: "agent1", team: "blue")], queues: [.init(id: "sales", teams: ["blue"])],
+            wrapUpCodes: ["resolved"], idleCodes: ["break"], ringNoAnswerMilliseconds: 60_000, autoWrapUpMilliseconds: nil)
+        var center = CallCenter(configuration: configuration)
+        var report = AgentReport(configuration: configuration)
+        let ten: Int64 = 1_796_637_600_000  // 2026-12-07T10:00:00Z
+        func at(_ seconds: Int64, _ command: Command) {
+            let outcome = center.handle(command, at: Timestamp(milliseconds: ten + seconds * 1000))
+            #expect(outcome.rejection == nil, "\(command)")
+            for event in outcome.events { report.apply(event) }
+        }
+        at(0, .agent("agent1", .login))                      // idle (break) from 10:00:00
+        at(60, .agent("agent1", .setAvailable))              // 60 s idle
+        at(840, .arrival("call-a", queue: "sales", from: "+15550100"))  // 780 s available; rings
+        at(850, .desktop("agent1", "call-a", .accept))       // 10 s ringing
+        at(960, .desktop("agent1", "call-a", .end))          // on a call 10:14:10–10:16:00: 50 s + 60 s
+        at(990, .desktop("agent1", "call-a", .wrapUp(code: "resolved", notes: "")))  // 30 s wrap-up; available again
+
+        let figures = report.intervals(asOf: Timestamp(milliseconds: ten + 1_200 * 1000))
+        let first = figures[.init(agent: "agent1", start: ten)]!
+        let second = figures[.init(agent: "agent1", start: ten + 900_000)]!
+        #expect(first.idleMilliseconds["break"] == 60_000)
+        #expect(first.availableMilliseconds == 780_000 && first.ringingMilliseconds == 10_000 && first.onCallMilliseconds == 50_000)
+        #expect(first.answered == 1)
+        #expect(second.onCallMilliseconds == 60_000 && second.wrapUpMilliseconds == 30_000 && second.wrapUps == 1)
+        // Available again from 10:16:30 to the report's 10:20:00: 210 s.
+        #expect(second.availableMilliseconds == 210_000)
+        var hour = first
+        hour.add(second)
+        // On contacts 10 + 110 + 30 = 150 s; available 780 + 210 = 990 s.
+        #expect(hour.occupancy == 150.0 / 1140.0)
+    }
+}

@@ -66,7 +66,20 @@ def test_the_queues_report_counts_a_scripted_stretch_as_worked_out_by_hand_in_js
     assert report(supervisor, start, start + 1, interval="week").status_code == 400
     assert report(supervisor, start, start + 1, queue="nowhere").json()["error"]["code"] == "unknownQueue"
 
+    # The agents' report: agent1 available 5 s (A rang at once: 5 s ringing), on the call 60 s,
+    # wrapping up 10 s; occupancy (5 + 60 + 10) / (that + available since).
+    def agent_row(user):
+        answer = user.call("GET", f"/v1/reports/agents?from={start - 3_600_000}&to={start + 86_400_000}&interval=day&team=frontline")
+        assert answer.status_code == 200, answer.text
+        return next(row for row in answer.json()["rows"] if row["agentId"] == "agent1")
+    mine = agent_row(supervisor)
+    assert (mine["ringingMs"], mine["onCallMs"], mine["wrapUpMs"]) == (5_000, 60_000, 10_000), mine
+    assert mine["answered"] == 1 and mine["wrapUps"] == 1 and mine["teamId"] == "frontline", mine
+    assert supervisor.call("GET", f"/v1/reports/agents?from={start}&to={start + 1}&team=nowhere").json()["error"]["code"] == "unknownTeam"
+
     # After a crash, the report is rebuilt from the log: the same figures.
     server.kill()
     server.restart()
     check(Desktop(server, "supervisor1"))
+    again = agent_row(Desktop(server, "supervisor1"))
+    assert (again["ringingMs"], again["onCallMs"], again["wrapUpMs"], again["answered"]) == (5_000, 60_000, 10_000, 1), again

@@ -31,7 +31,7 @@ def test_supervisor_sees_agents_queues_calls_and_the_waiting_chart_live(server, 
     # Nobody is Available: a call placed from the supervisor's simulator panel waits in Support.
     supervisor.sim_place_call("support", "+15550123")
     supervisor.wait(lambda d: queue_waiting(supervisor, "support") == "1", "one call waiting in Support")
-    longest = supervisor.find("#sv-queues tr[data-queue='support'] td.numeric:last-child")
+    longest = supervisor.find("#sv-queues tr[data-queue='support'] td[data-figure='longestWait']")
     supervisor.wait(lambda d: re.fullmatch(r"0:\d\d", longest.text), "the longest wait")
     supervisor.wait(lambda d: chart_now(supervisor, "support") == "1", "the waiting chart to show the call")
     assert supervisor.js("return document.querySelectorAll('#chart-waiting path.series').length") == 2
@@ -136,3 +136,29 @@ def test_a_recorded_call_shows_its_recording_and_its_owner_pauses_and_resumes_it
     agent1.wait(lambda d: agent1.recording_state(task) == "on", "recording again")
     agent1.press("end")
     agent1.wait(lambda d: agent1.recording_state(task) == "off", "the recording over with the call")
+
+
+def queue_figure(page, queue, figure):
+    return page.js(
+        "return document.querySelector(`#sv-queues tr[data-queue='${arguments[0]}'] td[data-figure='${arguments[1]}']`)?.textContent",
+        queue, figure)
+
+
+def test_the_queue_tiles_count_today_answered_and_abandoned_calls_and_the_service_level(server, browsers):
+    supervisor = browsers("supervisor1")
+    agent1 = browsers("agent1")
+    supervisor.wait(lambda d: queue_figure(supervisor, "support", "serviceLevel") == "—", "no service level before any call")
+    agent1.become_available()
+    supervisor.sim_place_call("support", "+15550141")
+    agent1.wait_actions({"accept"})
+    agent1.press("accept")
+    supervisor.wait(lambda d: queue_figure(supervisor, "support", "answered") == "1", "one answered today")
+    # A second call waits (agent1 is busy) and its customer hangs up within 20 s: abandoned, but
+    # within the threshold, so (abandons counted, as Amazon Connect) the level stays 100 %.
+    supervisor.sim_place_call("support", "+15550142")
+    waiting = supervisor.wait(lambda d: next((card.get_attribute("data-task-id") for card in supervisor.visible("#sv-calls [data-task-id]")
+                                              if card.get_attribute("data-status") == "queued"), None), "the waiting call")
+    supervisor.sim_customer_hangs_up(waiting)
+    supervisor.wait(lambda d: queue_figure(supervisor, "support", "abandoned") == "1", "one abandoned today")
+    assert queue_figure(supervisor, "support", "serviceLevel") == "100 %"
+    assert supervisor.js("return document.querySelector(`#sv-queues tr[data-queue='support']`).dataset.level") == "ok"

@@ -1,0 +1,109 @@
+import CallControl
+
+/// The agents' figures per 15-minute interval, kept from the event log like `QueueReport`: the
+/// time in each state (available, ringing, on a call, in wrap-up, idle by reason), answers and
+/// wrap-ups, and from them occupancy.
+///
+/// The agents' states are the core's own: the report keeps a replica of the center (`CallCenter`,
+/// fed the same events), so a state here is exactly the state the center had. A stretch of time in
+/// a state is split at the quarters' edges, each part counted in its quarter.
+///
+/// **Occupancy** (Amazon Connect's): time on contacts (ringing, on a call, in wrap-up) / (that +
+/// time available and waiting). Idle time counts in neither.
+public struct AgentReport: Sendable {
+    public struct Key: Hashable, Sendable, Comparable {
+        public var agent: AgentID
+        public var start: Int64
+        public init(agent: AgentID, start: Int64) { (self.agent, self.start) = (agent, start) }
+        public static func < (a: Key, b: Key) -> Bool { (a.start, a.agent) < (b.start, b.agent) }
+    }
+
+    public struct Figures: Equatable, Sendable {
+        public var availableMilliseconds: Int64 = 0
+        public var ringingMilliseconds: Int64 = 0
+        public var onCallMilliseconds: Int64 = 0
+        public var wrapUpMilliseconds: Int64 = 0
+        /// Idle time by reason (the reason's id: `break`, `rona`, …).
+        public var idleMilliseconds: [String: Int64] = [:]
+        /// Offers and consults the agent answered; wrap-ups the agent applied.
+        public var answered = 0
+        public var wrapUps = 0
+
+        public init() {}
+
+        public mutating func add(_ other: Figures) {
+            availableMilliseconds += other.availableMilliseconds
+            ringingMilliseconds += other.ringingMilliseconds
+            onCallMilliseconds += other.onCallMilliseconds
+            wrapUpMilliseconds += other.wrapUpMilliseconds
+            for (code, time) in other.idleMilliseconds { idleMilliseconds[code, default: 0] += time }
+            answered += other.answered
+            wrapUps += other.wrapUps
+        }
+
+        public var onContactMilliseconds: Int64 { ringingMilliseconds + onCallMilliseconds + wrapUpMilliseconds }
+
+        /// On contacts / (on contacts + available); nil when the agent was neither.
+        public var occupancy: Double? {
+            let total = onContactMilliseconds + availableMilliseconds
+            return total > 0 ? Double(onContactMilliseconds) / Double(total) : nil
+        }
+    }
+
+    public private(set) var intervals: [Key: Figures] = [:]
+    var center: CallCenter
+
+    public init(configuration: CenterConfiguration) { center = CallCenter(configuration: configuration) }
+
+    /// Takes one committed event.
+    public mutating func apply(_ event: Event) {
+        let before = center.agents
+        center.apply(event)
+        if let id = event.interactionID { center.forgetIfFinished(id) }
+        for (id, agent) in center.agents {
+            guard let was = before[id], was.status != agent.status || was.since != agent.since else { continue }
+            // The stretch in the former state ends now.
+            spread(id, was.status, from: was.since, to: event.at)
+        }
+        if case .interaction(_, let change) = event.subject {
+            switch change {
+            case .accepted(let agent), .consultAnswered(.agent(let agent)):
+                intervals[Key(agent: agent, start: QueueReport.intervalStart(event.at)), default: Figures()].answered += 1
+            case .wrapUpApplied(let agent, _, _, _):
+                intervals[Key(agent: agent, start: QueueReport.intervalStart(event.at)), default: Figures()].wrapUps += 1
+            default:
+                break
+            }
+        }
+    }
+
+    /// Adds `from`…`to` in `status` to the quarters it spans.
+    private mutating func spread(_ agent: AgentID, _ status: AgentStatus, from: Timestamp, to: Timestamp) {
+        var start = from.milliseconds
+        let end = to.milliseconds
+        guard end > start else { return }
+        while start < end {
+            let quarter = QueueReport.intervalStart(Timestamp(milliseconds: start))
+            let stop = min(end, quarter + QueueReport.intervalMilliseconds)
+            let time = stop - start
+            let key = Key(agent: agent, start: quarter)
+            switch status {
+            case .loggedOut: break
+            case .available: intervals[key, default: Figures()].availableMilliseconds += time
+            case .reserved: intervals[key, default: Figures()].ringingMilliseconds += time
+            case .engaged: intervals[key, default: Figures()].onCallMilliseconds += time
+            case .wrapUp: intervals[key, default: Figures()].wrapUpMilliseconds += time
+            case .idle(let code): intervals[key, default: Figures()].idleMilliseconds[code.rawValue, default: 0] += time
+            }
+            start = stop
+        }
+    }
+
+    /// The figures as of `now`, with each agent's present state counted up to it (a report asked
+    /// for while agents are still in their states shows their time so far).
+    public func intervals(asOf now: Timestamp) -> [Key: Figures] {
+        var copy = self
+        for (id, agent) in center.agents { copy.spread(id, agent.status, from: agent.since, to: now) }
+        return copy.intervals
+    }
+}
