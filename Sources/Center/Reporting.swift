@@ -27,20 +27,33 @@ extension ContactCenter {
         var rows: [String: QueueRow] = [:]
         for (key, figures) in queueReport.intervals where key.start >= first && key.start < to {
             guard queues.isEmpty || queues.contains(key.queue) else { continue }
-            let (start, end) = Self.bounds(of: key.start, interval)
+            let (start, end) = bounds(of: key.start, interval)
             let id = "\(start)|\(key.queue)"
             rows[id, default: QueueRow(queue: key.queue.rawValue, start: start, end: end, figures: .init())].figures.add(figures)
         }
         return rows.values.sorted { ($0.start, $0.queue) < ($1.start, $1.queue) }
     }
 
-    /// The interval of `interval`'s length that holds the quarter starting at `start` (ms).
-    static func bounds(of start: Int64, _ interval: ReportInterval) -> (Int64, Int64) {
+    /// The interval of `interval`'s length that holds the quarter starting at `start` (ms), in
+    /// the reports' time zone.
+    func bounds(of start: Int64, _ interval: ReportInterval) -> (Int64, Int64) {
+        Self.bounds(of: start, interval, in: reportTimeZone)
+    }
+
+    /// The reports' time zone: the configuration's `reports.timeZone`, else the server's.
+    public nonisolated var reportTimeZone: TimeZone {
+        configuration.reports?.timeZone.flatMap(TimeZone.init(identifier:)) ?? TimeZone.current
+    }
+
+    /// The interval of `interval`'s length that holds the quarter starting at `start` (ms), in
+    /// `zone`: an hour by its clock, a day from its midnight to the next (23 or 25 hours on a
+    /// daylight-saving day).
+    public static func bounds(of start: Int64, _ interval: ReportInterval, in zone: TimeZone) -> (Int64, Int64) {
         switch interval {
         case .quarter: return (start, start + QueueReport.intervalMilliseconds)
         case .hour, .day:
             var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = TimeZone.current
+            calendar.timeZone = zone
             let date = Date(timeIntervalSince1970: Double(start) / 1000)
             guard let found = calendar.dateInterval(of: interval == .hour ? .hour : .day, for: date) else {
                 return (start, start + QueueReport.intervalMilliseconds)
@@ -53,7 +66,7 @@ extension ContactCenter {
     /// metrics' "today" gauges.
     public func queuesToday() -> [String: QueueReport.Figures] {
         let now = clock.now().milliseconds
-        let (midnight, _) = Self.bounds(of: QueueReport.intervalStart(Timestamp(milliseconds: now)), .day)
+        let (midnight, _) = bounds(of: QueueReport.intervalStart(Timestamp(milliseconds: now)), .day)
         var today: [String: QueueReport.Figures] = [:]
         for queue in configuration.queues { today[queue.id] = QueueReport.Figures() }
         for (key, figures) in queueReport.intervals where key.start >= midnight { today[key.queue.rawValue, default: .init()].add(figures) }
@@ -88,7 +101,7 @@ extension ContactCenter {
         for (key, figures) in agentReport.intervals(asOf: clock.now()) where key.start >= first && key.start < to {
             let team = teamOf[key.agent.rawValue] ?? ""
             guard teams.isEmpty || teams.contains(team) else { continue }
-            let (start, end) = Self.bounds(of: key.start, interval)
+            let (start, end) = bounds(of: key.start, interval)
             let id = "\(start)|\(key.agent)"
             rows[id, default: AgentRow(agent: key.agent.rawValue, team: team, start: start, end: end, figures: .init())].figures.add(figures)
         }

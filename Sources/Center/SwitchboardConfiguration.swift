@@ -92,8 +92,12 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         public var shortAbandonSeconds: Int?
         /// "counted" (default, as Amazon Connect), "ignored" or "againstLevel".
         public var abandons: String?
-        public init(serviceLevelSeconds: Int? = nil, shortAbandonSeconds: Int? = nil, abandons: String? = nil) {
+        /// The center's time zone for days and hours in reports (an IANA name: "Europe/Paris");
+        /// default: the server's.
+        public var timeZone: String?
+        public init(serviceLevelSeconds: Int? = nil, shortAbandonSeconds: Int? = nil, abandons: String? = nil, timeZone: String? = nil) {
             (self.serviceLevelSeconds, self.shortAbandonSeconds, self.abandons) = (serviceLevelSeconds, shortAbandonSeconds, abandons)
+            self.timeZone = timeZone
         }
     }
 
@@ -186,6 +190,9 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         }
         if let seconds = reports?.serviceLevelSeconds, !(1...3600).contains(seconds) {
             found.append(.init(field: "reports.serviceLevelSeconds", message: "must be between 1 and 3600"))
+        }
+        if let zone = reports?.timeZone, TimeZone(identifier: zone) == nil {
+            found.append(.init(field: "reports.timeZone", message: "'\(zone)' is not a time zone (an IANA name, like Europe/Paris)"))
         }
         if let seconds = reports?.shortAbandonSeconds, !(0...600).contains(seconds) {
             found.append(.init(field: "reports.shortAbandonSeconds", message: "must be between 0 and 600"))
