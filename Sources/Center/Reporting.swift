@@ -85,11 +85,16 @@ extension ContactCenter {
 
     /// One row of the agents' report: an agent's figures over one interval.
     public struct AgentRow: Sendable {
+        /// Empty in a team's row.
         public var agent: String
         public var team: String
         public var start: Int64
         public var end: Int64
         public var figures: AgentReport.Figures
+
+        public init(agent: String, team: String, start: Int64, end: Int64, figures: AgentReport.Figures) {
+            (self.agent, self.team, self.start, self.end, self.figures) = (agent, team, start, end, figures)
+        }
     }
 
     /// The agents' rows (of `teams`, or every team when empty), as `queueRows`; the time in each

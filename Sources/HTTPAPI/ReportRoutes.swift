@@ -40,7 +40,22 @@ func addReportRoutes(v1: RouterGroup<SwitchboardContext>, api: API, accounts: Ac
         if let unknown = teams.first(where: { !known.contains($0) }) {
             throw APIError(status: .badRequest, code: "unknownTeam", message: "no team '\(unknown)'")
         }
-        let table = await center.agentRows(from: from, to: to, interval: interval, teams: Set(teams)).map(AgentReportRow.init)
+        var rows = await center.agentRows(from: from, to: to, interval: interval, teams: Set(teams))
+        switch request.uri.queryParameters.get("by") ?? "agent" {
+        case "agent": break
+        case "team":
+            // A team's row sums its agents' (its occupancy is the team's time, not an average of agents').
+            var sums: [String: ContactCenter.AgentRow] = [:]
+            for row in rows {
+                let key = "\(row.start)|\(row.team)"
+                sums[key, default: ContactCenter.AgentRow(agent: "", team: row.team, start: row.start, end: row.end, figures: .init())]
+                    .figures.add(row.figures)
+            }
+            rows = sums.values.sorted { ($0.start, $0.team) < ($1.start, $1.team) }
+        default:
+            throw APIError.badRequest("by is 'agent' or 'team'")
+        }
+        let table = rows.map(AgentReportRow.init)
         if request.headers[.accept]?.contains("text/csv") == true {
             var text = AgentReportRow.columns.joined(separator: ",") + "\r\n"
             for row in table { text += row.csv + "\r\n" }

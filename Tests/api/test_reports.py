@@ -76,6 +76,9 @@ def test_the_queues_report_counts_a_scripted_stretch_as_worked_out_by_hand_in_js
     assert (mine["ringingMs"], mine["onCallMs"], mine["wrapUpMs"]) == (5_000, 60_000, 10_000), mine
     assert mine["answered"] == 1 and mine["wrapUps"] == 1 and mine["teamId"] == "frontline", mine
     assert supervisor.call("GET", f"/v1/reports/agents?from={start}&to={start + 1}&team=nowhere").json()["error"]["code"] == "unknownTeam"
+    # By team: the frontline's row sums its agents' (only agent1 worked).
+    teams = supervisor.call("GET", f"/v1/reports/agents?from={start - 3_600_000}&to={start + 86_400_000}&interval=day&by=team").json()["rows"]
+    assert [(row["teamId"], row["agentId"], row["onCallMs"], row["answered"]) for row in teams] == [("frontline", "", 60_000, 1)], teams
 
     # After a crash, the report is rebuilt from the log: the same figures.
     server.kill()
