@@ -142,6 +142,13 @@ export const api = {
     request('POST', `/v1/tasks/${segment(id)}/monitor`, station ? { mode, station } : { mode }, { retries: 0 }),
   stopMonitoring: (id) => request('POST', `/v1/tasks/${segment(id)}/monitor/end`),
 
+  /** Supervisors: each queue's figures per interval ({rows}); query: from, to (ms), interval, queue. */
+  queueReport: (query) => get(`/v1/reports/queues?${new URLSearchParams(query)}`),
+  /** Supervisors: each agent's (or, by: 'team', each team's) figures per interval ({rows}). */
+  agentReport: (query) => get(`/v1/reports/agents?${new URLSearchParams(query)}`),
+  /** The same report as CSV text. */
+  reportCSV: (kind, query) => fetchText(`/v1/reports/${kind}?${new URLSearchParams(query)}`, 'text/csv'),
+
   agents: () => get('/v1/agents'),
   /** Supervisors: who is signed in, [{user, role, displayName, sessions, desktops, signedInAt, lastSeenAt}]. */
   sessions: () => get('/v1/sessions'),
@@ -177,6 +184,27 @@ export const api = {
   simulateCustomerHangUp: (taskId) => request('POST', `/v1/sim/calls/${segment(taskId)}/hangup`),
   simulateAgentHangUp: (agentId) => request('POST', `/v1/sim/agents/${segment(agentId)}/hangup`),
 };
+
+/** A GET whose answer is text (a CSV report), with the session's token; refusals are ApiErrors. */
+export async function fetchText(path, accept) {
+  const headers = { Accept: accept };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, { headers, cache: 'no-store', signal: AbortSignal.timeout(15_000) });
+  } catch {
+    throw new ApiError(0, 'network', 'the server could not be reached — check the connection and try again');
+  }
+  const text = await response.text();
+  if (response.ok) return text;
+  let error = {};
+  try {
+    error = JSON.parse(text).error ?? {};
+  } catch {
+    error = {};
+  }
+  throw new ApiError(response.status, error.code ?? `http${response.status}`, error.message ?? `the server answered ${response.status}`);
+}
 
 /** Where an <audio> element plays a call's recording (with the session's token: it sends no headers). */
 export function recordingURL(id) {

@@ -74,16 +74,19 @@ export function drawLineChart(svg, { series, from, to, timeLabel }) {
   svg.replaceChildren(...parts);
 }
 
-/** bars: [{id, label, value}]; every bar is drawn, a zero one as a hairline. */
-export function drawBarChart(svg, bars, { emptyText = 'Nothing yet today.' } = {}) {
+/**
+ * bars: [{id, label, value, text?}] (text: the value as shown, e.g. "85 %"); every bar is drawn, a
+ * zero one as a hairline. about: what the chart shows, for screen readers.
+ */
+export function drawBarChart(svg, bars, { emptyText = 'Nothing yet today.', about = 'Wrap-up reasons applied today.' } = {}) {
   namespace = svg.namespaceURI;
   const margin = { left: 140, right: 40, top: 10, bottom: 10 };
   const plotWidth = WIDTH - margin.left - margin.right;
   const rowHeight = Math.min(40, (HEIGHT - margin.top - margin.bottom) / Math.max(1, bars.length));
   const largest = Math.max(1, ...bars.map((bar) => bar.value));
   const parts = [];
-  const summary = bars.map((bar) => `${bar.label}: ${bar.value}`).join('; ');
-  parts.push(s('desc', {}, `Wrap-up reasons applied today. ${summary || emptyText}`));
+  const summary = bars.map((bar) => `${bar.label}: ${bar.text ?? bar.value}`).join('; ');
+  parts.push(s('desc', {}, `${about} ${summary || emptyText}`));
 
   bars.forEach((bar, index) => {
     const top = margin.top + index * rowHeight;
@@ -93,7 +96,7 @@ export function drawBarChart(svg, bars, { emptyText = 'Nothing yet today.' } = {
       class: `bar series-${index % 6}`, x: margin.left, y: top + rowHeight * 0.18, width, height: rowHeight * 0.64, rx: 3,
       'data-code': bar.id, 'data-value': bar.value,
     }));
-    parts.push(s('text', { class: 'bar-value', x: margin.left + width + 6, y: top + rowHeight / 2 + 4 }, bar.value));
+    parts.push(s('text', { class: 'bar-value', x: margin.left + width + 6, y: top + rowHeight / 2 + 4 }, bar.text ?? bar.value));
   });
   if (bars.every((bar) => bar.value === 0)) {
     parts.push(s('text', { class: 'chart-empty', x: WIDTH / 2 + margin.left / 2, y: HEIGHT - 12, 'text-anchor': 'middle' }, emptyText));

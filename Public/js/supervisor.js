@@ -12,6 +12,7 @@ import { drawBarChart, drawLineChart } from './charts.js';
 import { $, h, replaceChildren, setText } from './dom.js';
 import { fillParticipants, participantTable } from './participants.js';
 import { PastInteractionsPanel } from './past.js';
+import { ReportsPanel } from './reports.js';
 import { clockTime, dateTime, now, tick } from './time.js';
 import { AGENT_STATE_WORDS, AUDIT_WORDS, MONITOR_WORDS, STATUS_WORDS, idleWords, callerText } from './words.js';
 
@@ -46,6 +47,7 @@ export class SupervisorView {
     this.timer = setInterval(() => this.poll(), SAMPLE_EVERY);
     this.renderCalls();
     this.past = new PastInteractionsPanel({ store, names, queueNames, wrapUpCodes });
+    this.reports = new ReportsPanel({ queueNames, names });
   }
 
   showMe() {} // a supervisor has no agent state

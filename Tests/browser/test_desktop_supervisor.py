@@ -162,3 +162,28 @@ def test_the_queue_tiles_count_today_answered_and_abandoned_calls_and_the_servic
     supervisor.wait(lambda d: queue_figure(supervisor, "support", "abandoned") == "1", "one abandoned today")
     assert queue_figure(supervisor, "support", "serviceLevel") == "100 %"
     assert supervisor.js("return document.querySelector(`#sv-queues tr[data-queue='support']`).dataset.level") == "ok"
+
+
+def test_the_reports_page_shows_todays_calls_per_interval_and_downloads_them_as_csv(server, browsers):
+    supervisor = browsers("supervisor1")
+    agent1 = browsers("agent1")
+    agent1.become_available()
+    supervisor.sim_place_call("sales", "+15550151")
+    agent1.wait_actions({"accept"})
+    agent1.press("accept")
+    agent1.press("end")
+    agent1.wrap_up("sale")
+    supervisor.find("#rp-interval option[value=day]").click()
+    supervisor.find("#rp-show").click()
+    supervisor.wait(lambda d: supervisor.js("return document.querySelector('#reports').dataset.state") == "ready", "the report")
+    row = "#rp-table tbody tr[data-queue='sales']"
+    figure = lambda name: supervisor.js(f"return document.querySelector(\"{row} td[data-figure='{name}']\")?.textContent")
+    assert (figure("offered"), figure("answered"), figure("abandoned")) == ("1", "1", "0")
+    assert figure("serviceLevel") == "100 %"
+    # The charts are drawn: one service-level bar, agent1's occupancy.
+    assert supervisor.js("return document.querySelectorAll('#rp-chart-level rect.bar').length") == 1
+    assert supervisor.js("return document.querySelectorAll('#rp-chart-occupancy rect.bar').length") >= 1
+    # A range that ends before it starts is refused in words.
+    supervisor.js("document.querySelector('#rp-to').value = '2000-01-01'")
+    supervisor.find("#rp-show").click()
+    supervisor.wait(lambda d: "ends before it starts" in supervisor.find("#rp-error").text, "the refusal")
