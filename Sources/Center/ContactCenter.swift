@@ -256,7 +256,9 @@ public actor ContactCenter {
 
     /// Removes what retention no longer keeps (see `EventStore.purge`); returns how many calls went.
     public nonisolated func applyRetention() async throws -> Int {
-        try await store.purge(endedBefore: clock.now().adding(milliseconds: -retentionMilliseconds))
+        let cutoff = clock.now().adding(milliseconds: -retentionMilliseconds)
+        await forgetReports(before: cutoff.milliseconds)
+        return try await store.purge(endedBefore: cutoff)
     }
 
     public struct StoreUnavailable: Error {}

@@ -76,6 +76,12 @@ extension ContactCenter {
     /// How service levels are computed (the configuration's `reports` section).
     public var reportSettings: QueueReport.Settings { queueReport.settings }
 
+    /// The reports keep the days retention keeps, like the log.
+    func forgetReports(before cutoff: Int64) {
+        queueReport.forget(before: cutoff)
+        agentReport.forget(before: cutoff)
+    }
+
     func report(_ events: [Event]) {
         for event in events {
             queueReport.apply(event)

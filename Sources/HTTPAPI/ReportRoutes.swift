@@ -22,14 +22,7 @@ func addReportRoutes(v1: RouterGroup<SwitchboardContext>, api: API, accounts: Ac
         }
         let rows = await center.queueRows(from: from, to: to, interval: interval, queues: Set(queues.map { QueueID($0) }))
         let treatment = await center.reportSettings.abandons
-        let table = rows.map { QueueReportRow($0, treatment) }
-        if request.headers[.accept]?.contains("text/csv") == true {
-            var text = QueueReportRow.columns.joined(separator: ",") + "\r\n"
-            for row in table { text += row.csv + "\r\n" }
-            return Response(
-                status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
-        }
-        return api.json(QueueReportRows(rows: table))
+        return answer(request, api, rows.map { QueueReportRow($0, treatment) }, columns: QueueReportRow.columns, csv: \.csv)
     }
 
     v1.get("/reports/agents") { request, context in
@@ -55,16 +48,21 @@ func addReportRoutes(v1: RouterGroup<SwitchboardContext>, api: API, accounts: Ac
         default:
             throw APIError.badRequest("by is 'agent' or 'team'")
         }
-        let table = rows.map(AgentReportRow.init)
-        if request.headers[.accept]?.contains("text/csv") == true {
-            var text = AgentReportRow.columns.joined(separator: ",") + "\r\n"
-            for row in table { text += row.csv + "\r\n" }
-            return Response(
-                status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
-        }
-        return api.json(AgentReportRows(rows: table))
+        return answer(request, api, rows.map(AgentReportRow.init), columns: AgentReportRow.columns, csv: \.csv)
     }
 }
+
+/// A report's rows: `{"rows": [...]}`, or CSV (a header line, then a line per row) when asked.
+private func answer<Row: Encodable>(
+    _ request: Request, _ api: API, _ rows: [Row], columns: [String], csv: (Row) -> String
+) -> Response {
+    guard request.headers[.accept]?.contains("text/csv") == true else { return api.json(ReportRows(rows: rows)) }
+    var text = columns.joined(separator: ",") + "\r\n"
+    for row in rows { text += csv(row) + "\r\n" }
+    return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+}
+
+struct ReportRows<Row: Encodable>: Encodable { var rows: [Row] }
 
 /// A report's `from`, `to` and `interval`, checked.
 private func reportRange(_ request: Request) throws -> (Int64, Int64, ContactCenter.ReportInterval) {
@@ -82,8 +80,6 @@ private func reportRange(_ request: Request) throws -> (Int64, Int64, ContactCen
     }
     return (from, to, interval)
 }
-
-struct AgentReportRows: Encodable { var rows: [AgentReportRow] }
 
 /// An agent's interval as the API shows it (docs/reports.md).
 struct AgentReportRow: Encodable {
@@ -131,8 +127,6 @@ struct AgentReportRow: Encodable {
         return values.map(text).joined(separator: ",")
     }
 }
-
-struct QueueReportRows: Encodable { var rows: [QueueReportRow] }
 
 /// A queue's interval as the API shows it: counts, fractions (0–1) and averages in ms; a figure
 /// with nothing to average over is null (empty in CSV).

@@ -57,13 +57,29 @@ public struct AgentReport: Sendable {
 
     /// Takes one committed event.
     public mutating func apply(_ event: Event) {
-        let before = center.agents
+        // Only the agents the event can move — its own agent; those on its interaction; one it
+        // offers or transfers the call to — not every agent, on every event.
+        var touched: [AgentID] = []
+        switch event.subject {
+        case .agent(let id, _):
+            touched = [id]
+        case .interaction(let id, let change):
+            touched = center.interactions[id]?.participants.compactMap(\.party.agent) ?? []
+            switch change {
+            case .offered(let agent), .consultOffered(let agent), .consultStarted(.agent(let agent)),
+                .blindTransferred(.agent(let agent)):
+                touched.append(agent)
+            default:
+                break
+            }
+        }
+        let before = touched.compactMap { id in center.agents[id].map { (id, $0.status, $0.since) } }
         center.apply(event)
         if let id = event.interactionID { center.forgetIfFinished(id) }
-        for (id, agent) in center.agents {
-            guard let was = before[id], was.status != agent.status || was.since != agent.since else { continue }
+        for (id, status, since) in before {
+            guard let agent = center.agents[id], agent.status != status || agent.since != since else { continue }
             // The stretch in the former state ends now.
-            spread(id, was.status, from: was.since, to: event.at)
+            spread(id, status, from: since, to: event.at)
         }
         if case .interaction(_, let change) = event.subject {
             switch change {
@@ -97,6 +113,12 @@ public struct AgentReport: Sendable {
             }
             start = stop
         }
+    }
+
+    /// Forgets the intervals that started before `cutoff` (ms): retention's, so the figures kept
+    /// are bounded by the days kept, not by how long the server runs.
+    public mutating func forget(before cutoff: Int64) {
+        intervals = intervals.filter { $0.key.start >= cutoff }
     }
 
     /// The figures as of `now`, with each agent's present state counted up to it (a report asked

@@ -263,6 +263,12 @@ public struct QueueReport: Sendable {
         }
     }
 
+    /// Forgets the intervals that started before `cutoff` (ms): retention's, so the figures kept
+    /// are bounded by the days kept, not by how long the server runs.
+    public mutating func forget(before cutoff: Int64) {
+        intervals = intervals.filter { $0.key.start >= cutoff }
+    }
+
     /// The figures of `queues` (all when empty) from `from` to `to` (ms), summed over intervals of
     /// `length` ms starting at `from` (a multiple of 15 minutes), in time order.
     public func rows(from: Int64, to: Int64, length: Int64, queues: Set<QueueID> = []) -> [(queue: QueueID, start: Int64, figures: Figures)] {

@@ -168,3 +168,17 @@ import Testing
         #expect(hour.occupancy == 150.0 / 1140.0)
     }
 }
+
+/// Retention bounds the reports: intervals before its cutoff are forgotten.
+@Suite struct ReportRetentionTests {
+    @Test func intervalsBeforeTheCutoffAreForgottenAndLaterOnesKept() {
+        var report = QueueReport()
+        let day: Int64 = 86_400_000
+        for (index, id) in ["old", "new"].enumerated() {
+            report.apply(Event(at: Timestamp(milliseconds: Int64(index) * 10 * day), .interaction(InteractionID(id), .arrived(queue: "sales", caller: "+15550100"))))
+        }
+        #expect(report.intervals.count == 2)
+        report.forget(before: 5 * day)
+        #expect(report.intervals.keys.map(\.start) == [10 * day])
+    }
+}
