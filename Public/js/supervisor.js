@@ -164,18 +164,33 @@ export class SupervisorView {
   }
 
   renderQueues() {
-    // Today's service level: amber under 80 %, red under 60 % (the trade's common target is 80/20).
-    const level = (value) => (value === null || value === undefined ? 'none' : value < 0.6 ? 'red' : value < 0.8 ? 'amber' : 'ok');
-    const rows = this.queues.map((queue) =>
-      h('tr', { 'data-queue': queue.id, 'data-waiting': queue.waiting, 'data-level': level(queue.serviceLevelToday) },
+    // Today's service level and the oldest wait against the center's thresholds (reports.tiles;
+    // by default amber under 80 %, red under 60 %, the trade's common target being 80/20).
+    const level = (value, limits) =>
+      value === null || value === undefined ? 'none' : value < limits.serviceLevelRed ? 'red' : value < limits.serviceLevelAmber ? 'amber' : 'ok';
+    const rows = this.queues.map((queue) => {
+      const limits = queue.thresholds ?? { serviceLevelAmber: 0.8, serviceLevelRed: 0.6, oldestWaitAmberSeconds: 30, oldestWaitRedSeconds: 60 };
+      const agents = queue.agents ?? {};
+      return h('tr', { 'data-queue': queue.id, 'data-waiting': queue.waiting, 'data-level': level(queue.serviceLevelToday, limits) },
         h('th', { scope: 'row' }, queue.name),
         h('td', { class: 'numeric', 'data-figure': 'waiting' }, queue.waiting),
         h('td', { class: 'numeric', 'data-figure': 'longestWait' },
-          queue.longestWaitSince ? h('span', { 'data-elapsed-from': queue.longestWaitSince }, '') : '—'),
+          queue.longestWaitSince
+            ? h('span', {
+              'data-elapsed-from': queue.longestWaitSince,
+              'data-amber-after': limits.oldestWaitAmberSeconds * 1000,
+              'data-red-after': limits.oldestWaitRedSeconds * 1000,
+            }, '')
+            : '—'),
+        h('td', { class: 'numeric', 'data-figure': 'available' }, agents.available ?? 0),
+        h('td', { class: 'numeric', 'data-figure': 'onCalls' }, agents.onCalls ?? 0),
+        h('td', { class: 'numeric', 'data-figure': 'inWrapUp' }, agents.inWrapUp ?? 0),
+        h('td', { class: 'numeric', 'data-figure': 'idle' }, agents.idle ?? 0),
         h('td', { class: 'numeric', 'data-figure': 'serviceLevel' },
           queue.serviceLevelToday === null || queue.serviceLevelToday === undefined ? '—' : `${Math.round(queue.serviceLevelToday * 100)} %`),
         h('td', { class: 'numeric', 'data-figure': 'answered' }, queue.answeredToday ?? 0),
-        h('td', { class: 'numeric', 'data-figure': 'abandoned' }, queue.abandonedToday ?? 0)));
+        h('td', { class: 'numeric', 'data-figure': 'abandoned' }, queue.abandonedToday ?? 0));
+    });
     replaceChildren($('#sv-queues tbody'), rows);
     tick($('#sv-queues'));
   }

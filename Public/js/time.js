@@ -35,8 +35,14 @@ export function formatRemaining(milliseconds) {
 export function tick(root = document) {
   const at = now();
   for (const element of root.querySelectorAll('[data-elapsed-from]')) {
-    const text = formatDuration(at - Number(element.dataset.elapsedFrom));
+    const elapsed = at - Number(element.dataset.elapsedFrom);
+    const text = formatDuration(elapsed);
     if (element.textContent !== text) element.textContent = text;
+    // A wait with thresholds turns amber, then red, as it grows.
+    if (element.dataset.amberAfter !== undefined) {
+      const level = elapsed >= Number(element.dataset.redAfter) ? 'red' : elapsed >= Number(element.dataset.amberAfter) ? 'amber' : 'ok';
+      if (element.dataset.level !== level) element.dataset.level = level;
+    }
   }
   for (const element of root.querySelectorAll('[data-remaining-to]')) {
     const text = formatRemaining(Number(element.dataset.remainingTo) - at);

@@ -78,7 +78,8 @@ public actor ContactCenter {
         // The reports are a projection of the whole log (what retention keeps).
         queueReport = QueueReport(settings: configuration.queueReportSettings)
         agentReport = AgentReport(configuration: configuration.centerConfiguration)
-        report(restored == nil ? events : try await store.events(from: 0))
+        reporting = configuration.reports?.enabled ?? true
+        if reporting { report(restored == nil ? events : try await store.events(from: 0)) }
         center.purgeFinished()
         replayedEvents = events.count
         durableThrough = nextSequence
@@ -337,6 +338,8 @@ public actor ContactCenter {
     private var pendingEffects: [PendingEffects] = []
     /// The queues' figures per interval (see `Reporting.swift`).
     var queueReport = QueueReport()
+    /// Whether the report projections are kept (off only to measure their cost).
+    var reporting = true
     /// The agents' figures per interval.
     var agentReport = AgentReport(configuration: CenterConfiguration(agents: [], queues: [], wrapUpCodes: [], idleCodes: []))
     /// The latest operator alerts (see `alert`).
@@ -589,6 +592,22 @@ public actor ContactCenter {
         return (signedIn, center.waiting[queue]?.count ?? 0)
     }
 
+    /// The agents of the queue's teams by what they are doing now, for the supervisor's tiles.
+    public func staffingByState(of queue: QueueID) -> QueueStaffing {
+        let teams = Set(center.configuration.queues.first { $0.id == queue }?.teams ?? [])
+        var staffing = QueueStaffing()
+        for agent in center.agents.values where teams.contains(agent.team) {
+            switch agent.status {
+            case .loggedOut: break
+            case .available: staffing.available += 1
+            case .reserved, .engaged: staffing.onCalls += 1
+            case .wrapUp: staffing.inWrapUp += 1
+            case .idle: staffing.idle += 1
+            }
+        }
+        return staffing
+    }
+
     /// Agents whose station is the browser and who are on a call now (after a restart: each keeps
     /// its call for the grace period while its desktop reconnects).
     public func browserAgentsOnCalls() -> [(AgentID, InteractionID)] {
@@ -597,6 +616,15 @@ public actor ContactCenter {
             return (agent.id, task)
         }
     }
+}
+
+/// A queue's signed-in agents by state.
+public struct QueueStaffing: Encodable, Equatable, Sendable {
+    public var available = 0
+    public var onCalls = 0
+    public var inWrapUp = 0
+    public var idle = 0
+    public init() {}
 }
 
 /// A live interaction's lines, as the center sees them (see `ContactCenter.lines(of:)`).

@@ -83,6 +83,7 @@ extension ContactCenter {
     }
 
     func report(_ events: [Event]) {
+        guard reporting else { return }
         for event in events {
             queueReport.apply(event)
             agentReport.apply(event)

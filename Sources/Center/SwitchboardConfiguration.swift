@@ -95,9 +95,42 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         /// The center's time zone for days and hours in reports (an IANA name: "Europe/Paris");
         /// default: the server's.
         public var timeZone: String?
-        public init(serviceLevelSeconds: Int? = nil, shortAbandonSeconds: Int? = nil, abandons: String? = nil, timeZone: String? = nil) {
+        /// When the supervisor's queue tiles turn amber or red.
+        public var tiles: TileThresholds?
+        /// false: no report projections are kept (the reports answer empty); only for measuring
+        /// what they cost (`switchboard load --no-reports`). Default true.
+        public var enabled: Bool?
+        public init(
+            serviceLevelSeconds: Int? = nil, shortAbandonSeconds: Int? = nil, abandons: String? = nil, timeZone: String? = nil,
+            tiles: TileThresholds? = nil
+        ) {
             (self.serviceLevelSeconds, self.shortAbandonSeconds, self.abandons) = (serviceLevelSeconds, shortAbandonSeconds, abandons)
-            self.timeZone = timeZone
+            (self.timeZone, self.tiles) = (timeZone, tiles)
+        }
+    }
+
+    /// The supervisor's queue tiles: a service level under `serviceLevelAmber` (a fraction) turns
+    /// amber, under `serviceLevelRed` red; an oldest wait over the seconds given likewise.
+    public struct TileThresholds: Codable, Sendable, Equatable {
+        public var serviceLevelAmber: Double?
+        public var serviceLevelRed: Double?
+        public var oldestWaitAmberSeconds: Int?
+        public var oldestWaitRedSeconds: Int?
+        public init(serviceLevelAmber: Double? = nil, serviceLevelRed: Double? = nil, oldestWaitAmberSeconds: Int? = nil, oldestWaitRedSeconds: Int? = nil) {
+            (self.serviceLevelAmber, self.serviceLevelRed) = (serviceLevelAmber, serviceLevelRed)
+            (self.oldestWaitAmberSeconds, self.oldestWaitRedSeconds) = (oldestWaitAmberSeconds, oldestWaitRedSeconds)
+        }
+
+        /// The trade's common target is 80 % within 20 s: amber under it, red well under it.
+        public static let standard = TileThresholds(serviceLevelAmber: 0.8, serviceLevelRed: 0.6, oldestWaitAmberSeconds: 30, oldestWaitRedSeconds: 60)
+
+        /// Each threshold given, else the standard one.
+        public var resolved: TileThresholds {
+            let standard = Self.standard
+            return TileThresholds(
+                serviceLevelAmber: serviceLevelAmber ?? standard.serviceLevelAmber, serviceLevelRed: serviceLevelRed ?? standard.serviceLevelRed,
+                oldestWaitAmberSeconds: oldestWaitAmberSeconds ?? standard.oldestWaitAmberSeconds,
+                oldestWaitRedSeconds: oldestWaitRedSeconds ?? standard.oldestWaitRedSeconds)
         }
     }
 
@@ -197,6 +230,16 @@ public struct SwitchboardConfiguration: Codable, Sendable {
         if let seconds = reports?.shortAbandonSeconds, !(0...600).contains(seconds) {
             found.append(.init(field: "reports.shortAbandonSeconds", message: "must be between 0 and 600"))
         }
+        if let tiles = reports?.tiles?.resolved {
+            let (amber, red) = (tiles.serviceLevelAmber ?? 0, tiles.serviceLevelRed ?? 0)
+            if !(0...1).contains(amber) || !(0...1).contains(red) || red > amber {
+                found.append(.init(field: "reports.tiles", message: "serviceLevelRed ≤ serviceLevelAmber, both fractions from 0 to 1"))
+            }
+            let (waitAmber, waitRed) = (tiles.oldestWaitAmberSeconds ?? 0, tiles.oldestWaitRedSeconds ?? 0)
+            if waitAmber < 1 || waitRed < waitAmber {
+                found.append(.init(field: "reports.tiles", message: "1 ≤ oldestWaitAmberSeconds ≤ oldestWaitRedSeconds"))
+            }
+        }
         for (index, queue) in queues.enumerated() {
             if let seconds = queue.serviceLevelSeconds, !(1...3600).contains(seconds) {
                 found.append(.init(field: "queues[\(index)].serviceLevelSeconds", message: "must be between 1 and 3600"))
@@ -258,7 +301,7 @@ public struct SwitchboardConfiguration: Codable, Sendable {
     /// The demo: agents agent1…agent4 and supervisor1, all with the password whose hash is given
     /// (the HTTP layer, which checks passwords, makes it).
     public static func demo(passwordHash hash: String) -> SwitchboardConfiguration {
-        return SwitchboardConfiguration(
+        var demo = SwitchboardConfiguration(
             agents: (1...4).map { Agent(id: "agent\($0)", displayName: "Agent \($0)", passwordHash: hash, team: "frontline") },
             supervisors: [Supervisor(id: "supervisor1", displayName: "Supervisor 1", passwordHash: hash)],
             queues: [
@@ -275,6 +318,9 @@ public struct SwitchboardConfiguration: Codable, Sendable {
             desktopProfile: DesktopProfile(
                 ringNoAnswerSeconds: 20, autoWrapUpSeconds: 120, defaultWrapUpCode: "resolved",
                 maxConferenceParticipants: 3))
+        // A caller who hangs up within 5 s most likely dialled by mistake (a common setting).
+        demo.reports = ReportPolicy(shortAbandonSeconds: 5)
+        return demo
     }
 }
 

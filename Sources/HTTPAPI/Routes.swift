@@ -41,6 +41,10 @@ struct QueueView: Encodable {
     var answeredToday = 0
     var abandonedToday = 0
     var serviceLevelToday: Double?
+    /// The agents of the queue's teams now: available, on calls (ringing included), in wrap-up, idle.
+    var agents: QueueStaffing
+    /// When the supervisor's tile turns amber or red (the configuration's `reports.tiles`).
+    var thresholds: SwitchboardConfiguration.TileThresholds
 }
 
 /// The REST API and the event stream over a `ContactCenter`. Open routes: `/health`, `/metrics`,
@@ -184,10 +188,12 @@ func buildRouter(
         var queues: [QueueView] = []
         let today = await center.queuesToday()
         let treatment = await center.reportSettings.abandons
+        let thresholds = (center.configuration.reports?.tiles ?? .standard).resolved
         for queue in center.configuration.queues {
             let waiting = await center.waiting(in: QueueID(queue.id))
             var view = QueueView(id: queue.id, name: queue.name, waiting: waiting.count,
-                                 longestWaitSince: waiting.map(\.since.milliseconds).min())
+                                 longestWaitSince: waiting.map(\.since.milliseconds).min(),
+                                 agents: await center.staffingByState(of: QueueID(queue.id)), thresholds: thresholds)
             if let figures = today[queue.id] {
                 (view.offeredToday, view.answeredToday, view.abandonedToday) = (figures.offered, figures.answered, figures.abandoned)
                 view.serviceLevelToday = figures.serviceLevel(treatment)

@@ -2,7 +2,9 @@
 longest wait, calls in progress with participants, and the two charts."""
 import re
 
+import pytest
 import requests
+import scripted_day
 
 from desktop_page import duration
 from test_desktop_resilience import rest_login
@@ -144,24 +146,29 @@ def queue_figure(page, queue, figure):
         queue, figure)
 
 
-def test_the_queue_tiles_count_today_answered_and_abandoned_calls_and_the_service_level(server, browsers):
+@pytest.mark.serve("--test-clock", "--desktop-grace-seconds", "3600")
+def test_the_queue_tiles_show_the_scripted_days_hand_worked_figures(server, browsers):
+    """The scripted day (Tests/support/scripted_day.py) on the test clock: the tiles show exactly
+    its figures: today's answered, abandoned (the short abandon apart) and service level, with
+    the level's colour from the thresholds, and the agents of each queue by state."""
     supervisor = browsers("supervisor1")
-    agent1 = browsers("agent1")
     supervisor.wait(lambda d: queue_figure(supervisor, "support", "serviceLevel") == "—", "no service level before any call")
-    agent1.become_available()
-    supervisor.sim_place_call("support", "+15550141")
-    agent1.wait_actions({"accept"})
-    agent1.press("accept")
-    supervisor.wait(lambda d: queue_figure(supervisor, "support", "answered") == "1", "one answered today")
-    # A second call waits (agent1 is busy) and its customer hangs up within 20 s: abandoned, but
-    # within the threshold, so (abandons counted, as Amazon Connect) the level stays 100 %.
-    supervisor.sim_place_call("support", "+15550142")
-    waiting = supervisor.wait(lambda d: next((card.get_attribute("data-task-id") for card in supervisor.visible("#sv-calls [data-task-id]")
-                                              if card.get_attribute("data-status") == "queued"), None), "the waiting call")
-    supervisor.sim_customer_hangs_up(waiting)
-    supervisor.wait(lambda d: queue_figure(supervisor, "support", "abandoned") == "1", "one abandoned today")
-    assert queue_figure(supervisor, "support", "serviceLevel") == "100 %"
-    assert supervisor.js("return document.querySelector(`#sv-queues tr[data-queue='support']`).dataset.level") == "ok"
+    scripted_day.play(server.url)
+    expected = {
+        # 3 answered, 2 abandoned (B hung up within 5 s: short, not counted); (2 + 1) / 5 met.
+        "support": {"waiting": "0", "answered": "3", "abandoned": "2", "serviceLevel": "60 %"},
+        "sales": {"waiting": "0", "answered": "1", "abandoned": "0", "serviceLevel": "100 %"},
+    }
+    # agent1 available, agent2 on a break, agent3 and agent4 never signed in: both queues are
+    # served by the frontline team, so both tiles count them.
+    staffing = {"available": "1", "onCalls": "0", "inWrapUp": "0", "idle": "1"}
+    for queue, figures in expected.items():
+        for figure, value in {**figures, **staffing}.items():
+            supervisor.wait(lambda d: queue_figure(supervisor, queue, figure) == value, f"{queue} {figure} {value}")
+    # 60 % is under the amber threshold (80 %) but not under the red one (60 %).
+    level = "return document.querySelector(`#sv-queues tr[data-queue='${arguments[0]}']`).dataset.level"
+    assert supervisor.js(level, "support") == "amber"
+    assert supervisor.js(level, "sales") == "ok"
 
 
 def test_the_reports_page_shows_todays_calls_per_interval_and_downloads_them_as_csv(server, browsers):
