@@ -93,11 +93,15 @@ def test_check_config_names_each_problem_by_its_field_path(tmp_path):
         configuration["agents"][1]["passwordHash"] = "switchboard"  # a password, not a bcrypt hash
         configuration["supervisors"][0]["passwordHash"] = "md5:0123"
         configuration["desktopProfile"]["defaultWrapUpCode"] = "no-such-code"
+        # Red above amber: the tile would skip amber.
+        configuration["reports"]["tiles"] = {"serviceLevelAmber": 0.5, "serviceLevelRed": 0.7}
+        configuration["reports"]["abandons"] = "sometimes"
 
     checked = check(broken_copy(tmp_path, original, "broken.json", spoil))
     output = checked.stdout + checked.stderr
     assert checked.returncode == 1, output
-    for field in (r"agents\[1\]\.passwordHash", r"supervisors\[0\]\.passwordHash", r"defaultWrapUpCode"):
+    for field in (r"agents\[1\]\.passwordHash", r"supervisors\[0\]\.passwordHash", r"defaultWrapUpCode", r"reports\.tiles",
+                  r"reports\.abandons"):
         assert re.search(field + r"\b", output), (field, output)
     assert "is valid" not in output
 
