@@ -24,14 +24,39 @@ extension ContactCenter {
     /// 25 hours on a daylight-saving day), for `queues` (every queue when empty).
     public func queueRows(from: Int64, to: Int64, interval: ReportInterval, queues: Set<QueueID> = []) -> [QueueRow] {
         let first = QueueReport.intervalStart(Timestamp(milliseconds: from))
-        var rows: [String: QueueRow] = [:]
+        var interval = Bucketing(interval, reportTimeZone)
+        var rows: [RowKey<QueueID>: QueueRow] = [:]
         for (key, figures) in queueReport.intervals where key.start >= first && key.start < to {
             guard queues.isEmpty || queues.contains(key.queue) else { continue }
-            let (start, end) = bounds(of: key.start, interval)
-            let id = "\(start)|\(key.queue)"
-            rows[id, default: QueueRow(queue: key.queue.rawValue, start: start, end: end, figures: .init())].figures.add(figures)
+            let (start, end) = interval.bounds(of: key.start)
+            rows[RowKey(start: start, id: key.queue), default: QueueRow(queue: key.queue.rawValue, start: start, end: end, figures: .init())]
+                .figures.add(figures)
         }
         return rows.values.sorted { ($0.start, $0.queue) < ($1.start, $1.queue) }
+    }
+
+    /// A report row's identity: its interval's start and whose it is.
+    struct RowKey<ID: Hashable>: Hashable {
+        var start: Int64
+        var id: ID
+    }
+
+    /// Quarters to the report's intervals, each quarter's looked up in the calendar once per report
+    /// (a month of agents' quarters is half a million entries, but 2,880 quarters).
+    struct Bucketing {
+        let interval: ReportInterval
+        let zone: TimeZone
+        var known: [Int64: (Int64, Int64)] = [:]
+
+        init(_ interval: ReportInterval, _ zone: TimeZone) { (self.interval, self.zone) = (interval, zone) }
+
+        mutating func bounds(of start: Int64) -> (Int64, Int64) {
+            if interval == .quarter { return (start, start + QueueReport.intervalMilliseconds) }
+            if let found = known[start] { return found }
+            let found = ContactCenter.bounds(of: start, interval, in: zone)
+            known[start] = found
+            return found
+        }
     }
 
     /// The interval of `interval`'s length that holds the quarter starting at `start` (ms), in
@@ -82,6 +107,10 @@ extension ContactCenter {
         agentReport.forget(before: cutoff)
     }
 
+    /// Feeds events made elsewhere into the report projections only (not the live center, not the
+    /// log): how `switchboard report-bench` fills a month without a month of commands over HTTP.
+    public func reportHistory(_ events: [Event]) { report(events) }
+
     func report(_ events: [Event]) {
         guard reporting else { return }
         for event in events {
@@ -108,15 +137,19 @@ extension ContactCenter {
     /// agent's present state is counted up to now.
     public func agentRows(from: Int64, to: Int64, interval: ReportInterval, teams: Set<String> = []) -> [AgentRow] {
         let first = QueueReport.intervalStart(Timestamp(milliseconds: from))
-        let teamOf = Dictionary(configuration.agents.map { ($0.id, $0.team) }, uniquingKeysWith: { first, _ in first })
-        var rows: [String: AgentRow] = [:]
-        for (key, figures) in agentReport.intervals(asOf: clock.now()) where key.start >= first && key.start < to {
-            let team = teamOf[key.agent.rawValue] ?? ""
-            guard teams.isEmpty || teams.contains(team) else { continue }
-            let (start, end) = bounds(of: key.start, interval)
-            let id = "\(start)|\(key.agent)"
-            rows[id, default: AgentRow(agent: key.agent.rawValue, team: team, start: start, end: end, figures: .init())].figures.add(figures)
+        let teamOf = Dictionary(configuration.agents.map { (AgentID($0.id), $0.team) }, uniquingKeysWith: { first, _ in first })
+        var interval = Bucketing(interval, reportTimeZone)
+        var rows: [RowKey<AgentID>: AgentRow] = [:]
+        func add(_ key: AgentReport.Key, _ figures: AgentReport.Figures) {
+            guard key.start >= first && key.start < to else { return }
+            let team = teamOf[key.agent] ?? ""
+            guard teams.isEmpty || teams.contains(team) else { return }
+            let (start, end) = interval.bounds(of: key.start)
+            rows[RowKey(start: start, id: key.agent), default: AgentRow(agent: key.agent.rawValue, team: team, start: start, end: end, figures: .init())]
+                .figures.add(figures)
         }
+        for (key, figures) in agentReport.intervals { add(key, figures) }
+        for (key, figures) in agentReport.present(asOf: clock.now()) { add(key, figures) }
         return rows.values.sorted { ($0.start, $0.agent) < ($1.start, $1.agent) }
     }
 }

@@ -124,8 +124,16 @@ public struct AgentReport: Sendable {
     /// The figures as of `now`, with each agent's present state counted up to it (a report asked
     /// for while agents are still in their states shows their time so far).
     public func intervals(asOf now: Timestamp) -> [Key: Figures] {
-        var copy = self
-        for (id, agent) in center.agents { copy.spread(id, agent.status, from: agent.since, to: now) }
-        return copy.intervals
+        var all = intervals
+        for (key, figures) in present(asOf: now) { all[key, default: Figures()].add(figures) }
+        return all
+    }
+
+    /// Only the time of each agent's present state up to `now`, by quarter: what a report adds to
+    /// `intervals` (a few entries per agent, not a copy of every interval).
+    public func present(asOf now: Timestamp) -> [Key: Figures] {
+        var extra = AgentReport(configuration: CenterConfiguration(agents: [], queues: [], wrapUpCodes: [], idleCodes: []))
+        for (id, agent) in center.agents { extra.spread(id, agent.status, from: agent.since, to: now) }
+        return extra.intervals
     }
 }

@@ -30,6 +30,8 @@ struct Load: AsyncParsableCommand {
     var reportEvery: Double?
     @Option(help: "Sign-ins per second through the measured window, each by one of extra agents whose password is hashed at bcrypt cost 12 as in a real configuration (each signs out again): a shift's start.")
     var signInsPerSecond: Double = 0
+    @Flag(help: "Run the server without its report projections (reports.enabled false): the reference that measures what keeping them costs.")
+    var noReports = false
     @Flag(help: "Start on the folder's existing load.sqlite (an earlier run's log, say a soak's) instead of an empty one: is a command slower on a big log?")
     var keepDatabase = false
 
@@ -59,7 +61,9 @@ struct Load: AsyncParsableCommand {
         // A folder of our own making goes when the run ends; one the user named stays, for a look.
         defer { if directory == nil { try? FileManager.default.removeItem(atPath: folder) } }
         let configurationPath = folder + "/load.json"
-        try JSONEncoder().encode(Self.configuration(pairs: calls, shiftAgents: shiftAgents)).write(to: URL(fileURLWithPath: configurationPath))
+        var configuration = Self.configuration(pairs: calls, shiftAgents: shiftAgents)
+        if noReports { configuration.reports = .init(); configuration.reports?.enabled = false }
+        try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: configurationPath))
         let database = folder + "/load.sqlite"
         if !keepDatabase {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }

@@ -22,7 +22,7 @@ struct Switchboard: AsyncParsableCommand {
         abstract: "Switchboard: contact-center call control.",
         subcommands: [
             Serve.self, Simulate.self, Load.self, TerminalDemo.self, Routes.self, SIPHash.self, Passwd.self, CheckConfig.self,
-            InitConfig.self, MediaBench.self,
+            InitConfig.self, MediaBench.self, ReportBench.self,
         ],
         defaultSubcommand: Serve.self)
 }
