@@ -139,18 +139,23 @@ extension ContactCenter {
         let first = QueueReport.intervalStart(Timestamp(milliseconds: from))
         let teamOf = Dictionary(configuration.agents.map { (AgentID($0.id), $0.team) }, uniquingKeysWith: { first, _ in first })
         var interval = Bucketing(interval, reportTimeZone)
-        var rows: [RowKey<AgentID>: AgentRow] = [:]
-        func add(_ key: AgentReport.Key, _ figures: AgentReport.Figures) {
-            guard key.start >= first && key.start < to else { return }
-            let team = teamOf[key.agent] ?? ""
-            guard teams.isEmpty || teams.contains(team) else { return }
-            let (start, end) = interval.bounds(of: key.start)
-            rows[RowKey(start: start, id: key.agent), default: AgentRow(agent: key.agent.rawValue, team: team, start: start, end: end, figures: .init())]
-                .figures.add(figures)
+        var rows: [AgentRow] = []
+        let present = agentReport.present(asOf: clock.now())
+        for agent in Set(agentReport.byAgent.keys).union(present.keys) {
+            let team = teamOf[agent] ?? ""
+            guard teams.isEmpty || teams.contains(team) else { continue }
+            // This agent's rows by the start of their interval.
+            var mine: [Int64: AgentRow] = [:]
+            for quarters in [agentReport.byAgent[agent], present[agent]] {
+                for (quarter, figures) in quarters ?? [:] where quarter >= first && quarter < to {
+                    let (start, end) = interval.bounds(of: quarter)
+                    mine[start, default: AgentRow(agent: agent.rawValue, team: team, start: start, end: end, figures: .init())]
+                        .figures.add(figures)
+                }
+            }
+            rows += mine.values
         }
-        for (key, figures) in agentReport.intervals { add(key, figures) }
-        for (key, figures) in agentReport.present(asOf: clock.now()) { add(key, figures) }
-        return rows.values.sorted { ($0.start, $0.agent) < ($1.start, $1.agent) }
+        return rows.sorted { ($0.start, $0.agent) < ($1.start, $1.agent) }
     }
 }
 

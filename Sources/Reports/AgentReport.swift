@@ -50,8 +50,19 @@ public struct AgentReport: Sendable {
         }
     }
 
-    public private(set) var intervals: [Key: Figures] = [:]
+    /// Each agent's quarters (ms since 1970 → figures): by agent first, so a report finds an
+    /// agent's team once, not once per quarter.
+    public private(set) var byAgent: [AgentID: [Int64: Figures]] = [:]
     var center: CallCenter
+
+    /// Every agent's quarters, flat.
+    public var intervals: [Key: Figures] {
+        var all: [Key: Figures] = [:]
+        for (agent, quarters) in byAgent {
+            for (start, figures) in quarters { all[Key(agent: agent, start: start)] = figures }
+        }
+        return all
+    }
 
     public init(configuration: CenterConfiguration) { center = CallCenter(configuration: configuration) }
 
@@ -84,9 +95,9 @@ public struct AgentReport: Sendable {
         if case .interaction(_, let change) = event.subject {
             switch change {
             case .accepted(let agent), .consultAnswered(.agent(let agent)):
-                intervals[Key(agent: agent, start: QueueReport.intervalStart(event.at)), default: Figures()].answered += 1
+                byAgent[agent, default: [:]][QueueReport.intervalStart(event.at), default: Figures()].answered += 1
             case .wrapUpApplied(let agent, _, _, _):
-                intervals[Key(agent: agent, start: QueueReport.intervalStart(event.at)), default: Figures()].wrapUps += 1
+                byAgent[agent, default: [:]][QueueReport.intervalStart(event.at), default: Figures()].wrapUps += 1
             default:
                 break
             }
@@ -97,43 +108,48 @@ public struct AgentReport: Sendable {
     private mutating func spread(_ agent: AgentID, _ status: AgentStatus, from: Timestamp, to: Timestamp) {
         var start = from.milliseconds
         let end = to.milliseconds
-        guard end > start else { return }
+        // Signed out is counted nowhere: no walk over the quarters since 1970 for an agent the
+        // replica has not seen sign in yet.
+        guard end > start, status != .loggedOut else { return }
+        var quarters = byAgent.removeValue(forKey: agent) ?? [:]  // updated in place, put back after
         while start < end {
             let quarter = QueueReport.intervalStart(Timestamp(milliseconds: start))
             let stop = min(end, quarter + QueueReport.intervalMilliseconds)
             let time = stop - start
-            let key = Key(agent: agent, start: quarter)
             switch status {
             case .loggedOut: break
-            case .available: intervals[key, default: Figures()].availableMilliseconds += time
-            case .reserved: intervals[key, default: Figures()].ringingMilliseconds += time
-            case .engaged: intervals[key, default: Figures()].onCallMilliseconds += time
-            case .wrapUp: intervals[key, default: Figures()].wrapUpMilliseconds += time
-            case .idle(let code): intervals[key, default: Figures()].idleMilliseconds[code.rawValue, default: 0] += time
+            case .available: quarters[quarter, default: Figures()].availableMilliseconds += time
+            case .reserved: quarters[quarter, default: Figures()].ringingMilliseconds += time
+            case .engaged: quarters[quarter, default: Figures()].onCallMilliseconds += time
+            case .wrapUp: quarters[quarter, default: Figures()].wrapUpMilliseconds += time
+            case .idle(let code): quarters[quarter, default: Figures()].idleMilliseconds[code.rawValue, default: 0] += time
             }
             start = stop
         }
+        byAgent[agent] = quarters
     }
 
     /// Forgets the intervals that started before `cutoff` (ms): retention's, so the figures kept
     /// are bounded by the days kept, not by how long the server runs.
     public mutating func forget(before cutoff: Int64) {
-        intervals = intervals.filter { $0.key.start >= cutoff }
+        for agent in byAgent.keys { byAgent[agent] = byAgent[agent]!.filter { $0.key >= cutoff } }
     }
 
     /// The figures as of `now`, with each agent's present state counted up to it (a report asked
     /// for while agents are still in their states shows their time so far).
     public func intervals(asOf now: Timestamp) -> [Key: Figures] {
         var all = intervals
-        for (key, figures) in present(asOf: now) { all[key, default: Figures()].add(figures) }
+        for (agent, quarters) in present(asOf: now) {
+            for (start, figures) in quarters { all[Key(agent: agent, start: start), default: Figures()].add(figures) }
+        }
         return all
     }
 
     /// Only the time of each agent's present state up to `now`, by quarter: what a report adds to
-    /// `intervals` (a few entries per agent, not a copy of every interval).
-    public func present(asOf now: Timestamp) -> [Key: Figures] {
+    /// `byAgent` (a few entries per agent, not a copy of every interval).
+    public func present(asOf now: Timestamp) -> [AgentID: [Int64: Figures]] {
         var extra = AgentReport(configuration: CenterConfiguration(agents: [], queues: [], wrapUpCodes: [], idleCodes: []))
         for (id, agent) in center.agents { extra.spread(id, agent.status, from: agent.since, to: now) }
-        return extra.intervals
+        return extra.byAgent
     }
 }

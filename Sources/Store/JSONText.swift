@@ -70,6 +70,13 @@ public struct JSONText {
         needsComma = true
     }
 
+    /// A finite number as Swift prints it: the shortest text that reads back as the same Double.
+    public mutating func number(_ value: Double) {
+        separate()
+        bytes.append(contentsOf: (value.isFinite ? value.description : "null").utf8)
+        needsComma = true
+    }
+
     public mutating func bool(_ value: Bool) {
         separate()
         bytes.append(contentsOf: (value ? "true" : "false").utf8)
@@ -87,6 +94,14 @@ public struct JSONText {
     public mutating func member(_ name: StaticString, _ value: Int64?) { if let value { member(name, value) } }
     public mutating func member(_ name: StaticString, _ value: Int) { key(name); integer(value) }
     public mutating func member(_ name: StaticString, _ value: Bool) { key(name); bool(value) }
+    public mutating func member(_ name: StaticString, _ value: Double?) { if let value { key(name); number(value) } }
+    /// A number member whose name is known only at run time.
+    public mutating func member(named name: String, _ value: Int64) {
+        string(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma = false
+        integer(value)
+    }
 }
 
 

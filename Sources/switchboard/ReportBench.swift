@@ -156,7 +156,7 @@ final class PortBox: Sendable {
 }
 
 /// A month of calls made by the core on simulated time, a day at a time. Calls arrive all day,
-/// more by day than by night (±40 % around the mean); each rings an agent 2–8 s before an answer;
+/// more by day than by night (±80 % around the mean); each rings an agent 2–8 s before an answer;
 /// one in five is held 10–60 s; talk lasts 1–7 minutes, wrap-up 5–60 s; one in twenty is
 /// blind-transferred to a neighbouring queue halfway; one in sixteen callers gives up 2–90 s after
 /// calling if still waiting; each agent takes a 30-minute break a day.
@@ -183,13 +183,15 @@ struct MonthOfCalls {
     var random = SplitMix(seed: 2026)
     var interactions = 0, abandoned = 0, transferred = 0, held = 0, commands = 0
     var queues: Int { configuration.queues.count }
+    /// The agents' sign-ins, given with the first day.
+    var signIns: [Event] = []
 
     init(configuration: CenterConfiguration, days: Int, callsPerDay: Int) {
         (self.configuration, self.days, self.callsPerDay) = (configuration, days, callsPerDay)
         center = CallCenter(configuration: configuration)
         for agent in configuration.agents {
-            _ = perform(.agent(agent.id, .login), at: 0)
-            _ = perform(.agent(agent.id, .setAvailable), at: 0)
+            signIns += perform(.agent(agent.id, .login), at: 0)
+            signIns += perform(.agent(agent.id, .setAvailable), at: 0)
         }
     }
 
@@ -198,7 +200,8 @@ struct MonthOfCalls {
     /// The next day's events; none after the last day.
     mutating func nextDay() -> [Event] {
         guard second < days * 86_400 else { return [] }
-        var events: [Event] = []
+        var events: [Event] = signIns
+        signIns = []
         for agent in configuration.agents {
             schedule(.takeBreak(agent.id), in: random.below(86_400))
         }
@@ -206,7 +209,7 @@ struct MonthOfCalls {
         while second < last {
             // Arrivals this second: the day's mean rate shaped by the hour.
             let hour = Double(second % 86_400) / 3_600
-            let rate = Double(callsPerDay) / 86_400 * (1 + 0.4 * sin((hour - 8) / 24 * 2 * .pi))
+            let rate = Double(callsPerDay) / 86_400 * (1 + 0.8 * sin((hour - 8) / 24 * 2 * .pi))
             var arrivals = Int(rate)
             if random.unit() < rate - Double(arrivals) { arrivals += 1 }
             for _ in 0..<arrivals {

@@ -29,6 +29,22 @@ struct JSONTextTests {
         try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? NSDictionary)
     }
 
+    @Test func numbersReadBackAsTheSameDoublesAndAnAbsentOneIsLeftOut() throws {
+        var json = JSONText()
+        json.object { json in
+            json.member("third", Optional(1.0 / 3.0))
+            json.member("whole", Optional(1.0))
+            json.member("none", Optional<Double>.none)
+            json.key("byReason")
+            json.object { json in json.member(named: "lunch \"long\"", Int64(1_800_000)) }
+        }
+        let read = try parsed(json.bytes)
+        #expect((read["third"] as? Double) == 1.0 / 3.0)
+        #expect((read["whole"] as? Double) == 1.0)
+        #expect(read["none"] == nil)
+        #expect((read["byReason"] as? NSDictionary)?["lunch \"long\""] as? Int == 1_800_000)
+    }
+
     @Test func aTaskSnapshotReadsTheSameAsJSONEncoderWritesIt() throws {
         let (center, interaction) = Self.conference()
         let snapshot = TaskSnapshot(

@@ -1,4 +1,6 @@
 """Operating the server: /metrics in Prometheus' format, and the graceful drain on SIGTERM."""
+import json
+import os
 import re
 import signal
 import subprocess
@@ -6,7 +8,7 @@ from contextlib import contextmanager
 
 import requests
 
-from conftest import BINARY, Desktop, Server
+from conftest import BINARY, ROOT, Desktop, Server
 
 
 def metric(server, line_start):
@@ -27,6 +29,19 @@ def test_metrics_count_commands_and_show_live_figures(server, desktops):
     assert metric(server, 'switchboard_agents{status="engaged"}') == 1
     assert metric(server, "switchboard_tasks_live") == 1
     assert metric(server, "switchboard_command_duration_seconds_count") >= 3
+
+
+def test_every_metric_the_sample_grafana_dashboard_charts_is_served(server, desktops):
+    """docs/grafana/switchboard-queues.json names only metrics /metrics has (with a call made, so
+    the command histogram and the per-queue figures exist)."""
+    agent1, _, place_call = desktops
+    agent1.command(place_call(), "accept")
+    dashboard = open(os.path.join(ROOT, "docs", "grafana", "switchboard-queues.json")).read()
+    json.loads(dashboard)
+    wanted = set(re.findall(r"switchboard_[a-z_]+", dashboard))
+    served = {line.split("{")[0].split(" ")[0] for line in requests.get(f"{server.url}/metrics").text.splitlines()
+              if line.startswith("switchboard_")}
+    assert wanted and wanted <= served, wanted - served
 
 
 @contextmanager
