@@ -1,12 +1,12 @@
-// The supervisor's Reports: pick a range (days), an interval and a queue; the queues' figures per
-// interval in a table (docs/reports.md has each definition), four charts drawn by charts.js (service
-// level and abandons per interval, the handle time split into talk, hold and wrap-up, occupancy per
-// agent), and the same rows as CSV. Our own small SVG charts rather than a vendored library: four
+// The supervisor's Reports: pick a range (days), an interval, a queue and a team; the queues' figures
+// per interval in a table (docs/reports.md has each definition), the team's agents over the range in
+// another, four charts drawn by charts.js (service level and abandons per interval, the handle time
+// split into talk, hold and wrap-up, occupancy per agent), and the same rows as CSV. Our own small SVG charts rather than a vendored library: four
 // bar charts need a few dozen lines, and the page stays one set of files with no build step.
 import { api, describeError } from './api.js';
 import { drawBarChart } from './charts.js';
 import { $, h, replaceChildren, setText } from './dom.js';
-import { clockTime, dateTime, serverTime } from './time.js';
+import { clockTime, dateTime, formatDuration, serverTime } from './time.js';
 
 const DAY = 86_400_000;
 
@@ -37,6 +37,7 @@ export class ReportsPanel {
     this.to = $('#rp-to');
     this.interval = $('#rp-interval');
     this.queue = $('#rp-queue');
+    this.team = $('#rp-team');
     this.error = $('#rp-error');
     const today = dateValue(Date.now());
     this.from.value = today;
@@ -44,7 +45,26 @@ export class ReportsPanel {
     replaceChildren(this.queue, h('option', { value: '' }, 'Every queue'),
       [...queueNames].map(([id, name]) => h('option', { value: id }, name)));
     $('#rp-show').addEventListener('click', () => this.show());
-    $('#rp-csv').addEventListener('click', () => this.download());
+    $('#rp-csv').addEventListener('click', () => this.download('queues'));
+    $('#rp-csv-agents').addEventListener('click', () => this.download('agents'));
+    this.loadTeams();
+  }
+
+  /** The teams to pick from: those of the center's agents. */
+  async loadTeams() {
+    try {
+      const teams = [...new Set((await api.agents()).map((agent) => agent.team))].sort();
+      replaceChildren(this.team, h('option', { value: '' }, 'Every team'), teams.map((team) => h('option', { value: team }, team)));
+    } catch {
+      // Left at "Every team": the report itself says what failed if the server is away.
+    }
+  }
+
+  /** The agents' query: the range by day (summed over the range on this page), the team picked. */
+  agentQuery(query) {
+    const agents = { from: query.from, to: query.to, interval: 'day' };
+    if (this.team.value) agents.team = this.team.value;
+    return agents;
   }
 
   query() {
@@ -64,7 +84,7 @@ export class ReportsPanel {
       const query = this.query();
       const [queues, agents] = await Promise.all([
         api.queueReport(query),
-        api.agentReport({ from: query.from, to: query.to, interval: 'day' }),
+        api.agentReport(this.agentQuery(query)),
       ]);
       this.render(queues.rows, agents.rows, query.interval);
       $('#reports').dataset.state = 'ready';
@@ -107,11 +127,32 @@ export class ReportsPanel {
     ], { emptyText: 'No call handled in this range.', about: 'Average handle time, split.' });
     const byAgent = new Map();
     for (const row of agentRows) {
-      const sum = byAgent.get(row.agentId) ?? { onContact: 0, available: 0 };
+      const sum = byAgent.get(row.agentId) ?? {
+        team: row.teamId, onContact: 0, available: 0, onCall: 0, wrapUp: 0, idle: 0, answered: 0,
+      };
       sum.onContact += row.ringingMs + row.onCallMs + row.wrapUpMs;
       sum.available += row.availableMs;
+      sum.onCall += row.onCallMs;
+      sum.wrapUp += row.wrapUpMs;
+      sum.idle += row.idleMs;
+      sum.answered += row.answered;
       byAgent.set(row.agentId, sum);
     }
+    const duration = (ms) => (ms ? formatDuration(ms) : '0:00');
+    replaceChildren($('#rp-agents tbody'), [...byAgent].sort(([a], [b]) => a.localeCompare(b)).map(([agent, sum]) => {
+      const total = sum.onContact + sum.available;
+      return h('tr', { 'data-agent': agent },
+        h('th', { scope: 'row' }, this.names.get(agent) ?? agent),
+        h('td', {}, sum.team),
+        h('td', { class: 'numeric', 'data-figure': 'answered' }, sum.answered),
+        h('td', { class: 'numeric', 'data-figure': 'available' }, duration(sum.available)),
+        h('td', { class: 'numeric', 'data-figure': 'onCall' }, duration(sum.onCall)),
+        h('td', { class: 'numeric', 'data-figure': 'wrapUp' }, duration(sum.wrapUp)),
+        h('td', { class: 'numeric', 'data-figure': 'idle' }, duration(sum.idle)),
+        h('td', { class: 'numeric', 'data-figure': 'occupancy' }, total ? percent(sum.onContact / total) : '—'),
+        // The agent's own handle time: on calls and wrap-up per answered offer or consult.
+        h('td', { class: 'numeric', 'data-figure': 'aht' }, sum.answered ? seconds((sum.onCall + sum.wrapUp) / sum.answered) : '—'));
+    }));
     drawBarChart($('#rp-chart-occupancy'),
       [...byAgent].filter(([, sum]) => sum.onContact + sum.available > 0).map(([agent, sum]) => {
         const occupancy = sum.onContact / (sum.onContact + sum.available);
@@ -119,11 +160,12 @@ export class ReportsPanel {
       }), { emptyText: 'No agent was available or on a call in this range.', about: 'Occupancy per agent.' });
   }
 
-  async download() {
+  async download(kind) {
     setText(this.error, '');
     try {
-      const text = await api.reportCSV('queues', this.query());
-      const link = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/csv' })), download: 'queues.csv' });
+      const query = this.query();
+      const text = await api.reportCSV(kind, kind === 'agents' ? this.agentQuery(query) : query);
+      const link = h('a', { href: URL.createObjectURL(new Blob([text], { type: 'text/csv' })), download: `${kind}.csv` });
       document.body.append(link);
       link.click();
       link.remove();

@@ -171,7 +171,7 @@ def test_the_queue_tiles_show_the_scripted_days_hand_worked_figures(server, brow
     assert supervisor.js(level, "sales") == "ok"
 
 
-def test_the_reports_page_shows_todays_calls_per_interval_and_downloads_them_as_csv(server, browsers):
+def test_the_reports_page_shows_todays_calls_per_interval_and_a_teams_agents_and_downloads_both_as_csv(server, browsers):
     supervisor = browsers("supervisor1")
     agent1 = browsers("agent1")
     agent1.become_available()
@@ -194,3 +194,23 @@ def test_the_reports_page_shows_todays_calls_per_interval_and_downloads_them_as_
     supervisor.js("document.querySelector('#rp-to').value = '2000-01-01'")
     supervisor.find("#rp-show").click()
     supervisor.wait(lambda d: "ends before it starts" in supervisor.find("#rp-error").text, "the refusal")
+    supervisor.js("document.querySelector('#rp-to').value = document.querySelector('#rp-from').value")
+
+    # The agents over the range: agent1 answered the call; the team picked filters them.
+    supervisor.find("#rp-team option[value=frontline]").click()
+    supervisor.find("#rp-show").click()
+    supervisor.wait(lambda d: supervisor.js("return document.querySelector('#reports').dataset.state") == "ready", "the report again")
+    mine = "#rp-agents tbody tr[data-agent='agent1']"
+    agent_figure = lambda name: supervisor.js(f"return document.querySelector(\"{mine} td[data-figure='{name}']\")?.textContent")
+    supervisor.wait(lambda d: agent_figure("answered") == "1", "agent1 answered one call")
+    assert agent_figure("occupancy").endswith("%"), agent_figure("occupancy")
+
+    # Downloads: the page hands the browser the server's CSV (caught here as the Blob it makes).
+    supervisor.js("window.caught = []; const make = URL.createObjectURL; URL.createObjectURL = (blob) => { window.caught.push(blob); return make(blob); };")
+    for button, first_column in (("#rp-csv", "queueId"), ("#rp-csv-agents", "agentId")):
+        supervisor.find(button).click()
+        supervisor.wait(lambda d: supervisor.js("return window.caught.length") >= 1, f"the {button} download")
+        text = supervisor.driver.execute_async_script("const done = arguments[0]; window.caught.shift().text().then(done);")
+        header, *lines = text.strip().splitlines()
+        assert header.split(",")[0] == first_column, text
+        assert len(lines) >= 1, text
