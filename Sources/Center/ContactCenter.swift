@@ -44,9 +44,6 @@ public actor ContactCenter {
     private var noLiveCallWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextWaiter = 0
     public nonisolated let metrics = ServerMetrics()
-    /// Wrap-up reasons applied, per local day (days since 1970) and code: the supervisor's chart.
-    /// Bounded: the last two days.
-    private var wrapUpsByDay: [Int64: [String: Int]] = [:]
     /// How long an available agent's desktops may all be closed before the agent goes idle.
     let desktopGrace: Duration
     /// Agents with no desktop open, and when their grace period ends (woken with the timers).
@@ -70,7 +67,6 @@ public actor ContactCenter {
         nextSequence = try await store.nextSequence()
         let restored = try await Self.restore(from: store, configuration.centerConfiguration, upTo: nextSequence)
         center = restored?.center ?? CallCenter(configuration: configuration.centerConfiguration)
-        wrapUpsByDay = restored?.wrapUps ?? [:]
         restoredFromSnapshot = restored?.through
         snapshotThrough = restored?.through
         let events = try await store.events(from: restored?.through ?? 0)
@@ -83,7 +79,6 @@ public actor ContactCenter {
         center.purgeFinished()
         replayedEvents = events.count
         durableThrough = nextSequence
-        count(wrapUpsIn: events)
         for (timer, deadline) in center.activeTimers() { timers[timer] = deadline }
         telephony.attach(to: self)
     }
@@ -96,12 +91,12 @@ public actor ContactCenter {
     /// The newest snapshot if it can be used: of this schema, readable, and not
     /// ahead of the log (a snapshot is taken only of durable events, so one ahead is damaged).
     private static func restore(from store: any EventStore, _ configuration: CenterConfiguration, upTo next: Int)
-        async throws -> (center: CallCenter, wrapUps: [Int64: [String: Int]], through: Int)?
+        async throws -> (center: CallCenter, through: Int)?
     {
         guard let stored = try? await store.latestSnapshot(), stored.schema == CenterSnapshot.schema, stored.through <= next,
             let snapshot = try? CenterSnapshot.decode(stored.body), let center = try? snapshot.center(configuration)
         else { return nil }
-        return (center, snapshot.wrapUps, stored.through)
+        return (center, stored.through)
     }
 
     /// Writes a snapshot of the live state: taken at once (the center is a value, so this is a
@@ -109,9 +104,9 @@ public actor ContactCenter {
     /// go on meanwhile. Returns the snapshot's `through`.
     @discardableResult
     public nonisolated func writeSnapshot() async throws -> Int {
-        let (state, through, wrapUps, at) = await capture()
+        let (state, through, at) = await capture()
         guard await durable(through: through) else { throw StoreUnavailable() }
-        let body = try CenterSnapshot(state, wrapUpsByDay: wrapUps).encoded()
+        let body = try CenterSnapshot(state).encoded()
         try await store.saveSnapshot(StoredSnapshot(through: through, schema: CenterSnapshot.schema, at: at, body: body))
         await snapshotted(through: through)
         return through
@@ -128,8 +123,8 @@ public actor ContactCenter {
     /// The live state itself (for tests).
     func liveState() -> CallCenter { center }
 
-    private func capture() -> (CallCenter, Int, [Int64: [String: Int]], Timestamp) {
-        (center, nextSequence, wrapUpsByDay, clock.now())
+    private func capture() -> (CallCenter, Int, Timestamp) {
+        (center, nextSequence, clock.now())
     }
 
     /// Every event numbered below this one is durable.
@@ -206,7 +201,6 @@ public actor ContactCenter {
         let first = nextSequence
         nextSequence += events.count
         pendingEffects.append(perform(actions, changed: events.compactMap(\.interactionID), first: first))
-        count(wrapUpsIn: events)
         report(events)
         let finished = command.interactionID.flatMap { center.forgetIfFinished($0) }
         if !noLiveCallWaiters.isEmpty, liveCalls() == 0 {
@@ -492,26 +486,15 @@ public actor ContactCenter {
 
     // MARK: - Reading
 
-    private func count(wrapUpsIn events: [Event]) {
-        for event in events {
-            guard case .interaction(_, .wrapUpApplied(_, let code, _, _)) = event.subject else { continue }
-            wrapUpsByDay[Self.day(of: event.at), default: [:]][code.rawValue, default: 0] += 1
+    /// How many times each wrap-up reason was applied today (since midnight in the reports' time
+    /// zone): a view of the queues' report, like the tiles' figures.
+    public func wrapUpsToday() -> [String: Int] {
+        var today: [String: Int] = [:]
+        for figures in queuesToday().values {
+            for (code, count) in figures.wrapUps { today[code, default: 0] += count }
         }
-        // Only today's counts are read: keep today and yesterday (a clock near midnight), no more.
-        if wrapUpsByDay.count > 2, let newest = wrapUpsByDay.keys.max() {
-            wrapUpsByDay = wrapUpsByDay.filter { $0.key >= newest - 1 }
-        }
+        return today
     }
-
-    /// The local calendar day a moment falls on, as days since 1970.
-    static func day(of time: Timestamp) -> Int64 {
-        let offset = Int64(TimeZone.current.secondsFromGMT(for: Date(timeIntervalSince1970: Double(time.milliseconds) / 1000)))
-        let local = time.milliseconds + offset * 1000
-        return local >= 0 ? local / 86_400_000 : (local - 86_399_999) / 86_400_000
-    }
-
-    /// How many times each wrap-up reason was applied today (server's local day).
-    public func wrapUpsToday() -> [String: Int] { wrapUpsByDay[Self.day(of: clock.now())] ?? [:] }
 
     public func agent(_ id: AgentID) -> CallControl.Agent? { center.agents[id] }
 

@@ -8,7 +8,9 @@ import Store
 /// Taken under another configuration, it is restored as far as it fits, as the log would be.
 struct CenterSnapshot: Codable {
     /// 2: the caller as the line said it (number, name, address, withheld), not only a number.
-    /// 3: supervisors on calls (`monitors`), a paused recording (`recordingPaused`).
+    /// 3: supervisors on calls (`monitors`), a paused recording (`recordingPaused`). Since then
+    /// `wrapUpsByDay` is no longer written (today's wrap-ups are the reports' now); a schema-3
+    /// snapshot that has it reads the same, the field ignored.
     static let schema = 3
 
     /// The configuration the state was built with (for a reader's information).
@@ -16,8 +18,6 @@ struct CenterSnapshot: Codable {
     var agents: [AgentState]
     var interactions: [InteractionState]
     var waiting: [String: [Entry]]
-    /// Wrap-up reasons applied per local day (days since 1970, as text) and code.
-    var wrapUpsByDay: [String: [String: Int]]
 
     struct AgentState: Codable {
         var id: String
@@ -87,7 +87,7 @@ struct CenterSnapshot: Codable {
 
     // MARK: - Writing
 
-    init(_ center: CallCenter, wrapUpsByDay: [Int64: [String: Int]]) {
+    init(_ center: CallCenter) {
         configuration = Self.fingerprint(center.configuration)
         agents = center.agents.values.sorted { $0.id < $1.id }.map { agent in
             var state = AgentState(
@@ -101,7 +101,6 @@ struct CenterSnapshot: Codable {
         waiting = Dictionary(uniqueKeysWithValues: center.waiting.map { queue, entries in
             (queue.rawValue, entries.map { Entry(interaction: $0.interaction.rawValue, consult: $0.purpose == .consult, since: $0.since.milliseconds) })
         })
-        self.wrapUpsByDay = Dictionary(uniqueKeysWithValues: wrapUpsByDay.map { (String($0.key), $0.value) })
     }
 
     private static func state(_ interaction: Interaction) -> InteractionState {
@@ -196,11 +195,6 @@ struct CenterSnapshot: Codable {
             }
         }
         return CallCenter(configuration: configuration, agents: agents, interactions: interactions, waiting: waiting)
-    }
-
-    /// The wrap-up counts per day.
-    var wrapUps: [Int64: [String: Int]] {
-        Dictionary(uniqueKeysWithValues: wrapUpsByDay.compactMap { day, counts in Int64(day).map { ($0, counts) } })
     }
 
     private static func interaction(_ state: InteractionState) throws -> Interaction {

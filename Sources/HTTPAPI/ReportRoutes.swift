@@ -186,6 +186,7 @@ struct QueueReportRow: JSONWritable {
     var transfers: Int
     var consults: Int
     var conferences: Int
+    var wrapUpsByReason: [String: Int]
 
     init(_ row: ContactCenter.QueueRow, _ treatment: QueueReport.AbandonTreatment) {
         let f = row.figures
@@ -198,6 +199,7 @@ struct QueueReportRow: JSONWritable {
         (handled, averageHandleTimeMs, averageTalkMs) = (f.handled, f.averageHandleTimeMilliseconds, f.averageTalkMilliseconds)
         (averageHoldMs, averageWrapUpMs) = (f.averageHoldMilliseconds, f.averageWrapUpMilliseconds)
         (transfers, consults, conferences) = (f.transfers, f.consults, f.conferences)
+        wrapUpsByReason = f.wrapUps
     }
 
     func write(to json: inout JSONText) {
@@ -224,6 +226,10 @@ struct QueueReportRow: JSONWritable {
             json.member("transfers", transfers)
             json.member("consults", consults)
             json.member("conferences", conferences)
+            json.key("wrapUpsByReason")
+            json.object { json in
+                for reason in wrapUpsByReason.keys.sorted() { json.member(named: reason, Int64(wrapUpsByReason[reason]!)) }
+            }
         }
     }
 
@@ -231,16 +237,18 @@ struct QueueReportRow: JSONWritable {
         "queueId", "start", "end", "offered", "answered", "abandoned", "shortAbandoned", "answeredWithinThreshold",
         "abandonedWithinThreshold", "serviceLevel", "abandonRate", "averageSpeedOfAnswerMs", "longestWaitMs",
         "averageTimeToAbandonMs", "handled", "averageHandleTimeMs", "averageTalkMs", "averageHoldMs", "averageWrapUpMs",
-        "transfers", "consults", "conferences",
+        "transfers", "consults", "conferences", "wrapUpsByReason",
     ]
 
-    /// The row in `columns`' order (a queue id is a slug: no quoting is needed).
+    /// The row in `columns`' order (a queue id is a slug: no quoting is needed); `wrapUpsByReason`
+    /// as `reason=count` pairs joined by `;`.
     var csv: String {
         func text(_ value: (any CustomStringConvertible)?) -> String { value.map { "\($0)" } ?? "" }
         let values: [(any CustomStringConvertible)?] = [
             queueId, start, end, offered, answered, abandoned, shortAbandoned, answeredWithinThreshold, abandonedWithinThreshold,
             serviceLevel, abandonRate, averageSpeedOfAnswerMs, longestWaitMs, averageTimeToAbandonMs, handled,
             averageHandleTimeMs, averageTalkMs, averageHoldMs, averageWrapUpMs, transfers, consults, conferences,
+            wrapUpsByReason.keys.sorted().map { "\($0)=\(wrapUpsByReason[$0]!)" }.joined(separator: ";"),
         ]
         return values.map(text).joined(separator: ",")
     }

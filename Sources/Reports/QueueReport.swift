@@ -75,6 +75,9 @@ public struct QueueReport: Sendable {
         public var transfers = 0
         public var consults = 0
         public var conferences = 0
+        /// Wrap-ups applied, by reason (the reason's id), in the interval they were applied: the
+        /// supervisor's chart of today's reasons.
+        public var wrapUps: [String: Int] = [:]
 
         public init() {}
 
@@ -96,6 +99,7 @@ public struct QueueReport: Sendable {
             transfers += other.transfers
             consults += other.consults
             conferences += other.conferences
+            for (code, count) in other.wrapUps { wrapUps[code, default: 0] += count }
         }
 
         /// Met / left the queue, as `treatment` counts abandons; nil when nothing left the queue.
@@ -232,7 +236,8 @@ public struct QueueReport: Sendable {
                 tracking.queuedAt = time
                 count(after.queue, at: time) { $0.offered += 1 }
             }
-        case .wrapUpApplied(let agent, _, _, _):
+        case .wrapUpApplied(let agent, let code, _, _):
+            count(queue, at: time) { $0.wrapUps[code.rawValue, default: 0] += 1 }
             if let owed = before.participant(agent: agent), owed.owesWrapUp {
                 // After-call work: from when the agent left the call (or it ended) to the wrap-up.
                 let since = owed.state == .left ? owed.since : time

@@ -43,6 +43,8 @@ def test_the_reports_give_the_scripted_days_hand_worked_figures_in_json_and_csv_
         for key, text in line.items():
             if key not in row:
                 assert text == "", (key, line)
+            elif isinstance(row[key], dict):  # reason=count pairs
+                assert text == ";".join(f"{k}={v}" for k, v in sorted(row[key].items())), (key, text, row)
             elif isinstance(row[key], (int, float)):
                 assert float(text) == row[key], (key, text, row)
             else:

@@ -44,6 +44,9 @@ SUPPORT = {
     "averageSpeedOfAnswerMs": 14_666, "averageTimeToAbandonMs": 23_500, "longestWaitMs": 35_000,
     "handled": 2, "averageTalkMs": 63_000, "averageHoldMs": 16_000, "averageWrapUpMs": 15_000,
     "averageHandleTimeMs": 94_000, "transfers": 2, "consults": 1, "conferences": 1,
+    # A: resolved; E: agent1 resolved, agent2 escalated; F's first wrap-up (agent1, resolved)
+    # was applied while F was in sales' queue already, so it counts there.
+    "wrapUpsByReason": {"resolved": 2, "escalated": 1},
 }
 SALES = {
     "queueId": "sales", "offered": 1, "answered": 1, "abandoned": 0, "shortAbandoned": 0,
@@ -51,6 +54,7 @@ SALES = {
     "averageSpeedOfAnswerMs": 15_000, "longestWaitMs": 15_000,
     "handled": 1, "averageTalkMs": 58_000, "averageHoldMs": 0, "averageWrapUpMs": 15_000,
     "averageHandleTimeMs": 73_000, "transfers": 0, "consults": 0, "conferences": 0,
+    "wrapUpsByReason": {"resolved": 1, "sale": 1},
 }
 AGENT1 = {
     "agentId": "agent1", "ringingMs": 22_000, "onCallMs": 186_000, "wrapUpMs": 35_000,
