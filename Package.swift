@@ -7,6 +7,13 @@ let package = Package(
         .library(name: "CallControl", targets: ["CallControl"]),
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
+    traits: [
+        // PostgreSQL as the event store (`serve --database postgres://…`): postgres-nio brings
+        // swift-nio-ssl and swift-crypto (two copies of BoringSSL) and adds minutes to a cold
+        // build, so the default build leaves it out. `swift build --traits PostgreSQL`.
+        .trait(name: "PostgreSQL", description: "The PostgreSQL event store (postgres-nio), for two nodes on one database."),
+        .default(enabledTraits: []),
+    ],
     dependencies: [
         // Hummingbird's default traits pull in swift-configuration and full Foundation: not needed.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
@@ -22,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         // HeapModule: the server's one queue of deadlines (already resolved for SwiftNIO).
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // Only with the PostgreSQL trait.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // The pure call-control core: no I/O, no clock, no dependencies.
@@ -73,6 +82,17 @@ let package = Package(
         .target(name: "B2BUA", dependencies: ["SIP", "CallControl", "Media"]),
         // RTP media as pure values: packets, G.711, the jitter buffer, the N−1 mixer, who hears whom.
         .target(name: "Media", dependencies: ["CallControl", "Cryptography"]),
+        // The event store on PostgreSQL, with the lease that fences a former active node (empty
+        // without the PostgreSQL trait).
+        .target(
+            name: "PostgresStore",
+            dependencies: [
+                "CallControl", "Store",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["PostgreSQL"])),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Contact-center reports as a projection of the event log (pure): the queues' figures per
         // 15-minute interval, kept current as events are committed.
         .target(name: "Reports", dependencies: ["CallControl"]),
@@ -127,7 +147,7 @@ let package = Package(
             name: "switchboard",
             dependencies: [
                 "CallControl", "Store", "Center", "HTTPAPI", "APIClient", "SIP", "B2BUA", "SIPTelephony", "Media", "MediaService",
-                "Cryptography", "WebRTC", "Recordings",
+                "Cryptography", "WebRTC", "Recordings", "PostgresStore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -159,7 +179,7 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "CallControl", .product(name: "SQLiteNIO", package: "sqlite-nio")]
+            dependencies: ["Store", "PostgresStore", "CallControl", .product(name: "SQLiteNIO", package: "sqlite-nio")]
         ),
         .testTarget(
             name: "CenterTests",

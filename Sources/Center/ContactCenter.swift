@@ -12,7 +12,7 @@ import Store
 public actor ContactCenter {
     public nonisolated let configuration: SwitchboardConfiguration
     private var center: CallCenter
-    let store: any EventStore
+    let store: any CenterStore
     private let telephony: any Telephony
     let clock: any CenterClock
     /// Armed timers and their deadlines, kept here and, while running, in the server's one queue
@@ -52,7 +52,7 @@ public actor ContactCenter {
     /// Rebuilds the live center from the store's log and attaches the telephony. Timers start
     /// with `start()`.
     public init(
-        configuration: SwitchboardConfiguration, store: any EventStore, telephony: any Telephony,
+        configuration: SwitchboardConfiguration, store: any CenterStore, telephony: any Telephony,
         clock: any CenterClock = SystemClock(), retentionDays: Int = 90, desktopGrace: Duration = .seconds(60)
     ) async throws {
         self.configuration = configuration
@@ -90,7 +90,7 @@ public actor ContactCenter {
 
     /// The newest snapshot if it can be used: of this schema, readable, and not
     /// ahead of the log (a snapshot is taken only of durable events, so one ahead is damaged).
-    private static func restore(from store: any EventStore, _ configuration: CenterConfiguration, upTo next: Int)
+    private static func restore(from store: any CenterStore, _ configuration: CenterConfiguration, upTo next: Int)
         async throws -> (center: CallCenter, through: Int)?
     {
         guard let stored = try? await store.latestSnapshot(), stored.schema == CenterSnapshot.schema, stored.through <= next,

@@ -16,9 +16,9 @@ import Store
 
 /// Keeps the event store open while the server runs; closes it when the group shuts down.
 public struct StoreService: Service {
-    let store: any EventStore
+    let store: any InteractionLog
 
-    public init(store: any EventStore) { self.store = store }
+    public init(store: any InteractionLog) { self.store = store }
 
     public func run() async throws {
         try? await gracefulShutdown()

@@ -75,11 +75,11 @@ public final class Sessions: Sendable {
 
     private let state = Mutex(State())
     static let keptAnswers = 10_000
-    let store: any EventStore
+    let store: any SessionRecords
     let clock: any CenterClock
     public let policy: Policy
 
-    public init(store: any EventStore, clock: any CenterClock, policy: Policy = Policy()) {
+    public init(store: any SessionRecords, clock: any CenterClock, policy: Policy = Policy()) {
         self.store = store
         self.clock = clock
         self.policy = policy

@@ -92,9 +92,9 @@ actor SIPEndpoint {
     let browserEventsIn: AsyncStream<(WebRTCSessionID, WebRTCSessionEvent)>.Continuation
 
     /// Where each open leg is written down, so a restart after a crash can end it (see `recover`).
-    let records: (any EventStore)?
+    let records: (any LineRecords)?
 
-    init(settings: SIPSettings, clock: any CenterClock, records: (any EventStore)?, logger: Logger) {
+    init(settings: SIPSettings, clock: any CenterClock, records: (any LineRecords)?, logger: Logger) {
         self.records = records
         self.settings = settings
         self.clock = clock

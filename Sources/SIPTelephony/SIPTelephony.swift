@@ -17,7 +17,7 @@ public final class SIPTelephony: Telephony, Service {
     /// `records`: where open legs are written down (the server's store), so that after a crash
     /// the next start carries on those of live calls and ends the others; nil keeps nothing.
     public init(
-        settings: SIPSettings, clock: any CenterClock, records: (any EventStore)?, logger: Logger = Logger(label: "switchboard.sip")
+        settings: SIPSettings, clock: any CenterClock, records: (any LineRecords)?, logger: Logger = Logger(label: "switchboard.sip")
     ) {
         endpoint = SIPEndpoint(settings: settings, clock: clock, records: records, logger: logger)
         (actions, actionsIn) = AsyncStream.makeStream()

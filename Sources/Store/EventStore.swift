@@ -1,10 +1,18 @@
 import CallControl
 import Synchronization
 
-/// Where the center's events are kept: an append-only log, each event numbered by its place in
-/// the center's history. A command is answered only after its events are appended; replaying the
-/// log in order rebuilds the center.
-public protocol EventStore: Sendable {
+/// What the server keeps, split by who uses it: each shell depends on the roles it needs (the
+/// center on the log, snapshots, history and audit; sessions on sessions; SIP on its lines), and a
+/// store (in memory, SQLite) plays them all.
+public protocol EventStore: InteractionLog, SnapshotStore, InteractionHistory, AuditTrail, LineRecords, SessionRecords {}
+
+/// What the contact center itself reads and writes.
+public typealias CenterStore = InteractionLog & SnapshotStore & InteractionHistory & AuditTrail
+
+/// The center's events: an append-only log, each event numbered by its place in the center's
+/// history. A command is answered only after its events are appended; replaying the log in order
+/// rebuilds the center.
+public protocol InteractionLog: Sendable {
     /// Appends events numbered `first`, `first + 1`, …, and the summaries of the interactions
     /// they finish, all or nothing. Appends may overlap; the numbers keep the order.
     func append(_ events: [Event], first: Int, finishing finished: [FinishedInteraction]) async throws
@@ -16,29 +24,46 @@ public protocol EventStore: Sendable {
     func events(from first: Int) async throws -> [Event]
     /// The number the next event gets: one past the highest stored.
     func nextSequence() async throws -> Int
+    /// Closes the store; nothing is appended after.
+    func close() async throws
+}
+
+/// Snapshots of the live state, so a start replays only the events after the newest.
+public protocol SnapshotStore: Sendable {
     /// Keeps a snapshot of the live state (replacing older ones).
     func saveSnapshot(_ snapshot: StoredSnapshot) async throws
     /// The newest snapshot, if any.
     func latestSnapshot() async throws -> StoredSnapshot?
+}
+
+/// Past interactions: the summaries the past-interactions views search, and retention.
+public protocol InteractionHistory: Sendable {
     /// Finished interactions, newest first (see `FinishedQuery`).
     func finished(_ query: FinishedQuery) async throws -> [FinishedInteraction]
     /// Removes the finished interactions that ended before `cutoff`, with all their events — but
     /// only those that ended before the oldest kept snapshot, so a start never needs them. Returns
     /// how many were removed.
     func purge(endedBefore cutoff: Timestamp) async throws -> Int
-    /// Closes the store; nothing is appended after.
-    func close() async throws
-    /// What a telephony must find again after a crash (SIP: the dialog of each open call leg, so
-    /// every leg gets a BYE), by key, beside the log: each change sets a key (again: replaces it)
-    /// or removes it, in order. Written in the same group commit as the events around it.
-    func writeLines(_ changes: [LineRecord]) async throws
-    func lines() async throws -> [LineRecord]
-    /// Sign-in sessions (tokens only as hashes), so a restart signs no one out.
-    func writeSessions(_ changes: [SessionChange]) async throws
-    func sessions() async throws -> [SessionRecord]
-    /// The audit trail: appended, read per subject newest first, purged with the calls.
+}
+
+/// The audit trail: appended, read per subject newest first, purged with the calls.
+public protocol AuditTrail: Sendable {
     func appendAudit(_ entries: [AuditEntry]) async throws
     func audit(of subject: String, limit: Int) async throws -> [AuditEntry]
+}
+
+/// What a telephony must find again after a crash (SIP: the dialog of each open call leg, so
+/// every leg gets a BYE), by key, beside the log: each change sets a key (again: replaces it) or
+/// removes it, in order. Written in the same group commit as the events around it.
+public protocol LineRecords: Sendable {
+    func writeLines(_ changes: [LineRecord]) async throws
+    func lines() async throws -> [LineRecord]
+}
+
+/// Sign-in sessions (tokens only as hashes), so a restart signs no one out.
+public protocol SessionRecords: Sendable {
+    func writeSessions(_ changes: [SessionChange]) async throws
+    func sessions() async throws -> [SessionRecord]
 }
 
 /// A telephony's record of one line; `body` nil (in a change) removes it.
@@ -64,7 +89,7 @@ public struct StoredSnapshot: Equatable, Sendable {
     }
 }
 
-extension EventStore {
+extension InteractionLog {
     public func close() async throws {}
 
     public func append(_ events: [Event], first: Int) async throws {

@@ -10,6 +10,7 @@ import SIP
 import Media
 import MediaService
 import NIOCore
+import PostgresStore
 import SIPTelephony
 import Store
 
@@ -35,7 +36,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "A JSON configuration file.") var config: String?
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0: any free port).") var port = 8080
-    @Option(help: "The SQLite file that keeps every event.") var database = "switchboard.sqlite"
+    @Option(help: "Where every event is kept: a SQLite file, or postgres://USER@HOST[:PORT]/DB (a build with the PostgreSQL trait).")
+    var database = "switchboard.sqlite"
     @Option(help: "Where recorded queues' calls are written, a stereo WAV each (default: beside --database, its name with .recordings).")
     var recordings: String?
     @Option(help: "Telephony: 'sip' (SIP, with the simulator beside it; the demo's default), 'simulator' (the built-in call simulator alone) or 'none'.")
@@ -142,14 +144,17 @@ struct Serve: AsyncParsableCommand {
             settings = .demo()
         }
         let kind = telephony ?? (demo ? "sip" : "none")
-        let store: SQLiteEventStore
+        let store: any EventStore
         do {
-            store = try await SQLiteEventStore.open(path: database, durability: SQLiteEventStore.Durability(rawValue: sync) ?? .full)
+            store = try await Self.openStore(database, sync: sync)
+        } catch let error as ValidationError {
+            throw error
         } catch {
             throw ValidationError("cannot open the database '\(database)': \(error)")
         }
         // Recordings: the directory made if missing, and any recording a crash left open made playable.
-        let recordingDirectory = RecordingDirectory(path: recordings ?? Self.recordingsBeside(database))
+        let recordingDirectory = RecordingDirectory(
+            path: recordings ?? (Self.isPostgres(database) ? "switchboard.recordings" : Self.recordingsBeside(database)))
         do {
             try recordingDirectory.prepare()
         } catch {
@@ -204,6 +209,21 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    static func isPostgres(_ database: String) -> Bool { database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") }
+
+    /// A SQLite file, or PostgreSQL by URL (only in a build with the PostgreSQL trait).
+    static func openStore(_ database: String, sync: String) async throws -> any EventStore {
+        guard isPostgres(database) else {
+            return try await SQLiteEventStore.open(path: database, durability: SQLiteEventStore.Durability(rawValue: sync) ?? .full)
+        }
+        #if PostgreSQL
+        return try await PostgresEventStore.open(url: database)
+        #else
+        throw ValidationError(
+            "--database \(database): this switchboard was built without PostgreSQL; build it with `swift build --traits PostgreSQL`")
+        #endif
+    }
+
     /// `switchboard.sqlite` → `switchboard.recordings`, in the same directory.
     static func recordingsBeside(_ database: String) -> String {
         let base = database.hasSuffix(".sqlite") ? String(database.dropLast(7)) : database

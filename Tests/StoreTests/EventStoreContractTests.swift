@@ -1,5 +1,6 @@
 import CallControl
 import Foundation
+import PostgresStore
 import SQLiteNIO
 import Store
 import Testing
@@ -13,7 +14,17 @@ struct StoreUnderTest: CustomStringConvertible, Sendable {
     static let sqlite = StoreUnderTest(description: "SQLite") { folder in
         try await SQLiteEventStore.open(path: folder.appendingPathComponent("log.sqlite").path)
     }
+    #if PostgreSQL
+    /// A new database for each test on the server `SWITCHBOARD_TEST_POSTGRES` names
+    /// (`postgres://USER@HOST:PORT/postgres`; scripts/test starts one): in a build with the
+    /// PostgreSQL trait the contract is checked there too, and a missing server fails the tests.
+    static let postgres = StoreUnderTest(description: "PostgreSQL") { _ in
+        try await PostgresEventStore.open(url: try TestPostgres.newDatabase())
+    }
+    static let all = [inMemory, sqlite, postgres]
+    #else
     static let all = [inMemory, sqlite]
+    #endif
 }
 
 func withTemporaryFolder<T>(_ body: (URL) async throws -> T) async throws -> T {
