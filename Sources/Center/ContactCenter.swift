@@ -83,6 +83,34 @@ public actor ContactCenter {
         telephony.attach(to: self)
     }
 
+    /// A standby's step (docs/ha.md): events another node appended, with their numbers, applied
+    /// as a restart would apply them — to the live state, the reports and the timers to arm — so
+    /// that taking over needs no replay. Only before `start()`: a running center writes its own.
+    public func follow(_ numbered: [(sequence: Int, event: Event)]) throws {
+        guard !running else { throw FollowingWhileRunning() }
+        guard let first = numbered.first, let last = numbered.last else { return }
+        // A gap is a write that failed on the other node: the log, not a count, is the truth.
+        guard first.sequence >= nextSequence else { throw FollowedOutOfOrder(expected: nextSequence, got: first.sequence) }
+        let events = numbered.map(\.event)
+        for event in events {
+            center.apply(event)
+            if let id = event.interactionID { center.forgetIfFinished(id) }
+        }
+        report(events)
+        nextSequence = last.sequence + 1
+        durableThrough = nextSequence
+        timers = Dictionary(center.activeTimers(), uniquingKeysWith: { _, newer in newer })
+    }
+
+    public struct FollowingWhileRunning: Error {}
+    public struct FollowedOutOfOrder: Error {
+        public var expected: Int
+        public var got: Int
+    }
+
+    /// The number the next event gets (a standby follows the log from here).
+    public var sequence: Int { nextSequence }
+
     /// Where the start began: the snapshot's `through`, or nil for a full replay of the log.
     public private(set) var restoredFromSnapshot: Int?
     /// How many events the start replayed (after the snapshot, if any).

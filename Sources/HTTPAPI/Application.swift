@@ -100,10 +100,19 @@ public func buildApplication(
     configuration: SwitchboardConfiguration, store: any EventStore, telephony: any Telephony,
     simulator: SimulatedTelephony? = nil, options: ServerOptions = ServerOptions()
 ) async throws -> SwitchboardServer {
-    let logger = Logger(label: "Switchboard")
     let center = try await ContactCenter(
         configuration: configuration, store: store, telephony: telephony, clock: options.clock,
         retentionDays: options.retentionDays, desktopGrace: options.desktopGrace)
+    return try await buildApplication(center: center, store: store, telephony: telephony, simulator: simulator, options: options)
+}
+
+/// The same around a center already built: a standby's, kept current from the log until it took
+/// the lease (docs/ha.md).
+public func buildApplication(
+    center: ContactCenter, store: any EventStore, telephony: any Telephony,
+    simulator: SimulatedTelephony? = nil, options: ServerOptions = ServerOptions()
+) async throws -> SwitchboardServer {
+    let logger = Logger(label: "Switchboard")
     let sessions = Sessions(store: store, clock: options.clock, policy: options.sessions)
     try await sessions.load()
     let accounts = Accounts(center: center, sessions: sessions)

@@ -71,7 +71,9 @@ func buildRouter(
     let api = API(center: center, sessions: sessions)
 
     // The desktop shows its simulator panel when the simulator is on.
-    struct Health: Encodable { var status = "ok"; var simulator: Bool }
+    /// `role`: "active" — the node that holds the lease (a single node always does); a standby
+    /// answers `/health` from `buildStandbyApplication`, with "standby".
+    struct Health: Encodable { var status = "ok"; var role = "active"; var simulator: Bool }
     router.get("/health") { _, _ in api.json(Health(simulator: simulator != nil)) }
 
     router.get("/metrics") { _, _ in

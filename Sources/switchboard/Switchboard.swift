@@ -5,6 +5,7 @@ import Cryptography
 import Center
 import Foundation
 import HTTPAPI
+import Logging
 import Recordings
 import SIP
 import Media
@@ -95,6 +96,10 @@ struct Serve: AsyncParsableCommand {
     var desktopGraceSeconds = 60
     @Option(help: "The Agent Desktop's folder (default: Public in the working directory, else the repository's).")
     var desktop: String?
+    @Option(help: "With PostgreSQL: this node's name in the lease (default: the host's name); two nodes on one database are an active/passive pair (docs/ha.md).")
+    var node: String?
+    @Option(help: "With PostgreSQL: how long the active node's lease runs without a renewal (seconds); a standby takes over that long after the active node stops answering.")
+    var leaseSeconds: Double = 3
     @Flag(help: "For tests only: time stands still and moves only when a supervisor says (POST /v1/test/clock).")
     var testClock = false
 
@@ -127,6 +132,7 @@ struct Serve: AsyncParsableCommand {
         if let mediaAddress, mediaAddresses(mediaAddress) == nil {
             throw ValidationError("--media-address is one or more IP addresses, comma-separated")
         }
+        if !(0.5...300).contains(leaseSeconds) { throw ValidationError("--lease-seconds must be between 0.5 and 300") }
         if let desktop, !FileManager.default.fileExists(atPath: desktop + "/index.html") {
             throw ValidationError("--desktop: no index.html in '\(desktop)'")
         }
@@ -203,6 +209,25 @@ struct Serve: AsyncParsableCommand {
         case "simulator": line = SimulatedTelephony()
         default: line = NoTelephony()
         }
+        #if PostgreSQL
+        if let postgres = store as? PostgresEventStore {
+            // One of a pair: the standby until this node holds the lease (docs/ha.md).
+            let center = try await ContactCenter(
+                configuration: settings, store: store, telephony: line, clock: options.clock,
+                retentionDays: options.retentionDays, desktopGrace: options.desktopGrace)
+            let name = node ?? ProcessInfo.processInfo.hostName
+            let pair = PairNode(
+                store: postgres, holder: "\(name)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
+                leaseSeconds: leaseSeconds, logger: Logger(label: "switchboard.pair"))
+            let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
+            guard let (epoch, boundPort) = try await pair.standBy(center: center, host: host, port: port, say: say) else { return }
+            say("Switchboard holds the lease (epoch \(epoch))")
+            options.port = boundPort
+            let server = try await buildApplication(center: center, store: store, telephony: line, simulator: simulator, options: options)
+            try await pair.whileActive(epoch: epoch) { try await server.run() }
+            return
+        }
+        #endif
         let server = try await buildApplication(configuration: settings, store: store, telephony: line, simulator: simulator, options: options)
         try await server.run()
     }

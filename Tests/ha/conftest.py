@@ -1,0 +1,145 @@
+"""Two Switchboard nodes on one PostgreSQL database (docs/ha.md), for the pair's tests: each node a
+real `serve` process on loopback, its output read line by line so a test can wait for what it says
+("is the standby", "is running", "holds the lease", "lost the lease")."""
+import os
+import queue
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+
+import pytest
+import requests
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
+from switchboard_server import BINARY, ROOT  # noqa: E402
+
+POSTGRES = os.environ.get("SWITCHBOARD_TEST_POSTGRES")
+
+
+def new_database():
+    parts = urllib.parse.urlsplit(POSTGRES)
+    name = f"switchboard_pair_{uuid.uuid4().hex}"
+    subprocess.run(["createdb", "-h", parts.hostname, "-p", str(parts.port), "-U", parts.username, name], check=True)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
+class Node:
+    """One node: `serve --database postgres://…` with the simulator and a short lease."""
+
+    def __init__(self, name, database, folder, lease_seconds=1.5, port=0):
+        self.name = name
+        self.lines = queue.Queue()
+        self.said = []
+        self.url = None
+        self.process = subprocess.Popen(
+            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port), "--telephony", "simulator",
+             "--database", database, "--node", name, "--lease-seconds", str(lease_seconds), "--drain-seconds", "0",
+             "--recordings", str(folder / f"{name}.recordings"), "--desktop-grace-seconds", "3600"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern, timeout=20):
+        """The first line (from now on, or already said) matching `pattern`; its match."""
+        for line in self.said:
+            if (match := re.search(pattern, line)):
+                self.said.remove(line)
+                return match
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if (match := re.search(pattern, line)):
+                return match
+            self.said.append(line)
+        raise AssertionError(f"{self.name} did not say /{pattern}/ in {timeout} s; it said {self.said}")
+
+    def running(self):
+        """Waits until this node serves as the active one; its URL."""
+        self.url = self.wait_for(r"Switchboard is running: (http://127\.0\.0\.1:\d+)/").group(1)
+        return self.url
+
+    def standing_by(self):
+        self.url = self.wait_for(r"Switchboard is the standby: (http://127\.0\.0\.1:\d+)/").group(1)
+        return self.url
+
+    def health(self):
+        answer = requests.get(f"{self.url}/health", timeout=5)
+        return answer.status_code, answer.json()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(18)  # SIGCONT: a paused node cannot stop
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Front:
+    """HAProxy with the repository's deploy/haproxy.cfg, in front of two nodes' HTTP ports."""
+
+    def __init__(self, folder, node_ports):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = os.path.join(ROOT, "deploy", "haproxy.cfg")
+        environment = {**os.environ, "SWITCHBOARD_FRONT": f"127.0.0.1:{self.port}",
+                       "SWITCHBOARD_NODE_A": f"127.0.0.1:{node_ports[0]}", "SWITCHBOARD_NODE_B": f"127.0.0.1:{node_ports[1]}"}
+        subprocess.run(["haproxy", "-c", "-q", "-f", config], env=environment, check=True)
+        self.process = subprocess.Popen(["haproxy", "-db", "-f", config], env=environment,
+                                        stdout=subprocess.DEVNULL, stderr=open(folder / "haproxy.log", "w"))
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def front(tmp_path):
+    started = []
+
+    def start(node_ports):
+        running = Front(tmp_path, node_ports)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+@pytest.fixture
+def pair(tmp_path):
+    """Starts nodes on one new database; stops every one afterwards."""
+    if not POSTGRES:
+        pytest.fail("SWITCHBOARD_TEST_POSTGRES is not set: scripts/test starts a PostgreSQL server for these tests")
+    database = new_database()
+    started = []
+
+    def start(name, **options):
+        node = Node(name, database, tmp_path, **options)
+        started.append(node)
+        return node
+
+    start.database = database
+    yield start
+    for node in started:
+        node.stop()

@@ -1,0 +1,73 @@
+"""Desktops through HAProxy (deploy/haproxy.cfg) in front of the pair: the front sends everything
+to the active node; when it is killed, the same sessions reach the new active node through the
+same front, and the event stream reconnects there and resyncs."""
+import json
+import signal
+import time
+
+import requests
+import websocket
+
+from conftest import free_port
+
+
+def until(condition, what, timeout=15):
+    """Polls `condition` (a few times a second) until it holds; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except requests.RequestException:
+            value = None  # the front, or the node behind it, not there yet
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def test_desktops_reach_whichever_node_is_active_through_the_front(pair, front):
+    ports = free_port(), free_port()
+    a = pair("a", port=ports[0])
+    a.running()
+    b = pair("b", port=ports[1])
+    b.standing_by()
+    proxy = front(ports)
+    # Through the front: the active node, once HAProxy has checked the two (it starts by thinking
+    # both up and takes a second to mark the standby down): four answers in a row from the active.
+    until(lambda: all(requests.get(f"{proxy.url}/health", timeout=2).status_code == 200 for _ in range(4)),
+          "the front sends everything to the active node")
+    login = requests.post(f"{proxy.url}/v1/auth/login", json={"username": "agent1", "password": "switchboard"}, timeout=5)
+    assert login.status_code == 200, login.text
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    assert requests.put(f"{proxy.url}/v1/me/state", json={"state": "available"}, headers=headers, timeout=5).status_code == 200
+    stream = websocket.create_connection(proxy.url.replace("http://", "ws://") + f"/v1/notifications?token={login.json()['token']}", timeout=10)
+    while (ready := json.loads(stream.recv()))["type"] != "ready":
+        pass
+    task = requests.post(f"{proxy.url}/v1/sim/calls", json={"queueId": "support", "from": "+15550100"}, headers=headers, timeout=5).json()["taskId"]
+    assert requests.post(f"{proxy.url}/v1/tasks/{task}/accept", headers=headers, timeout=5).status_code == 200
+    last = ready["seq"]
+    while (message := json.loads(stream.recv()))["type"] != "task" or message["task"]["status"] != "connected":
+        last = message["seq"]
+    last = message["seq"]
+
+    a.process.send_signal(signal.SIGKILL)
+    killed = time.monotonic()
+    # The open stream is cut (its node is gone); the same token, through the same front, reaches
+    # the new active node once it holds the lease and HAProxy has seen it up.
+    answer = until(lambda: (r := requests.get(f"{proxy.url}/v1/tasks/{task}", headers=headers, timeout=2)).status_code == 200 and r,
+                   "the task through the front after the failover")
+    recovered = time.monotonic() - killed
+    assert answer.json()["status"] == "connected", answer.text
+    assert recovered < 6, f"the front answered again after {recovered:.1f} s"
+    # A desktop's stream reconnects through the front to the new node and starts over there (its
+    # numbers are the new node's), so the desktop fetches its tasks afresh: nothing is missed.
+    stream.close()
+    url = proxy.url.replace("http://", "ws://") + f"/v1/notifications?token={login.json()['token']}&since={last}"
+    again = websocket.create_connection(url, timeout=10)
+    while (message := json.loads(again.recv()))["type"] != "ready":
+        pass
+    again.close()
+    # A number below the desktop's last one: the desktop's cue to fetch everything afresh.
+    assert message["seq"] < last, (message, last)
+    assert requests.post(f"{proxy.url}/v1/tasks/{task}/hold", headers=headers, timeout=5).status_code == 200
+    print(f"failover through the front: {recovered:.2f} s")
