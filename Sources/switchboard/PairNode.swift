@@ -131,6 +131,14 @@ struct PairNode {
     func restartAsStandby(_ why: String) -> Never {
         FileHandle.standardOutput.write(Data("Switchboard lost the lease: \(why); restarting as the standby\n".utf8))
         logger.error("lost the lease; restarting as the standby", metadata: ["why": "\(why)"])
+        // Nothing of this process may outlive it: its listening and accepted sockets close with
+        // the exec (the new process binds the same ports; a client waiting on the old one hears
+        // the connection close).
+        if let open = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+            for descriptor in open.compactMap(Int32.init) where descriptor > 2 {
+                _ = fcntl(descriptor, F_SETFD, fcntl(descriptor, F_GETFD) | FD_CLOEXEC)
+            }
+        }
         let arguments = CommandLine.arguments
         var pointers = arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", &pointers)
