@@ -35,11 +35,18 @@ struct PairNode {
 
     /// Standby until this node takes the lease; returns the epoch taken and the HTTP port the
     /// standby listened on (the active server takes the same one), or nil if told to stop first.
-    func standBy(center: ContactCenter, host: String, port: Int, say: @escaping @Sendable (String) -> Void) async throws
-        -> (epoch: Int64, port: Int)?
-    {
+    func standBy(
+        center: ContactCenter, host: String, port: Int, sip: (host: String, port: Int)?, say: @escaping @Sendable (String) -> Void
+    ) async throws -> (epoch: Int64, port: Int)? {
         // The first node up (or the only one) takes the lease at once, with no standby phase.
         if let epoch = try? await takeOver(center) { return (epoch, port) }
+        // SIP too answers as the standby: 503 to Kamailio's probes, and to any request.
+        var standbySIP: StandbySIP?
+        if let sip {
+            standbySIP = try await StandbySIP.start(host: sip.host, port: sip.port, retryAfterSeconds: Int(leaseSeconds.rounded(.up)))
+        }
+        let responder = standbySIP
+        defer { if let responder { Task { await responder.close() } } }
         let bound = BoundPort()
         let application = buildStandbyApplication(
             host: host, port: port, retryAfterSeconds: Int(leaseSeconds.rounded(.up)),
@@ -72,6 +79,7 @@ struct PairNode {
             }
             await group.triggerGracefulShutdown()
             _ = try await tasks.next()  // the standby's listener is closed: the port is free
+            await responder?.close()  // and its SIP port, for the SIP layer to bind
             return (epoch, bound.port ?? port)
         }
     }

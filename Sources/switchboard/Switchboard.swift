@@ -110,7 +110,7 @@ struct Serve: AsyncParsableCommand {
         }
         if !(0...65535).contains(sipPort) { throw ValidationError("--sip-port must be between 0 and 65535") }
         if rtpRange == nil { throw ValidationError("--rtp-ports is FIRST-LAST, two ports with FIRST < LAST") }
-        if tlsPort == .some(nil), sipTLSPort != nil { throw ValidationError("--sip-tls-port is a port (0 for any) or 'off'") }
+        if tlsPort == .some(nil), sipTLSPort != "off" { throw ValidationError("--sip-tls-port is a port (0 for any) or 'off'") }
         if (sipTLSCert == nil) != (sipTLSKey == nil) { throw ValidationError("--sip-tls-cert and --sip-tls-key go together") }
         if (httpsCert == nil) != (httpsKey == nil) { throw ValidationError("--https-cert and --https-key go together") }
         if !(0...86_400).contains(sipQualifySeconds) { throw ValidationError("--sip-qualify-seconds must be between 0 and 86400") }
@@ -220,7 +220,9 @@ struct Serve: AsyncParsableCommand {
                 store: postgres, holder: "\(name)/\(ProcessInfo.processInfo.processIdentifier)/\(UUID().uuidString.prefix(8))",
                 leaseSeconds: leaseSeconds, logger: Logger(label: "switchboard.pair"))
             let say: @Sendable (String) -> Void = { FileHandle.standardOutput.write(Data(($0 + "\n").utf8)) }
-            guard let (epoch, boundPort) = try await pair.standBy(center: center, host: host, port: port, say: say) else { return }
+            let sipAddress = kind == "sip" ? (host: sipHost ?? host, port: sipPort) : nil
+            guard let (epoch, boundPort) = try await pair.standBy(center: center, host: host, port: port, sip: sipAddress, say: say)
+            else { return }
             say("Switchboard holds the lease (epoch \(epoch))")
             options.port = boundPort
             let server = try await buildApplication(center: center, store: store, telephony: line, simulator: simulator, options: options)

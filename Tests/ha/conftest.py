@@ -31,13 +31,16 @@ def new_database():
 class Node:
     """One node: `serve --database postgres://…` with the simulator and a short lease."""
 
-    def __init__(self, name, database, folder, lease_seconds=1.5, port=0):
+    def __init__(self, name, database, folder, lease_seconds=1.5, port=0, sip_port=None, rtp_ports=None):
         self.name = name
         self.lines = queue.Queue()
         self.said = []
         self.url = None
+        # Without a SIP port: the simulator alone. With one: SIP (and the simulator beside it).
+        telephony = (["--telephony", "simulator"] if sip_port is None else
+                     ["--sip-port", str(sip_port), "--sip-tls-port", "off", "--sip-qualify-seconds", "0", "--rtp-ports", rtp_ports])
         self.process = subprocess.Popen(
-            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port), "--telephony", "simulator",
+            [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port), *telephony,
              "--database", database, "--node", name, "--lease-seconds", str(lease_seconds), "--drain-seconds", "0",
              "--recordings", str(folder / f"{name}.recordings"), "--desktop-grace-seconds", "3600"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -92,6 +95,44 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class Kamailio:
+    """Kamailio with the repository's deploy/kamailio.cfg, in front of two nodes' SIP ports."""
+
+    def __init__(self, folder, node_sip_ports):
+        self.port = free_port()
+        listing = folder / "switchboard.list"
+        # Node A first: of the active ones, the highest priority gets new calls.
+        listing.write_text("".join(f"1 sip:127.0.0.1:{port} 0 {10 - index}\n" for index, port in enumerate(node_sip_ports)))
+        config = os.path.join(ROOT, "deploy", "kamailio.cfg")
+        self.log = open(folder / "kamailio.log", "w")
+        self.process = subprocess.Popen(
+            ["kamailio", "-DD", "-E", "-f", config, "-l", f"udp:127.0.0.1:{self.port}", "-A", f'DISPATCHER_LIST="{listing}"',
+             "-P", str(folder / "kamailio.pid"), "-Y", str(folder), "-m", "32", "-M", "8"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def kamailio(tmp_path):
+    started = []
+
+    def start(node_sip_ports):
+        running = Kamailio(tmp_path, node_sip_ports)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
 
 
 class Front:
