@@ -108,6 +108,10 @@ public actor ContactCenter {
         public var got: Int
     }
 
+    /// Whether a write to the store failed: the center takes no command until it is rebuilt from
+    /// the log (a pair's node then restarts itself, docs/ha.md).
+    public var storeHasFailed: Bool { storeFailed }
+
     /// The number the next event gets (a standby follows the log from here).
     public var sequence: Int { nextSequence }
 

@@ -139,6 +139,14 @@ public final class PostgresEventStore: EventStore {
     /// Creates the tables (two nodes starting at once take turns: a transaction-scoped advisory
     /// lock serialises the migration only) and checks the version.
     private func migrate() async throws {
+        // Up to date already: nothing to write (a standby server, read-only, can be opened then).
+        let current = try await bounded("schema version") { [client] in
+            let rows = try? await client.query(
+                "SELECT version FROM schema_version WHERE to_regclass('lease') IS NOT NULL").collect()
+            return try rows?.first?.decode(Int.self)
+        }
+        if current == EventLog.schemaVersion { return }
+        if let current, current > EventLog.schemaVersion { throw EventLogError.newerSchema(current) }
         try await bounded("migrate") { [client, logger] in
             try await Self.transaction(client, logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(5060)", logger: logger)

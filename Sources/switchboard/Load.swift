@@ -30,6 +30,8 @@ struct Load: AsyncParsableCommand {
     var reportEvery: Double?
     @Option(help: "Sign-ins per second through the measured window, each by one of extra agents whose password is hashed at bcrypt cost 12 as in a real configuration (each signs out again): a shift's start.")
     var signInsPerSecond: Double = 0
+    @Option(help: "The server's database instead of a new SQLite file: postgres://USER@HOST:PORT/DB (an empty database; a build with the PostgreSQL trait).")
+    var database: String?
     @Flag(help: "Run the server without its report projections (reports.enabled false): the reference that measures what keeping them costs.")
     var noReports = false
     @Flag(help: "Start on the folder's existing load.sqlite (an earlier run's log, say a soak's) instead of an empty one: is a command slower on a big log?")
@@ -64,8 +66,10 @@ struct Load: AsyncParsableCommand {
         var configuration = Self.configuration(pairs: calls, shiftAgents: shiftAgents)
         if noReports { configuration.reports = .init(); configuration.reports?.enabled = false }
         try JSONEncoder().encode(configuration).write(to: URL(fileURLWithPath: configurationPath))
-        let database = folder + "/load.sqlite"
-        if !keepDatabase {
+        let database = self.database ?? folder + "/load.sqlite"
+        if self.database != nil {
+            // PostgreSQL: the database given, as it is (the caller makes it empty).
+        } else if !keepDatabase {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: database + suffix) }
         } else if !FileManager.default.fileExists(atPath: database) {
             throw ValidationError("--keep-database: no load.sqlite in \(folder)")
@@ -73,10 +77,14 @@ struct Load: AsyncParsableCommand {
 
         let server = try ChildServer(arguments: [
             "serve", "--config", configurationPath, "--database", database, "--port", "0",
-            "--telephony", "simulator", "--drain-seconds", "0", "--sync", sync,
+            "--telephony", "simulator", "--drain-seconds", "0", "--sync", sync, "--recordings", folder + "/recordings",
         ])
         defer { server.stop() }
-        print("server: \(server.address) (SQLite synchronous=\(sync.uppercased()) in \(folder))")
+        if self.database != nil {
+            print("server: \(server.address) (PostgreSQL)")
+        } else {
+            print("server: \(server.address) (SQLite synchronous=\(sync.uppercased()) in \(folder))")
+        }
 
         let gate = StartGate(count: calls, duration: .milliseconds(Int64(duration * 1000)))
         // Bounded whatever happens: a run that has not finished long after its window stops.
@@ -387,15 +395,15 @@ final class ChildServer: Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        // The first line is "Switchboard is running: http://HOST:PORT/".
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
+        // Up to "Switchboard is running: http://HOST:PORT/" (on PostgreSQL, after "holds the lease").
+        var text = ""
+        while !text.contains("is running: http://") || !text.hasSuffix("\n") {
             let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw ValidationError("the server stopped before listening") }
-            line += chunk
+            if chunk.isEmpty { throw ValidationError("the server stopped before listening: \(text)") }
+            text += String(decoding: chunk, as: UTF8.self)
         }
-        let text = String(decoding: line, as: UTF8.self)
-        guard let range = text.range(of: "http://") else { throw ValidationError("unexpected server output: \(text)") }
+        guard let range = text.range(of: "is running: http://").map({ text.index($0.upperBound, offsetBy: -7)..<$0.upperBound })
+        else { throw ValidationError("unexpected server output: \(text)") }
         address = try ServerAddress(url: String(text[range.lowerBound...].prefix { !$0.isWhitespace }))
         self.process = process
     }

@@ -105,14 +105,17 @@ struct PairNode {
     }
 
     /// Runs the active server while renewing the lease; a lease lost (refused, or not renewed for
-    /// a whole lease) restarts the process as the standby.
-    func whileActive(epoch: Int64, _ serve: @escaping @Sendable () async throws -> Void) async throws {
+    /// a whole lease) or a failed write restarts the process as the standby.
+    func whileActive(epoch: Int64, center: ContactCenter, _ serve: @escaping @Sendable () async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await serve() }
             tasks.addTask {
                 var renewed = ContinuousClock.now
                 while true {
                     try await Task.sleep(for: renewInterval)
+                    // A write that failed (the database lost, or failed over) leaves memory ahead
+                    // of the log: start again from the log, as the standby first.
+                    if await center.storeHasFailed { restartAsStandby("a write to the database failed") }
                     do {
                         let held = try await store.claimLease(holder: holder, seconds: leaseSeconds)
                         if held == epoch {

@@ -226,7 +226,7 @@ struct Serve: AsyncParsableCommand {
             say("Switchboard holds the lease (epoch \(epoch))")
             options.port = boundPort
             let server = try await buildApplication(center: center, store: store, telephony: line, simulator: simulator, options: options)
-            try await pair.whileActive(epoch: epoch) { try await server.run() }
+            try await pair.whileActive(epoch: epoch, center: center) { try await server.run() }
             return
         }
         #endif
@@ -244,7 +244,23 @@ extension Serve {
             return try await SQLiteEventStore.open(path: database, durability: SQLiteEventStore.Durability(rawValue: sync) ?? .full)
         }
         #if PostgreSQL
-        return try await PostgresEventStore.open(url: database)
+        // The database may be failing over (or not up yet): tried again with backoff, for a while.
+        var pause = Duration.milliseconds(250)
+        let giveUp = ContinuousClock.now + .seconds(120)
+        while true {
+            do {
+                return try await PostgresEventStore.open(url: database)
+            } catch let error as EventLogError {
+                throw error
+            } catch let error as PostgresStoreError where error != .timedOut("migrate") && error != .timedOut("schema version") {
+                throw error  // a bad URL, fenced: trying again changes nothing
+            } catch {
+                guard ContinuousClock.now + pause < giveUp else { throw error }
+                FileHandle.standardOutput.write(Data("waiting for the database: \(error)\n".utf8))
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(5))
+            }
+        }
         #else
         throw ValidationError(
             "--database \(database): this switchboard was built without PostgreSQL; build it with `swift build --traits PostgreSQL`")

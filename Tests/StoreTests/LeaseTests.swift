@@ -73,7 +73,7 @@ struct LeaseTests {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
         let port = Int(UInt16(bigEndian: address.sin_port))
-        await #expect(throws: PostgresStoreError.timedOut("migrate")) {
+        await #expect(throws: PostgresStoreError.timedOut("schema version")) {
             _ = try await PostgresEventStore.open(url: "postgres://nobody@127.0.0.1:\(port)/none", timeout: .milliseconds(300))
         }
     }

@@ -4,9 +4,11 @@ real `serve` process on loopback, its output read line by line so a test can wai
 import os
 import queue
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -135,6 +137,47 @@ def kamailio(tmp_path):
         running.stop()
 
 
+class PostgresPair:
+    """A PostgreSQL primary with a synchronous standby (scripts/postgres-pair-for-tests) and HAProxy
+    (deploy/haproxy-postgres.cfg) giving them one address that follows the primary."""
+
+    def __init__(self, folder):
+        # Under /tmp, not the test's folder: as root, the servers run as `postgres`, who must be
+        # able to reach it (pytest's folders are private to their owner).
+        self.folder = tempfile.mkdtemp(prefix="switchboard-postgres-pair-")
+        self.script = os.path.join(ROOT, "scripts", "postgres-pair-for-tests")
+        ports = subprocess.run([self.script, "start", str(self.folder)], capture_output=True, text=True, check=True).stdout.split()
+        self.primary, self.standby = int(ports[0]), int(ports[1])
+        self.port = free_port()
+        config = os.path.join(ROOT, "deploy", "haproxy-postgres.cfg")
+        environment = {**os.environ, "SWITCHBOARD_POSTGRES_FRONT": f"127.0.0.1:{self.port}",
+                       "SWITCHBOARD_POSTGRES_PRIMARY": f"127.0.0.1:{self.primary}",
+                       "SWITCHBOARD_POSTGRES_STANDBY": f"127.0.0.1:{self.standby}"}
+        self.haproxy = subprocess.Popen(["haproxy", "-db", "-f", config], env=environment,
+                                        stdout=subprocess.DEVNULL, stderr=open(folder / "haproxy-postgres.log", "w"))
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-p", str(self.primary), "-U", "switchboard", "switchboard"], check=True)
+        self.url = f"postgres://switchboard@127.0.0.1:{self.port}/switchboard"
+
+    def kill_primary(self):
+        subprocess.run([self.script, "kill", str(self.folder)], check=True)
+
+    def promote(self):
+        subprocess.run([self.script, "promote", str(self.folder)], check=True)
+
+    def stop(self):
+        self.haproxy.terminate()
+        self.haproxy.wait(timeout=10)
+        subprocess.run([self.script, "stop", str(self.folder)], check=False)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_pair(tmp_path):
+    running = PostgresPair(tmp_path)
+    yield running
+    running.stop()
+
+
 class Front:
     """HAProxy with the repository's deploy/haproxy.cfg, in front of two nodes' HTTP ports."""
 
@@ -175,7 +218,7 @@ def pair(tmp_path):
     database = new_database()
     started = []
 
-    def start(name, **options):
+    def start(name, database=database, **options):
         node = Node(name, database, tmp_path, **options)
         started.append(node)
         return node
