@@ -494,18 +494,7 @@ public final class PostgresEventStore: EventStore {
 
     public func writeSessions(_ changes: [SessionChange]) async throws {
         guard !changes.isEmpty else { return }
-        var puts: [String: SessionRecord] = [:], removals = Set<String>()
-        for change in changes {
-            switch change {
-            case .put(let record):
-                puts[record.tokenHash] = record
-                removals.remove(record.tokenHash)
-            case .remove(let hash):
-                puts[hash] = nil
-                removals.insert(hash)
-            }
-        }
-        let rows = Array(puts.values), gone = Array(removals)
+        let (rows, gone) = SessionChange.coalesce(changes)
         try await bounded("writeSessions") { [client, logger] in
             try await Self.transaction(client, logger) { connection in
                 for record in rows {

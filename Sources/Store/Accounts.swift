@@ -26,6 +26,23 @@ public struct SessionRecord: Equatable, Sendable {
 public enum SessionChange: Equatable, Sendable {
     case put(SessionRecord)
     case remove(tokenHash: String)
+
+    /// What a batch of changes leaves: the records to write and the tokens to remove, the last
+    /// change to each token winning (a store writes these in a few statements).
+    public static func coalesce(_ changes: [SessionChange]) -> (puts: [SessionRecord], removals: [String]) {
+        var puts: [String: SessionRecord] = [:], removals = Set<String>()
+        for change in changes {
+            switch change {
+            case .put(let record):
+                puts[record.tokenHash] = record
+                removals.remove(record.tokenHash)
+            case .remove(let hash):
+                puts[hash] = nil
+                removals.insert(hash)
+            }
+        }
+        return (Array(puts.values), Array(removals))
+    }
 }
 
 /// One line of an agent's audit trail: sign-ins, sign-outs, expiries, what supervisors did to them.
@@ -59,18 +76,7 @@ extension SQLiteEventStore {
         guard !changes.isEmpty else { return }
         // A few statements for any number of changes (each statement is a trip to SQLite's thread,
         // and the writer's queue waits for the whole write).
-        var puts: [String: SessionRecord] = [:], removals = Set<String>()
-        for change in changes {
-            switch change {
-            case .put(let record):
-                puts[record.tokenHash] = record
-                removals.remove(record.tokenHash)
-            case .remove(let hash):
-                puts[hash] = nil
-                removals.insert(hash)
-            }
-        }
-        let rows = Array(puts.values), gone = Array(removals)
+        let (rows, gone) = SessionChange.coalesce(changes)
         try await write { connection in
             _ = try await connection.query("BEGIN IMMEDIATE", [])
             do {

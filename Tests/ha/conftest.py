@@ -123,18 +123,24 @@ class Kamailio:
             self.process.wait(timeout=10)
 
 
-@pytest.fixture
-def kamailio(tmp_path):
+def starter(kind, tmp_path):
+    """A fixture's body: a function that starts `kind(tmp_path, …)`, and every one it started
+    stopped afterwards."""
     started = []
 
-    def start(node_sip_ports):
-        running = Kamailio(tmp_path, node_sip_ports)
+    def start(*arguments):
+        running = kind(tmp_path, *arguments)
         started.append(running)
         return running
 
     yield start
     for running in started:
         running.stop()
+
+
+@pytest.fixture
+def kamailio(tmp_path):
+    yield from starter(Kamailio, tmp_path)
 
 
 class PostgresPair:
@@ -198,16 +204,7 @@ class Front:
 
 @pytest.fixture
 def front(tmp_path):
-    started = []
-
-    def start(node_ports):
-        running = Front(tmp_path, node_ports)
-        started.append(running)
-        return running
-
-    yield start
-    for running in started:
-        running.stop()
+    yield from starter(Front, tmp_path)
 
 
 @pytest.fixture
