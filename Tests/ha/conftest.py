@@ -33,7 +33,7 @@ def new_database():
 class Node:
     """One node: `serve --database postgres://…` with the simulator and a short lease."""
 
-    def __init__(self, name, database, folder, lease_seconds=1.5, port=0, sip_port=None, rtp_ports=None):
+    def __init__(self, name, database, folder, lease_seconds=1.5, port=0, sip_port=None, rtp_ports=None, extra=()):
         self.name = name
         self.lines = queue.Queue()
         self.said = []
@@ -44,8 +44,8 @@ class Node:
         self.process = subprocess.Popen(
             [BINARY, "serve", "--demo", "--host", "127.0.0.1", "--port", str(port), *telephony,
              "--database", database, "--node", name, "--lease-seconds", str(lease_seconds), "--drain-seconds", "0",
-             "--recordings", str(folder / f"{name}.recordings"), "--desktop-grace-seconds", "3600"],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             "--recordings", str(folder / f"{name}.recordings"), "--desktop-grace-seconds", "3600", *extra],
+            stdout=subprocess.PIPE, stderr=open(folder / f"{name}.log", "a"), text=True)
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):

@@ -1,0 +1,131 @@
+"""Chaos, bounded and seeded (docs/ha.md): clients send random commands through HAProxy while the
+active node is SIGKILLed and restarted, round after round. Afterwards: no acknowledged command was
+lost (every task is at least at the version its last 200 said), the log has no gap and no
+duplicate, agents and tasks agree, and the node that takes over last — from the log alone — shows
+exactly what the node before it showed."""
+import random
+import signal
+import subprocess
+import time
+import urllib.parse
+
+import requests
+
+from conftest import free_port
+from test_front import until
+
+AGENTS = ["agent1", "agent2", "agent3", "agent4"]
+
+
+class Client:
+    """A user through the front: commands retried while no node serves (503, connection lost)."""
+
+    def __init__(self, front, name):
+        self.front, self.name = front, name
+        answer = until(lambda: (r := requests.post(f"{front}/v1/auth/login", json={"username": name, "password": "switchboard"},
+                                                   timeout=3)).status_code == 200 and r, f"{name} signs in")
+        self.headers = {"Authorization": f"Bearer {answer.json()['token']}"}
+
+    def send(self, method, path, body=None, deadline=20):
+        """The first answer that is not "no node": (status, json)."""
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            try:
+                answer = requests.request(method, f"{self.front}{path}", json=body, headers=self.headers, timeout=3)
+            except requests.RequestException:
+                time.sleep(0.1)
+                continue
+            if answer.status_code == 503:
+                time.sleep(0.1)
+                continue
+            return answer.status_code, (answer.json() if answer.content else None)
+        raise AssertionError(f"{self.name} {method} {path}: no node answered in {deadline} s")
+
+
+def views(supervisor):
+    """Every agent's state, and every live task's status, version and who is on it how."""
+    agents = supervisor.send("GET", "/v1/agents")[1]
+    tasks = supervisor.send("GET", "/v1/tasks")[1]
+    return ({agent["id"]: agent["state"] for agent in agents},
+            {task["id"]: (task["status"], task["version"],
+                          tuple(sorted((p.get("agentId"), p["state"], p["wrapUpRequired"]) for p in task["participants"])))
+             for task in tasks})
+
+
+def test_random_commands_while_the_active_node_is_killed_round_after_round_lose_nothing(pair, front):
+    rng = random.Random(2026)
+    ports = free_port(), free_port()
+    # The center's clock stands still (--test-clock): no ring-no-answer or wrap-up timer moves the
+    # state between two looks; the lease runs on real time as always.
+    clock = ("--test-clock",)
+    nodes = {"a": pair("a", port=ports[0], extra=clock)}
+    nodes["a"].running()  # a first: it holds the lease before b starts
+    nodes["b"] = pair("b", port=ports[1], extra=clock)
+    nodes["b"].standing_by()
+    proxy = front(ports)
+    until(lambda: all(requests.get(f"{proxy.url}/health", timeout=2).status_code == 200 for _ in range(4)), "the front settles")
+    supervisor = Client(proxy.url, "supervisor1")
+    agents = {name: Client(proxy.url, name) for name in AGENTS}
+    acknowledged = {}  # task → the highest version a 200 answered with
+    active = "a"
+
+    for round_ in range(4):
+        for _ in range(30):
+            name = rng.choice(AGENTS)
+            agent = agents[name]
+            choice = rng.random()
+            if choice < 0.2:
+                supervisor.send("POST", "/v1/sim/calls", {"queueId": rng.choice(["sales", "support"]), "from": "+15550100"})
+            elif choice < 0.35:
+                agent.send("PUT", "/v1/me/state", rng.choice([{"state": "available"}, {"state": "idle", "idleCodeId": "break"}]))
+            else:
+                status, tasks = agent.send("GET", "/v1/tasks")
+                if status != 200 or not tasks:
+                    continue
+                task = rng.choice(tasks)
+                if not task["allowedActions"]:
+                    continue
+                action = rng.choice(task["allowedActions"])
+                body = {"wrapUpCodeId": "resolved"} if action == "wrapup" else None
+                if action in ("consult", "transfer"):
+                    body = {"destinationType": "queue", "to": "support"}
+                status, answer = agent.send("POST", f"/v1/tasks/{task['id']}/{action}", body)
+                if status == 200 and answer:
+                    acknowledged[task["id"]] = max(acknowledged.get(task["id"], 0), answer["version"])
+        # The active node dies; it comes back as the standby of the other.
+        before = views(supervisor)
+        nodes[active].process.send_signal(signal.SIGKILL)
+        nodes[active].process.wait(timeout=10)
+        standby = "b" if active == "a" else "a"
+        nodes[standby].running()
+        nodes[active] = pair(active, port=ports[0 if active == "a" else 1], extra=clock)
+        nodes[active].standing_by()
+        active = standby
+        after = views(supervisor)
+        # The node that took over, from the log alone, shows what the dead one showed.
+        assert after == before, (round_, before, after)
+        for task, version in acknowledged.items():
+            if task in after[1]:
+                assert after[1][task][1] >= version, (task, version, after[1][task])
+
+    # Agents and tasks agree: an agent ringing, on a call or in wrap-up is so on exactly one task.
+    agent_view, task_view = views(supervisor)
+    for agent, state in agent_view.items():
+        places = [(task, p_state, owes) for task, (_, _, people) in task_view.items()
+                  for (who, p_state, owes) in people if who == agent and (p_state != "left" or owes)]
+        if state == "reserved":
+            assert [p for _, p, _ in places] == ["ringing"], (agent, state, places)
+        elif state == "engaged":
+            assert len(places) == 1 and places[0][1] in ("connected", "held"), (agent, state, places)
+        elif state == "wrapUp":
+            assert len(places) == 1 and places[0][1] == "left" and places[0][2], (agent, state, places)
+        else:
+            assert not places, (agent, state, places)
+    # The log: numbered without a gap or a duplicate.
+    parts = urllib.parse.urlsplit(pair.database)
+    count, first, last, distinct = subprocess.run(
+        ["psql", "-h", parts.hostname, "-p", str(parts.port), "-U", parts.username, "-d", parts.path[1:], "-Atc",
+         "SELECT count(*), min(seq), max(seq), count(DISTINCT seq) FROM events"],
+        capture_output=True, text=True, check=True).stdout.strip().split("|")
+    assert int(count) == int(last) - int(first) + 1 == int(distinct), (count, first, last, distinct)
+    assert int(count) > 50
