@@ -169,14 +169,6 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
-    /// The schema version the database says it has.
-    public func schemaVersion() async throws -> Int {
-        try await bounded("schemaVersion") { [client] in
-            let rows = try await client.query("SELECT version FROM schema_version").collect()
-            return try rows.first?.decode(Int.self) ?? 0
-        }
-    }
-
     // MARK: - Fencing
 
     /// From now on every write checks that the lease still carries `epoch`.
@@ -228,9 +220,9 @@ public final class PostgresEventStore: EventStore {
             var waiting: [CheckedContinuation<Void, any Error>] = []
             for job in batch {
                 switch job {
-                case .append(let some, let first, let done_finished, let done):
-                    events += some.enumerated().map { (first + $0.offset, $0.element) }
-                    finished += done_finished
+                case .append(let appended, let first, let finishing, let done):
+                    events += appended.enumerated().map { (first + $0.offset, $0.element) }
+                    finished += finishing
                     waiting.append(done)
                 case .lines(let changes, let done):
                     lines += changes
@@ -564,127 +556,4 @@ public final class PostgresEventStore: EventStore {
     }
 }
 
-/// One call's answer: the work's result or the deadline's, whichever comes first; the other is
-/// dropped (and the timer cancelled once the work is done).
-final class Deadline<T: Sendable>: Sendable {
-    private struct State {
-        var waiting: CheckedContinuation<T, any Error>?
-        var timer: Task<Void, Never>?
-    }
-    private let state = Mutex(State())
-
-    func start(_ continuation: CheckedContinuation<T, any Error>) { state.withLock { $0.waiting = continuation } }
-
-    func arm(_ timer: Task<Void, Never>) {
-        let done = state.withLock { state -> Bool in
-            guard state.waiting != nil else { return true }
-            state.timer = timer
-            return false
-        }
-        if done { timer.cancel() }
-    }
-
-    /// Answers the caller unless it was answered already; true if this was the answer.
-    @discardableResult
-    func finish(_ result: Result<T, any Error>) -> Bool {
-        let (waiting, timer) = state.withLock { state in
-            defer { state = State() }
-            return (state.waiting, state.timer)
-        }
-        timer?.cancel()
-        guard let waiting else { return false }
-        waiting.resume(with: result)
-        return true
-    }
-}
-
-public enum PostgresStoreError: Error, CustomStringConvertible, Equatable {
-    /// PostgreSQL did not answer in time.
-    case timedOut(String)
-    /// Another node took the lease: this one may not write.
-    case fenced(mine: Int64, current: Int64?)
-    /// The `--database` URL is not a PostgreSQL one this store can use.
-    case badURL(String)
-
-    public var description: String {
-        switch self {
-        case .timedOut(let what): "PostgreSQL did not answer in time (\(what))"
-        case .fenced(let mine, let current):
-            "fenced: this node's lease epoch is \(mine), the database's \(current.map(String.init) ?? "none"); it may not write"
-        case .badURL(let why): "not a PostgreSQL URL: \(why)"
-        }
-    }
-}
-
-/// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE`, or a Unix socket's folder as the host
-/// (`postgres://USER@%2Ftmp%2Fpg/DATABASE`).
-struct PostgresAddress {
-    var user: String
-    var password: String?
-    var host: String
-    var port: Int
-    var database: String
-
-    init(_ text: String) throws {
-        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme ?? "") else {
-            throw PostgresStoreError.badURL("it starts postgres://")
-        }
-        guard let user = components.user, !user.isEmpty else { throw PostgresStoreError.badURL("no user (postgres://USER@HOST/DB)") }
-        guard let host = components.host, !host.isEmpty else { throw PostgresStoreError.badURL("no host") }
-        let database = String(components.path.drop(while: { $0 == "/" }))
-        guard !database.isEmpty else { throw PostgresStoreError.badURL("no database (postgres://USER@HOST/DB)") }
-        (self.user, self.password, self.host, self.port, self.database) =
-            (user, components.password, host.removingPercentEncoding ?? host, components.port ?? 5432, database)
-    }
-
-    func configuration(connectTimeout: Duration) -> PostgresClient.Configuration {
-        var configuration: PostgresClient.Configuration
-        if host.hasPrefix("/") {
-            configuration = .init(
-                unixSocketPath: "\(host)/.s.PGSQL.\(port)", username: user, password: password, database: database)
-        } else {
-            configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: .disable)
-        }
-        configuration.options.connectTimeout = connectTimeout
-        return configuration
-    }
-}
-#endif
-
-#if PostgreSQL
-/// The lease: one row saying which node may write, under which epoch, until when — timed by
-/// PostgreSQL's clock, so the nodes' clocks need not agree. A node claims it when it is free or
-/// lapsed (the epoch goes up by one: every write of the former holder is then refused, see
-/// `fence(epoch:)`), and renews it while it holds it (the epoch stays).
-extension PostgresEventStore {
-    /// Claims or renews the lease for `holder` (a name unique to this process) for `seconds`;
-    /// returns the epoch held, or nil when another node holds a lease that has not lapsed.
-    public func claimLease(holder: String, seconds: Double) async throws -> Int64? {
-        try await bounded("claimLease") { [client] in
-            let rows = try await client.query(
-                """
-                INSERT INTO lease (singleton, holder, epoch, expires_at)
-                VALUES (true, \(holder), 1, now() + make_interval(secs => \(seconds)))
-                ON CONFLICT (singleton) DO UPDATE SET
-                  epoch = CASE WHEN lease.holder = EXCLUDED.holder THEN lease.epoch ELSE lease.epoch + 1 END,
-                  holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-                WHERE lease.holder = EXCLUDED.holder OR lease.expires_at <= now()
-                RETURNING epoch
-                """).collect()
-            return try rows.first?.decode(Int64.self)
-        }
-    }
-
-    /// Who holds the lease now, under which epoch, and for how many more milliseconds (negative:
-    /// lapsed); nil before anyone claimed it.
-    public func lease() async throws -> (holder: String, epoch: Int64, remainingMilliseconds: Int64)? {
-        try await bounded("lease") { [client] in
-            let rows = try await client.query(
-                "SELECT holder, epoch, (extract(epoch FROM (expires_at - now())) * 1000)::bigint FROM lease").collect()
-            guard let row = rows.first else { return nil }
-            let (holder, epoch, remaining) = try row.decode((String, Int64, Int64).self)
-            return (holder, epoch, remaining)
-        }
-    }
-}
 #endif

@@ -252,8 +252,8 @@ extension Serve {
                 return try await PostgresEventStore.open(url: database)
             } catch let error as EventLogError {
                 throw error
-            } catch let error as PostgresStoreError where error != .timedOut("migrate") && error != .timedOut("schema version") {
-                throw error  // a bad URL, fenced: trying again changes nothing
+            } catch let error as PostgresStoreError where !error.isTransient {
+                throw error  // a bad URL: trying again changes nothing
             } catch {
                 guard ContinuousClock.now + pause < giveUp else { throw error }
                 FileHandle.standardOutput.write(Data("waiting for the database: \(error)\n".utf8))

@@ -152,6 +152,14 @@ class PostgresPair:
         # able to reach it (pytest's folders are private to their owner).
         self.folder = tempfile.mkdtemp(prefix="switchboard-postgres-pair-")
         self.script = os.path.join(ROOT, "scripts", "postgres-pair-for-tests")
+        self.haproxy = None
+        try:
+            self._start(folder)
+        except BaseException:
+            self.stop()  # whatever was started, stopped: the fixture never yields to stop it
+            raise
+
+    def _start(self, folder):
         ports = subprocess.run([self.script, "start", str(self.folder)], capture_output=True, text=True, check=True).stdout.split()
         self.primary, self.standby = int(ports[0]), int(ports[1])
         self.port = free_port()
@@ -171,8 +179,9 @@ class PostgresPair:
         subprocess.run([self.script, "promote", str(self.folder)], check=True)
 
     def stop(self):
-        self.haproxy.terminate()
-        self.haproxy.wait(timeout=10)
+        if self.haproxy is not None:
+            self.haproxy.terminate()
+            self.haproxy.wait(timeout=10)
         subprocess.run([self.script, "stop", str(self.folder)], check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
 
