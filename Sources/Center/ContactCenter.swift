@@ -100,7 +100,17 @@ public actor ContactCenter {
         nextSequence = last.sequence + 1
         durableThrough = nextSequence
         timers = Dictionary(center.activeTimers(), uniquingKeysWith: { _, newer in newer })
+        // Retention runs on the active node; a standby that stays one for months bounds its
+        // reports itself, by the same cutoff, about once an hour of the log's time.
+        let latest = last.event.at.milliseconds
+        if latest - reportsForgottenAt >= 3_600_000 {
+            forgetReports(before: latest - retentionMilliseconds)
+            reportsForgottenAt = latest
+        }
     }
+
+    /// When (log time) a standby last forgot report intervals past retention.
+    private var reportsForgottenAt: Int64 = 0
 
     public struct FollowingWhileRunning: Error {}
     public struct FollowedOutOfOrder: Error {

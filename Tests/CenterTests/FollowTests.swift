@@ -45,6 +45,20 @@ struct FollowTests {
         #expect(standbyRows.map(\.1) == activeRows.map(\.1))
     }
 
+    @Test func aStandbyForgetsReportIntervalsPastRetentionAsTheActiveNodesRetentionWould() async throws {
+        let store = InMemoryEventStore()
+        let standby = try await ContactCenter(
+            configuration: demo, store: store, telephony: NoTelephony(), clock: ManualClock(), retentionDays: 1)
+        let day: Int64 = 86_400_000
+        let old = Event(at: Timestamp(milliseconds: 10 * day), .interaction("old", .arrived(queue: "sales", caller: "+15550100")))
+        let new = Event(at: Timestamp(milliseconds: 12 * day), .interaction("new", .arrived(queue: "sales", caller: "+15550100")))
+        try await standby.follow([(sequence: 0, event: old)])
+        #expect(await standby.queueReport.intervals.count == 1)
+        try await standby.follow([(sequence: 1, event: new)])
+        // Two days later, with one day kept: the old call's interval is gone, the new one's kept.
+        #expect(await standby.queueReport.intervals.keys.map(\.start) == [12 * day])
+    }
+
     @Test func aRunningCenterDoesNotFollowAndEventsBehindItAreRefused() async throws {
         let store = InMemoryEventStore()
         let center = try await ContactCenter(configuration: demo, store: store, telephony: NoTelephony(), clock: ManualClock())
