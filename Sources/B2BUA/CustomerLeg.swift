@@ -47,6 +47,8 @@ public struct CustomerLeg: Sendable {
         public var media: DescribedMedia?
         /// Our offer, when the caller made none (our 200 offers; the ACK answers).
         public var offered: SessionDescription?
+        /// Taken over from another node: our re-INVITE moving the media here.
+        public var reanchoring: Reanchoring? = nil
     }
 
     public enum State: Sendable, Equatable {
@@ -81,6 +83,50 @@ public struct CustomerLeg: Sendable {
 
     init(state: State, context: LegContext, ids: LegIdentifiers) {
         (self.state, self.context, self.ids) = (state, context, ids)
+    }
+
+    /// Taken over from another node (carried on with a port of this node's): the re-INVITE that
+    /// moves the caller's media and requests here (through the proxy that record-routed the call,
+    /// when one did). Its answer comes to `response`; a refusal or silence ends the leg.
+    public mutating func reanchor() -> [LegAction] {
+        guard case .confirmed(var session) = state else { return [] }
+        let reanchoring = Reanchoring.reinvite(
+            &session.dialog, port: session.port, law: session.media?.law, secure: session.invitation.request.isSecure,
+            context: context, ids: &ids)
+        session.reanchoring = reanchoring
+        state = .confirmed(session)
+        return [.send(reanchoring.request, to: session.invitation.peer), .writeDown(record(session))]
+    }
+
+    /// A response to a request of ours in the dialog: only the re-INVITE's matter (a BYE's do not).
+    public mutating func response(_ response: SIPResponse) -> [LegAction] {
+        guard case .confirmed(var session) = state, var reanchoring = session.reanchoring, reanchoring.answers(response) else { return [] }
+        if let ack = reanchoring.ack {
+            // Our ACK was lost: the 2xx again, the same ACK again.
+            return response.status >= 200 && response.status < 300 ? [.sendACK(ack, to: session.invitation.peer)] : []
+        }
+        if response.isProvisional { return [] }
+        guard response.status < 300 else { return reanchorRefused(&session, status: response.status) }
+        let (ack, media) = reanchoring.accepted(response, dialog: &session.dialog, context: context, ids: &ids)
+        session.reanchoring = reanchoring
+        if let media { session.media = media }
+        state = .confirmed(session)
+        return [.sendACK(ack, to: session.invitation.peer)] + (media.map { [.describeMedia($0)] } ?? []) + [.writeDown(record(session))]
+    }
+
+    /// Our re-INVITE had no answer (timeout, transport error): the caller is gone.
+    public mutating func transactionFailed(_ method: SIPMethod) -> [LegAction] {
+        guard method == .invite, case .confirmed(var session) = state, let reanchoring = session.reanchoring, reanchoring.ack == nil
+        else { return [] }
+        return reanchorRefused(&session, status: nil)
+    }
+
+    /// The caller refused our re-INVITE: their audio would still go to the node that is gone, so
+    /// the leg ends — a BYE unless they no longer know the dialog (481) — and the center hears it.
+    private mutating func reanchorRefused(_ session: inout Session, status: Int?) -> [LegAction] {
+        let goodbye = status == 481 || status == nil ? [] : bye(&session)
+        state = .ended
+        return goodbye + [.closeMediaPort, .writeDown(nil), .line(.hungUp(.customer)), .ended]
     }
 
     public var isEnded: Bool { if case .ended = state { true } else { false } }

@@ -160,3 +160,46 @@ extension Caller {
         }
     }
 }
+
+/// A leg taken over from another node (its dialog and the phone's media address read from the
+/// written-down record): our re-INVITE offers this node's media port and Contact, so the phone
+/// sends its audio here and its later requests come here (RFC 3261 §14.1: a re-INVITE's Contact
+/// refreshes the remote target). `ack` is set once the 2xx has come and was acknowledged.
+public struct Reanchoring: Sendable, Equatable {
+    public var request: SIPRequest
+    public var ack: SIPRequest?
+
+    /// The re-INVITE in `dialog`, offering `port` with the law the leg already agreed (or both
+    /// laws when none was written down) and `telephone-event`.
+    static func reinvite(
+        _ dialog: inout SIPDialog, port: Int, law: G711.Law?, secure: Bool, context: LegContext, ids: inout LegIdentifiers
+    ) -> Reanchoring {
+        // The node that made the dialog may have sent requests in it after it last wrote it down:
+        // a CSeq well above the written one is still in order for the phone (§12.2.1.1).
+        dialog.localCSeq += 100
+        let codecs: [SessionDescription.Codec] = (law.map { [$0 == .a ? .pcma : .pcmu] } ?? [.pcmu, .pcma]) + [.telephoneEvent]
+        let offer = SessionDescription(sessionID: ids.sessionID(), address: context.host, port: port, codecs: codecs)
+        let request = dialog.request(
+            .invite, via: context.via(for: dialog.peer, branch: ids.next()), contact: context.contact(for: dialog.peer, secure: secure),
+            body: offer.bytes, contentType: "application/sdp")
+        return Reanchoring(request: request, ack: nil)
+    }
+
+    /// Whether `response` answers this re-INVITE.
+    func answers(_ response: SIPResponse) -> Bool {
+        response.cseq?.method == .invite && response.cseq?.number == request.cseq?.number
+    }
+
+    /// The phone's 2xx: the ACK, the dialog's refreshed target, and where the phone receives now.
+    mutating func accepted(_ response: SIPResponse, dialog: inout SIPDialog, context: LegContext, ids: inout LegIdentifiers)
+        -> (ack: SIPRequest, media: DescribedMedia?)
+    {
+        if let contact = response.headers.values("Contact").first.flatMap({ try? SIPNameAddress(parsing: $0) }) {
+            dialog.remoteTarget = contact.address
+        }
+        let ack = dialog.ack(inviteCSeq: request.cseq?.number ?? dialog.localCSeq, via: context.via(for: dialog.peer, branch: ids.next()))
+        self.ack = ack
+        let answer = try? SessionDescription(parsing: response.body)
+        return (ack, answer.flatMap { DescribedMedia(remote: $0, agreed: $0) })
+    }
+}

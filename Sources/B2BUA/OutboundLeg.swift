@@ -48,6 +48,8 @@ public struct OutboundLeg: Sendable {
         public var media: DescribedMedia?
         /// The ACK of the 2xx, sent again for every retransmission of it (RFC 3261 §13.2.2.4).
         public var ack: SIPRequest
+        /// Taken over from another node: our re-INVITE moving the media here.
+        public var reanchoring: Reanchoring? = nil
     }
 
     public enum State: Sendable, Equatable {
@@ -83,6 +85,19 @@ public struct OutboundLeg: Sendable {
 
     init(leg: Leg, state: State, context: LegContext, ids: LegIdentifiers) {
         (self.leg, self.state, self.context, self.ids) = (leg, state, context, ids)
+    }
+
+    /// Taken over from another node (carried on with a port of this node's): the re-INVITE that
+    /// moves the phone's media and requests here. Its answer comes to `response`; a refusal or
+    /// silence ends the leg (its media would go to the dead node).
+    public mutating func reanchor() -> [LegAction] {
+        guard case .connected(var session) = state else { return [] }
+        let reanchoring = Reanchoring.reinvite(
+            &session.dialog, port: session.invitation.port, law: session.media?.law, secure: session.invitation.request.isSecure,
+            context: context, ids: &ids)
+        session.reanchoring = reanchoring
+        state = .connected(session)
+        return [.send(reanchoring.request, to: session.invitation.peer), .writeDown(record(session))]
     }
 
     public var isEnded: Bool { if case .ended = state { true } else { false } }
@@ -184,12 +199,30 @@ public struct OutboundLeg: Sendable {
             guard response.status < 300, let (session, ack) = connect(invitation, response) else { return [.ended] }
             // Answered after all (the phone picked up as the ring ended): ACK, then BYE (§15).
             return [.sendACK(ack, to: invitation.peer), bye(session), .ended]
-        case .connected(let session):
+        case .connected(var session):
+            if var reanchoring = session.reanchoring, reanchoring.answers(response), reanchoring.ack == nil {
+                if response.isProvisional { return [] }
+                guard response.status < 300 else { return reanchorRefused(session, status: response.status) }
+                let (ack, media) = reanchoring.accepted(response, dialog: &session.dialog, context: context, ids: &ids)
+                session.reanchoring = reanchoring
+                session.ack = ack
+                if let media { session.media = media }
+                state = .connected(session)
+                return [.sendACK(ack, to: session.invitation.peer)] + (media.map { [.describeMedia($0)] } ?? []) + [.writeDown(record(session))]
+            }
             // A 2xx sent again: our ACK was lost; the same ACK again.
             return response.status >= 200 && response.status < 300 ? [.sendACK(session.ack, to: session.invitation.peer)] : []
         case .openingPort, .ended:
             return []
         }
+    }
+
+    /// The phone refused our re-INVITE: its audio would still go to the node that is gone, so the
+    /// leg ends — a BYE unless the phone no longer knows the dialog (481) — and the center hears it.
+    private mutating func reanchorRefused(_ session: Session, status: Int?) -> [LegAction] {
+        let goodbye: [LegAction] = status == 481 || status == nil ? [] : [bye(session)]
+        state = .ended
+        return goodbye + [.closeMediaPort, .writeDown(nil), .line(.hungUp(leg)), .ended]
     }
 
     /// One of our transactions timed out or could not be sent (a transport error is a timeout,
@@ -203,7 +236,11 @@ public struct OutboundLeg: Sendable {
         case .cancelling:
             state = .ended
             return [.ended]
-        case .openingPort, .connected, .ended:
+        case .connected(let session):
+            // Our re-INVITE after a takeover had no answer: the phone is gone.
+            guard let reanchoring = session.reanchoring, reanchoring.ack == nil else { return [] }
+            return reanchorRefused(session, status: nil)
+        case .openingPort, .ended:
             return []
         }
     }
@@ -308,9 +345,9 @@ public struct OutboundLeg: Sendable {
     }
 
     private mutating func bye(_ session: Session) -> LegAction {
-        var dialog = session.dialog
-        let request = dialog.request(.bye, via: context.via(for: session.invitation.peer, branch: ids.next()))
-        if case .connected = state { state = .connected(Session(invitation: session.invitation, dialog: dialog, media: session.media, ack: session.ack)) }
+        var session = session
+        let request = session.dialog.request(.bye, via: context.via(for: session.invitation.peer, branch: ids.next()))
+        if case .connected = state { state = .connected(session) }
         return .send(request, to: session.invitation.peer)
     }
 

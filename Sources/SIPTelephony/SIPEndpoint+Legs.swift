@@ -323,10 +323,13 @@ struct LegEvents {
     mutating func timerFired(_ timer: LegTimer, now: Timestamp) -> [LegAction] {
         run(customer: { $0.timerFired(timer, now: now) }, outbound: { _ in [] })
     }
-    mutating func response(_ response: SIPResponse) -> [LegAction] { run(customer: { _ in [] }, outbound: { $0.response(response) }) }
-    mutating func transactionFailed(_ method: SIPMethod) -> [LegAction] {
-        run(customer: { _ in [] }, outbound: { $0.transactionFailed(method) })
+    mutating func response(_ response: SIPResponse) -> [LegAction] {
+        run(customer: { $0.response(response) }, outbound: { $0.response(response) })
     }
+    mutating func transactionFailed(_ method: SIPMethod) -> [LegAction] {
+        run(customer: { $0.transactionFailed(method) }, outbound: { $0.transactionFailed(method) })
+    }
+    mutating func reanchor() -> [LegAction] { run(customer: { $0.reanchor() }, outbound: { $0.reanchor() }) }
 
     var dialog: SIPDialog? {
         switch machine {

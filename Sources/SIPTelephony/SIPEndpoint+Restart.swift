@@ -29,10 +29,13 @@ extension SIPEndpoint {
         var handedOff: Bool?
         /// SRTP: its keys are not written down (they stay in memory), so after a crash the leg is ended.
         var encrypted: Bool?
+        /// The SIP address (`host:port`) of the node that wrote it: another node's legs are moved
+        /// here (a re-INVITE), this node's own carried on as they are. Absent in older records: ours.
+        var anchor: String?
 
         init(
             interaction: InteractionID, leg: Leg, state: State, invite: SIPRequest?, dialog: SIPDialog?, peer: SIPPeer,
-            mediaPort: Int? = nil, media: DescribedMedia? = nil, handedOff: Bool = false
+            mediaPort: Int? = nil, media: DescribedMedia? = nil, handedOff: Bool = false, anchor: String? = nil
         ) {
             self.interaction = interaction.rawValue
             self.leg = Self.name(leg)
@@ -44,6 +47,7 @@ extension SIPEndpoint {
             self.media = media
             self.handedOff = handedOff ? true : nil
             encrypted = media?.keys != nil ? true : nil
+            self.anchor = anchor
         }
 
         static func name(_ leg: Leg) -> String {
@@ -78,6 +82,7 @@ extension SIPEndpoint {
                         json.array(dialog.routeSet) { json, route in json.string(route) }
                     }
                 }
+                if let anchor { json.member("anchor", anchor) }
                 if encrypted == true { json.member("encrypted", true) }
                 if handedOff == true { json.member("handedOff", true) }
                 json.member("interaction", interaction)
@@ -129,7 +134,7 @@ extension SIPEndpoint {
         let body = record.map { record in
             SavedLeg(
                 interaction: id.call, leg: id.leg, state: record.state, invite: record.invite, dialog: record.dialog, peer: record.peer,
-                mediaPort: record.mediaPort, media: record.media, handedOff: handedOff.contains(id.call)
+                mediaPort: record.mediaPort, media: record.media, handedOff: handedOff.contains(id.call), anchor: anchor
             ).json
         }
         self.record(LineRecord(key: SavedLeg.key(id.call, id.leg), body: body))
@@ -161,10 +166,15 @@ extension SIPEndpoint {
         return unwrittenLines
     }
 
-    /// After a crash. A connected leg of a call the center still holds (or of a customer handed to
-    /// an outside number) carries on: its dialog is known again, its RTP port is bound again (its
-    /// phone still sends there) and it hears what the center's plan says now. Every other leg the
-    /// last run left open is ended — a BYE in its dialog, a CANCEL for a ring, a 480 for a
+    /// This node's SIP address as the legs it writes down name it.
+    var anchor: String { legContext.host + ":" + String(legContext.port) }
+
+    /// After a crash, or on taking over from another node. A connected leg of a call the center
+    /// still holds (or of a customer handed to an outside number) carries on: its dialog is known
+    /// again and it hears what the center's plan says now. A leg of this node's own gets its RTP
+    /// port bound again (its phone still sends there); a leg another node wrote down gets a port
+    /// here and a re-INVITE that moves the phone's media to it (`Reanchoring`). Every other leg
+    /// the last run left open is ended — a BYE in its dialog, a CANCEL for a ring, a 480 for a
     /// customer not yet answered — and the center hears that it hung up, so no call stays stuck.
     func recover() async {
         guard let records, let stored = try? await records.lines() else { return }
@@ -183,7 +193,7 @@ extension SIPEndpoint {
         for (leg, which) in saved {
             let interaction = InteractionID(leg.interaction)
             if leg.state == .connected, leg.handedOff == true || live[interaction]?.legs.contains(which) == true,
-                await carryOn(leg, which)
+                await (leg.anchor ?? anchor) == anchor ? carryOn(leg, which) : moveHere(leg, which)
             {
                 carriedOn.insert(interaction)
             } else {
@@ -199,17 +209,34 @@ extension SIPEndpoint {
         await recoverBrowsers(stored)
     }
 
+    /// Takes over a connected leg another node wrote down: a media port of this node's, the leg
+    /// restored with it, and a re-INVITE offering it (its answer, or its failure, comes to the
+    /// leg's machine). False when it cannot be (nothing to re-INVITE with, no free port).
+    func moveHere(_ leg: SavedLeg, _ which: Leg) async -> Bool {
+        let key = MediaEngine.LegKey(InteractionID(leg.interaction), which)
+        guard leg.dialog != nil, leg.parsedInvite != nil, leg.encrypted != true, let port = try? await media.open(key) else { return false }
+        guard await carryOn(leg, which, port: port) else { return false }
+        logger.info("a SIP leg moves here from another node", metadata: ["task": "\(leg.interaction)", "leg": "\(leg.leg)", "from": "\(leg.anchor ?? "")", "port": "\(port)"])
+        await drive(LegID(key.call, which)) { $0.reanchor() }
+        return true
+    }
+
     /// Restores a connected leg: its call, its dialog, its media port and what its SDP said.
-    /// False when it cannot be (no dialog or port written down, the port is taken now).
-    func carryOn(_ leg: SavedLeg, _ which: Leg) async -> Bool {
+    /// False when it cannot be (no dialog or port written down, the port is taken now). `port`:
+    /// one opened here already (a leg moved from another node), else the written-down one is bound again.
+    func carryOn(_ leg: SavedLeg, _ which: Leg, port opened: Int? = nil) async -> Bool {
         let interaction = InteractionID(leg.interaction)
-        guard let dialog = leg.dialog, let port = leg.mediaPort, let invite = leg.parsedInvite, leg.encrypted != true else { return false }
-        do {
-            try await media.reopen(MediaEngine.LegKey(interaction, which), port: port)
-        } catch {
-            logger.warning("a SIP leg's media port could not be bound again: the leg is ended",
-                           metadata: ["task": "\(interaction)", "leg": "\(leg.leg)", "port": "\(port)"])
+        guard let dialog = leg.dialog, let port = opened ?? leg.mediaPort, let invite = leg.parsedInvite, leg.encrypted != true else {
             return false
+        }
+        if opened == nil {
+            do {
+                try await media.reopen(MediaEngine.LegKey(interaction, which), port: port)
+            } catch {
+                logger.warning("a SIP leg's media port could not be bound again: the leg is ended",
+                               metadata: ["task": "\(interaction)", "leg": "\(leg.leg)", "port": "\(port)"])
+                return false
+            }
         }
         if let described = leg.media {
             media.describe(
