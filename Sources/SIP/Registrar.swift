@@ -2,7 +2,7 @@
 /// Pure: the time comes in with every call, and the shell runs `expire(now:)` when
 /// `nextExpiry` comes. The REGISTER has been authenticated before it gets here.
 public struct Registrar: Sendable {
-    public struct Binding: Equatable, Sendable {
+    public struct Binding: Equatable, Sendable, Codable {
         /// The Contact's address (where INVITEs for the user go).
         public var contact: String
         public var expiresAt: Duration
@@ -10,6 +10,10 @@ public struct Registrar: Sendable {
         public var cseq: UInt32
         /// Where the REGISTER came from: a phone behind NAT is reached there.
         public var source: SIPPeer
+
+        public init(contact: String, expiresAt: Duration, callID: String, cseq: UInt32, source: SIPPeer) {
+            (self.contact, self.expiresAt, self.callID, self.cseq, self.source) = (contact, expiresAt, callID, cseq, source)
+        }
     }
 
     public enum Change: Equatable, Sendable {
@@ -87,6 +91,16 @@ public struct Registrar: Sendable {
         let after = !current.isEmpty
         let changes: [Change] = before == after ? [] : after ? [.registered(user: user)] : [.unregistered(user: user, expired: false)]
         return (response, changes)
+    }
+
+    /// A user's bindings as another run wrote them down (a restart, a takeover): those still
+    /// unexpired at `now` are kept, so the phone is reached before it registers again.
+    public mutating func restore(user: String, _ written: [Binding], now: Duration) -> [Change] {
+        let kept = written.filter { $0.expiresAt > now }
+        guard !kept.isEmpty else { return [] }
+        let before = !(bindings[user] ?? []).isEmpty
+        bindings[user] = kept
+        return before ? [] : [.registered(user: user)]
     }
 
     /// Drops the bindings whose time is up; reports the users left with none.

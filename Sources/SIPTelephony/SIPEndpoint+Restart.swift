@@ -207,6 +207,43 @@ extension SIPEndpoint {
             media.apply(interaction, live[interaction]?.plan ?? MediaPlan(conversation: bridged))
         }
         await recoverBrowsers(stored)
+        await recoverRegistrations(stored)
+    }
+
+    // MARK: Registrations
+
+    /// Each user's bindings written down beside the legs (`reg|USER`, a JSON array; removed when
+    /// none is left), so a restart or the node taking over reaches the phones at once instead of
+    /// after each phone's next REGISTER. Only the users whose bindings changed are written.
+    func writeDownRegistrations() {
+        guard records != nil else { return }
+        let current = registrar.bindings
+        for (user, bindings) in current where writtenRegistrations[user] != bindings {
+            let body = (try? JSONEncoder().encode(bindings)).map { String(decoding: $0, as: UTF8.self) }
+            record(LineRecord(key: "reg|" + user, body: body))
+        }
+        for user in writtenRegistrations.keys where current[user] == nil {
+            record(LineRecord(key: "reg|" + user, body: nil))
+        }
+        writtenRegistrations = current
+    }
+
+    /// The bindings the last run (this node's or another's) wrote down, those not yet expired.
+    func recoverRegistrations(_ stored: [LineRecord]) async {
+        var changes: [Registrar.Change] = []
+        for record in stored where record.key.hasPrefix("reg|") {
+            let user = String(record.key.dropFirst(4))
+            guard let body = record.body, let bindings = try? JSONDecoder().decode([Registrar.Binding].self, from: Data(body.utf8)) else { continue }
+            changes += registrar.restore(user: user, bindings, now: now)
+            if let kept = registrar.bindings[user] {
+                writtenRegistrations[user] = kept == bindings ? kept : nil
+            } else {
+                self.record(LineRecord(key: record.key, body: nil))  // every binding expired meanwhile
+            }
+        }
+        guard !changes.isEmpty else { return }
+        logger.info("phones' registrations read back", metadata: ["users": "\(changes.count)"])
+        registrationsChanged()
     }
 
     /// Takes over a connected leg another node wrote down: a media port of this node's, the leg

@@ -144,6 +144,8 @@ actor SIPEndpoint {
 
     var now: Duration { .milliseconds(clock.now().milliseconds) }
 
+    /// The registrations as last written down, by user: only what changed is written again.
+    var writtenRegistrations: [String: [Registrar.Binding]] = [:]
     /// Changes to the written-down legs, in order, not yet handed to the store.
     var unwrittenLines: [LineRecord] = []
     var writingLines = false
@@ -447,6 +449,7 @@ actor SIPEndpoint {
     /// The registrar changed: its expiry timer and the addresses phones register from.
     func registrationsChanged() {
         scheduleRegistrations()
+        writeDownRegistrations()
         phoneSources = Set(registrar.bindings.values.joined().map(\.source))
         phoneHosts = Set(phoneSources.map(\.host))
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Cryptography
 import Testing
 
@@ -135,6 +136,19 @@ import Testing
         #expect(response.status == 423)
         #expect(response.headers["Min-Expires"] == "60")
         #expect(changes.isEmpty)
+    }
+
+    @Test func bindingsWrittenDownByAnotherRunAreRestoredUntilTheirOwnExpiry() throws {
+        var first = Registrar()
+        _ = first.register(register(contact: "<sip:agent1@127.0.0.1:5070>", expires: 600), user: "agent1", from: peer, now: .seconds(10), toTag: "r")
+        let written = try JSONEncoder().encode(first.contacts(of: "agent1"))
+        var next = Registrar()
+        let restored = try JSONDecoder().decode([Registrar.Binding].self, from: written)
+        #expect(next.restore(user: "agent1", restored, now: .seconds(300)) == [.registered(user: "agent1")])
+        #expect(next.contacts(of: "agent1") == first.contacts(of: "agent1"), "the same contact, source and expiry")
+        #expect(next.expire(now: .seconds(610)) == [.unregistered(user: "agent1", expired: true)], "expires when it would have")
+        var late = Registrar()
+        #expect(late.restore(user: "agent1", restored, now: .seconds(610)).isEmpty && late.contacts(of: "agent1").isEmpty)
     }
 
     @Test func aRegistrationThatRunsOutIsNoticedAsExpired() {
