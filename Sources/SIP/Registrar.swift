@@ -10,9 +10,13 @@ public struct Registrar: Sendable {
         public var cseq: UInt32
         /// Where the REGISTER came from: a phone behind NAT is reached there.
         public var source: SIPPeer
+        /// The REGISTER came through a proxy (more than one Via): `source` is the proxy's, shared
+        /// by every phone and trunk behind it, so it does not tell this phone apart (its Contact does).
+        public var proxied: Bool?
 
-        public init(contact: String, expiresAt: Duration, callID: String, cseq: UInt32, source: SIPPeer) {
+        public init(contact: String, expiresAt: Duration, callID: String, cseq: UInt32, source: SIPPeer, proxied: Bool = false) {
             (self.contact, self.expiresAt, self.callID, self.cseq, self.source) = (contact, expiresAt, callID, cseq, source)
+            self.proxied = proxied ? true : nil
         }
     }
 
@@ -77,7 +81,8 @@ public struct Registrar: Sendable {
                 }
                 if seconds > 0 {
                     current.append(Binding(
-                        contact: contact.address, expiresAt: now + .seconds(seconds), callID: callID, cseq: cseq, source: peer))
+                        contact: contact.address, expiresAt: now + .seconds(seconds), callID: callID, cseq: cseq, source: peer,
+                        proxied: request.headers.values("Via").count > 1))
                 }
             }
         }
@@ -127,6 +132,11 @@ public struct Registrar: Sendable {
     public mutating func remove(user: String) -> [Change] {
         guard bindings.removeValue(forKey: user) != nil else { return [] }
         return [.unregistered(user: user, expired: false)]
+    }
+
+    /// Whether `contact` is a registered phone's (the same binding, RFC 3261 §19.1.4).
+    public func isRegistered(contact: String) -> Bool {
+        bindings.values.joined().contains { Self.sameContact($0.contact, contact) }
     }
 
     /// Two contact URIs are the same binding when they compare equal (RFC 3261 §19.1.4);

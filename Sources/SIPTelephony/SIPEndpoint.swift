@@ -450,8 +450,8 @@ actor SIPEndpoint {
     func registrationsChanged() {
         scheduleRegistrations()
         writeDownRegistrations()
-        phoneSources = Set(registrar.bindings.values.joined().map(\.source))
-        phoneHosts = Set(phoneSources.map(\.host))
+        phoneSources = Set(registrar.bindings.values.joined().filter { $0.proxied != true }.map(\.source))
+        phoneHosts = Set(registrar.bindings.values.joined().map(\.source.host))
     }
 
     /// A 401 with one digest challenge per algorithm offered (RFC 8760), for a REGISTER or a trunk's INVITE.
@@ -504,8 +504,10 @@ actor SIPEndpoint {
         }
         // An agent's own phone calling (a second call to consult or conference from the phone): the
         // spec keeps those on the Agent Desktop. The phone is known by where it registered from,
-        // not by a From anyone can write (which would also tell agents' names to a scanner).
-        if phoneSources.contains(peer) {
+        // not by a From anyone can write (which would also tell agents' names to a scanner); through
+        // a proxy, by its registered Contact (the proxy's address is everyone's).
+        let contact = invite.headers.values("Contact").first.flatMap { try? SIPNameAddress(parsing: $0) }?.address
+        if phoneSources.contains(peer) || contact.map(registrar.isRegistered) == true {
             return await respond(SIPResponse(
                 answering: invite, status: 403,
                 reason: "Forbidden (calls from an agent's phone: use the Agent Desktop to consult or conference)",
