@@ -1,6 +1,6 @@
-// The user's event stream over a WebSocket. The last message number is kept in sessionStorage
-// (per token), and every reconnect (after a drop, or after a reload) asks for what came after
-// it with ?since=, so no event is lost. Reconnects back off: 0.5 s, 1 s, 2 s … up to 10 s.
+// The user's event stream over a WebSocket. The last message number (the log's) is kept in
+// sessionStorage (per token), and every reconnect (after a drop, a reload, or to the other node of
+// a pair) asks for what came from it on with ?since=, so no event is lost. Reconnects back off: 0.5 s, 1 s, 2 s … up to 10 s.
 
 const longestPause = 10_000;
 
@@ -89,7 +89,8 @@ export class EventStream {
       }
       if (message.type === 'ready') {
         // The server has subscribed us and sent the replay: from here on nothing is missed.
-        // Its number is the latest message's, so only a smaller one means the server started over.
+        // Its number is where the log is; only a smaller one means another log (a server started
+        // over on an empty store).
         const last = this.lastSeq;
         this.lastSeq = message.seq;
         if (last !== null && message.seq < last) this.handlers.onMessage({ type: 'resync' });
@@ -99,9 +100,9 @@ export class EventStream {
       if (typeof message.seq === 'number') {
         const last = this.lastSeq;
         this.lastSeq = message.seq;
-        // Numbers only go up on one server; a smaller one means the server's stream started
-        // over (a restart), so what we hold may be stale: fetch everything afresh.
-        if (last !== null && message.seq <= last) this.handlers.onMessage({ type: 'resync' });
+        // Numbers are the log's: they never go down, on any node of a pair or after a restart
+        // (one command's messages share one). A smaller one means another log: fetch afresh.
+        if (last !== null && message.seq < last) this.handlers.onMessage({ type: 'resync' });
       }
       this.handlers.onMessage(message);
     };

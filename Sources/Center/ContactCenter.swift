@@ -11,7 +11,7 @@ import Store
 /// fires early is refused by the core) on one scheduler driven by the injected clock.
 public actor ContactCenter {
     public nonisolated let configuration: SwitchboardConfiguration
-    private var center: CallCenter
+    private(set) var center: CallCenter
     let store: any CenterStore
     private let telephony: any Telephony
     let clock: any CenterClock
@@ -35,6 +35,12 @@ public actor ContactCenter {
     private let displayNames: [String: String]
     /// Each signed-in user's event stream, by user id.
     var feeds: [String: Feed] = [:]
+    /// The first log number this node's own commands took (set by `start()`): its feeds hold
+    /// every message numbered from there on.
+    var servingSince = Int.max
+    /// Calls that finished lately (here, or on the node this one followed), for desktops that
+    /// catch up from before this node served (`catchUp`).
+    var recentEndings = RecentEndings(knownFrom: Int.max)
     /// Set when the store refused a write: memory is then ahead of the log, so no more commands
     /// are taken until a restart rebuilds the center from the log.
     private var storeFailed = false
@@ -79,6 +85,7 @@ public actor ContactCenter {
         center.purgeFinished()
         replayedEvents = events.count
         durableThrough = nextSequence
+        recentEndings = RecentEndings(knownFrom: nextSequence)
         for (timer, deadline) in center.activeTimers() { timers[timer] = deadline }
         telephony.attach(to: self)
     }
@@ -92,9 +99,9 @@ public actor ContactCenter {
         // A gap is a write that failed on the other node: the log, not a count, is the truth.
         guard first.sequence >= nextSequence else { throw FollowedOutOfOrder(expected: nextSequence, got: first.sequence) }
         let events = numbered.map(\.event)
-        for event in events {
+        for (sequence, event) in numbered {
             center.apply(event)
-            if let id = event.interactionID { center.forgetIfFinished(id) }
+            if let id = event.interactionID, let finished = center.forgetIfFinished(id) { recentEndings.record(finished, at: sequence) }
         }
         report(events)
         nextSequence = last.sequence + 1
@@ -170,7 +177,7 @@ public actor ContactCenter {
     }
 
     /// Every event numbered below this one is durable.
-    private var durableThrough = 0
+    var durableThrough = 0
     private var durableWaiters: [(through: Int, waiter: CheckedContinuation<Void, Never>)] = []
 
     /// Returns once every event below `through` is durable: true, or false if the store failed first.
@@ -185,6 +192,7 @@ public actor ContactCenter {
     /// the server's queue of deadlines.
     public func start() {
         running = true
+        servingSince = nextSequence
         let owner = deadlineOwner ?? deadlines.register { [weak self] due in await self?.fire(due) }
         deadlineOwner = owner
         for (timer, deadline) in timers { deadlines.set(Due.timer(timer), at: deadline, for: owner) }
@@ -242,9 +250,10 @@ public actor ContactCenter {
         }
         let first = nextSequence
         nextSequence += events.count
-        pendingEffects.append(perform(actions, changed: events.compactMap(\.interactionID), first: first))
+        pendingEffects.append(perform(actions, changed: events.compactMap(\.interactionID), first: first, last: nextSequence - 1))
         report(events)
         let finished = command.interactionID.flatMap { center.forgetIfFinished($0) }
+        if let finished { recentEndings.record(finished, at: nextSequence - 1) }
         if !noLiveCallWaiters.isEmpty, liveCalls() == 0 {
             for waiter in noLiveCallWaiters.values { waiter.resume() }
             noLiveCallWaiters = [:]
@@ -365,6 +374,8 @@ public actor ContactCenter {
     /// A command's effects that wait for its events to be durable: stream messages and line actions.
     struct PendingEffects {
         var first: Int
+        /// The command's last event's number: its stream messages carry it.
+        var last: Int
         var notices: [(user: String, notice: Notice)]
         var lineActions: [Action]
         var durable = false
@@ -389,7 +400,7 @@ public actor ContactCenter {
         var released = 0
         for pending in pendingEffects {
             guard pending.durable else { break }
-            for notice in pending.notices { feeds[notice.user, default: Feed()].publish(notice.notice) }
+            for notice in pending.notices { feeds[notice.user, default: Feed()].publish(notice.notice, at: pending.last) }
             if !pending.lineActions.isEmpty { telephony.perform(pending.lineActions) }
             released += 1
         }
@@ -404,7 +415,7 @@ public actor ContactCenter {
 
     /// Arms and cancels timers at once; returns what waits for durability (stream messages and
     /// line actions).
-    private func perform(_ actions: [Action], changed: [InteractionID], first: Int) -> PendingEffects {
+    private func perform(_ actions: [Action], changed: [InteractionID], first: Int, last: Int) -> PendingEffects {
         var notices: [(user: String, notice: Notice)] = []
         var lineActions: [Action] = []
         for action in actions {
@@ -443,26 +454,32 @@ public actor ContactCenter {
                 notices.append((supervisor.id, Notice(type: "task", task: view, taskId: id.rawValue)))
             }
         }
-        return PendingEffects(first: first, notices: notices, lineActions: lineActions)
+        return PendingEffects(first: first, last: last, notices: notices, lineActions: lineActions)
     }
 
     // MARK: - Event streams
 
-    /// Opens a session on the user's stream: the messages after `since` (none without it; nil when
-    /// they are no longer all kept, see `Feed`), then everything new.
-    /// `position` is the number of the user's latest message: the session has everything up to it.
+    /// Opens a session on the user's stream: the messages from `since` on (none without it; nil
+    /// when they are no longer all kept, see `Feed` and `catchUp`), then everything new.
+    /// `position` is the log's number the session is up to: every message numbered up to it has
+    /// been sent (a command not yet durable sends its messages later, numbered above it).
     public func subscribe(_ user: String, since: Int?)
         -> (id: UUID, missed: [String]?, position: Int, stream: AsyncStream<String>)
     {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(Feed.sessionBuffer))
         let id = UUID()
         var feed = feeds[user] ?? Feed()
-        let missed = since.map { feed.messages(after: $0) } ?? []
+        // This node's feeds hold what it published since it began serving; a client from before
+        // that (a restart, another node that was active) catches up from the live state.
+        let missed = since.map { $0 >= servingSince ? feed.messages(from: $0) : catchUp(user, since: $0) } ?? []
         feed.subscribers[id] = continuation
         feeds[user] = feed
         clearDesktopGrace(AgentID(user))  // a desktop is back: its grace period is over
-        return (id, missed, feed.nextSequence - 1, stream)
+        return (id, missed, position, stream)
     }
+
+    /// The log's number every durable event is up to (what the stream's messages are numbered by).
+    var position: Int { durableThrough - 1 }
 
     public func unsubscribe(_ user: String, _ id: UUID) {
         feeds[user]?.subscribers.removeValue(forKey: id)?.finish()

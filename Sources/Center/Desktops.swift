@@ -40,7 +40,7 @@ extension ContactCenter {
     public func alerts() -> [Alert] { recentAlerts }
 
     public func notify(_ user: String, type: String, fields: [(String, String)]) {
-        feeds[user, default: Feed()].publish(Notice(type: type, fields: fields))
+        feeds[user, default: Feed()].publish(Notice(type: type, fields: fields), at: position)
     }
 
     /// Appends to the audit trail; a failure is logged, never fails what it records.

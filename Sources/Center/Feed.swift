@@ -6,6 +6,12 @@ import Store
 /// user (several tabs) gets every message. A message is turned into text only when a session is
 /// open to read it (a user with no desktop open costs no encoding), and once for all its tabs.
 ///
+/// A message's number is the log's: that of the last event of the command that caused it, so a
+/// number means the same on every node of a pair (docs/ha.md) and after a restart. One command may
+/// send a user several messages under one number, so a replay starts *at* `since`, not after it:
+/// a client that lost the rest of a command's messages in a dropped connection gets them again
+/// (each carries the whole task or agent and its version, so one seen twice changes nothing).
+///
 /// What is kept for replay follows live work, not traffic: each message carries the whole task
 /// (or agent), so only the latest message about each task and agent is kept — a newer one
 /// replaces it. A task that is over for the user (`taskRemoved`, or a finished task for a
@@ -25,26 +31,24 @@ struct Feed {
         case agent(String)
     }
 
-    var nextSequence = 1
     /// The latest message about each task and agent.
     private var latest: [Key: Notice] = [:]
     /// Tasks whose latest message is an ending, oldest first (an entry whose task has had a newer
     /// message since is skipped when its turn comes).
     private var endings: [(key: Key, seq: Int)] = []
     private var endingsStart = 0
-    /// Every message numbered up to this one may have been forgotten.
-    private var forgottenThrough = 0
+    /// Some message numbered this may have been forgotten (and none above it).
+    private var forgottenThrough = Int.min
     var subscribers: [UUID: AsyncStream<String>.Continuation] = [:]
 
     /// How many messages are kept for replay.
     var keptMessages: Int { latest.count }
 
-    /// Numbers the message, keeps it (in place of the previous one about the same task or agent)
-    /// and sends it to every open session.
-    mutating func publish(_ message: Notice) {
+    /// Numbers the message `seq` (see above), keeps it (in place of the previous one about the
+    /// same task or agent) and sends it to every open session.
+    mutating func publish(_ message: Notice, at seq: Int) {
         var notice = message
-        notice.seq = nextSequence
-        nextSequence += 1
+        notice.seq = seq
         if let key = notice.key {
             latest[key] = notice
             if notice.isEnding { remember(ending: key, seq: notice.seq) }
@@ -71,17 +75,17 @@ struct Feed {
         }
     }
 
-    /// What a client that has everything up to `sequence` needs: the latest message about each
-    /// task and agent that changed since, in order; nil when some of it is forgotten (the client
-    /// must then fetch its tasks afresh).
-    func messages(after sequence: Int) -> [String]? {
-        if sequence < forgottenThrough { return nil }
-        return latest.values.filter { $0.seq > sequence }.sorted { $0.seq < $1.seq }.map { $0.json() }
+    /// What a client whose last message was numbered `sequence` needs: the latest message about
+    /// each task and agent numbered from it on, in order; nil when some of it is forgotten (the
+    /// client must then fetch its tasks afresh).
+    func messages(from sequence: Int) -> [String]? {
+        if sequence <= forgottenThrough { return nil }
+        return latest.values.filter { $0.seq >= sequence }.sorted { $0.seq < $1.seq }.map { $0.json() }
     }
 }
 
 /// A message on the event stream: `{seq, type, task?, taskId?, agent?, version?}`; `seq` is set when the
-/// user's feed publishes it.
+/// user's feed publishes it (the log's number, see `Feed`).
 struct Notice: Encodable {
     var seq = 0
     var type: String

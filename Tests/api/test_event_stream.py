@@ -1,4 +1,4 @@
-"""The WebSocket event stream: numbered per agent, every tab gets everything, a reconnect with
+"""The WebSocket event stream: numbered by the log, every tab gets everything, a reconnect with
 ?since= loses nothing, and a command's answer and its event carry the same version."""
 import json
 
@@ -38,7 +38,8 @@ def test_two_tabs_get_every_event_and_answers_match_events(desktops):
         answer = agent1.command(task, "conference/end")
         for tab in (tab1, tab2):
             messages = receive_until(tab, lambda m: m["type"] == "taskRemoved")
-            assert [m["seq"] for m in messages] == list(range(messages[0]["seq"], messages[0]["seq"] + len(messages)))
+            # Numbered by the log: never down; one command's messages share its last event's number.
+            assert [m["seq"] for m in messages] == sorted(m["seq"] for m in messages)
             assert "conferenced" in [m["task"]["status"] for m in messages if m["type"] == "task"]
             assert messages[-1]["version"] == answer["version"]  # a removal is ordered like any change
         mine = receive_until(agent1_stream, lambda m: m["type"] == "task" and m["task"]["status"] == "ended")
@@ -63,9 +64,9 @@ def test_a_desktop_that_reconnects_gets_what_it_missed(desktops):
         # The replay is the latest word on each task and agent that changed while away, in order:
         # the task as it is now (held), not every step it went through.
         assert [m["task"]["status"] for m in missed if m["type"] == "task"] == ["held"]
-        assert all(m["seq"] > first["seq"] for m in missed)
+        assert all(m["seq"] >= first["seq"] for m in missed)  # from its number on (a command's share one)
         assert [m["seq"] for m in missed] == sorted(m["seq"] for m in missed)
-        assert missed[-1]["seq"] == max(m["seq"] for m in missed[:-1])  # ready: nothing after it is missing
+        assert missed[-1]["seq"] >= max(m["seq"] for m in missed[:-1])  # ready: where the log is; nothing before it is missing
     finally:
         again.close()
 
