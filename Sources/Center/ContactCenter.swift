@@ -457,35 +457,7 @@ public actor ContactCenter {
         return PendingEffects(first: first, last: last, notices: notices, lineActions: lineActions)
     }
 
-    // MARK: - Event streams
-
-    /// Opens a session on the user's stream: the messages from `since` on (none without it; nil
-    /// when they are no longer all kept, see `Feed` and `catchUp`), then everything new.
-    /// `position` is the log's number the session is up to: every message numbered up to it has
-    /// been sent (a command not yet durable sends its messages later, numbered above it).
-    public func subscribe(_ user: String, since: Int?)
-        -> (id: UUID, missed: [String]?, position: Int, stream: AsyncStream<String>)
-    {
-        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(Feed.sessionBuffer))
-        let id = UUID()
-        var feed = feeds[user] ?? Feed()
-        // This node's feeds hold what it published since it began serving; a client from before
-        // that (a restart, another node that was active) catches up from the live state.
-        let missed = since.map { $0 >= servingSince ? feed.messages(from: $0) : catchUp(user, since: $0) } ?? []
-        feed.subscribers[id] = continuation
-        feeds[user] = feed
-        clearDesktopGrace(AgentID(user))  // a desktop is back: its grace period is over
-        return (id, missed, position, stream)
-    }
-
-    /// The log's number every durable event is up to (what the stream's messages are numbered by).
-    var position: Int { durableThrough - 1 }
-
-    public func unsubscribe(_ user: String, _ id: UUID) {
-        feeds[user]?.subscribers.removeValue(forKey: id)?.finish()
-        let agent = AgentID(user)
-        if center.agents[agent]?.status == .available, !hasDesktop(agent) { armDesktopGrace(agent) }
-    }
+    // MARK: - Views
 
     public func agentView(_ id: AgentID) -> AgentView? {
         center.agents[id].map { AgentView($0, displayName: displayNames[id.rawValue] ?? id.rawValue) }
