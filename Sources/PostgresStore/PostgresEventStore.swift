@@ -36,11 +36,7 @@ public final class PostgresEventStore: EventStore {
         case append(events: [Event], first: Int, finished: [FinishedInteraction], done: CheckedContinuation<Void, any Error>)
         case lines([LineRecord], done: CheckedContinuation<Void, any Error>)
     }
-    private struct Queue {
-        var jobs: [Job] = []
-        var writing = false
-    }
-    private let queue = Mutex(Queue())
+    private let queue = WriteQueue<Job>()
     /// Events per INSERT: five parameters each, under PostgreSQL's 65,535.
     static let eventsPerStatement = 2_000
 
@@ -198,23 +194,13 @@ public final class PostgresEventStore: EventStore {
     }
 
     private func enqueue(_ job: Job) {
-        let startWriter = queue.withLock { queue in
-            queue.jobs.append(job)
-            defer { queue.writing = true }
-            return !queue.writing
-        }
-        if startWriter { Task { await self.runQueue() } }
+        if queue.add(job) { Task { await self.runQueue() } }
     }
 
     /// Writes what waits, a transaction per turn, until nothing is left.
     private func runQueue() async {
         while true {
-            let batch: [Job] = queue.withLock { queue in
-                let taken = queue.jobs
-                queue.jobs = []
-                if taken.isEmpty { queue.writing = false }
-                return taken
-            }
+            let batch = queue.next()
             guard !batch.isEmpty else { return }
             var events: [(Int, Event)] = [], finished: [FinishedInteraction] = [], lines: [LineRecord] = []
             var waiting: [CheckedContinuation<Void, any Error>] = []

@@ -36,11 +36,7 @@ public final class SQLiteEventStore: EventStore {
             if case .append(let binds, _, _) = self { binds.count / Self.eventColumns } else { 0 }
         }
     }
-    private struct Queue {
-        var jobs: [Job] = []
-        var writing = false
-    }
-    private let queue = Mutex(Queue())
+    private let queue = WriteQueue<Job>()
     /// At most this many events per statement (5 bound values each, well under SQLite's limit).
     static let eventsPerWrite = 2_000
 
@@ -182,37 +178,27 @@ public final class SQLiteEventStore: EventStore {
     }
 
     private func enqueue(_ job: Job) {
-        let startWriter = queue.withLock { queue in
-            queue.jobs.append(job)
-            defer { queue.writing = true }
-            return !queue.writing
-        }
-        if startWriter { Task { await self.runQueue() } }
+        if queue.add(job) { Task { await self.runQueue() } }
     }
 
     /// Writes what is waiting, turn after turn, until nothing is left: a run of appends together,
     /// or one other write.
     private func runQueue() async {
         while true {
-            let batch: [Job] = queue.withLock { queue in
+            let batch = queue.next { waiting in
+                // One other write alone; else the appends and lines up to the next other write,
+                // within `eventsPerWrite` events (a first append is taken whatever its size).
+                if case .write = waiting.first { return 1 }
                 var count = 0
-                let taken: ArraySlice<Job>
-                if case .write = queue.jobs.first {
-                    taken = queue.jobs.prefix(1)
-                } else {
-                    taken = queue.jobs.prefix { job in
-                        switch job {
-                        case .write: return false
-                        case .lines: return true
-                        case .append:
-                            defer { count += job.events }
-                            return count == 0 || count + job.events <= Self.eventsPerWrite
-                        }
+                return waiting.prefix { job in
+                    switch job {
+                    case .write: return false
+                    case .lines: return true
+                    case .append:
+                        defer { count += job.events }
+                        return count == 0 || count + job.events <= Self.eventsPerWrite
                     }
-                }
-                queue.jobs.removeFirst(taken.count)
-                if taken.isEmpty { queue.writing = false }
-                return Array(taken)
+                }.count
             }
             guard let first = batch.first else { return }
             if case .write(let body, let done) = first {
