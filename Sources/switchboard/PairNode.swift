@@ -47,7 +47,7 @@ struct PairNode {
         }
         let responder = standbySIP
         defer { if let responder { Task { await responder.close() } } }
-        let bound = BoundPort()
+        let bound = PortBox()
         let application = buildStandbyApplication(
             host: host, port: port, retryAfterSeconds: Int(leaseSeconds.rounded(.up)),
             onRunning: { port in
@@ -158,10 +158,4 @@ struct PairNode {
     }
 }
 
-/// The standby's port once it listens.
-final class BoundPort: Sendable {
-    private let value = Mutex<Int?>(nil)
-    func set(_ port: Int) { value.withLock { $0 = port } }
-    var port: Int? { value.withLock { $0 } }
-}
 #endif

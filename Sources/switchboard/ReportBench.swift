@@ -143,18 +143,6 @@ struct ReportBench: AsyncParsableCommand {
     static func share(_ perEvent: Duration, _ rate: Double) -> Double { milliseconds(perEvent) / 1000 * rate * 100 }
 }
 
-/// The server's port once it listens.
-final class PortBox: Sendable {
-    private let stream: AsyncStream<Int>
-    private let continuation: AsyncStream<Int>.Continuation
-    init() { (stream, continuation) = AsyncStream.makeStream(of: Int.self) }
-    func set(_ port: Int) { continuation.yield(port) }
-    func wait() async throws -> Int {
-        for await port in stream { return port }
-        throw ValidationError("the server never listened")
-    }
-}
-
 /// A month of calls made by the core on simulated time, a day at a time. Calls arrive all day,
 /// more by day than by night (±80 % around the mean); each rings an agent 2–8 s before an answer;
 /// one in five is held 10–60 s; talk lasts 1–7 minutes, wrap-up 5–60 s; one in twenty is
