@@ -94,7 +94,17 @@ extension ContactCenter {
         let (midnight, _) = bounds(of: QueueReport.intervalStart(Timestamp(milliseconds: now)), .day)
         var today: [String: QueueReport.Figures] = [:]
         for queue in configuration.queues { today[queue.id] = QueueReport.Figures() }
-        for (key, figures) in queueReport.intervals where key.start >= midnight { today[key.queue.rawValue, default: .init()].add(figures) }
+        // Today's quarter hours looked up one by one (at most 96 per queue), not every interval
+        // retention keeps scanned: this runs on every tiles request and metrics scrape.
+        var start = midnight
+        while start <= now {
+            for queue in configuration.queues {
+                if let figures = queueReport.intervals[QueueReport.Key(queue: QueueID(queue.id), start: start)] {
+                    today[queue.id, default: .init()].add(figures)
+                }
+            }
+            start += QueueReport.intervalMilliseconds
+        }
         return today
     }
 
