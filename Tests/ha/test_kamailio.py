@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import free_port
+from conftest import Desk, fetched, free_port, heard, participant
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
 from sip_phone import Phone  # noqa: E402
@@ -101,38 +101,6 @@ def phones():
     yield start
     for phone in started:
         phone.close()
-
-
-class Desk:
-    """An agent's or the supervisor's REST session; `url`: whichever node serves now."""
-
-    def __init__(self, url, name):
-        self.url, self.name = url, name
-        self.token = requests.post(f"{url}/v1/auth/login", json={"username": name, "password": "switchboard"}, timeout=5).json()["token"]
-
-    def call(self, method, path, body=None):
-        answer = requests.request(method, f"{self.url}{path}", json=body, headers={"Authorization": f"Bearer {self.token}"}, timeout=5)
-        assert answer.status_code in (200, 201), f"{self.name} {method} {path}: {answer.status_code} {answer.text}"
-        return answer.json()
-
-
-def fetched(desk, path):
-    """GET through the front, or None while it has no node to send it to (the failover's gap)."""
-    try:
-        answer = requests.get(f"{desk.url}{path}", headers={"Authorization": f"Bearer {getattr(desk, 'token', '')}"}, timeout=2)
-    except requests.RequestException:
-        return None
-    return answer.json() if answer.status_code == 200 else None
-
-
-def participant(task, agent):
-    return next((p for p in task["participants"] if p.get("agentId") == agent), None)
-
-
-def heard(phone, since, seconds=1.5):
-    """What `phone` heard in the window from `since` (waited for, never slept through by chance)."""
-    eventually(lambda: time.monotonic() > since + seconds, f"{phone.name}'s window to close", timeout=seconds + 5)
-    return phone.tone.hearing(since, since + seconds)
 
 
 def test_a_conference_up_on_the_killed_node_carries_on_with_sound_on_the_new_one(pair, kamailio, front, phones):
