@@ -103,11 +103,13 @@ def phones():
         phone.close()
 
 
-def test_a_conference_up_on_the_killed_node_carries_on_with_sound_on_the_new_one(pair, kamailio, front, phones):
+def test_a_conference_up_on_the_killed_node_carries_on_with_sound_on_the_new_one(pair, postgres_pair, kamailio, front, phones):
+    # Everything at once: the nodes on PostgreSQL with a synchronous standby (through its HAProxy
+    # address), Kamailio for SIP, HAProxy for the desktops.
     sip, http = (free_port(), free_port()), (free_port(), free_port())
-    a = pair("a", port=http[0], sip_port=sip[0], rtp_ports="31000-31999")
+    a = pair("a", database=postgres_pair.url, port=http[0], sip_port=sip[0], rtp_ports="31000-31999")
     a.running()
-    b = pair("b", port=http[1], sip_port=sip[1], rtp_ports="32000-32999")
+    b = pair("b", database=postgres_pair.url, port=http[1], sip_port=sip[1], rtp_ports="32000-32999")
     b.standing_by()
     proxy, web = kamailio(sip), front(http)
     # Desktops through HAProxy: once it has marked the standby down, everything goes to A.
