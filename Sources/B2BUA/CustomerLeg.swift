@@ -49,6 +49,8 @@ public struct CustomerLeg: Sendable {
         public var offered: SessionDescription?
         /// Taken over from another node: our re-INVITE moving the media here.
         public var reanchoring: Reanchoring? = nil
+        /// Our last SDP's origin (nil only in a leg carried on from a record that did not keep it).
+        public var origin: SDPOrigin? = nil
     }
 
     public enum State: Sendable, Equatable {
@@ -72,13 +74,15 @@ public struct CustomerLeg: Sendable {
 
     /// A connected leg written down before a crash, carried on (its port bound again by the shell).
     public static func carriedOn(
-        invite: SIPRequest, dialog: SIPDialog, port: Int, media: DescribedMedia?, context: LegContext, ids: LegIdentifiers
+        invite: SIPRequest, dialog: SIPDialog, port: Int, media: DescribedMedia?, origin: SDPOrigin? = nil, context: LegContext,
+        ids: LegIdentifiers
     ) -> CustomerLeg? {
         guard let transaction = TransactionLayer.serverID(invite) else { return nil }
         let invitation = Invitation(
             request: invite, transaction: transaction, peer: dialog.peer, localTag: dialog.localTag, offer: nil,
             caller: Caller(CallingIdentity(of: invite, trusted: true)), srtp: .off, mediaKey: SRTPKey.random())
-        return CustomerLeg(state: .confirmed(Session(invitation: invitation, dialog: dialog, port: port, media: media)), context: context, ids: ids)
+        let session = Session(invitation: invitation, dialog: dialog, port: port, media: media, origin: origin)
+        return CustomerLeg(state: .confirmed(session), context: context, ids: ids)
     }
 
     init(state: State, context: LegContext, ids: LegIdentifiers) {
@@ -91,8 +95,8 @@ public struct CustomerLeg: Sendable {
     public mutating func reanchor() -> [LegAction] {
         guard case .confirmed(var session) = state else { return [] }
         let reanchoring = Reanchoring.reinvite(
-            &session.dialog, port: session.port, law: session.media?.law, secure: session.invitation.request.isSecure,
-            context: context, ids: &ids)
+            &session.dialog, port: session.port, law: session.media?.law, origin: &session.origin,
+            secure: session.invitation.request.isSecure, context: context, ids: &ids)
         session.reanchoring = reanchoring
         state = .confirmed(session)
         return [.send(reanchoring.request, to: session.invitation.peer), .writeDown(record(session))]
@@ -199,7 +203,7 @@ public struct CustomerLeg: Sendable {
         let sdp = answer ?? offered!
         ok.body = sdp.bytes
         ok.headers.add("Content-Type", "application/sdp")
-        let session = Session(invitation: invitation, dialog: dialog, port: port, media: media, offered: offered)
+        let session = Session(invitation: invitation, dialog: dialog, port: port, media: media, offered: offered, origin: SDPOrigin(sdp))
         var actions: [LegAction] = [
             .routeDialog(callID: dialog.callID, localTag: dialog.localTag), .writeDown(record(session)),
             .respond(ok, to: invitation.transaction),
@@ -320,17 +324,20 @@ public struct CustomerLeg: Sendable {
             let invitation = session.invitation
             switch SessionDescription.negotiate(offer, address: context.host, port: session.port, sessionID: ids.sessionID()) {
             case .success(let plain):
-                guard case .success(let (answer, keys)) = SecureMedia.answer(
+                guard case .success(var (answer, keys)) = SecureMedia.answer(
                     offer, plain, secure: invitation.secure, policy: invitation.srtp, key: invitation.mediaKey)
                 else {
                     return [.respond(SIPResponse(answering: request, status: 488, reason: "Not Acceptable Here (SRTP)"), to: transaction)]
                 }
+                SDPOrigin.stamp(&answer, after: &updated.origin)
                 response.body = answer.bytes
                 response.headers.add("Content-Type", "application/sdp")
                 if let media = DescribedMedia(remote: offer, agreed: answer, keys: keys) {
                     updated.media = media
-                    actions += [.describeMedia(media), .writeDown(record(updated))]
+                    actions.append(.describeMedia(media))
                 }
+                // Written down with its new origin, so a takeover's SDP goes on from this one.
+                actions.append(.writeDown(record(updated)))
             case .failure(let refusal):
                 return [.respond(SIPResponse(answering: request, status: 488, reason: refusal.reason), to: transaction)]
             }
@@ -352,7 +359,7 @@ public struct CustomerLeg: Sendable {
 
     private func record(_ session: Session) -> LegRecord {
         LegRecord(state: .connected, invite: session.invitation.request, dialog: session.dialog, peer: session.invitation.peer,
-                  mediaPort: session.port, media: session.media)
+                  mediaPort: session.port, media: session.media, origin: session.origin)
     }
 
     /// Who called, as the INVITE said (nil once the leg is over).

@@ -82,9 +82,36 @@ public struct LegRecord: Equatable, Sendable {
     public var peer: SIPPeer
     public var mediaPort: Int?
     public var media: DescribedMedia?
+    /// Our last SDP's origin in the dialog, so a later one (from this node or the next) goes on from it.
+    public var origin: SDPOrigin?
 
-    public init(state: State, invite: SIPRequest, dialog: SIPDialog?, peer: SIPPeer, mediaPort: Int?, media: DescribedMedia?) {
+    public init(
+        state: State, invite: SIPRequest, dialog: SIPDialog?, peer: SIPPeer, mediaPort: Int?, media: DescribedMedia?, origin: SDPOrigin? = nil
+    ) {
         (self.state, self.invite, self.dialog, self.peer, self.mediaPort, self.media) = (state, invite, dialog, peer, mediaPort, media)
+        self.origin = origin
+    }
+}
+
+/// The `o=` line of the SDP we send in a dialog (RFC 3264 §8): every later SDP of ours in it keeps
+/// the session ID and counts the version up by one — also from the node that took the leg over,
+/// so the phone sees one session go on, not a new one.
+public struct SDPOrigin: Codable, Equatable, Sendable {
+    public var sessionID: UInt64
+    public var version: UInt64
+
+    public init(sessionID: UInt64, version: UInt64) { (self.sessionID, self.version) = (sessionID, version) }
+    public init(_ sdp: SessionDescription) { (sessionID, version) = (sdp.sessionID, sdp.version) }
+
+    /// Stamps `sdp` as our next SDP in the dialog (the first one, when there was none: it keeps its own).
+    static func stamp(_ sdp: inout SessionDescription, after origin: inout SDPOrigin?) {
+        if var next = origin {
+            next.version += 1
+            (sdp.sessionID, sdp.version) = (next.sessionID, next.version)
+            origin = next
+        } else {
+            origin = SDPOrigin(sdp)
+        }
     }
 }
 
@@ -172,13 +199,15 @@ public struct Reanchoring: Sendable, Equatable {
     /// The re-INVITE in `dialog`, offering `port` with the law the leg already agreed (or both
     /// laws when none was written down) and `telephone-event`.
     static func reinvite(
-        _ dialog: inout SIPDialog, port: Int, law: G711.Law?, secure: Bool, context: LegContext, ids: inout LegIdentifiers
+        _ dialog: inout SIPDialog, port: Int, law: G711.Law?, origin: inout SDPOrigin?, secure: Bool, context: LegContext,
+        ids: inout LegIdentifiers
     ) -> Reanchoring {
         // The node that made the dialog may have sent requests in it after it last wrote it down:
         // a CSeq well above the written one is still in order for the phone (§12.2.1.1).
         dialog.localCSeq += 100
         let codecs: [SessionDescription.Codec] = (law.map { [$0 == .a ? .pcma : .pcmu] } ?? [.pcmu, .pcma]) + [.telephoneEvent]
-        let offer = SessionDescription(sessionID: ids.sessionID(), address: context.host, port: port, codecs: codecs)
+        var offer = SessionDescription(sessionID: ids.sessionID(), address: context.host, port: port, codecs: codecs)
+        SDPOrigin.stamp(&offer, after: &origin)
         let request = dialog.request(
             .invite, via: context.via(for: dialog.peer, branch: ids.next()), contact: context.contact(for: dialog.peer, secure: secure),
             body: offer.bytes, contentType: "application/sdp")

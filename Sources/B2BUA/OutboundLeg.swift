@@ -50,6 +50,8 @@ public struct OutboundLeg: Sendable {
         public var ack: SIPRequest
         /// Taken over from another node: our re-INVITE moving the media here.
         public var reanchoring: Reanchoring? = nil
+        /// Our last SDP's origin (nil only in a leg carried on from a record that did not keep it).
+        public var origin: SDPOrigin? = nil
     }
 
     public enum State: Sendable, Equatable {
@@ -73,13 +75,14 @@ public struct OutboundLeg: Sendable {
 
     /// A connected leg written down before a crash, carried on (its port bound again by the shell).
     public static func carriedOn(
-        _ leg: Leg, invite: SIPRequest, dialog: SIPDialog, port: Int, media: DescribedMedia?, context: LegContext, ids: LegIdentifiers
+        _ leg: Leg, invite: SIPRequest, dialog: SIPDialog, port: Int, media: DescribedMedia?, origin: SDPOrigin? = nil,
+        context: LegContext, ids: LegIdentifiers
     ) -> OutboundLeg {
         var ids = ids
         let ack = dialog.ack(inviteCSeq: invite.cseq?.number ?? 1, via: context.via(for: dialog.peer, branch: ids.next()))
         let session = Session(
             invitation: Invitation(request: invite, peer: dialog.peer, port: port, offer: nil, mediaKey: nil), dialog: dialog, media: media,
-            ack: ack)
+            ack: ack, origin: origin)
         return OutboundLeg(leg: leg, state: .connected(session), context: context, ids: ids)
     }
 
@@ -93,8 +96,8 @@ public struct OutboundLeg: Sendable {
     public mutating func reanchor() -> [LegAction] {
         guard case .connected(var session) = state else { return [] }
         let reanchoring = Reanchoring.reinvite(
-            &session.dialog, port: session.invitation.port, law: session.media?.law, secure: session.invitation.request.isSecure,
-            context: context, ids: &ids)
+            &session.dialog, port: session.invitation.port, law: session.media?.law, origin: &session.origin,
+            secure: session.invitation.request.isSecure, context: context, ids: &ids)
         session.reanchoring = reanchoring
         state = .connected(session)
         return [.send(reanchoring.request, to: session.invitation.peer), .writeDown(record(session))]
@@ -267,14 +270,17 @@ public struct OutboundLeg: Sendable {
         var actions: [LegAction] = []
         if !request.body.isEmpty, let offer = try? SessionDescription(parsing: request.body) {
             switch SessionDescription.negotiate(offer, address: context.host, port: session.invitation.port, sessionID: ids.sessionID()) {
-            case .success(let answer):
+            case .success(var answer):
+                SDPOrigin.stamp(&answer, after: &session.origin)
                 response.body = answer.bytes
                 response.headers.add("Content-Type", "application/sdp")
                 if let media = DescribedMedia(remote: offer, agreed: answer) {
                     session.media = media
-                    state = .connected(session)
-                    actions += [.describeMedia(media), .writeDown(record(session))]
+                    actions.append(.describeMedia(media))
                 }
+                // Written down with its new origin, so a takeover's SDP goes on from this one.
+                state = .connected(session)
+                actions.append(.writeDown(record(session)))
             case .failure(let refusal):
                 return [.respond(SIPResponse(answering: request, status: 488, reason: refusal.reason), to: transaction)]
             }
@@ -341,7 +347,7 @@ public struct OutboundLeg: Sendable {
             }
             media = DescribedMedia(remote: answer, agreed: answer, keys: keys)
         }
-        return (Session(invitation: invitation, dialog: dialog, media: media, ack: ack), ack)
+        return (Session(invitation: invitation, dialog: dialog, media: media, ack: ack, origin: invitation.offer.map(SDPOrigin.init)), ack)
     }
 
     private mutating func bye(_ session: Session) -> LegAction {
@@ -353,7 +359,7 @@ public struct OutboundLeg: Sendable {
 
     private func record(_ session: Session) -> LegRecord {
         LegRecord(state: .connected, invite: session.invitation.request, dialog: session.dialog, peer: session.invitation.peer,
-                  mediaPort: session.invitation.port, media: session.media)
+                  mediaPort: session.invitation.port, media: session.media, origin: session.origin)
     }
 
     static func failure(_ status: Int) -> RingFailure {

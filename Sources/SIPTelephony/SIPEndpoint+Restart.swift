@@ -32,10 +32,12 @@ extension SIPEndpoint {
         /// The SIP address (`host:port`) of the node that wrote it: another node's legs are moved
         /// here (a re-INVITE), this node's own carried on as they are. Absent in older records: ours.
         var anchor: String?
+        /// Our last SDP's origin in the dialog (`SDPOrigin`).
+        var origin: SDPOrigin?
 
         init(
             interaction: InteractionID, leg: Leg, state: State, invite: SIPRequest?, dialog: SIPDialog?, peer: SIPPeer,
-            mediaPort: Int? = nil, media: DescribedMedia? = nil, handedOff: Bool = false, anchor: String? = nil
+            mediaPort: Int? = nil, media: DescribedMedia? = nil, handedOff: Bool = false, anchor: String? = nil, origin: SDPOrigin? = nil
         ) {
             self.interaction = interaction.rawValue
             self.leg = Self.name(leg)
@@ -48,6 +50,7 @@ extension SIPEndpoint {
             self.handedOff = handedOff ? true : nil
             encrypted = media?.keys != nil ? true : nil
             self.anchor = anchor
+            self.origin = origin
         }
 
         static func name(_ leg: Leg) -> String {
@@ -98,6 +101,13 @@ extension SIPEndpoint {
                     }
                 }
                 if let mediaPort { json.member("mediaPort", mediaPort) }
+                if let origin {
+                    json.key("origin")
+                    json.object { json in
+                        json.member("sessionID", Int64(clamping: origin.sessionID))
+                        json.member("version", Int64(clamping: origin.version))
+                    }
+                }
                 Self.write(peer, as: "peer", to: &json)
                 json.member("state", state.rawValue)
             }
@@ -134,7 +144,8 @@ extension SIPEndpoint {
         let body = record.map { record in
             SavedLeg(
                 interaction: id.call, leg: id.leg, state: record.state, invite: record.invite, dialog: record.dialog, peer: record.peer,
-                mediaPort: record.mediaPort, media: record.media, handedOff: handedOff.contains(id.call), anchor: anchor
+                mediaPort: record.mediaPort, media: record.media, handedOff: handedOff.contains(id.call), anchor: anchor,
+                origin: record.origin
             ).json
         }
         self.record(LineRecord(key: SavedLeg.key(id.call, id.leg), body: body))
@@ -285,7 +296,7 @@ extension SIPEndpoint {
         switch which {
         case .customer:
             guard let machine = CustomerLeg.carriedOn(
-                invite: invite, dialog: dialog, port: port, media: leg.media, context: legContext, ids: Self.identifiers())
+                invite: invite, dialog: dialog, port: port, media: leg.media, origin: leg.origin, context: legContext, ids: Self.identifiers())
             else {
                 media.close(id.key)
                 return false
@@ -293,7 +304,8 @@ extension SIPEndpoint {
             add(id, .customer(machine))
         case .agent, .dialNumber, .supervisor:
             add(id, .outbound(OutboundLeg.carriedOn(
-                which, invite: invite, dialog: dialog, port: port, media: leg.media, context: legContext, ids: Self.identifiers())))
+                which, invite: invite, dialog: dialog, port: port, media: leg.media, origin: leg.origin, context: legContext,
+                ids: Self.identifiers())))
         }
         dialogs[dialog.callID + ";" + dialog.localTag] = id
         routes[id, default: LegRoutes()].dialog = dialog.callID + ";" + dialog.localTag

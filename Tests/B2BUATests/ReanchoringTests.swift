@@ -23,7 +23,8 @@ import Testing
         _ = leg.response(phoneAnswer(invite, port: 41_000))
         let record = leg.record!
         let moved = OutboundLeg.carriedOn(
-            agent, invite: record.invite, dialog: record.dialog!, port: 30_000, media: record.media, context: here, ids: LegIdentifiers(prefix: "n"))
+            agent, invite: record.invite, dialog: record.dialog!, port: 30_000, media: record.media, origin: record.origin, context: here,
+            ids: LegIdentifiers(prefix: "n"))
         return (moved, invite)
     }
 
@@ -39,7 +40,8 @@ import Testing
         _ = leg.acknowledged(inDialog("ACK", cseq: 1))
         let record = leg.record!
         return CustomerLeg.carriedOn(
-            invite: record.invite, dialog: record.dialog!, port: 30_000, media: record.media, context: here, ids: LegIdentifiers(prefix: "n"))!
+            invite: record.invite, dialog: record.dialog!, port: 30_000, media: record.media, origin: record.origin, context: here,
+            ids: LegIdentifiers(prefix: "n"))!
     }
 
     func phoneAnswer(_ request: SIPRequest, port: Int, status: Int = 200, host: String = "192.0.2.20") -> SIPResponse {
@@ -66,6 +68,44 @@ import Testing
         if case .writeDown(let record) = actions[1] {
             #expect(record?.mediaPort == 30_000 && record?.dialog?.localCSeq == 102, "written down as this node's now")
         }
+    }
+
+    /// The `o=` line's session ID and version of an SDP body.
+    func origin(_ body: [UInt8]) -> (UInt64, UInt64)? {
+        (try? SessionDescription(parsing: body)).map { ($0.sessionID, $0.version) }
+    }
+
+    @Test func theMovedLegsOfferGoesOnFromTheFirstNodesSDPOrigin() throws {
+        var (leg, original) = movedAgentLeg()
+        let (session, version) = try #require(origin(original.body))
+        let reinvite = leg.reanchor().sent!
+        #expect(origin(reinvite.body)! == (session, version + 1), "the same session, its next version (RFC 3264 §8)")
+
+        var caller = movedCustomerLeg()
+        let answered = try #require(caller.record?.origin)
+        #expect(origin(caller.reanchor().sent!.body)! == (answered.sessionID, answered.version + 1))
+    }
+
+    @Test func everyAnswerToAReofferGoesOnFromTheLegsOrigin() throws {
+        var (leg, original) = movedAgentLeg()
+        let (session, version) = try #require(origin(original.body))
+        // The phone puts the call on hold (a re-INVITE, sendonly), then takes it off.
+        for step in 1...2 {
+            let held = request(withBody("""
+                INVITE sip:switchboard@127.0.0.1:5060 SIP/2.0
+                Via: SIP/2.0/UDP 192.0.2.20:5070;branch=z9hG4bKhold\(step)
+                Max-Forwards: 70
+                From: <sip:agent1@192.0.2.20:5070>;tag=phone1
+                To: \(original.headers["From"]!)
+                Call-ID: \(original.callID!)
+                CSeq: \(step + 1) INVITE
+
+                """, sdp(port: 41_000, address: "192.0.2.20")))
+            let answer = leg.reoffer(held, serverID(held))
+            #expect(origin(answer.response!.body)! == (session, version + UInt64(step)))
+            #expect(lines(answer).last == "write down connected", "written down with its origin")
+        }
+        #expect(leg.record?.origin == SDPOrigin(sessionID: session, version: version + 2))
     }
 
     @Test func thePhonesAnswerIsAcknowledgedAndItsMediaAddressFollowed() {

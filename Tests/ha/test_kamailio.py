@@ -18,7 +18,7 @@ import requests
 from conftest import Desk, fetched, free_port, heard, participant
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
-from sip_phone import Phone  # noqa: E402
+from sip_phone import Phone, sdp_origin  # noqa: E402
 from tone_peer import AGENT1_TONE, AGENT2_TONE, CUSTOMER_TONE  # noqa: E402
 from waiting import eventually  # noqa: E402
 
@@ -159,6 +159,12 @@ def test_a_conference_up_on_the_killed_node_carries_on_with_sound_on_the_new_one
         assert 32000 <= port <= 32999, f"{name} is moved to a port of B's: {reinvite.body}"
         assert reinvite.get("Contact") == f"<sip:switchboard@127.0.0.1:{sip[1]}>", reinvite.get("Contact")
     assert moves["customer"][1].get("Call-ID") == call_id, "in the customer's own dialog"
+    # One session going on (RFC 3264 §8): the same o= session ID as A's SDP to each, the next version.
+    firsts = {"customer": customer.calls[call_id]["sdp"], "agent1": phone1.received("INVITE")[0][1].body,
+              "agent2": phone2.received("INVITE")[0][1].body}
+    for name, body in firsts.items():
+        session, version = sdp_origin(body)
+        assert sdp_origin(moves[name][1].body) == (session, version + 1), (name, body, moves[name][1].body)
     reanchored = max(arrival for arrival, _ in moves.values()) - killed
     start = max(arrival for arrival, _ in moves.values()) + 0.5
     on_b = {phone.name: heard(phone, start) for phone in (customer, phone1, phone2)}

@@ -72,6 +72,12 @@ def uri(name_address):
     return match.group(1) if match else name_address.split(";")[0].strip()
 
 
+def sdp_origin(body):
+    """(session ID, version) of an SDP's o= line."""
+    fields = re.search(r"^o=(\S+) (\d+) (\d+) ", body, re.MULTILINE)
+    return int(fields.group(2)), int(fields.group(3))
+
+
 def sdp_address(body):
     """(address, port) of an SDP's audio stream."""
     address = re.search(r"^c=IN IP4 (\S+)", body, re.MULTILINE).group(1)
@@ -223,7 +229,7 @@ class Phone:
         if answer.status >= 300:
             return answer.status, call_id
         dialog = {"to": answer.get("To"), "target": uri(answer.get("Contact")), "routes": list(reversed(answer.all("Record-Route"))),
-                  "cseq": 1}
+                  "cseq": 1, "sdp": answer.body}
         self.calls[call_id] = dialog
         self.sip.sendto(self._in_dialog("ACK", call_id, dialog, cseq=1).encode(), self.proxy)
         self.tone.send_to(*sdp_address(answer.body))
