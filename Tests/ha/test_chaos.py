@@ -19,14 +19,14 @@ AGENTS = ["agent1", "agent2", "agent3", "agent4"]
 
 
 class Client:
-    """A user through the front: commands retried while no node serves (503, connection lost)."""
+    """A user through the front: commands retried while no node serves (502–504, connection lost)."""
 
     def __init__(self, front, name):
         self.front, self.name = front, name
         answer = until(lambda: (r := requests.post(f"{front}/v1/auth/login", json={"username": name, "password": "switchboard"},
                                                    timeout=3)).status_code == 200 and r, f"{name} signs in")
         self.headers = {"Authorization": f"Bearer {answer.json()['token']}"}
-        self.waited = 0  # answers that said "no node" (503, connection lost), retried
+        self.waited = 0  # answers that said "no node" (502–504, connection lost), retried
 
 
     def send(self, method, path, body=None, deadline=20):
@@ -39,7 +39,9 @@ class Client:
                 self.waited += 1
                 time.sleep(0.1)
                 continue
-            if answer.status_code == 503:
+            # 503: a standby, a fenced node, or no node up (the front); 502/504: the front's node
+            # went away mid-request (killed, or restarting itself). Not acknowledged: sent again.
+            if answer.status_code in (502, 503, 504):
                 self.waited += 1
                 time.sleep(0.1)
                 continue
