@@ -231,19 +231,23 @@ public final class PostgresEventStore: EventStore {
             Self.insert(events[start..<min(start + Self.eventsPerStatement, events.count)])
         }
         let finishedQuery = finished.isEmpty ? nil : Self.insert(finished)
+        let (puts, removals) = LineRecord.coalesce(lines)
         try await bounded("append") { [client, logger] in
             try await Self.transaction(client, logger) { connection in
                 try await Self.checkEpoch(epoch, on: connection, logger: logger)
                 for query in eventQueries { try await connection.query(query, logger: logger) }
                 if let finishedQuery { try await connection.query(finishedQuery, logger: logger) }
-                for change in lines {
-                    if let body = change.body {
-                        try await connection.query(
-                            "INSERT INTO lines (key, body) VALUES (\(change.key), \(body)) ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body",
-                            logger: logger)
-                    } else {
-                        try await connection.query("DELETE FROM lines WHERE key = \(change.key)", logger: logger)
-                    }
+                // Two statements for any number of line changes (each is a round trip inside the
+                // transaction that every append in the batch waits for).
+                if !puts.isEmpty {
+                    try await connection.query(
+                        """
+                        INSERT INTO lines (key, body) SELECT * FROM unnest(\(puts.map(\.key)), \(puts.map(\.body)))
+                        ON CONFLICT (key) DO UPDATE SET body = EXCLUDED.body
+                        """, logger: logger)
+                }
+                if !removals.isEmpty {
+                    try await connection.query("DELETE FROM lines WHERE key = ANY(\(removals))", logger: logger)
                 }
             }
         }
@@ -318,8 +322,7 @@ public final class PostgresEventStore: EventStore {
                 "SELECT seq, at, interaction, agent, body FROM events WHERE seq > \(Int64(after)) ORDER BY seq LIMIT \(Int64(limit))")
             for try await row in rows {
                 let (seq, at, interaction, agent, body) = try row.decode((Int64, Int64, String?, String?, String).self)
-                let stored = EventLog.Row(interaction: interaction.map(InteractionID.init), agent: agent.map(AgentID.init), body: body)
-                found.append((Int(seq), Event(at: Timestamp(milliseconds: at), try EventLog.decode(stored))))
+                found.append((Int(seq), try Self.event(at: at, interaction: interaction, agent: agent, body: body)))
             }
             return found
         }
@@ -330,11 +333,16 @@ public final class PostgresEventStore: EventStore {
             var found: [Event] = []
             for try await row in try await client.query(query) {
                 let (at, interaction, agent, body) = try row.decode((Int64, String?, String?, String).self)
-                let stored = EventLog.Row(interaction: interaction.map(InteractionID.init), agent: agent.map(AgentID.init), body: body)
-                found.append(Event(at: Timestamp(milliseconds: at), try EventLog.decode(stored)))
+                found.append(try Self.event(at: at, interaction: interaction, agent: agent, body: body))
             }
             return found
         }
+    }
+
+    /// An event from its row's columns (`EventLog`'s encoding).
+    private static func event(at: Int64, interaction: String?, agent: String?, body: String) throws -> Event {
+        let stored = EventLog.Row(interaction: interaction.map(InteractionID.init), agent: agent.map(AgentID.init), body: body)
+        return Event(at: Timestamp(milliseconds: at), try EventLog.decode(stored))
     }
 
     public func nextSequence() async throws -> Int {

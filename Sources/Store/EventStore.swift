@@ -71,6 +71,18 @@ public struct LineRecord: Equatable, Sendable {
     public var key: String
     public var body: String?
     public init(key: String, body: String?) { (self.key, self.body) = (key, body) }
+
+    /// What a batch of changes leaves: the bodies to write and the keys to remove, the last change
+    /// to each key winning (so a store writes them in two statements, whatever their number).
+    public static func coalesce(_ changes: [LineRecord]) -> (puts: [(key: String, body: String)], removals: [String]) {
+        var last: [String: String?] = [:]
+        for change in changes { last[change.key] = .some(change.body) }
+        var puts: [(key: String, body: String)] = [], removals: [String] = []
+        for (key, body) in last {
+            if let body { puts.append((key, body)) } else { removals.append(key) }
+        }
+        return (puts, removals)
+    }
 }
 
 /// A snapshot of the center's live state as the store keeps it: opaque bytes of a schema the

@@ -45,6 +45,21 @@ func events(_ count: Int, call: InteractionID = "call-1", from start: Int = 0) -
 @Suite("Event store contract")
 struct EventStoreContractTests {
     @Test(arguments: StoreUnderTest.all)
+    func lineRecordsKeepTheLastChangeToEachKeyAcrossAndWithinBatches(_ kind: StoreUnderTest) async throws {
+        try await withTemporaryFolder { folder in
+            let store = try await kind.make(folder)
+            try await store.writeLines([LineRecord(key: "sip|a", body: "1"), LineRecord(key: "sip|b", body: "1"), LineRecord(key: "reg|x", body: "1")])
+            // One batch: a set again, b removed then set again, x removed, c set then removed.
+            try await store.writeLines([
+                LineRecord(key: "sip|a", body: "2"), LineRecord(key: "sip|b", body: nil), LineRecord(key: "sip|b", body: "3"),
+                LineRecord(key: "reg|x", body: nil), LineRecord(key: "sip|c", body: "1"), LineRecord(key: "sip|c", body: nil),
+            ])
+            #expect(try await store.lines() == [LineRecord(key: "sip|a", body: "2"), LineRecord(key: "sip|b", body: "3")])
+            try await store.close()
+        }
+    }
+
+    @Test(arguments: StoreUnderTest.all)
     func appendsReadBackInTheirNumberedOrderEvenWhenTheyFinishOutOfOrder(_ kind: StoreUnderTest) async throws {
         try await withTemporaryFolder { folder in
             let store = try await kind.make(folder)
