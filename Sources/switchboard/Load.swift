@@ -402,9 +402,8 @@ final class ChildServer: Sendable {
             if chunk.isEmpty { throw ValidationError("the server stopped before listening: \(text)") }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        guard let range = text.range(of: "is running: http://").map({ text.index($0.upperBound, offsetBy: -7)..<$0.upperBound })
-        else { throw ValidationError("unexpected server output: \(text)") }
-        address = try ServerAddress(url: String(text[range.lowerBound...].prefix { !$0.isWhitespace }))
+        guard let said = text.range(of: "is running: ") else { throw ValidationError("unexpected server output: \(text)") }
+        address = try ServerAddress(url: String(text[said.upperBound...].prefix { !$0.isWhitespace }))
         self.process = process
     }
 

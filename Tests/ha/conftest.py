@@ -86,12 +86,48 @@ class Node:
     def stop(self):
         if self.process.poll() is None:
             self.process.send_signal(18)  # SIGCONT: a paused node cannot stop
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_process(self.process)
+
+
+def stop_process(process):
+    """SIGTERM to the process we started, by its own pid; SIGKILL if it lingers."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def until(condition, what, timeout=15):
+    """`eventually`, a request that finds no node (refused, reset) taken as "not yet"."""
+    def attempt():
+        try:
+            return condition()
+        except requests.RequestException:
+            return None
+    return eventually(attempt, what, timeout=timeout)
+
+
+def settled(front):
+    """Waits until the front sends everything to the active node: four answers in a row from it
+    (HAProxy starts by thinking both nodes up, and takes a second to mark the standby down)."""
+    until(lambda: all(requests.get(f"{front.url}/health", timeout=2).status_code == 200 for _ in range(4)),
+          "the front to send everything to the active node")
+
+
+def sip_pair(pair, **options):
+    """Node a (active, then) and node b (the standby), each with SIP on a port of its own and its
+    own RTP range; `options` go to both (a database, say) and `http` gives their HTTP ports.
+    Returns (a, b, their SIP ports)."""
+    sip, http = (free_port(), free_port()), options.pop("http", (0, 0))
+    a = pair("a", port=http[0], sip_port=sip[0], rtp_ports="31000-31999", **options)
+    a.running()
+    b = pair("b", port=http[1], sip_port=sip[1], rtp_ports="32000-32999", **options)
+    b.standing_by()
+    return a, b, sip
 
 
 def free_port():
@@ -116,12 +152,7 @@ class Kamailio:
             stdout=self.log, stderr=subprocess.STDOUT)
 
     def stop(self):
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 def starter(kind, tmp_path):
@@ -181,8 +212,7 @@ class PostgresPair:
 
     def stop(self):
         if self.haproxy is not None:
-            self.haproxy.terminate()
-            self.haproxy.wait(timeout=10)
+            stop_process(self.haproxy)
         subprocess.run([self.script, "stop", str(self.folder)], check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -208,8 +238,7 @@ class Front:
                                         stdout=subprocess.DEVNULL, stderr=open(folder / "haproxy.log", "w"))
 
     def stop(self):
-        self.process.terminate()
-        self.process.wait(timeout=10)
+        stop_process(self.process)
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import urllib.parse
 
 import requests
 
-from conftest import free_port
-from test_front import until
+from conftest import free_port, settled, until
 
 AGENTS = ["agent1", "agent2", "agent3", "agent4"]
 
@@ -70,7 +69,7 @@ def test_random_commands_while_the_active_node_is_killed_round_after_round_lose_
     nodes["b"] = pair("b", port=ports[1], extra=clock)
     nodes["b"].standing_by()
     proxy = front(ports)
-    until(lambda: all(requests.get(f"{proxy.url}/health", timeout=2).status_code == 200 for _ in range(4)), "the front settles")
+    settled(proxy)
     supervisor = Client(proxy.url, "supervisor1")
     agents = {name: Client(proxy.url, name) for name in AGENTS}
     acknowledged = {}  # task → the highest version a 200 answered with
@@ -167,7 +166,7 @@ def test_random_commands_while_the_database_primary_dies_and_then_the_active_nod
     b = pair("b", database=postgres_pair.url, port=ports[1], extra=clock)
     b.standing_by()
     proxy = front(ports)
-    until(lambda: all(requests.get(f"{proxy.url}/health", timeout=2).status_code == 200 for _ in range(4)), "the front settles")
+    settled(proxy)
     supervisor = Client(proxy.url, "supervisor1")
     agents = {name: Client(proxy.url, name) for name in AGENTS}
     acknowledged = {}

@@ -8,13 +8,12 @@ import sys
 
 import pytest
 
-from conftest import Desk, fetched, free_port
+from conftest import Desk, free_port, settled
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROWSER = os.path.join(os.path.dirname(HERE), "browser")
 sys.path.insert(0, BROWSER)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
-from waiting import eventually  # noqa: E402
 
 # The browser suite's harness (its conftest: Chromium's options, paths), under a name of its own.
 _spec = importlib.util.spec_from_file_location("browser_harness", os.path.join(BROWSER, "conftest.py"))
@@ -48,7 +47,7 @@ def test_the_desktop_in_a_browser_goes_on_through_the_front_on_the_node_that_too
     b = pair("b", port=http[1], extra=("--desktop", harness.PUBLIC))
     b.standing_by()
     web = front(http)
-    eventually(lambda: all(fetched(web, "/health") for _ in range(4)), "the front to send everything to the active node")
+    settled(web)
 
     page = DesktopPage(chromium(), web.url, name="agent1")
     page.open()

@@ -8,21 +8,7 @@ import time
 import requests
 import websocket
 
-from conftest import free_port
-
-
-def until(condition, what, timeout=15):
-    """Polls `condition` (a few times a second) until it holds; fails after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except requests.RequestException:
-            value = None  # the front, or the node behind it, not there yet
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
+from conftest import free_port, settled, until
 
 
 def test_desktops_reach_whichever_node_is_active_through_the_front(pair, front):
@@ -32,10 +18,7 @@ def test_desktops_reach_whichever_node_is_active_through_the_front(pair, front):
     b = pair("b", port=ports[1])
     b.standing_by()
     proxy = front(ports)
-    # Through the front: the active node, once HAProxy has checked the two (it starts by thinking
-    # both up and takes a second to mark the standby down): four answers in a row from the active.
-    until(lambda: all(requests.get(f"{proxy.url}/health", timeout=2).status_code == 200 for _ in range(4)),
-          "the front sends everything to the active node")
+    settled(proxy)
     login = requests.post(f"{proxy.url}/v1/auth/login", json={"username": "agent1", "password": "switchboard"}, timeout=5)
     assert login.status_code == 200, login.text
     headers = {"Authorization": f"Bearer {login.json()['token']}"}

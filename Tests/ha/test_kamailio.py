@@ -15,7 +15,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import Desk, fetched, free_port, heard, participant
+from conftest import Desk, fetched, free_port, heard, participant, settled, sip_pair
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "support"))
 from sip_phone import Phone, sdp_origin  # noqa: E402
@@ -65,11 +65,7 @@ def queued_calls(node):
 
 
 def test_calls_through_kamailio_reach_the_active_node_and_after_a_failover_the_new_one(pair, kamailio):
-    sip = free_port(), free_port()
-    a = pair("a", sip_port=sip[0], rtp_ports="31000-31999")
-    a.running()
-    b = pair("b", sip_port=sip[1], rtp_ports="32000-32999")
-    b.standing_by()
+    a, b, sip = sip_pair(pair)
     proxy = kamailio(sip)
     # The standby is node A's backup only in priority: it answers the probes 503, so even as the
     # first choice it would get nothing. A's call is answered (queued, nobody available).
@@ -106,14 +102,10 @@ def phones():
 def test_a_conference_up_on_the_killed_node_carries_on_with_sound_on_the_new_one(pair, postgres_pair, kamailio, front, phones):
     # Everything at once: the nodes on PostgreSQL with a synchronous standby (through its HAProxy
     # address), Kamailio for SIP, HAProxy for the desktops.
-    sip, http = (free_port(), free_port()), (free_port(), free_port())
-    a = pair("a", database=postgres_pair.url, port=http[0], sip_port=sip[0], rtp_ports="31000-31999")
-    a.running()
-    b = pair("b", database=postgres_pair.url, port=http[1], sip_port=sip[1], rtp_ports="32000-32999")
-    b.standing_by()
+    http = free_port(), free_port()
+    a, b, sip = sip_pair(pair, database=postgres_pair.url, http=http)
     proxy, web = kamailio(sip), front(http)
-    # Desktops through HAProxy: once it has marked the standby down, everything goes to A.
-    eventually(lambda: all(fetched(web, "/health") for _ in range(4)), "the front to send everything to the active node")
+    settled(web)  # desktops through HAProxy: everything to A
     # The agents' phones register through Kamailio (to A, the active node); the agents take
     # calls on them.
     phone1, phone2 = phones("agent1", proxy.port, AGENT1_TONE), phones("agent2", proxy.port, AGENT2_TONE)

@@ -13,7 +13,7 @@ import pytest
 
 import requests
 
-from conftest import Desk, free_port, heard, participant
+from conftest import Desk, heard, participant, sip_pair
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "support"))
@@ -47,11 +47,7 @@ def baresip(tmp_path):
 
 
 def test_a_call_answered_on_baresip_carries_on_with_sound_after_the_active_node_is_killed(pair, kamailio, baresip, tmp_path):
-    sip = free_port(), free_port()
-    a = pair("a", sip_port=sip[0], rtp_ports="31000-31999")
-    a.running()
-    b = pair("b", sip_port=sip[1], rtp_ports="32000-32999")
-    b.standing_by()
+    a, b, sip = sip_pair(pair)
     proxy = kamailio(sip)
     microphone = harness.write_tone_wav(tmp_path / "agent1-1000hz.wav", AGENT1_TONE)
     phone = baresip("agent1-phone", f"<sip:agent1@127.0.0.1:{proxy.port}>;auth_pass=switchboard;regint=600", microphone)
