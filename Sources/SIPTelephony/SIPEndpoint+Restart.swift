@@ -154,27 +154,17 @@ extension SIPEndpoint {
     /// Queues a change; one writer hands everything queued to the store at a time, so changes keep
     /// their order, calls never wait on the disk, and the store commits them with the events.
     func record(_ change: LineRecord) {
-        unwrittenLines.append(change)
-        guard !writingLines, let records else { return }
-        writingLines = true
+        guard let records, unwrittenLines.add(change) else { return }
+        let queue = unwrittenLines, logger = logger
         Task {
-            while let changes = await self.takeUnwrittenLines() {
+            while case let changes = queue.next(), !changes.isEmpty {
                 do {
                     try await records.writeLines(changes)
                 } catch {
-                    self.logger.warning("could not write down SIP legs", metadata: ["error": "\(error)"])
+                    logger.warning("could not write down SIP legs", metadata: ["error": "\(error)"])
                 }
             }
         }
-    }
-
-    func takeUnwrittenLines() -> [LineRecord]? {
-        guard !unwrittenLines.isEmpty else {
-            writingLines = false
-            return nil
-        }
-        defer { unwrittenLines = [] }
-        return unwrittenLines
     }
 
     /// This node's SIP address as the legs it writes down name it.

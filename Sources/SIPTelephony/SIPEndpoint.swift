@@ -146,9 +146,8 @@ actor SIPEndpoint {
 
     /// The registrations as last written down, by user: only what changed is written again.
     var writtenRegistrations: [String: [Registrar.Binding]] = [:]
-    /// Changes to the written-down legs, in order, not yet handed to the store.
-    var unwrittenLines: [LineRecord] = []
-    var writingLines = false
+    /// Changes to the written-down legs and registrations, in order, not yet handed to the store.
+    let unwrittenLines = WriteQueue<LineRecord>()
 
     // MARK: Running
 
